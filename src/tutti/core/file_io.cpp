@@ -1,0 +1,93 @@
+#include "tutti/core/file_io.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+
+#include "tutti/core/error.h"
+
+namespace tutti::core {
+
+namespace fs = std::filesystem;
+
+std::vector<std::uint8_t> read_file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  check(in.good(), "{}: cannot open for reading: {}", path.string(), std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::size_t>(in.tellg());
+  in.seekg(0);
+  std::vector<std::uint8_t> bytes(size);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  check(in.good() || size == 0, "{}: read error", path.string());
+  return bytes;
+}
+
+std::string read_file_text(const fs::path& path) {
+  auto bytes = read_file_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
+  static std::atomic<unsigned> counter{0};
+  const auto parent = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
+  check(fs::is_directory(parent), "{}: output folder does not exist", target_.string());
+  temp_ = parent / fmt::format(".{}.tmp-{}-{}", target_.filename().string(), ::getpid(),
+                               counter.fetch_add(1));
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove(temp_, ec);
+  }
+}
+
+void AtomicFile::commit() {
+  const int fd = ::open(temp_.c_str(), O_RDONLY);
+  check(fd >= 0, "{}: temporary output vanished before commit", target_.string());
+  ::fsync(fd);
+  ::close(fd);
+  std::error_code ec;
+  fs::rename(temp_, target_, ec);
+  check(!ec, "{}: cannot move output into place: {}", target_.string(), ec.message());
+  committed_ = true;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view data) {
+  AtomicFile f(path);
+  {
+    std::ofstream out(f.temp_path(), std::ios::binary | std::ios::trunc);
+    check(out.good(), "{}: cannot open for writing", path.string());
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    check(out.good(), "{}: write failed (disk full?)", path.string());
+  }
+  f.commit();
+}
+
+std::string md5_file_hex(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  check(in.good(), "{}: cannot open for reading", path.string());
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  check(ctx && EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) == 1, "md5: OpenSSL init failed");
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+  return hex;
+}
+
+}  // namespace tutti::core

@@ -1,0 +1,16 @@
+// nlohmann::json plus file helpers whose errors name the file.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace tutti::core {
+
+using Json = nlohmann::json;
+
+// Parses a JSON file; throws tutti::Error "<file>: invalid JSON: <what>" on failure.
+Json read_json_file(const std::filesystem::path& path);
+// Writes pretty-printed JSON atomically.
+void write_json_file(const std::filesystem::path& path, const Json& j);
+
+}  // namespace tutti::core

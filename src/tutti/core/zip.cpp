@@ -1,0 +1,99 @@
+#include "tutti/core/zip.h"
+
+#include <zip.h>
+
+#include "tutti/core/error.h"
+#include "tutti/core/file_io.h"
+
+namespace tutti::core {
+
+namespace {
+std::string zip_error_text(int code) {
+  zip_error_t err;
+  zip_error_init_with_code(&err, code);
+  std::string s = zip_error_strerror(&err);
+  zip_error_fini(&err);
+  return s;
+}
+}  // namespace
+
+ZipReader::ZipReader(std::filesystem::path path) : path_(std::move(path)) {
+  check(std::filesystem::exists(path_), "{}: no such file", path_.string());
+  int code = 0;
+  za_ = zip_open(path_.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
+  if (!za_) fail("{}: not a valid zip/npz archive ({})", path_.string(), zip_error_text(code));
+}
+
+ZipReader::~ZipReader() {
+  if (za_) zip_discard(za_);
+}
+
+std::vector<std::string> ZipReader::names() const {
+  std::vector<std::string> out;
+  const zip_int64_t n = zip_get_num_entries(za_, 0);
+  for (zip_int64_t i = 0; i < n; ++i) {
+    const char* name = zip_get_name(za_, static_cast<zip_uint64_t>(i), 0);
+    if (name) out.emplace_back(name);
+  }
+  return out;
+}
+
+bool ZipReader::contains(const std::string& name) const {
+  return zip_name_locate(za_, name.c_str(), 0) >= 0;
+}
+
+std::vector<std::uint8_t> ZipReader::read(const std::string& name) const {
+  zip_stat_t st;
+  zip_stat_init(&st);
+  check(zip_stat(za_, name.c_str(), 0, &st) == 0, "{}: archive has no entry '{}'", path_.string(),
+        name);
+  check((st.valid & ZIP_STAT_SIZE) != 0, "{}: entry '{}' has no size", path_.string(), name);
+  std::unique_ptr<zip_file_t, decltype(&zip_fclose)> f(zip_fopen(za_, name.c_str(), 0),
+                                                       &zip_fclose);
+  if (!f) fail("{}: cannot open entry '{}': {}", path_.string(), name, zip_strerror(za_));
+  std::vector<std::uint8_t> bytes(st.size);
+  zip_uint64_t got = 0;
+  while (got < st.size) {
+    const zip_int64_t n = zip_fread(f.get(), bytes.data() + got, st.size - got);
+    if (n < 0)
+      fail("{}: entry '{}' is corrupt: {}", path_.string(), name, zip_file_strerror(f.get()));
+    if (n == 0) break;
+    got += static_cast<zip_uint64_t>(n);
+  }
+  check(got == st.size, "{}: entry '{}' is truncated ({} of {} bytes)", path_.string(), name, got,
+        st.size);
+  return bytes;
+}
+
+ZipWriter::ZipWriter(std::filesystem::path path) : path_(std::move(path)) {}
+ZipWriter::~ZipWriter() = default;
+
+void ZipWriter::add(const std::string& name, std::vector<std::uint8_t> bytes) {
+  entries_.emplace_back(name, std::move(bytes));
+}
+
+void ZipWriter::commit() {
+  AtomicFile out(path_);
+  int code = 0;
+  ::zip* za = zip_open(out.temp_path().c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  if (!za) fail("{}: cannot create archive ({})", path_.string(), zip_error_text(code));
+  for (auto& [name, bytes] : entries_) {
+    zip_source_t* src = zip_source_buffer(za, bytes.data(), bytes.size(), 0);
+    zip_int64_t idx = src ? zip_file_add(za, name.c_str(), src, ZIP_FL_OVERWRITE) : -1;
+    if (idx < 0) {
+      if (src) zip_source_free(src);
+      std::string msg = zip_strerror(za);
+      zip_discard(za);
+      fail("{}: cannot add entry '{}': {}", path_.string(), name, msg);
+    }
+    zip_set_file_compression(za, static_cast<zip_uint64_t>(idx), ZIP_CM_STORE, 0);
+  }
+  if (zip_close(za) != 0) {
+    std::string msg = zip_strerror(za);
+    zip_discard(za);
+    fail("{}: cannot write archive: {}", path_.string(), msg);
+  }
+  out.commit();
+}
+
+}  // namespace tutti::core

@@ -1,0 +1,57 @@
+// Helpers shared by the test suites: where the repository, fixtures and ../shared/data are.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+namespace tutti::testing {
+
+inline std::filesystem::path source_dir() { return TUTTI_SOURCE_DIR; }
+inline std::filesystem::path fixture(const std::string& name) {
+  return source_dir() / "tests" / "fixtures" / name;
+}
+
+// ../shared/data next to the repository, or $TUTTI_SHARED_DATA. Empty when absent.
+inline std::filesystem::path shared_data_dir() {
+  if (const char* env = std::getenv("TUTTI_SHARED_DATA"); env && *env) return env;
+  auto p = source_dir().parent_path() / "shared" / "data";
+  return std::filesystem::exists(p) ? p : std::filesystem::path{};
+}
+
+// A fresh, empty temporary directory removed when the object goes out of scope.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = std::filesystem::temp_directory_path() /
+            ("tutti-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace tutti::testing
+
+// Skips the current test with a clear message when ../shared/data (or a file in it) is missing.
+#define TUTTI_REQUIRE_SHARED(rel)                                                          \
+  do {                                                                                     \
+    if (tutti::testing::shared_data_dir().empty() ||                                       \
+        !std::filesystem::exists(tutti::testing::shared_data_dir() / (rel)))               \
+      GTEST_SKIP() << "shared data not found: " << (rel)                                   \
+                   << " (set TUTTI_SHARED_DATA or put ../shared/data beside the repo)";    \
+  } while (0)
