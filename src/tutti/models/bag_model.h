@@ -1,8 +1,16 @@
 // The interface every neural bag model implements (LibTorch). Include only where torch is needed.
 //
-// A batch is x [B, K, D] float (features scaled to [0, 1]) with mask [B, K] bool (true = real
+// A batch is x [B, K, D] float32 (features scaled to [0, 1]) with mask [B, K] bool (true = real
 // instance, false = padding). Padded instances take no part in any sum, mean, softmax or
-// batch-norm statistic.
+// batch-norm statistic, so appending padding never changes an output. Every bag needs at least one
+// real instance.
+//
+//   torch::manual_seed(seed);                        // initialization draws from torch's RNG
+//   BagModel m = make_model({.name = "att", .input_dim = 128, .num_classes = 20});
+//   m->eval();
+//   BagOutput out = m->forward(x, mask);             // out.clip [B, C]
+//
+// Models: "att" (att.h), "fc_t" (fc_t.h), "fc" (fc.h), "rnn" (rnn.h); see docs/models.md.
 #pragma once
 
 #include <torch/torch.h>
@@ -41,12 +49,24 @@ class BagModelImpl : public torch::nn::Module {
 
 using BagModel = std::shared_ptr<BagModelImpl>;
 
-// Builds a freshly initialized model by spec.name; throws tutti::UsageError for an unknown name or
-// an option the model does not have. Initialization draws from torch's global generator: seed it
-// first (torch::manual_seed) for reproducible weights.
+// Builds a freshly initialized model by spec.name; throws tutti::UsageError for an unknown name,
+// an invalid size or an option the model does not have. Initialization draws from torch's global
+// generator: seed it first (torch::manual_seed) for reproducible weights.
 BagModel make_model(const ModelSpec& spec);
 
 // Number of trainable parameters.
 std::int64_t count_parameters(const torch::nn::Module& m);
+
+// Checks a batch for the model described by `spec`: x [B, K, D] float32 with D == spec.input_dim,
+// mask [B, K] bool on x's device, B >= 1, K >= 1, and every bag with at least one real instance.
+// Throws tutti::Error naming the model and the bad shape/value.
+void check_batch(const ModelSpec& spec, const torch::Tensor& x, const torch::Tensor& mask);
+
+// Sum over the instance axis of v [B, K, F] counting only real instances (mask [B, K]) -> [B, F].
+torch::Tensor masked_sum(const torch::Tensor& v, const torch::Tensor& mask);
+
+// Scatters per-instance rows of the real instances, v [M, F] in row-major order of mask [B, K]
+// (as produced by x.index({mask})), into a zero-padded [B, K, F] tensor. Differentiable.
+torch::Tensor scatter_instances(const torch::Tensor& v, const torch::Tensor& mask);
 
 }  // namespace tutti::models
