@@ -1,0 +1,75 @@
+// Decoding audio files to float samples at their native rate.
+//
+//   auto dec = tutti::audio::Decoder::open("clip.ogg");   // libsndfile, else FFmpeg
+//   std::vector<float> block(4096);
+//   while (std::size_t n = dec->read_mono(block)) consume(std::span(block).first(n));
+//
+// libsndfile is tried first (WAV, FLAC, Ogg Vorbis/Opus, MP3, AIFF, ...); everything it does not
+// recognise goes to FFmpeg (libavformat + libavcodec; M4A/AAC, WMA, video containers, ...).
+// Samples are float in [-1, 1] (integer PCM scaled by 1 / 2^(bits-1), as libsndfile and
+// vggish_input.wavfile_to_examples do). Memory is bounded by one block plus one codec packet.
+//
+// Failures throw tutti::Error "audio: <path>: <problem>": missing file, empty file, a format
+// neither library recognises, a file with no audio stream, a stream of which nothing decodes.
+// A valid file with zero samples is not an error (it decodes to nothing).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tutti::audio {
+
+struct AudioInfo {
+  int sample_rate_hz = 0;
+  int channels = 0;
+  std::int64_t frames = -1;  // frames per channel when the container states it, else -1
+  std::string backend;       // "sndfile" or "ffmpeg"
+  std::string format;        // human-readable container/codec, e.g. "ogg/vorbis", "mov,mp4,.../aac"
+};
+
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  // Opens `path` with libsndfile, falling back to FFmpeg. Throws tutti::Error (see above).
+  static std::unique_ptr<Decoder> open(const std::filesystem::path& path);
+
+  const AudioInfo& info() const { return info_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Reads up to out.size() / channels whole frames, interleaved; returns frames read, 0 at end.
+  virtual std::size_t read_interleaved(std::span<float> out) = 0;
+  // Reads up to out.size() frames mixed to mono (the mean of the channels); 0 at end.
+  std::size_t read_mono(std::span<float> out);
+
+ protected:
+  Decoder(std::filesystem::path path, AudioInfo info)
+      : path_(std::move(path)), info_(std::move(info)) {}
+  std::filesystem::path path_;
+  AudioInfo info_;
+
+ private:
+  std::vector<float> scratch_;  // interleaved frames for read_mono
+};
+
+// A whole file at its native rate and channel count (for tests and short files).
+struct DecodedAudio {
+  AudioInfo info;
+  std::vector<float> samples;  // interleaved, frames * info.channels
+  std::size_t frames() const {
+    return info.channels > 0 ? samples.size() / static_cast<std::size_t>(info.channels) : 0;
+  }
+};
+DecodedAudio decode_native(const std::filesystem::path& path);
+
+// Mean over channels of interleaved frames: in has frames * channels values, out has frames.
+void mix_to_mono(std::span<const float> interleaved, int channels, std::span<float> out);
+
+}  // namespace tutti::audio

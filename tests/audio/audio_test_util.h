@@ -1,0 +1,147 @@
+// Test signals and test files for the audio and features suites: sines, a least-squares sine
+// fit, WAV/FLAC written by libsndfile and M4A/AAC encoded with libavcodec at test time.
+#pragma once
+
+#include <sndfile.h>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/log.h>
+}
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <numbers>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tutti::testing {
+
+// Interleaved `channels` copies of amplitude * sin(2 pi f t + phase_c), channel c's phase c * 0.3.
+inline std::vector<float> sine(double freq_hz, double rate_hz, std::size_t frames, double amplitude,
+                               int channels = 1) {
+  std::vector<float> out(frames * static_cast<std::size_t>(channels));
+  for (std::size_t i = 0; i < frames; ++i)
+    for (int c = 0; c < channels; ++c)
+      out[i * channels + c] = static_cast<float>(
+          amplitude * std::sin(2 * std::numbers::pi * freq_hz * static_cast<double>(i) / rate_hz + 0.3 * c));
+  return out;
+}
+
+struct SineFit {
+  double amplitude = 0;
+  double residual_rms = 0;  // what is left after subtracting the fitted sine (and mean)
+};
+// Least-squares fit of a sine at a known frequency over x (DFT projection; x should span close to
+// a whole number of periods).
+inline SineFit fit_sine(std::span<const float> x, double freq_hz, double rate_hz) {
+  double c = 0, s = 0, mean = 0;
+  const auto n = static_cast<double>(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double w = 2 * std::numbers::pi * freq_hz * static_cast<double>(i) / rate_hz;
+    c += x[i] * std::cos(w);
+    s += x[i] * std::sin(w);
+    mean += x[i];
+  }
+  c *= 2 / n;
+  s *= 2 / n;
+  mean /= n;
+  double res = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double w = 2 * std::numbers::pi * freq_hz * static_cast<double>(i) / rate_hz;
+    const double e = x[i] - mean - c * std::cos(w) - s * std::sin(w);
+    res += e * e;
+  }
+  return {std::hypot(c, s), std::sqrt(res / n)};
+}
+
+// Writes interleaved float samples with libsndfile; `format` e.g. SF_FORMAT_WAV | SF_FORMAT_PCM_16.
+inline void write_sndfile(const std::filesystem::path& path, std::span<const float> interleaved,
+                          int rate_hz, int channels, int format) {
+  SF_INFO info{};
+  info.samplerate = rate_hz;
+  info.channels = channels;
+  info.format = format;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  if (!f) throw std::runtime_error("sf_open(write) " + path.string() + ": " + sf_strerror(nullptr));
+  const sf_count_t frames = static_cast<sf_count_t>(interleaved.size() / channels);
+  const sf_count_t n = sf_writef_float(f, interleaved.data(), frames);
+  sf_close(f);
+  if (n != frames) throw std::runtime_error("short write to " + path.string());
+}
+
+// Encodes interleaved float samples as AAC in an M4A (MP4) container with FFmpeg's native AAC
+// encoder. Returns false when this FFmpeg build has no AAC encoder.
+inline bool write_m4a(const std::filesystem::path& path, std::span<const float> interleaved,
+                      int rate_hz, int channels) {
+  av_log_set_level(AV_LOG_QUIET);  // the encoder logs statistics otherwise
+  const AVCodec* enc = avcodec_find_encoder(AV_CODEC_ID_AAC);
+  if (!enc) return false;
+  auto must = [&](int rc, const char* what) {
+    if (rc < 0) throw std::runtime_error(std::string("write_m4a: ") + what + " failed");
+  };
+  AVFormatContext* oc = nullptr;
+  must(avformat_alloc_output_context2(&oc, nullptr, nullptr, path.c_str()), "alloc_output");
+  AVStream* st = avformat_new_stream(oc, nullptr);
+  AVCodecContext* c = avcodec_alloc_context3(enc);
+  c->sample_fmt = AV_SAMPLE_FMT_FLTP;
+  c->sample_rate = rate_hz;
+  av_channel_layout_default(&c->ch_layout, channels);
+  c->bit_rate = 160000;
+  c->time_base = AVRational{1, rate_hz};
+  if (oc->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  must(avcodec_open2(c, enc, nullptr), "avcodec_open2");
+  must(avcodec_parameters_from_context(st->codecpar, c), "parameters_from_context");
+  st->time_base = c->time_base;
+  must(avio_open(&oc->pb, path.c_str(), AVIO_FLAG_WRITE), "avio_open");
+  must(avformat_write_header(oc, nullptr), "write_header");
+  AVFrame* frame = av_frame_alloc();
+  AVPacket* pkt = av_packet_alloc();
+  auto drain = [&] {
+    while (avcodec_receive_packet(c, pkt) == 0) {
+      av_packet_rescale_ts(pkt, c->time_base, st->time_base);
+      pkt->stream_index = st->index;
+      must(av_interleaved_write_frame(oc, pkt), "write_frame");
+    }
+  };
+  const std::size_t frames = interleaved.size() / channels;
+  const auto frame_size = static_cast<std::size_t>(c->frame_size);
+  for (std::size_t start = 0; start + frame_size <= frames; start += frame_size) {
+    frame->nb_samples = c->frame_size;
+    frame->format = c->sample_fmt;
+    must(av_channel_layout_copy(&frame->ch_layout, &c->ch_layout), "layout_copy");
+    frame->sample_rate = rate_hz;
+    must(av_frame_get_buffer(frame, 0), "frame_get_buffer");
+    for (int ch = 0; ch < channels; ++ch) {
+      auto* plane = reinterpret_cast<float*>(frame->data[ch]);
+      for (std::size_t i = 0; i < frame_size; ++i) plane[i] = interleaved[(start + i) * channels + ch];
+    }
+    frame->pts = static_cast<std::int64_t>(start);
+    must(avcodec_send_frame(c, frame), "send_frame");
+    av_frame_unref(frame);
+    drain();
+  }
+  must(avcodec_send_frame(c, nullptr), "flush");
+  drain();
+  must(av_write_trailer(oc), "write_trailer");
+  avio_closep(&oc->pb);
+  av_packet_free(&pkt);
+  av_frame_free(&frame);
+  avcodec_free_context(&c);
+  avformat_free_context(oc);
+  return true;
+}
+
+inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+}
+
+}  // namespace tutti::testing
