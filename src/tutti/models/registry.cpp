@@ -4,6 +4,9 @@
 #include "tutti/core/error.h"
 #include "tutti/models/att.h"
 #include "tutti/models/bag_model.h"
+#include "tutti/models/fc.h"
+#include "tutti/models/fc_t.h"
+#include "tutti/models/rnn.h"
 #include "tutti/models/model_spec.h"
 
 namespace tutti::models {
@@ -24,6 +27,9 @@ BagModel make(const ModelSpec& spec) {
 const std::vector<Entry>& registry() {
   static const std::vector<Entry> entries = {
       {"att", false, &make<AttImpl>},
+      {"fc_t", false, &make<FcTImpl>},
+      {"fc", true, &make<FcImpl>},
+      {"rnn", false, &make<RnnImpl>},
   };
   return entries;
 }
