@@ -87,9 +87,9 @@ TEST(Decoder, M4aAacGoesThroughFfmpeg) {
   std::vector<float> left(44100);  // one second from the middle: 1000 whole periods
   for (std::size_t i = 0; i < left.size(); ++i) left[i] = d.samples[(22050 + i) * 2];
   const auto fit = tutti::testing::fit_sine(left, 1000, 44100);
-  EXPECT_NEAR(fit.amplitude, 0.5, 0.02);
+  EXPECT_NEAR(fit.amplitude, 0.5, 0.01);
   std::printf("m4a: amplitude %.4f residual rms %.4f\n", fit.amplitude, fit.residual_rms);
-  EXPECT_LT(fit.residual_rms, 0.05);  // a lossy codec, but the tone dominates
+  EXPECT_LT(fit.residual_rms, 0.01);  // lossy, but at 160 kb/s a pure tone survives well
 }
 
 TEST(Decoder, RealOpenmicOggVorbis) {
