@@ -77,7 +77,8 @@ EvalReport evaluate(const data::BagDataset& truth, std::span<const float> scores
 // Per-class thresholds maximising the F1 of the positive class on the known validation entries
 // (best_f1_threshold in metrics.h: exact F1 comparison, ties to the highest score, midpoint to the
 // next lower distinct score). A class without a positive known entry gets 0.5.
-std::vector<float> choose_thresholds(const data::BagDataset& val, std::span<const float> val_scores);
+std::vector<float> choose_thresholds(const data::BagDataset& val,
+                                     std::span<const float> val_scores);
 
 // The known entries of one class: 0/1 labels and the matching scores (helper for callers that
 // need the raw vectors, e.g. plots).

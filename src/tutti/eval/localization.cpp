@@ -135,10 +135,8 @@ core::Json InstanceReport::to_json() const {
   j["per_class"] = core::Json::object();
   for (const auto& m : per_class) {
     if (m.skipped) j["skip_reasons"][m.name] = m.skip_reason;
-    j["per_class"][m.name] = {{"ap", num(m.ap)},
-                              {"auc", num(m.auc)},
-                              {"n_instances", m.n_instances},
-                              {"n_pos", m.n_pos}};
+    j["per_class"][m.name] = {
+        {"ap", num(m.ap)}, {"auc", num(m.auc)}, {"n_instances", m.n_instances}, {"n_pos", m.n_pos}};
   }
   return j;
 }
@@ -190,7 +188,8 @@ SegmentReport segment_based_metrics(std::span<const Event> reference,
     // sed_eval: row floor(onset / res) up to ceil(offset / res), exclusive.
     double length_d = 0;
     for (const auto& side : sides)
-      for (const auto* ev : side) length_d = std::max(length_d, std::ceil(ev->offset_s / resolution_s));
+      for (const auto* ev : side)
+        length_d = std::max(length_d, std::ceil(ev->offset_s / resolution_s));
     check(length_d * static_cast<double>(nl) <= kMaxRollCells,
           "eval::segment_based_metrics: file '{}' spans {} segments of {} s: offset too large",
           file, length_d, resolution_s);
@@ -259,9 +258,9 @@ core::Json SegmentReport::to_json() const {
                   {"skipped", skipped}};
   j["per_class"] = core::Json::object();
   for (const auto& m : per_class)
-    j["per_class"][m.label] = {{"tp", m.counts.tp},         {"fp", m.counts.fp},
-                               {"fn", m.counts.fn},         {"precision", num(m.precision)},
-                               {"recall", num(m.recall)},   {"f1", num(m.f1)}};
+    j["per_class"][m.label] = {{"tp", m.counts.tp},       {"fp", m.counts.fp},
+                               {"fn", m.counts.fn},       {"precision", num(m.precision)},
+                               {"recall", num(m.recall)}, {"f1", num(m.f1)}};
   return j;
 }
 

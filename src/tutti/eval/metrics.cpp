@@ -147,7 +147,8 @@ ThresholdChoice best_f1_threshold(std::span<const std::uint8_t> labels,
   float t = pts[best].score;
   if (best + 1 < pts.size()) {
     const float lower = pts[best + 1].score;
-    const auto mid = static_cast<float>((static_cast<double>(t) + static_cast<double>(lower)) / 2.0);
+    const auto mid =
+        static_cast<float>((static_cast<double>(t) + static_cast<double>(lower)) / 2.0);
     if (mid > lower) t = mid;
   }
   const auto& p = pts[best];

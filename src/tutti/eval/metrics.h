@@ -10,8 +10,8 @@
 //
 // References (see docs/metrics.md for the full definitions and edge cases):
 // - average_precision = sklearn.metrics.average_precision_score: sum over the distinct score
-//   thresholds (descending) of (R_k - R_{k-1}) * P_k, a step function, no interpolation. Tied scores
-//   form one operating point.
+//   thresholds (descending) of (R_k - R_{k-1}) * P_k, a step function, no interpolation. Tied
+//   scores form one operating point.
 // - roc_auc = sklearn.metrics.roc_auc_score: trapezoids between the ROC points at distinct
 //   thresholds, so a tie between a positive and a negative earns 0.5 credit.
 // - precision / recall / f1 of the positive class with zero_division=0 (a 0/0 ratio is 0).
