@@ -214,27 +214,35 @@ std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotO
 
   const double title_h = opt.title.empty() ? 8 : 30;
   const double panel_title_h = 22;
-  double bottom = 0;
-  std::size_t max_boxes = 1;
   std::vector<std::string> all_labels;
-  for (const auto& p : panels) {
-    max_boxes = std::max(max_boxes, p.labels.size());
-    all_labels.insert(all_labels.end(), p.labels.begin(), p.labels.end());
-  }
-  const double slot = 56;
-  bottom = category_labels_height(all_labels, slot) + 6;
+  for (const auto& p : panels) all_labels.insert(all_labels.end(), p.labels.begin(), p.labels.end());
+  // Wide enough for horizontal labels up to ~13 characters; longer ones are rotated anyway, so
+  // the slots stay narrow.
+  const double label_w = max_text_width(all_labels, kLabelSize) + 10;
+  const double slot = label_w <= 96 ? std::max(56.0, label_w) : 56.0;
+  const double bottom = category_labels_height(all_labels, slot) + 6;
   const double plot_h = std::max(120.0, opt.height_px - title_h - panel_title_h - bottom);
+  const double row_h = panel_title_h + plot_h + bottom;
 
-  std::vector<double> panel_x(panels.size()), axis_w(panels.size());
-  double x = 0;
+  // Panels left to right, wrapped into rows no wider than max_width_px.
+  std::vector<double> panel_x(panels.size()), panel_y(panels.size()), axis_w(panels.size());
+  double x = 0, y = title_h, width = 0;
   for (std::size_t k = 0; k < panels.size(); ++k) {
     axis_w[k] = y_axis_width(ticks[k], !panels[k].y_label.empty()) + 4;
+    const double w =
+        axis_w[k] + slot * static_cast<double>(std::max<std::size_t>(panels[k].labels.size(), 1)) +
+        24;
+    if (x > 0 && x + w > opt.max_width_px) {
+      x = 0;
+      y += row_h + 10;
+    }
     panel_x[k] = x;
-    x += axis_w[k] + slot * static_cast<double>(std::max<std::size_t>(panels[k].labels.size(), 1)) +
-         24;
+    panel_y[k] = y;
+    x += w;
+    width = std::max(width, x);
   }
-  const double width = std::max(x, text_width_px(opt.title, kTitleSize) + 20);
-  Svg svg(width, title_h + panel_title_h + plot_h + bottom, opt.title);
+  width = std::max(width, text_width_px(opt.title, kTitleSize) + 20);
+  Svg svg(width, y + row_h, opt.title);
   if (!opt.title.empty())
     svg.text(width / 2, 20, opt.title, {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
 
@@ -243,10 +251,10 @@ std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotO
     const double x0 = panel_x[k] + axis_w[k];
     const double n = static_cast<double>(std::max<std::size_t>(p.labels.size(), 1));
     const double x1 = x0 + slot * n;
-    const double top = title_h + panel_title_h;
+    const double top = panel_y[k] + panel_title_h;
     const LinearScale sy{ticks[k].front(), ticks[k].back(), top + plot_h, top};
     svg.begin_group("panel");
-    svg.text((x0 + x1) / 2, title_h + 12, p.title,
+    svg.text((x0 + x1) / 2, panel_y[k] + 12, p.title,
              {.size_px = 12.5, .anchor = "middle", .weight = "bold"});
     draw_y_axis(svg, sy, ticks[k], x0, x1, p.y_label);
     std::vector<double> centres;
@@ -439,18 +447,19 @@ std::string heatmap_svg(const Heatmap& h) {
   if (finite(h.vmax)) hi = h.vmax;
 
   const double title_h = h.title.empty() ? 8 : 30;
-  const double cell_w = std::clamp(max_text_width(h.col_labels, kLabelSize) + 12, 56.0, 96.0);
+  const double col_w = max_text_width(h.col_labels, kLabelSize) + 12;
+  const bool rotate = col_w > 96;  // long labels are rotated, so the cells can stay narrow
+  const double cell_w = rotate ? 60.0 : std::max(56.0, col_w);
   const double cell_h = 24;
-  const bool rotate = max_text_width(h.col_labels, kLabelSize) > cell_w - 6;
   const double col_label_h = rotate ? max_text_width(h.col_labels, kLabelSize) * 0.574 + 16 : 22;
   const double left = max_text_width(h.row_labels, kLabelSize) + 14;
   const double top = title_h + col_label_h;
   const double grid_w = cell_w * static_cast<double>(C), grid_h = cell_h * static_cast<double>(R);
   const std::vector<double> cticks = nice_ticks(lo, hi, 5);
   const double bar_x = left + grid_w + 18, bar_h = std::max(grid_h, 120.0);
-  const double width =
-      std::max(bar_x + 16 + max_text_width(tick_labels(cticks), kTickSize) + 30,
-               text_width_px(h.title, kTitleSize) + 20);
+  const double width = std::max({bar_x + 16 + max_text_width(tick_labels(cticks), kTickSize) + 20,
+                                 bar_x + text_width_px(h.colorbar_label, kTickSize) + 10,
+                                 text_width_px(h.title, kTitleSize) + 20});
   Svg svg(width, top + std::max(grid_h, bar_h) + 14, h.title);
   if (!h.title.empty())
     svg.text(width / 2, 20, h.title, {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
@@ -498,11 +507,8 @@ std::string heatmap_svg(const Heatmap& h) {
     svg.line(bar_x + 14, sy(t), bar_x + 18, sy(t), {.stroke = kAxis});
     svg.text(bar_x + 20, sy(t), format_value(t, dec), {.size_px = kTickSize, .baseline = "middle"});
   }
-  if (!h.colorbar_label.empty()) {
-    const double lx = bar_x + 26 + max_text_width(tick_labels(cticks), kTickSize);
-    svg.text(lx, top + bar_h / 2, h.colorbar_label,
-             {.size_px = kLabelSize, .anchor = "middle", .rotate_deg = 90});
-  }
+  if (!h.colorbar_label.empty())
+    svg.text(bar_x, top - 7, h.colorbar_label, {.size_px = kTickSize, .fill = kMuted});
   svg.end_group();
   return svg.str();
 }
@@ -574,7 +580,11 @@ std::string timeline_svg(const Timeline& tl) {
   const double row_h = prob_h + (has_att ? att_h + 1 : 0) + (has_truth ? truth_h + 2 : 0) + 7;
   const double top = title_h + legend_h + (has_clip ? 10 : 0);
   const double rows_h = row_h * static_cast<double>(K);
-  const double width = std::max(left + plot_w + right, text_width_px(tl.title, kTitleSize) + 20);
+  const double legend_w = text_width_px("probability", kTickSize) + 107 +
+                          (has_att ? text_width_px("attention / row max", kTickSize) + 107 : 0) +
+                          (has_truth ? 30 + text_width_px("truth", kTickSize) + 10 : 0);
+  const double width = std::max({left + plot_w + right, left + legend_w,
+                                 text_width_px(tl.title, kTitleSize) + 20});
   Svg svg(width, top + rows_h + 44, tl.title);
   if (!tl.title.empty())
     svg.text(width / 2, 20, tl.title, {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});

@@ -51,6 +51,7 @@ struct BoxPlotOptions {
   double height_px = 320;
   bool shared_y = false;   // one y range for all panels (else per panel)
   bool show_points = true; // draw every observation as a small dot beside its box
+  double max_width_px = 1080; // panels wrap to a new row beyond this width
 };
 // Panels side by side in one SVG, each box coloured by its label's index (palette_color).
 std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotOptions& options);
