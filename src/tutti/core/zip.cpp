@@ -62,7 +62,27 @@ std::vector<std::uint8_t> ZipReader::read(const std::string& name) const {
   }
   check(got == st.size, "{}: entry '{}' is truncated ({} of {} bytes)", path_.string(), name, got,
         st.size);
+  // libzip checks the CRC only when a read reaches the end of the entry: read once more.
+  std::uint8_t extra = 0;
+  const zip_int64_t tail = zip_fread(f.get(), &extra, 1);
+  if (tail < 0)
+    fail("{}: entry '{}' is corrupt: {}", path_.string(), name, zip_file_strerror(f.get()));
+  check(tail == 0, "{}: entry '{}' is longer than its recorded size", path_.string(), name);
   return bytes;
+}
+
+ZipReader::EntryInfo ZipReader::info(const std::string& name) const {
+  zip_stat_t st;
+  zip_stat_init(&st);
+  check(zip_stat(za_, name.c_str(), 0, &st) == 0, "{}: archive has no entry '{}'", path_.string(),
+        name);
+  check((st.valid & ZIP_STAT_SIZE) && (st.valid & ZIP_STAT_COMP_SIZE),
+        "{}: entry '{}' has no size", path_.string(), name);
+  EntryInfo out;
+  out.size = st.size;
+  out.compressed_size = st.comp_size;
+  out.stored = (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE;
+  return out;
 }
 
 ZipWriter::ZipWriter(std::filesystem::path path) : path_(std::move(path)) {}

@@ -26,6 +26,15 @@ class ZipReader {
   // The entry's uncompressed bytes; throws when missing, truncated or failing its CRC.
   std::vector<std::uint8_t> read(const std::string& name) const;
 
+  // Sizes from the central directory (before reading), so callers can refuse absurd entries
+  // (zip bombs, corrupt sizes) before allocating. Throws when the entry is missing.
+  struct EntryInfo {
+    std::uint64_t size = 0;             // uncompressed bytes
+    std::uint64_t compressed_size = 0;  // bytes in the archive
+    bool stored = false;                // no compression
+  };
+  EntryInfo info(const std::string& name) const;
+
  private:
   std::filesystem::path path_;
   ::zip* za_ = nullptr;
