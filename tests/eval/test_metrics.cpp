@@ -46,6 +46,9 @@ TEST(Metrics, MatchSklearnOnEveryBinaryCase) {
     const auto b = load(c);
     EXPECT_NEAR(average_precision(b.y, b.s), c["ap"].get<double>(), kTol);
     EXPECT_NEAR(roc_auc(b.y, b.s), c["auc"].get<double>(), kTol);
+    const auto rm = ranking_metrics(b.y, b.s);
+    EXPECT_NEAR(rm.ap, c["ap"].get<double>(), kTol);
+    EXPECT_NEAR(rm.auc, c["auc"].get<double>(), kTol);
 
     const auto cm05 = confusion_at(b.y, b.s, 0.5f);
     EXPECT_NEAR(precision(cm05), c["precision_05"].get<double>(), kTol);

@@ -99,8 +99,8 @@ EvalReport evaluate(const data::BagDataset& truth, std::span<const float> scores
       if (m.n_known == 0) m.f1_attmic = kNaN;
       r.skipped.push_back(m.name);
     } else {
-      m.ap = average_precision(y, s);
-      m.auc = roc_auc(y, s);
+      const auto rm = ranking_metrics(y, s);
+      m.ap = rm.ap, m.auc = rm.auc;
       ap.push_back(m.ap), auc.push_back(m.auc), prec.push_back(m.precision);
       rec.push_back(m.recall), f1s.push_back(m.f1), f1s05.push_back(m.f1_05);
       att.push_back(m.f1_attmic);
@@ -113,8 +113,8 @@ EvalReport evaluate(const data::BagDataset& truth, std::span<const float> scores
   r.mAP = mean_of(ap), r.auc = mean_of(auc);
   r.precision_pos = mean_of(prec), r.recall_pos = mean_of(rec), r.f1_pos = mean_of(f1s);
   r.f1_pos_05 = mean_of(f1s05), r.f1_attmic = mean_of(att);
-  r.micro.ap = average_precision(pool_y, pool_s);
-  r.micro.auc = roc_auc(pool_y, pool_s);
+  const auto pooled = ranking_metrics(pool_y, pool_s);
+  r.micro.ap = pooled.ap, r.micro.auc = pooled.auc;
   r.micro.f1 = pool_cm.tp + pool_cm.fn == 0 ? kNaN : f1(pool_cm);
   return r;
 }

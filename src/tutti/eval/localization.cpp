@@ -102,8 +102,8 @@ InstanceReport evaluate_instances(std::span<const float> scores,
       m.ap = m.auc = kNaN;
       r.skipped.push_back(m.name);
     } else {
-      m.ap = average_precision(y, s);
-      m.auc = roc_auc(y, s);
+      const auto rm = ranking_metrics(y, s);
+      m.ap = rm.ap, m.auc = rm.auc;
       aps.push_back(m.ap);
       aucs.push_back(m.auc);
     }

@@ -56,6 +56,12 @@ double average_precision(std::span<const std::uint8_t> labels, std::span<const f
 // ROC-AUC; NaN when there is no positive or no negative label (undefined).
 double roc_auc(std::span<const std::uint8_t> labels, std::span<const float> scores);
 
+// Both of the above from one sort of the scores (what evaluate() uses).
+struct RankingMetrics {
+  double ap = 0, auc = 0;
+};
+RankingMetrics ranking_metrics(std::span<const std::uint8_t> labels, std::span<const float> scores);
+
 // The threshold that maximises the F1 of the positive class on (labels, scores).
 // Candidates are the distinct scores; F1 is compared exactly (integer cross-multiplication), ties
 // go to the highest candidate (fewest positive calls). The returned threshold is the midpoint
