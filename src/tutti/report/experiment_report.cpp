@@ -114,10 +114,12 @@ std::optional<std::string> render_overview(const ExperimentResults& r) {
 struct SummaryColumn {
   std::string key, title;
 };
-const std::vector<SummaryColumn> kSummaryColumns = {
-    {"mAP", "mAP"},        {"auc", "AUC"},
-    {"f1_pos", "F1"},      {"f1_attmic", "F1 (AttMIC)"},
-    {"precision_pos", "precision"}, {"recall_pos", "recall"}};
+const std::vector<SummaryColumn> kSummaryColumns = {{"mAP", "mAP"},
+                                                    {"auc", "AUC"},
+                                                    {"f1_pos", "F1"},
+                                                    {"f1_attmic", "F1 (AttMIC)"},
+                                                    {"precision_pos", "precision"},
+                                                    {"recall_pos", "recall"}};
 
 std::optional<std::string> render_summary(const ExperimentResults& r) {
   if (auto n = no_runs(r)) return n;
@@ -144,10 +146,11 @@ std::optional<std::string> render_summary(const ExperimentResults& r) {
     t.add_row_html(std::move(row));
   }
   return t.str() +
-         note("Mean \u00B1 sample standard deviation over seeds (n/a: undefined, e.g. one seed). "
-              "Precision, recall and F1 are macro means over classes of the positive class at "
-              "each class's threshold; F1 (AttMIC) is the macro F1 of present/absent at 0.5. "
-              "Best mean in bold.");
+         note(
+             "Mean \u00B1 sample standard deviation over seeds (n/a: undefined, e.g. one seed). "
+             "Precision, recall and F1 are macro means over classes of the positive class at "
+             "each class's threshold; F1 (AttMIC) is the macro F1 of present/absent at 0.5. "
+             "Best mean in bold.");
 }
 
 std::optional<std::string> render_box_plots(const ExperimentResults& r) {
@@ -239,8 +242,9 @@ std::optional<std::string> render_class_tables(const ExperimentResults& r) {
     }
     out += t.str();
   }
-  return out + note("Mean over seeds (a class skipped in a run, e.g. no positive test label, is "
-                    "averaged over the other runs; n/a when skipped in all).");
+  return out + note(
+                   "Mean over seeds (a class skipped in a run, e.g. no positive test label, is "
+                   "averaged over the other runs; n/a when skipped in all).");
 }
 
 std::optional<std::string> render_cost(const ExperimentResults& r) {
@@ -470,7 +474,8 @@ std::vector<const Json*> ExperimentResults::runs(const std::string& model) const
 std::vector<double> ExperimentResults::run_values(const std::string& model,
                                                   const std::vector<std::string>& path) const {
   std::vector<double> out;
-  for (const Json* run : runs(model)) out.push_back(json_number(at_path(child(run, "metrics"), path)));
+  for (const Json* run : runs(model))
+    out.push_back(json_number(at_path(child(run, "metrics"), path)));
   return out;
 }
 
@@ -581,8 +586,8 @@ Timeline timeline_from_json(const Json& ex, const std::vector<std::string>& defa
     tl.truth.resize(tl.classes.size());
     for (const auto& [name, segs] : truth->items()) {
       const auto it = std::find(tl.classes.begin(), tl.classes.end(), name);
-      check(it != tl.classes.end(), "report: timeline example '{}': truth class '{}' not in classes",
-            clip, name);
+      check(it != tl.classes.end(),
+            "report: timeline example '{}': truth class '{}' not in classes", clip, name);
       check(segs.is_array(), "report: timeline example '{}': truth '{}' is not an array", clip,
             name);
       for (const Json& seg : segs) {

@@ -11,11 +11,21 @@ std::string escape(std::string_view text) {
   out.reserve(text.size() + text.size() / 8);
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default: {
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x20 && c != '\t' && c != '\n' && c != '\r') {
@@ -75,8 +85,8 @@ void HtmlTable::add_row_html(std::vector<std::string> cells_html) {
 }
 
 std::string HtmlTable::str() const {
-  std::string out = css_class_.empty() ? "<table>\n"
-                                       : "<table class=\"" + escape(css_class_) + "\">\n";
+  std::string out =
+      css_class_.empty() ? "<table>\n" : "<table class=\"" + escape(css_class_) + "\">\n";
   auto cls = [&](std::size_t i) {
     return i < numeric_.size() && numeric_[i] ? std::string(" class=\"num\"") : std::string();
   };
@@ -120,8 +130,7 @@ pre.config { background: #f6f6f6; border: 1px solid #e2e2e2; padding: 0.6em; ove
 )css";
 }
 
-std::string html_page(std::string_view title, std::string_view body_html,
-                      std::string_view script) {
+std::string html_page(std::string_view title, std::string_view body_html, std::string_view script) {
   std::string out;
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";

@@ -68,7 +68,8 @@ void draw_x_axis(Svg& svg, const LinearScale& sx, const std::vector<double>& tic
     const double x = sx(ticks[i]);
     if (grid) svg.line(x, y1, x, y0, {.stroke = kGrid});
     svg.line(x, y0, x, y0 + 4, {.stroke = kAxis});
-    svg.text(x, y0 + 6, labels[i], {.size_px = kTickSize, .anchor = "middle", .baseline = "hanging"});
+    svg.text(x, y0 + 6, labels[i],
+             {.size_px = kTickSize, .anchor = "middle", .baseline = "hanging"});
   }
   svg.line(sx(ticks.front()), y0, sx(ticks.back()), y0, {.stroke = kAxis});
   if (!label.empty())
@@ -121,8 +122,8 @@ void draw_legend(Svg& svg, const std::vector<std::string>& names, double x0, dou
       y += 18;
       x = 0;
     }
-    svg.rect(x0 + x, y0 + y + 2, 12, 12, {.fill = palette_color(i), .stroke = kAxis,
-                                          .stroke_width = 0.5});
+    svg.rect(x0 + x, y0 + y + 2, 12, 12,
+             {.fill = palette_color(i), .stroke = kAxis, .stroke_width = 0.5});
     svg.text(x0 + x + 17, y0 + y + 8, names[i], {.size_px = kLabelSize, .baseline = "middle"});
     x += w;
   }
@@ -215,7 +216,8 @@ std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotO
   const double title_h = opt.title.empty() ? 8 : 30;
   const double panel_title_h = 22;
   std::vector<std::string> all_labels;
-  for (const auto& p : panels) all_labels.insert(all_labels.end(), p.labels.begin(), p.labels.end());
+  for (const auto& p : panels)
+    all_labels.insert(all_labels.end(), p.labels.begin(), p.labels.end());
   // Wide enough for horizontal labels up to ~13 characters; longer ones are rotated anyway, so
   // the slots stay narrow.
   const double label_w = max_text_width(all_labels, kLabelSize) + 10;
@@ -229,9 +231,9 @@ std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotO
   double x = 0, y = title_h, width = 0;
   for (std::size_t k = 0; k < panels.size(); ++k) {
     axis_w[k] = y_axis_width(ticks[k], !panels[k].y_label.empty()) + 4;
-    const double w =
-        axis_w[k] + slot * static_cast<double>(std::max<std::size_t>(panels[k].labels.size(), 1)) +
-        24;
+    const double w = axis_w[k] +
+                     slot * static_cast<double>(std::max<std::size_t>(panels[k].labels.size(), 1)) +
+                     24;
     if (x > 0 && x + w > opt.max_width_px) {
       x = 0;
       y += row_h + 10;
@@ -244,7 +246,8 @@ std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotO
   width = std::max(width, text_width_px(opt.title, kTitleSize) + 20);
   Svg svg(width, y + row_h, opt.title);
   if (!opt.title.empty())
-    svg.text(width / 2, 20, opt.title, {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
+    svg.text(width / 2, 20, opt.title,
+             {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
 
   for (std::size_t k = 0; k < panels.size(); ++k) {
     const auto& p = panels[k];
@@ -307,8 +310,9 @@ std::string bar_chart_svg(const BarChart& c) {
   if (K == 0 || S == 0) return empty_plot(c.title, "no data");
   std::vector<double> ends;
   for (const auto& s : c.series) {
-    check(s.values.size() == K, "report: bar chart '{}': series '{}' has {} values for {} categories",
-          c.title, s.name, s.values.size(), K);
+    check(s.values.size() == K,
+          "report: bar chart '{}': series '{}' has {} values for {} categories", c.title, s.name,
+          s.values.size(), K);
     check(s.errors.empty() || s.errors.size() == K,
           "report: bar chart '{}': series '{}' has {} errors for {} categories", c.title, s.name,
           s.errors.size(), K);
@@ -331,15 +335,16 @@ std::string bar_chart_svg(const BarChart& c) {
   const double group = static_cast<double>(S) * bar + gap;
   const double title_h = c.title.empty() ? 8 : 30;
 
-  auto draw_bar = [&](Svg& svg, std::size_t si, std::size_t ci, const LinearScale& sv,
-                      double pos, bool horizontal) {
+  auto draw_bar = [&](Svg& svg, std::size_t si, std::size_t ci, const LinearScale& sv, double pos,
+                      bool horizontal) {
     const auto& s = c.series[si];
     const double v = s.values[ci];
     const double e = s.errors.empty() ? kNaN : std::abs(s.errors[ci]);
     const double base = sv(std::clamp(0.0, ticks.front(), ticks.back()));
     if (!finite(v)) {
       if (horizontal)
-        svg.text(base + 3, pos + bar / 2, "n/a", {.size_px = 8, .baseline = "middle", .fill = kMuted});
+        svg.text(base + 3, pos + bar / 2, "n/a",
+                 {.size_px = 8, .baseline = "middle", .fill = kMuted});
       else
         svg.text(pos + bar / 2, base - 3, "n/a",
                  {.size_px = 8, .baseline = "middle", .fill = kMuted, .rotate_deg = -90});
@@ -373,15 +378,16 @@ std::string bar_chart_svg(const BarChart& c) {
   if (!c.horizontal) {
     const double left = y_axis_width(ticks, !c.value_label.empty()) + 6;
     const double plot_w = static_cast<double>(K) * group;
-    const double width = std::max({left + plot_w + 16, text_width_px(c.title, kTitleSize) + 20,
-                                   360.0});
+    const double width =
+        std::max({left + plot_w + 16, text_width_px(c.title, kTitleSize) + 20, 360.0});
     const double legend_h = legend_height(names, width - left - 10);
     const double top = title_h + legend_h + 8;
     const double plot_h = 250;
     const double bottom = category_labels_height(c.categories, group);
     Svg svg(width, top + plot_h + bottom, c.title);
     if (!c.title.empty())
-      svg.text(width / 2, 20, c.title, {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
+      svg.text(width / 2, 20, c.title,
+               {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
     draw_legend(svg, names, left, title_h, width - left - 10);
     const LinearScale sv{ticks.front(), ticks.back(), top + plot_h, top};
     draw_y_axis(svg, sv, ticks, left, left + plot_w, c.value_label);
@@ -485,8 +491,12 @@ std::string heatmap_svg(const Heatmap& h) {
       if (h.show_values) {
         const bool dark = relative_luminance(fill) < 0.35;
         svg.text(x + cell_w / 2, y + cell_h / 2, format_value(v, h.decimals),
-                 {.size_px = kTickSize, .anchor = "middle", .baseline = "middle",
-                  .fill = !finite(v) ? "#555555" : dark ? "#ffffff" : "#111111"});
+                 {.size_px = kTickSize,
+                  .anchor = "middle",
+                  .baseline = "middle",
+                  .fill = !finite(v) ? "#555555"
+                          : dark     ? "#ffffff"
+                                     : "#111111"});
       }
     }
   }
@@ -531,13 +541,13 @@ std::string interpolate(const std::vector<Rgb>& anchors, double t) {
 }  // namespace
 
 std::string blues(double t) {
-  static const std::vector<Rgb> kBlues = {{247, 251, 255}, {198, 219, 239}, {107, 174, 214},
-                                          {33, 113, 181},  {8, 48, 107}};
+  static const std::vector<Rgb> kBlues = {
+      {247, 251, 255}, {198, 219, 239}, {107, 174, 214}, {33, 113, 181}, {8, 48, 107}};
   return interpolate(kBlues, t);
 }
 std::string oranges(double t) {
-  static const std::vector<Rgb> kOranges = {{255, 245, 235}, {253, 208, 162}, {253, 141, 60},
-                                            {217, 72, 1},    {127, 39, 4}};
+  static const std::vector<Rgb> kOranges = {
+      {255, 245, 235}, {253, 208, 162}, {253, 141, 60}, {217, 72, 1}, {127, 39, 4}};
   return interpolate(kOranges, t);
 }
 
@@ -554,7 +564,8 @@ std::string timeline_svg(const Timeline& tl) {
   const bool has_truth = !tl.truth.empty();
   const bool has_clip = !tl.clip_scores.empty();
   check(!has_att || tl.attention.size() == K,
-        "report: timeline '{}': {} attention rows for {} classes", tl.title, tl.attention.size(), K);
+        "report: timeline '{}': {} attention rows for {} classes", tl.title, tl.attention.size(),
+        K);
   check(!has_truth || tl.truth.size() == K, "report: timeline '{}': {} truth rows for {} classes",
         tl.title, tl.truth.size(), K);
   check(!has_clip || tl.clip_scores.size() == K,
@@ -583,11 +594,12 @@ std::string timeline_svg(const Timeline& tl) {
   const double legend_w = text_width_px("probability", kTickSize) + 107 +
                           (has_att ? text_width_px("attention / row max", kTickSize) + 107 : 0) +
                           (has_truth ? 30 + text_width_px("truth", kTickSize) + 10 : 0);
-  const double width = std::max({left + plot_w + right, left + legend_w,
-                                 text_width_px(tl.title, kTitleSize) + 20});
+  const double width =
+      std::max({left + plot_w + right, left + legend_w, text_width_px(tl.title, kTitleSize) + 20});
   Svg svg(width, top + rows_h + 44, tl.title);
   if (!tl.title.empty())
-    svg.text(width / 2, 20, tl.title, {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
+    svg.text(width / 2, 20, tl.title,
+             {.size_px = kTitleSize, .anchor = "middle", .weight = "bold"});
 
   // Legend: probability and attention colour ramps, truth bar.
   {
@@ -598,7 +610,8 @@ std::string timeline_svg(const Timeline& tl) {
       x += text_width_px(name, kTickSize) + 6;
       svg.text(x, y + 6, "0", {.size_px = kTickSize, .baseline = "middle"});
       x += 9;
-      for (int i = 0; i < 10; ++i) svg.rect(x + i * 6, y, 6.3, 12, {.fill = colour((i + 0.5) / 10)});
+      for (int i = 0; i < 10; ++i)
+        svg.rect(x + i * 6, y, 6.3, 12, {.fill = colour((i + 0.5) / 10)});
       svg.rect(x, y, 60, 12, {.stroke = kAxis, .stroke_width = 0.5});
       x += 63;
       svg.text(x, y + 6, "1", {.size_px = kTickSize, .baseline = "middle"});
@@ -651,7 +664,8 @@ std::string timeline_svg(const Timeline& tl) {
         const double t0 = static_cast<double>(i) * tl.hop_s;
         svg.rect(sx(t0), yy, cell_w, att_h,
                  {.fill = oranges(row_max > 0 ? a / row_max : kNaN),
-                  .stroke = borders ? "#ffffff" : "none", .stroke_width = 0.5},
+                  .stroke = borders ? "#ffffff" : "none",
+                  .stroke_width = 0.5},
                  fmt::format("{}, {}-{} s: attention = {}", tl.classes[k], format_value(t0, 2),
                              format_value(t0 + tl.hop_s, 2), format_value(a)));
       }
@@ -662,7 +676,8 @@ std::string timeline_svg(const Timeline& tl) {
       svg.rect(left, yy, plot_w, truth_h, {.fill = "#f1f1f1"});
       for (const auto& s : tl.truth[k]) {
         if (!finite(s.start_s) || !finite(s.end_s) || s.end_s <= s.start_s) continue;
-        const double a = std::clamp(s.start_s, 0.0, duration), b = std::clamp(s.end_s, 0.0, duration);
+        const double a = std::clamp(s.start_s, 0.0, duration),
+                     b = std::clamp(s.end_s, 0.0, duration);
         svg.rect(sx(a), yy, sx(b) - sx(a), truth_h, {.fill = "#D55E00"},
                  fmt::format("{}: truth {}-{} s", tl.classes[k], format_value(s.start_s, 2),
                              format_value(s.end_s, 2)));
@@ -684,13 +699,19 @@ void draw_marker(Svg& svg, std::size_t shape, double x, double y, double r,
                  const std::string& colour, double opacity, std::string_view tip) {
   const Style st{.fill = colour, .stroke = "#222", .stroke_width = 0.4, .opacity = opacity};
   switch (shape % 4) {
-    case 0: svg.circle(x, y, r, st, tip); break;
-    case 1: svg.rect(x - r * 0.9, y - r * 0.9, r * 1.8, r * 1.8, st, tip); break;
-    case 2: svg.polygon({{x, y - r * 1.15}, {x + r * 1.05, y + r * 0.8}, {x - r * 1.05, y + r * 0.8}},
-                        st, tip);
+    case 0:
+      svg.circle(x, y, r, st, tip);
       break;
-    default: svg.polygon({{x, y - r * 1.2}, {x + r * 1.2, y}, {x, y + r * 1.2}, {x - r * 1.2, y}}, st,
-                         tip);
+    case 1:
+      svg.rect(x - r * 0.9, y - r * 0.9, r * 1.8, r * 1.8, st, tip);
+      break;
+    case 2:
+      svg.polygon({{x, y - r * 1.15}, {x + r * 1.05, y + r * 0.8}, {x - r * 1.05, y + r * 0.8}}, st,
+                  tip);
+      break;
+    default:
+      svg.polygon({{x, y - r * 1.2}, {x + r * 1.2, y}, {x, y + r * 1.2}, {x - r * 1.2, y}}, st,
+                  tip);
   }
 }
 }  // namespace

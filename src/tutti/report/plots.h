@@ -33,7 +33,7 @@ struct BoxStats {
   std::size_t n = 0;
   double q1 = kNaN, median = kNaN, q3 = kNaN;
   double whisker_low = kNaN, whisker_high = kNaN;
-  std::vector<double> outliers;  // ascending
+  std::vector<double> outliers = {};  // ascending
 };
 BoxStats box_stats(std::vector<double> values);
 
@@ -41,17 +41,17 @@ BoxStats box_stats(std::vector<double> values);
 
 // One panel: one box per label (e.g. per model), values[i] are the observations (e.g. seeds).
 struct BoxPlotPanel {
-  std::string title;
-  std::string y_label;
-  std::vector<std::string> labels;
-  std::vector<std::vector<double>> values;  // [label][observation]
+  std::string title = {};
+  std::string y_label = {};
+  std::vector<std::string> labels = {};
+  std::vector<std::vector<double>> values = {};  // [label][observation]
 };
 struct BoxPlotOptions {
-  std::string title;
+  std::string title = {};
   double height_px = 320;
-  bool shared_y = false;   // one y range for all panels (else per panel)
-  bool show_points = true; // draw every observation as a small dot beside its box
-  double max_width_px = 1080; // panels wrap to a new row beyond this width
+  bool shared_y = false;       // one y range for all panels (else per panel)
+  bool show_points = true;     // draw every observation as a small dot beside its box
+  double max_width_px = 1080;  // panels wrap to a new row beyond this width
 };
 // Panels side by side in one SVG, each box coloured by its label's index (palette_color).
 std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotOptions& options);
@@ -59,17 +59,17 @@ std::string box_plot_svg(const std::vector<BoxPlotPanel>& panels, const BoxPlotO
 // ---- grouped bar chart ------------------------------------------------------------------------
 
 struct BarSeries {
-  std::string name;            // legend entry (e.g. a model)
-  std::vector<double> values;  // one per category; NaN = n/a
-  std::vector<double> errors;  // +- error bar per category (e.g. std); empty or NaN = none
+  std::string name = {};            // legend entry (e.g. a model)
+  std::vector<double> values = {};  // one per category; NaN = n/a
+  std::vector<double> errors = {};  // +- error bar per category (e.g. std); empty or NaN = none
 };
 struct BarChart {
-  std::string title;
-  std::string value_label;              // the value axis title
-  std::vector<std::string> categories;  // one group per category (e.g. an instrument)
-  std::vector<BarSeries> series;        // one bar per series in each group
-  bool horizontal = false;              // categories down the y axis, bars to the right
-  double value_min = kNaN;              // axis range; NaN = from the data (0 included)
+  std::string title = {};
+  std::string value_label = {};              // the value axis title
+  std::vector<std::string> categories = {};  // one group per category (e.g. an instrument)
+  std::vector<BarSeries> series = {};        // one bar per series in each group
+  bool horizontal = false;                   // categories down the y axis, bars to the right
+  double value_min = kNaN;                   // axis range; NaN = from the data (0 included)
   double value_max = kNaN;
 };
 std::string bar_chart_svg(const BarChart& chart);
@@ -77,15 +77,15 @@ std::string bar_chart_svg(const BarChart& chart);
 // ---- heatmap ----------------------------------------------------------------------------------
 
 struct Heatmap {
-  std::string title;
-  std::vector<std::string> row_labels;
-  std::vector<std::string> col_labels;
-  std::vector<std::vector<double>> values;  // [row][col]; NaN = n/a (grey cell)
-  double vmin = kNaN;                       // colour range; NaN = data range
+  std::string title = {};
+  std::vector<std::string> row_labels = {};
+  std::vector<std::string> col_labels = {};
+  std::vector<std::vector<double>> values = {};  // [row][col]; NaN = n/a (grey cell)
+  double vmin = kNaN;                            // colour range; NaN = data range
   double vmax = kNaN;
-  int decimals = 2;                         // cell labels
+  int decimals = 2;  // cell labels
   bool show_values = true;
-  std::string colorbar_label;
+  std::string colorbar_label = {};
 };
 // Colours by viridis (luminance increases with the value); a colour bar with ticks on the right.
 std::string heatmap_svg(const Heatmap& heatmap);
@@ -102,13 +102,13 @@ struct TimeSegment {
 // an optional second row with the attention weights (shaded relative to the row's maximum, since
 // they sum to 1 over the clip); optional ground-truth segments drawn as bars under the rows.
 struct Timeline {
-  std::string title;
+  std::string title = {};
   double hop_s = 0.96;
-  std::vector<std::string> classes;
-  std::vector<std::vector<double>> prob;            // [class][instance] in [0, 1]; NaN = n/a
-  std::vector<std::vector<double>> attention;       // empty, or [class][instance] >= 0
-  std::vector<std::vector<TimeSegment>> truth;      // empty, or [class] -> segments in seconds
-  std::vector<double> clip_scores;                  // empty, or [class]: clip-level probability
+  std::vector<std::string> classes = {};
+  std::vector<std::vector<double>> prob = {};        // [class][instance] in [0, 1]; NaN = n/a
+  std::vector<std::vector<double>> attention = {};   // empty, or [class][instance] >= 0
+  std::vector<std::vector<TimeSegment>> truth = {};  // empty, or [class] -> segments in seconds
+  std::vector<double> clip_scores = {};              // empty, or [class]: clip-level probability
 };
 std::string timeline_svg(const Timeline& timeline);
 
@@ -117,11 +117,11 @@ std::string timeline_svg(const Timeline& timeline);
 // Points coloured and shaped by label (8 colours x 4 marker shapes before repeating), a legend
 // listing the labels in sorted order with their counts.
 struct Scatter {
-  std::string title;
+  std::string title = {};
   std::string x_label = "dimension 1";
   std::string y_label = "dimension 2";
-  std::vector<double> x, y;           // same length; points with a NaN coordinate are skipped
-  std::vector<std::string> labels;    // same length as x (or empty: one unlabelled group)
+  std::vector<double> x = {}, y = {};    // same length; points with a NaN coordinate are skipped
+  std::vector<std::string> labels = {};  // same length as x (or empty: one unlabelled group)
 };
 std::string scatter_svg(const Scatter& scatter);
 

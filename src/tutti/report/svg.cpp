@@ -125,9 +125,10 @@ double LinearScale::operator()(double v) const {
   return r0 + (v - d0) / (d1 - d0) * (r1 - r0);
 }
 
-// Heckbert's nice number: a value of the form {1, 2, 5, 10} x 10^k near x (rounded or ceiled).
-static double nice_number(double x, bool round) {
-  const double expv = std::floor(std::log10(x));
+// Heckbert's nice number: {1, 2, 5, 10} x 10^k near x (rounded or ceiled), as mantissa and
+// exponent so that ticks can be computed exactly.
+static std::pair<double, int> nice_number(double x, bool round) {
+  const int expv = static_cast<int>(std::floor(std::log10(x)));
   const double f = x / std::pow(10.0, expv);
   double nf;
   if (round) {
@@ -135,7 +136,13 @@ static double nice_number(double x, bool round) {
   } else {
     nf = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
   }
-  return nf * std::pow(10.0, expv);
+  return {nf, expv};
+}
+
+static double times_pow10(double v, int e) {
+  // Dividing by an exact power of ten gives the double nearest to the decimal (0.6, not
+  // 0.6000000000000001), so tick labels and output bytes are stable.
+  return e >= 0 ? v * std::pow(10.0, e) : v / std::pow(10.0, -e);
 }
 
 std::vector<double> nice_ticks(double lo, double hi, int target) {
@@ -147,15 +154,14 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
     hi += pad;
   }
   target = std::max(target, 2);
-  const double range = nice_number(hi - lo, false);
-  const double step = nice_number(range / (target - 1), true);
+  const auto [rm, re] = nice_number(hi - lo, false);
+  const auto [sm, se] = nice_number(times_pow10(rm, re) / (target - 1), true);
+  const double step = times_pow10(sm, se);
   const auto k0 = static_cast<long long>(std::floor(lo / step + 1e-9));
   const auto k1 = static_cast<long long>(std::ceil(hi / step - 1e-9));
   std::vector<double> ticks;
   for (long long k = k0; k <= k1; ++k) {
-    double v = static_cast<double>(k) * step;
-    // Round away binary noise (0.30000000000000004) so labels and bytes are stable.
-    v = std::round(v / step * 1e6) / 1e6 * step;
+    const double v = times_pow10(static_cast<double>(k) * sm, se);
     ticks.push_back(v == 0 ? 0.0 : v);
   }
   return ticks;
@@ -206,7 +212,8 @@ std::string viridis(double t) {
   const double f = pos - i;
   int rgb[3];
   for (int c = 0; c < 3; ++c)
-    rgb[c] = static_cast<int>(std::lround(kViridis[i][c] + f * (kViridis[i + 1][c] - kViridis[i][c])));
+    rgb[c] =
+        static_cast<int>(std::lround(kViridis[i][c] + f * (kViridis[i + 1][c] - kViridis[i][c])));
   return fmt::format("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]);
 }
 

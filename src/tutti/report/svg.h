@@ -27,17 +27,17 @@ struct Style {
   std::string fill = "none";
   std::string stroke = "none";
   double stroke_width = 1.0;
-  double opacity = 1.0;      // fill-opacity
-  std::string dash = {};     // stroke-dasharray, e.g. "4 3"; empty = solid
+  double opacity = 1.0;   // fill-opacity
+  std::string dash = {};  // stroke-dasharray, e.g. "4 3"; empty = solid
 };
 
 struct TextStyle {
   double size_px = 11.0;
-  std::string anchor = "start";      // start | middle | end
-  std::string baseline = "auto";     // dominant-baseline: auto | middle | hanging
-  std::string weight = "normal";     // normal | bold
+  std::string anchor = "start";   // start | middle | end
+  std::string baseline = "auto";  // dominant-baseline: auto | middle | hanging
+  std::string weight = "normal";  // normal | bold
   std::string fill = "#222";
-  double rotate_deg = 0.0;           // rotation about (x, y)
+  double rotate_deg = 0.0;  // rotation about (x, y)
 };
 
 class Svg {
@@ -57,8 +57,7 @@ class Svg {
                std::string_view tooltip = {});
   void text(double x, double y, std::string_view text, const TextStyle& style = {});
   // Groups nest; `css_class` may be empty.
-  void begin_group(std::string_view css_class = {}, double translate_x = 0,
-                   double translate_y = 0);
+  void begin_group(std::string_view css_class = {}, double translate_x = 0, double translate_y = 0);
   void end_group();
 
   // The complete <svg> element (throws tutti::Error when groups are unbalanced).
