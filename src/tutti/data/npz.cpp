@@ -700,6 +700,9 @@ NpyArray parse_meta(const std::uint8_t* data, std::size_t size, const std::strin
     return a;
   }
   a.descr = h.descr;
+  // '<U0' has no bytes per element: bound the count, or a tiny file could claim 2^48 strings.
+  check(t.itemsize > 0 || n <= (std::int64_t{1} << 20),
+        "{}: {} zero-width elements of dtype '{}' is implausible", what, n, h.descr);
   const std::size_t payload = size - offset;
   // n <= 2^48 and itemsize <= 4 * 2^20, so the product cannot overflow 64 bits.
   const auto need = static_cast<std::uint64_t>(n) * t.itemsize;
