@@ -2,11 +2,16 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "command.h"
 #include "tutti/core/error.h"
+#include "tutti/core/json.h"
+#include "tutti/core/progress.h"
+#include "tutti/data/audioset.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/data/openmic.h"
 #include "tutti/data/split.h"
 #include "tutti/data/summary.h"
 
@@ -68,11 +73,133 @@ void setup_split(CLI::App& data) {
   });
 }
 
+void setup_convert(CLI::App& data) {
+  struct Opts {
+    std::string format, input, output, split = "train", taxonomy = "openmic20", metadata;
+    bool all_clips = false;
+    int threads = 1;
+    std::vector<std::string> select;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = data.add_subcommand("convert", "Convert a released dataset to a bag dataset .npz");
+  cmd->add_option("FORMAT", o->format,
+                  "openmic (release folder with openmic-2018.npz), openmic-json (per-clip "
+                  "vggish/*.json + aggregated labels), audioset (folder of .tfrecord shards)")
+      ->required()
+      ->check(CLI::IsMember({"openmic", "openmic-json", "audioset"}));
+  cmd->add_option("PATH", o->input, "Release folder, shard folder or shard file")->required();
+  cmd->add_option("-o,--output", o->output, "Output .npz")->required();
+  cmd->add_option("--split", o->split, "openmic: which split01 partition (train, test, all)")
+      ->check(CLI::IsMember({"train", "test", "all"}))
+      ->capture_default_str();
+  cmd->add_option("--taxonomy", o->taxonomy, "audioset: openmic20 (20 instruments) or audioset")
+      ->check(CLI::IsMember({"openmic20", "audioset"}))
+      ->capture_default_str();
+  cmd->add_flag("--all-clips", o->all_clips,
+                "audioset: keep clips without a Music/Singing label too");
+  cmd->add_option("--select", o->select,
+                  "audioset: keep only clips with one of these AudioSet classes (names, with "
+                  "descendants), e.g. --select 'White noise' 'Pink noise' Static");
+  cmd->add_option("--metadata", o->metadata,
+                  "audioset: folder with class_labels_indices.csv and ontology.json "
+                  "(default: the shard folder or its parent)");
+  cmd->add_option("--threads", o->threads, "Worker threads")->capture_default_str();
+  cmd->callback([o] {
+    data::BagDataset ds;
+    if (o->format == "audioset") {
+      data::AudioSetOptions opt;
+      opt.taxonomy = o->taxonomy;
+      opt.music_only = !o->all_clips;
+      opt.select_labels = o->select;
+      opt.threads = o->threads;
+      opt.validate();
+      const auto shards = data::audioset_shards(o->input);
+      core::Progress bar("convert", static_cast<std::int64_t>(shards.size()));
+      ds = data::read_audioset(o->input, o->metadata, opt, &bar);
+    } else if (o->format == "openmic") {
+      ds = data::read_openmic_release(o->input, o->split);
+    } else {
+      ds = data::read_openmic_clips(o->input);
+    }
+    check(ds.size() > 0, "{}: no clips selected, nothing written", o->input);
+    data::save_bags(o->output, ds);
+    std::fprintf(stderr, "%s: %lld clips, %lld classes -> %s\n", o->input.c_str(),
+                 static_cast<long long>(ds.size()), static_cast<long long>(ds.num_classes()),
+                 o->output.c_str());
+  });
+}
+
+// Where the official OpenMIC md5 lists are: --checksums, the release folder, or
+// $TUTTI_SHARED_DATA/openmic.
+fs::path find_checksum_list(const std::string& given, const fs::path& root,
+                            const std::string& name) {
+  if (!given.empty()) return fs::path(given) / name;
+  std::vector<fs::path> places = {root / name};
+  if (const char* env = std::getenv("TUTTI_SHARED_DATA"); env && *env)
+    places.push_back(fs::path(env) / "openmic" / name);
+  for (const auto& p : places)
+    if (fs::exists(p)) return p;
+  fail<UsageError>("data verify: {} not found in {} (give the folder with --checksums)", name,
+                   root.string());
+}
+
+void setup_verify(CLI::App& data) {
+  struct Opts {
+    std::string root, checksums;
+    bool audio = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = data.add_subcommand(
+      "verify", "Check an OpenMIC-2018 release folder against the official md5 lists");
+  cmd->add_option("ROOT", o->root, "Release folder (vggish/, audio/)")->required();
+  cmd->add_option("--checksums", o->checksums,
+                  "Folder with openmic-2018-vggish.csv and openmic-2018-audio.csv");
+  cmd->add_flag("--audio", o->audio, "Also verify the audio files");
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->callback([o] {
+    const fs::path root(o->root);
+    check<UsageError>(fs::is_directory(root), "data verify: {}: not a folder", o->root);
+    std::vector<std::pair<std::string, data::OpenmicFiles>> kinds = {
+        {"openmic-2018-vggish.csv", data::OpenmicFiles::kVggish}};
+    if (o->audio) kinds.push_back({"openmic-2018-audio.csv", data::OpenmicFiles::kAudio});
+    bool ok = true;
+    core::Json out = core::Json::object();
+    for (const auto& [name, kind] : kinds) {
+      const auto list = find_checksum_list(o->checksums, root, name);
+      const auto r = data::verify_openmic_release(root, list, kind);
+      ok = ok && r.ok();
+      core::Json mism = core::Json::array();
+      for (const auto& m : r.mismatched)
+        mism.push_back({{"key", m.key}, {"path", m.path.string()}, {"expected", m.expected_md5},
+                        {"actual", m.actual_md5}});
+      out[name] = {{"listed", r.listed},   {"checked", r.checked},
+                   {"missing", r.missing}, {"mismatched", mism},
+                   {"unlisted", r.unlisted.size()}, {"ok", r.ok()}};
+      if (!o->json) {
+        std::printf("%s: %lld listed, %lld checked, %zu missing, %zu mismatched, %zu unlisted\n",
+                    name.c_str(), static_cast<long long>(r.listed),
+                    static_cast<long long>(r.checked), r.missing.size(), r.mismatched.size(),
+                    r.unlisted.size());
+        for (const auto& m : r.mismatched)
+          std::printf("  MISMATCH %s: %s (expected %s)\n", m.path.c_str(), m.actual_md5.c_str(),
+                      m.expected_md5.c_str());
+        for (std::size_t i = 0; i < r.missing.size() && i < 10; ++i)
+          std::printf("  missing %s\n", r.missing[i].c_str());
+        if (r.missing.size() > 10) std::printf("  ... and %zu more missing\n", r.missing.size() - 10);
+      }
+    }
+    if (o->json) std::fputs((out.dump(2) + "\n").c_str(), stdout);
+    check(ok, "{}: verification failed (missing or mismatched files)", o->root);
+  });
+}
+
 void setup(CLI::App& root) {
   auto* data = root.add_subcommand("data", "Convert, inspect, split and verify datasets");
   data->require_subcommand(1);
+  setup_convert(*data);
   setup_info(*data);
   setup_split(*data);
+  setup_verify(*data);
 }
 
 }  // namespace
