@@ -37,8 +37,8 @@ const fs::path& generated(int format, const char* name) {
   static std::vector<std::pair<std::string, fs::path>> made;
   for (const auto& [n, p] : made)
     if (n == name) return p;
-  const fs::path path = fs::temp_directory_path() / (std::string("tutti-bench-") +
-                                                     std::to_string(::getpid()) + "-" + name);
+  const fs::path path = fs::temp_directory_path() /
+                        (std::string("tutti-bench-") + std::to_string(::getpid()) + "-" + name);
   const int rate = 44100, seconds = 60;
   std::vector<float> x(static_cast<std::size_t>(rate) * seconds * 2);
   std::mt19937 rng(1);
@@ -47,7 +47,9 @@ const fs::path& generated(int format, const char* name) {
     const double t = static_cast<double>(i) / rate;
     double v = 0;
     for (int h = 1; h <= 6; ++h)
-      v += 0.1 / h * std::sin(2 * std::numbers::pi * 220 * h * t + 0.5 * std::sin(2 * std::numbers::pi * 5 * t));
+      v += 0.1 / h *
+           std::sin(2 * std::numbers::pi * 220 * h * t +
+                    0.5 * std::sin(2 * std::numbers::pi * 5 * t));
     x[2 * i] = static_cast<float>(v) + noise(rng);
     x[2 * i + 1] = static_cast<float>(0.8 * v) + noise(rng);
   }
@@ -67,13 +69,16 @@ struct Cleanup {
   ~Cleanup() {
     std::error_code ec;
     for (const auto* n : {"60s.wav", "60s.flac"})
-      fs::remove(fs::temp_directory_path() / (std::string("tutti-bench-") + std::to_string(::getpid()) + "-" + n), ec);
+      fs::remove(fs::temp_directory_path() /
+                     (std::string("tutti-bench-") + std::to_string(::getpid()) + "-" + n),
+                 ec);
   }
 } cleanup;
 
 void set_realtime(benchmark::State& state, double audio_seconds_per_iteration) {
-  state.counters["x_realtime"] = benchmark::Counter(
-      audio_seconds_per_iteration * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["x_realtime"] =
+      benchmark::Counter(audio_seconds_per_iteration * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 void run_front_end(benchmark::State& state, const fs::path& path) {

@@ -29,7 +29,8 @@ inline std::vector<float> sine(double freq_hz, double rate_hz, std::size_t frame
   for (std::size_t i = 0; i < frames; ++i)
     for (int c = 0; c < channels; ++c)
       out[i * channels + c] = static_cast<float>(
-          amplitude * std::sin(2 * std::numbers::pi * freq_hz * static_cast<double>(i) / rate_hz + 0.3 * c));
+          amplitude *
+          std::sin(2 * std::numbers::pi * freq_hz * static_cast<double>(i) / rate_hz + 0.3 * c));
   return out;
 }
 
@@ -119,7 +120,8 @@ inline bool write_m4a(const std::filesystem::path& path, std::span<const float> 
     must(av_frame_get_buffer(frame, 0), "frame_get_buffer");
     for (int ch = 0; ch < channels; ++ch) {
       auto* plane = reinterpret_cast<float*>(frame->data[ch]);
-      for (std::size_t i = 0; i < frame_size; ++i) plane[i] = interleaved[(start + i) * channels + ch];
+      for (std::size_t i = 0; i < frame_size; ++i)
+        plane[i] = interleaved[(start + i) * channels + ch];
     }
     frame->pts = static_cast<std::int64_t>(start);
     must(avcodec_send_frame(c, frame), "send_frame");

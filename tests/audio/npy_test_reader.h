@@ -37,7 +37,8 @@ inline NpyF32 read_npy_f32(const std::filesystem::path& path) {
     offset = 12;
   }
   const std::string header = bytes.substr(offset, header_len);
-  if (header.find("'<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
+  if (header.find("'<f4'") == std::string::npos ||
+      header.find("'fortran_order': False") == std::string::npos)
     throw std::runtime_error(path.string() + ": expected C-order '<f4': " + header);
   NpyF32 result;
   const auto open = header.find('(', header.find("'shape'"));
@@ -46,7 +47,8 @@ inline NpyF32 read_npy_f32(const std::filesystem::path& path) {
   std::size_t count = 1;
   for (std::size_t pos = 0; pos < dims.size();) {
     const auto comma = dims.find(',', pos);
-    const std::string item = dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    const std::string item =
+        dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     if (item.find_first_of("0123456789") != std::string::npos) {
       result.shape.push_back(std::stoul(item));
       count *= result.shape.back();

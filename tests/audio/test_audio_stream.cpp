@@ -25,7 +25,8 @@ TEST(AudioStream, StereoWav441kBecomesMono16k) {
   const auto y = load_mono_16k(path);
   EXPECT_NEAR(static_cast<double>(y.size()), std::round(n * 16000.0 / 44100.0), 1.0);
   // The mean of two equal sines 0.3 rad apart has amplitude 0.5 * cos(0.15).
-  const auto fit = tutti::testing::fit_sine(std::span<const float>(y).subspan(8000, 16000), 1000, 16000);
+  const auto fit =
+      tutti::testing::fit_sine(std::span<const float>(y).subspan(8000, 16000), 1000, 16000);
   EXPECT_NEAR(fit.amplitude, 0.5 * std::cos(0.15), 1e-4);
   EXPECT_LT(fit.residual_rms, 1e-4);
 }
@@ -50,7 +51,8 @@ TEST(AudioStream, BlockReadsEqualWholeLoad) {
   EXPECT_EQ(stream.sample_rate_hz(), 16000);
   std::vector<float> got;
   std::vector<float> block(997);  // not a divisor of anything
-  while (const std::size_t k = stream.read(block)) got.insert(got.end(), block.begin(), block.begin() + k);
+  while (const std::size_t k = stream.read(block))
+    got.insert(got.end(), block.begin(), block.begin() + k);
   EXPECT_EQ(stream.read(block), 0u);
   ASSERT_EQ(got.size(), whole.size());
   for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], whole[i]) << i;
@@ -82,7 +84,8 @@ TEST(AudioStream, ZeroLengthWavIsEmptyNotAnError) {
 
 TEST(AudioStream, BadFileErrorNamesTheFile) {
   TempDir dir;
-  tutti::testing::write_bytes(dir / "x.ogg", "OggS but not really an ogg stream at all............");
+  tutti::testing::write_bytes(dir / "x.ogg",
+                              "OggS but not really an ogg stream at all............");
   try {
     load_mono_16k(dir / "x.ogg");
     FAIL() << "no error";

@@ -139,7 +139,8 @@ TEST(DecoderErrors, EmptyFile) {
 TEST(DecoderErrors, TextFileNamedWav) {
   TempDir dir;
   std::string text;
-  for (int i = 0; i < 200; ++i) text += "this is not audio, just a line of text number " + std::to_string(i) + "\n";
+  for (int i = 0; i < 200; ++i)
+    text += "this is not audio, just a line of text number " + std::to_string(i) + "\n";
   tutti::testing::write_bytes(dir / "notes.wav", text);
   expect_audio_error(dir / "notes.wav", "not a recognised audio file");
 }
@@ -175,7 +176,8 @@ TEST(DecoderErrors, M4aWithGarbageAfterTheHeader) {
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   in.close();
   std::mt19937 rng(3);
-  for (std::size_t i = bytes.size() / 4; i < bytes.size(); ++i) bytes[i] = static_cast<char>(rng() & 0xFF);
+  for (std::size_t i = bytes.size() / 4; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(rng() & 0xFF);
   tutti::testing::write_bytes(path, bytes);
   try {
     const auto d = decode_native(path);

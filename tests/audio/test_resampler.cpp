@@ -65,9 +65,7 @@ TEST(Resampler, EqualRatesPassThrough) {
   EXPECT_EQ(y, x);
 }
 
-TEST(Resampler, EmptyInputGivesEmptyOutput) {
-  EXPECT_TRUE(resample({}, 44100, 16000).empty());
-}
+TEST(Resampler, EmptyInputGivesEmptyOutput) { EXPECT_TRUE(resample({}, 44100, 16000).empty()); }
 
 TEST(Resampler, BadRatesAreUsageErrors) {
   EXPECT_THROW(Resampler(0, 16000), tutti::UsageError);

@@ -11,9 +11,9 @@
 #include "audio/audio_test_util.h"
 #include "audio/npy_test_reader.h"
 #include "test_util.h"
+#include "tutti/audio/audio_stream.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
-#include "tutti/audio/audio_stream.h"
 #include "tutti/features/file_examples.h"
 #include "tutti/features/log_mel.h"
 
@@ -109,12 +109,12 @@ TEST(LogMel, FrameAndExampleCounts) {
   EXPECT_EQ(num_frames(c, 400), 1u);
   EXPECT_EQ(num_frames(c, 559), 1u);
   EXPECT_EQ(num_frames(c, 560), 2u);
-  EXPECT_EQ(num_frames(c, 160000), 998u);     // 1 + (160000 - 400) // 160
-  EXPECT_EQ(num_examples(c, 15599), 0u);      // 95 frames
-  EXPECT_EQ(num_examples(c, 15600), 1u);      // 96 frames = 0.975 s
+  EXPECT_EQ(num_frames(c, 160000), 998u);  // 1 + (160000 - 400) // 160
+  EXPECT_EQ(num_examples(c, 15599), 0u);   // 95 frames
+  EXPECT_EQ(num_examples(c, 15600), 1u);   // 96 frames = 0.975 s
   EXPECT_EQ(num_examples(c, 160000), 10u);
-  EXPECT_EQ(num_examples(c, 30959), 1u);      // 191 frames
-  EXPECT_EQ(num_examples(c, 31120), 2u);      // 192 frames
+  EXPECT_EQ(num_examples(c, 30959), 1u);  // 191 frames
+  EXPECT_EQ(num_examples(c, 31120), 2u);  // 192 frames
 }
 
 TEST(LogMel, ShortInputGivesNoExamples) {
@@ -190,7 +190,8 @@ TEST(LogMel, OverlappingExamples) {
   LogMelStream stream(c);
   std::vector<float> out;
   for (std::size_t pos = 0; pos < x.size(); pos += 1000)
-    stream.push(std::span<const float>(x).subspan(pos, std::min<std::size_t>(1000, x.size() - pos)), out);
+    stream.push(std::span<const float>(x).subspan(pos, std::min<std::size_t>(1000, x.size() - pos)),
+                out);
   EXPECT_EQ(out, ex);
 }
 
@@ -287,11 +288,12 @@ TEST(FileExamples, FileEqualsLoadThenFrontEnd) {
   EXPECT_EQ(ex.count, 3u);
   EXPECT_EQ(ex.values, expected);
   std::size_t seen = 0;
-  const auto summary = for_each_example_in_file(
-      path, LogMelConfig{}, [&](std::size_t i, std::span<const float> e) {
+  const auto summary =
+      for_each_example_in_file(path, LogMelConfig{}, [&](std::size_t i, std::span<const float> e) {
         EXPECT_EQ(i, seen++);
         ASSERT_EQ(e.size(), 96u * 64u);
-        EXPECT_TRUE(std::equal(e.begin(), e.end(), expected.begin() + static_cast<std::ptrdiff_t>(i * e.size())));
+        EXPECT_TRUE(std::equal(e.begin(), e.end(),
+                               expected.begin() + static_cast<std::ptrdiff_t>(i * e.size())));
       });
   EXPECT_EQ(seen, 3u);
   EXPECT_EQ(summary.count, 3u);

@@ -86,10 +86,10 @@ TEST(LogMelStats, Quantization) {
   EXPECT_EQ(quantize_u8(-10, -4.7, 4.3), 0);
   EXPECT_EQ(quantize_u8(10, -4.7, 4.3), 255);
   EXPECT_EQ(quantize_u8(NAN, 0, 4), 0);
-  EXPECT_EQ(quantize_u8(2.0, 0, 4), 128);          // 127.5 rounds half up
+  EXPECT_EQ(quantize_u8(2.0, 0, 4), 128);  // 127.5 rounds half up
   EXPECT_EQ(quantize_u8(2.0 - 1e-9, 0, 4), 127);
-  EXPECT_EQ(quantize_u8(1.0, 0, 4), 64);           // 63.75
-  EXPECT_EQ(quantize_u8(0.0, -4.7, 4.3), 133);     // 4.7 / 9 * 255 = 133.17
+  EXPECT_EQ(quantize_u8(1.0, 0, 4), 64);        // 63.75
+  EXPECT_EQ(quantize_u8(0.0, -4.7, 4.3), 133);  // 4.7 / 9 * 255 = 133.17
 }
 
 TEST(LogMelStats, ShapeErrors) {

@@ -12,8 +12,9 @@ constexpr std::size_t kDecodeBlockFrames = 16384;  // ~0.37 s at 44.1 kHz
 
 AudioStream::AudioStream(const std::filesystem::path& path, int sample_rate_hz)
     : decoder_([&] {
-        check<UsageError>(sample_rate_hz > 0, "audio: {}: target sample rate {} Hz must be positive",
-                          path.string(), sample_rate_hz);
+        check<UsageError>(sample_rate_hz > 0,
+                          "audio: {}: target sample rate {} Hz must be positive", path.string(),
+                          sample_rate_hz);
         return Decoder::open(path);
       }()),
       resampler_(decoder_->info().sample_rate_hz, sample_rate_hz),

@@ -27,8 +27,7 @@ inline constexpr int kVggishSampleRateHz = 16000;
 
 class AudioStream {
  public:
-  explicit AudioStream(const std::filesystem::path& path,
-                       int sample_rate_hz = kVggishSampleRateHz);
+  explicit AudioStream(const std::filesystem::path& path, int sample_rate_hz = kVggishSampleRateHz);
 
   // The file as decoded (native rate and channel count, back end, format).
   const AudioInfo& source_info() const { return decoder_->info(); }

@@ -163,9 +163,9 @@ class FfmpegDecoder final : public Decoder {
           f->ch_layout.nb_channels);
     if (!swr_ || f->format != swr_format_) {
       SwrContext* raw = nullptr;
-      const int rc = swr_alloc_set_opts2(&raw, &f->ch_layout, AV_SAMPLE_FMT_FLT, f->sample_rate,
-                                         &f->ch_layout, static_cast<AVSampleFormat>(f->format),
-                                         f->sample_rate, 0, nullptr);
+      const int rc =
+          swr_alloc_set_opts2(&raw, &f->ch_layout, AV_SAMPLE_FMT_FLT, f->sample_rate, &f->ch_layout,
+                              static_cast<AVSampleFormat>(f->format), f->sample_rate, 0, nullptr);
       swr_.reset(raw);
       check(rc >= 0 && swr_init(swr_.get()) >= 0,
             "audio: {}: cannot convert sample format '{}' to float", path_.string(),

@@ -59,9 +59,8 @@ void Resampler::run(const float* input, std::size_t n, std::vector<float>& out) 
     out.resize(old_size + room);
     std::size_t idone = 0;
     std::size_t odone = 0;
-    const soxr_error_t err =
-        soxr_process(soxr_.get(), input ? input + consumed : nullptr, remaining, &idone,
-                     out.data() + old_size, room, &odone);
+    const soxr_error_t err = soxr_process(soxr_.get(), input ? input + consumed : nullptr,
+                                          remaining, &idone, out.data() + old_size, room, &odone);
     out.resize(old_size + odone);
     check(err == nullptr, "resampler: soxr_process failed: {}", err ? err : "");
     consumed += idone;

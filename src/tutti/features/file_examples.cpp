@@ -27,7 +27,8 @@ FileExamples for_each_example_in_file(
     examples.clear();
     const std::size_t k = front_end.push(std::span<const float>(block).first(n), examples);
     for (std::size_t i = 0; i < k; ++i)
-      on_example(result.count++, std::span<const float>(examples).subspan(i * example_size, example_size));
+      on_example(result.count++,
+                 std::span<const float>(examples).subspan(i * example_size, example_size));
   }
   result.samples = front_end.samples_pushed();
   return result;

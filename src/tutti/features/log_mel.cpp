@@ -41,7 +41,8 @@ void LogMelConfig::validate() const {
     fail<UsageError>("log-mel config: {} = {}: {}", field, value, why);
   };
   if (sample_rate_hz <= 0) bad("sample_rate_hz", sample_rate_hz, "must be positive");
-  if (window_length_samples <= 0) bad("window_length_samples", window_length_samples, "must be positive");
+  if (window_length_samples <= 0)
+    bad("window_length_samples", window_length_samples, "must be positive");
   if (hop_length_samples <= 0 || hop_length_samples > window_length_samples)
     bad("hop_length_samples", hop_length_samples, "must be in 1..window_length_samples");
   if (fft_length < window_length_samples || fft_length % 2 != 0)
@@ -77,17 +78,28 @@ LogMelConfig LogMelConfig::from_json(const core::Json& j) {
   LogMelConfig c;
   for (const auto& [key, value] : j.items()) {
     try {
-      if (key == "sample_rate_hz") c.sample_rate_hz = value.get<int>();
-      else if (key == "window_length_samples") c.window_length_samples = value.get<int>();
-      else if (key == "hop_length_samples") c.hop_length_samples = value.get<int>();
-      else if (key == "fft_length") c.fft_length = value.get<int>();
-      else if (key == "num_mel_bins") c.num_mel_bins = value.get<int>();
-      else if (key == "lower_edge_hz") c.lower_edge_hz = value.get<double>();
-      else if (key == "upper_edge_hz") c.upper_edge_hz = value.get<double>();
-      else if (key == "log_offset") c.log_offset = value.get<double>();
-      else if (key == "example_frames") c.example_frames = value.get<int>();
-      else if (key == "example_hop_frames") c.example_hop_frames = value.get<int>();
-      else fail<UsageError>("log-mel config: unknown key '{}'", key);
+      if (key == "sample_rate_hz")
+        c.sample_rate_hz = value.get<int>();
+      else if (key == "window_length_samples")
+        c.window_length_samples = value.get<int>();
+      else if (key == "hop_length_samples")
+        c.hop_length_samples = value.get<int>();
+      else if (key == "fft_length")
+        c.fft_length = value.get<int>();
+      else if (key == "num_mel_bins")
+        c.num_mel_bins = value.get<int>();
+      else if (key == "lower_edge_hz")
+        c.lower_edge_hz = value.get<double>();
+      else if (key == "upper_edge_hz")
+        c.upper_edge_hz = value.get<double>();
+      else if (key == "log_offset")
+        c.log_offset = value.get<double>();
+      else if (key == "example_frames")
+        c.example_frames = value.get<int>();
+      else if (key == "example_hop_frames")
+        c.example_hop_frames = value.get<int>();
+      else
+        fail<UsageError>("log-mel config: unknown key '{}'", key);
     } catch (const core::Json::exception&) {
       fail<UsageError>("log-mel config: {} = {}: wrong type", key, value.dump());
     }
@@ -282,10 +294,11 @@ std::vector<float> LogMelFrontEnd::examples(std::span<const float> wave) {
   const std::size_t n = num_examples(c, wave.size());
   if (n == 0) return {};
   // Only the frames the examples use (mel_features.frame drops the rest).
-  const std::size_t used_frames =
-      (n - 1) * static_cast<std::size_t>(c.example_hop_frames) + static_cast<std::size_t>(c.example_frames);
-  const std::size_t used_samples = (used_frames - 1) * static_cast<std::size_t>(c.hop_length_samples) +
-                                   static_cast<std::size_t>(c.window_length_samples);
+  const std::size_t used_frames = (n - 1) * static_cast<std::size_t>(c.example_hop_frames) +
+                                  static_cast<std::size_t>(c.example_frames);
+  const std::size_t used_samples =
+      (used_frames - 1) * static_cast<std::size_t>(c.hop_length_samples) +
+      static_cast<std::size_t>(c.window_length_samples);
   const auto spec = log_mel(wave.first(used_samples));
   const std::size_t example_size = c.example_size();
   const std::size_t example_hop = static_cast<std::size_t>(c.example_hop_frames) * c.num_mel_bins;

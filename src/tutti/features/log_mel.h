@@ -30,16 +30,16 @@
 namespace tutti::features {
 
 struct LogMelConfig {
-  int sample_rate_hz = 16000;     // input rate (vggish_params.SAMPLE_RATE)
+  int sample_rate_hz = 16000;       // input rate (vggish_params.SAMPLE_RATE)
   int window_length_samples = 400;  // round(0.025 s * 16 kHz)
   int hop_length_samples = 160;     // round(0.010 s * 16 kHz); <= window_length_samples
   int fft_length = 512;             // 2^ceil(log2(window)); must be >= window_length_samples
   int num_mel_bins = 64;
   double lower_edge_hz = 125.0;
-  double upper_edge_hz = 7500.0;    // must not exceed sample_rate_hz / 2
-  double log_offset = 0.01;         // ln(mel + log_offset); > 0
-  int example_frames = 96;          // 0.96 s at 100 frames/s
-  int example_hop_frames = 96;      // no overlap between examples; <= example_frames
+  double upper_edge_hz = 7500.0;  // must not exceed sample_rate_hz / 2
+  double log_offset = 0.01;       // ln(mel + log_offset); > 0
+  int example_frames = 96;        // 0.96 s at 100 frames/s
+  int example_hop_frames = 96;    // no overlap between examples; <= example_frames
 
   int num_spectrogram_bins() const { return fft_length / 2 + 1; }
   std::size_t example_size() const {
@@ -76,8 +76,8 @@ class LogMelFramer {
   struct Fft;
   LogMelConfig config_;
   std::unique_ptr<Fft> fft_;
-  std::vector<float> window_;       // periodic Hann
-  std::vector<float> magnitude_;    // |X[k]|, k < num_spectrogram_bins
+  std::vector<float> window_;     // periodic Hann
+  std::vector<float> magnitude_;  // |X[k]|, k < num_spectrogram_bins
   // The mel matrix, sparse by band: band b uses bins [band_first_[b], band_first_[b] + n) with
   // weights band_weights_[band_offset_[b] ...].
   std::vector<int> band_first_;
