@@ -1,0 +1,54 @@
+// A synthetic piece as note events: what the composer writes and the renderer plays.
+// Times are sample indices at the score's sample rate, on FluidSynth's 64-sample block grid
+// (kBlockSamples): FluidSynth applies an event at the start of its next internal block, so events
+// on the grid sound exactly where the labels say they do.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tutti/synth/instruments.h"
+
+namespace tutti::synth {
+
+// FluidSynth's internal block size (FLUID_BUFSIZE): events take effect on these boundaries.
+inline constexpr std::int64_t kBlockSamples = 64;
+// General MIDI percussion channel (channel 10, index 9).
+inline constexpr int kPercussionChannel = 9;
+
+struct Note {
+  std::int64_t on = 0;   // note-on sample (multiple of kBlockSamples), >= 0
+  std::int64_t off = 0;  // note-off sample (multiple of kBlockSamples), on < off <= num_samples
+  int key = 60;          // MIDI key 0..127
+  int velocity = 100;    // 1..127
+};
+
+struct Part {
+  int class_index = 0;  // into instrument_classes()
+  Role role = Role::kMelody;
+  int channel = 0;      // MIDI channel 0..15 (kPercussionChannel for drums/cymbals)
+  int bank = 0;         // 0 (melodic) or 128 (percussion kits)
+  int program = 0;      // 0-based preset number in `bank` (GM program - 1, or the drum kit)
+  int volume = 100;     // CC 7
+  int pan = 64;         // CC 10
+  int reverb_send = 0;  // CC 91
+  std::vector<Note> notes;  // sorted by on; the same key never overlaps itself on a channel
+};
+
+struct Score {
+  int sample_rate_hz = 44100;
+  std::int64_t num_samples = 0;  // clip length in samples
+  double tempo_bpm = 120;
+  int beats_per_bar = 4;
+  int tonic = 0;                 // pitch class 0 = C
+  bool minor = false;
+  double peak_dbfs = -3;         // the rendered mix is normalized to this peak
+  double first_bar_s = 0;        // start of bar 0 (<= 0: the clip may start inside a bar)
+  double bar_s = 2;              // bar length
+  std::vector<int> bar_roots;    // pitch class of each bar's chord root
+  std::vector<Part> parts;
+
+  double duration_s() const { return static_cast<double>(num_samples) / sample_rate_hz; }
+};
+
+}  // namespace tutti::synth
