@@ -9,6 +9,7 @@
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
+#include "tutti/features/log_mel.h"
 #include "tutti/features/logmel_stats.h"
 
 namespace tutti::features {
@@ -60,8 +61,8 @@ TEST(LogMelStats, ConstantExample) {
     EXPECT_EQ(s[64 + b], 0.0);
   }
   const auto q = logmel_stats(ex, 1);
-  // (-4.60517 + 4.7) / 9 * 255 + 0.5 = 3.19 -> 3
-  for (int b = 0; b < 64; ++b) EXPECT_EQ(q[b], 3);
+  // (-4.60517 + 4.7) / 10.2 * 255 + 0.5 = 2.87 -> 2
+  for (int b = 0; b < 64; ++b) EXPECT_EQ(q[b], 2);
   for (int b = 64; b < 128; ++b) EXPECT_EQ(q[b], 0);
 }
 
@@ -81,15 +82,30 @@ TEST(LogMelStats, KnownMeanAndStd) {
 }
 
 TEST(LogMelStats, Quantization) {
-  EXPECT_EQ(quantize_u8(-4.7, -4.7, 4.3), 0);
-  EXPECT_EQ(quantize_u8(4.3, -4.7, 4.3), 255);
-  EXPECT_EQ(quantize_u8(-10, -4.7, 4.3), 0);
-  EXPECT_EQ(quantize_u8(10, -4.7, 4.3), 255);
+  EXPECT_EQ(quantize_u8(-4.7, -4.7, 5.5), 0);
+  EXPECT_EQ(quantize_u8(5.5, -4.7, 5.5), 255);
+  EXPECT_EQ(quantize_u8(-10, -4.7, 5.5), 0);
+  EXPECT_EQ(quantize_u8(10, -4.7, 5.5), 255);
   EXPECT_EQ(quantize_u8(NAN, 0, 4), 0);
   EXPECT_EQ(quantize_u8(2.0, 0, 4), 128);  // 127.5 rounds half up
   EXPECT_EQ(quantize_u8(2.0 - 1e-9, 0, 4), 127);
   EXPECT_EQ(quantize_u8(1.0, 0, 4), 64);        // 63.75
-  EXPECT_EQ(quantize_u8(0.0, -4.7, 4.3), 133);  // 4.7 / 9 * 255 = 133.17
+  EXPECT_EQ(quantize_u8(0.01, -4.7, 5.5), 118);   // 4.71 / 0.04 = 117.75
+  EXPECT_EQ(quantize_u8(-0.01, -4.7, 5.5), 117);  // 117.25
+}
+
+TEST(LogMelStats, FullScaleToneDoesNotSaturate) {
+  // The loudest band mean a signal in [-1, 1] can give is about 4.8 (a full-scale tone).
+  std::vector<float> x(32000);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(std::sin(2 * M_PI * 1000 * static_cast<double>(i) / 16000));
+  LogMelFrontEnd fe;
+  const auto ex = fe.examples(x);
+  const auto s = logmel_stats_float(ex, 2);
+  const double top = *std::max_element(s.begin(), s.begin() + 64);
+  EXPECT_GT(top, 4.5);
+  EXPECT_LT(top, kLogMelStatsMeanMax);
+  for (auto v : logmel_stats(ex, 2)) EXPECT_LT(v, 255);
 }
 
 TEST(LogMelStats, ShapeErrors) {

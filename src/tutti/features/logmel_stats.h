@@ -6,9 +6,10 @@
 //   mean_b = (1/T) sum_t x[t, b],   std_b = sqrt((1/T) sum_t (x[t, b] - mean_b)^2)  (ddof = 0)
 // and the embedding is [mean_0..mean_63, std_0..std_63] quantised to uint8:
 //   q = clamp(floor((v - lo) / (hi - lo) * 255 + 0.5), 0, 255)
-// with [lo, hi] = [-4.7, 4.3] for means and [0, 4] for standard deviations (see docs/audio.md:
-// log(0.01) = -4.605 is the floor of every log-mel value; the real OpenMIC clip's band means span
-// -3.8..2.4 and its stds 0.03..1.8). Statistics are accumulated in float64.
+// with [lo, hi] = [-4.7, 5.5] for means (steps of 0.04) and [0, 5.1] for standard deviations
+// (steps of 0.02). Why (docs/audio.md): ln(0.01) = -4.605 is the floor of every log-mel value and
+// a full-scale tone reaches about 4.8, so no signal in [-1, 1] saturates; the real OpenMIC clip's
+// band means span -3.8..2.4 and its stds 0.03..1.8. Statistics are accumulated in float64.
 //
 //   auto emb = tutti::features::logmel_stats(examples, n);   // [n, 128] uint8
 #pragma once
@@ -21,9 +22,9 @@
 namespace tutti::features {
 
 inline constexpr double kLogMelStatsMeanMin = -4.7;
-inline constexpr double kLogMelStatsMeanMax = 4.3;
+inline constexpr double kLogMelStatsMeanMax = 5.5;
 inline constexpr double kLogMelStatsStdMin = 0.0;
-inline constexpr double kLogMelStatsStdMax = 4.0;
+inline constexpr double kLogMelStatsStdMax = 5.1;
 
 // [n, frames, bands] log-mel examples -> [n, 2 * bands] float statistics (means, then stds).
 // Throws tutti::Error when examples.size() != n * frames * bands or a size is zero.
