@@ -92,9 +92,9 @@ TEST(Registry, ParameterCountsByFormula) {
             2 * d + (d * d + 2 * d) + 2 * (d * c + c));
   EXPECT_EQ(count_parameters(*make_model(spec_of("fc", d, c, k, {{"hidden", {9}}}))),
             (k * d * 9 + 9) + (9 * c + c));
-  EXPECT_EQ(
-      count_parameters(*make_model(spec_of("rnn", d, c, k, {{"hidden_size", 4}, {"num_layers", 1}}))),
-      2 * (3 * 4 * (d + 4) + 6 * 4) + 8 * c + c);
+  EXPECT_EQ(count_parameters(
+                *make_model(spec_of("rnn", d, c, k, {{"hidden_size", 4}, {"num_layers", 1}}))),
+            2 * (3 * 4 * (d + 4) + 6 * 4) + 8 * c + c);
 }
 
 TEST(Registry, UnknownModelNameIsUsageError) {
@@ -152,7 +152,7 @@ TEST(ModelSpecJson, RoundTripAndErrors) {
   EXPECT_EQ(d.num_classes, 20);
   EXPECT_THROW(ModelSpec::from_json({{"input_dim", 3}}), Error);                     // no name
   EXPECT_THROW(ModelSpec::from_json({{"name", "att"}, {"input_dim", "3"}}), Error);  // type
-  EXPECT_THROW(ModelSpec::from_json({{"name", "att"}, {"dims", 3}}), Error);  // unknown key
+  EXPECT_THROW(ModelSpec::from_json({{"name", "att"}, {"dims", 3}}), Error);         // unknown key
   EXPECT_THROW(ModelSpec::from_json({{"name", "att"}, {"options", 3}}), Error);
   EXPECT_THROW(ModelSpec::from_json(core::Json::array()), Error);
 }
@@ -271,8 +271,8 @@ void expect_padding_invariant(const std::string& name, bool training) {
   const auto spec = spec_of(name, d, c, 6, no_dropout());
   auto [x1, m1] = make_batch(lengths, 6, d, 0.0, 11);
   auto [x2, m2] = make_batch(lengths, 15, d, -77.0, 12);
-  x2.index_put_({Slice(), Slice(0, 6)}, x1 * m1.unsqueeze(-1) + x2.index({Slice(), Slice(0, 6)}) *
-                                                                    (~m1).unsqueeze(-1));
+  x2.index_put_({Slice(), Slice(0, 6)},
+                x1 * m1.unsqueeze(-1) + x2.index({Slice(), Slice(0, 6)}) * (~m1).unsqueeze(-1));
   // NaN in padding must not leak either.
   x2.index_put_({3, 10, 0}, NAN);
 
@@ -286,7 +286,7 @@ void expect_padding_invariant(const std::string& name, bool training) {
   EXPECT_LT(diff(o1.embedding, o2.embedding), 1e-6);
   const auto head = Slice(0, 6), tail = Slice(6);
   const std::pair<torch::Tensor, torch::Tensor> per_instance[] = {{o1.instance, o2.instance},
-                                                                    {o1.attention, o2.attention}};
+                                                                  {o1.attention, o2.attention}};
   for (const auto& [t1, t2] : per_instance) {
     ASSERT_EQ(t1.defined(), t2.defined());
     if (!t1.defined()) continue;

@@ -74,11 +74,10 @@ TEST_P(Reference, MatchesPyTorch) {
 
   model->train(f.training);
   const BagOutput out = model->forward(f.at("x"), f.at("mask"));
-  const std::pair<const char*, const torch::Tensor*> outputs[] = {
-      {"clip", &out.clip},
-      {"instance", &out.instance},
-      {"attention", &out.attention},
-      {"embedding", &out.embedding}};
+  const std::pair<const char*, const torch::Tensor*> outputs[] = {{"clip", &out.clip},
+                                                                  {"instance", &out.instance},
+                                                                  {"attention", &out.attention},
+                                                                  {"embedding", &out.embedding}};
   for (const auto& [name, tensor] : outputs) {
     ASSERT_EQ(tensor->defined(), f.has(name)) << name;
     if (!tensor->defined()) continue;
@@ -103,8 +102,8 @@ TEST_P(Reference, MatchesPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Reference,
-                         ::testing::Values("att_eval", "att_train", "att_2layers_eval",
-                                           "fc_t_eval", "fc_t_train", "fc_eval", "rnn_eval",
+                         ::testing::Values("att_eval", "att_train", "att_2layers_eval", "fc_t_eval",
+                                           "fc_t_train", "fc_eval", "rnn_eval",
                                            "rnn_2layers_train"),
                          [](const auto& info) { return info.param; });
 

@@ -15,15 +15,16 @@ AttOptions AttOptions::from_spec(const ModelSpec& spec) {
   return o;
 }
 
-AttImpl::AttImpl(ModelSpec spec) : BagModelImpl(std::move(spec)), options_(AttOptions::from_spec(spec_)) {
+AttImpl::AttImpl(ModelSpec spec)
+    : BagModelImpl(std::move(spec)), options_(AttOptions::from_spec(spec_)) {
   const std::int64_t d = spec_.input_dim;
   const std::int64_t c = spec_.num_classes;
   // Parameter names match tools/fixtures/make_model_fixtures.py (the PyTorch reference).
   input_bn_ = register_module("input_bn", torch::nn::BatchNorm1d(d));
   for (std::int64_t i = 0; i < options_.num_layers; ++i) {
-    linears_.push_back(register_module(
-        "linear" + std::to_string(i + 1),
-        torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false))));
+    linears_.push_back(
+        register_module("linear" + std::to_string(i + 1),
+                        torch::nn::Linear(torch::nn::LinearOptions(d, d).bias(false))));
     bns_.push_back(register_module("bn" + std::to_string(i + 1), torch::nn::BatchNorm1d(d)));
   }
   attention_ = register_module("attention", torch::nn::Linear(d, c));
@@ -33,7 +34,7 @@ AttImpl::AttImpl(ModelSpec spec) : BagModelImpl(std::move(spec)), options_(AttOp
 
 void AttImpl::reset_parameters() {
   torch::NoGradGuard no_grad;
-  // He-uniform bound sqrt(6 / fan_in), as in Kong et al.'s Keras code.
+  // He-uniform bound sqrt(6 / fan_in) (docs/models.md, ATT init).
   const auto he_uniform = [](torch::Tensor& w) {
     const double bound = std::sqrt(6.0 / static_cast<double>(w.size(1)));
     w.uniform_(-bound, bound);

@@ -8,7 +8,7 @@
 namespace tutti::models {
 
 struct AttOptions {
-  double dropout = 0.6;        // after each hidden block's ReLU
+  double dropout = 0.6;         // after each hidden block's ReLU
   std::int64_t num_layers = 3;  // hidden blocks [linear D->D (no bias), batch-norm, ReLU, dropout]
 
   // Reads spec.options ("dropout" in [0, 1), "num_layers" in [1, 16]); unknown keys -> UsageError.

@@ -23,8 +23,8 @@
 namespace tutti::models {
 
 struct BagOutput {
-  torch::Tensor clip;       // [B, C] clip-level probabilities
-  torch::Tensor instance;   // [B, K, C] per-instance probabilities (frame predictions), or undefined
+  torch::Tensor clip;      // [B, C] clip-level probabilities
+  torch::Tensor instance;  // [B, K, C] per-instance probabilities (frame predictions), or undefined
   torch::Tensor attention;  // [B, K, C] normalized attention weights (0 at padding), or undefined
   torch::Tensor embedding;  // [B, E] pre-classifier clip feature (t-SNE), or undefined
 };

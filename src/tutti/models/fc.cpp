@@ -14,7 +14,8 @@ FcOptions FcOptions::from_spec(const ModelSpec& spec) {
   return o;
 }
 
-FcImpl::FcImpl(ModelSpec spec) : BagModelImpl(std::move(spec)), options_(FcOptions::from_spec(spec_)) {
+FcImpl::FcImpl(ModelSpec spec)
+    : BagModelImpl(std::move(spec)), options_(FcOptions::from_spec(spec_)) {
   // Parameter names match tools/fixtures/make_model_fixtures.py (the PyTorch reference).
   std::int64_t in = spec_.max_instances * spec_.input_dim;
   for (std::size_t i = 0; i < options_.hidden.size(); ++i) {
@@ -47,8 +48,7 @@ BagOutput FcImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
   check(short_bags.size(0) == 0,
         "fc: needs fixed-length bags of exactly {} instances, but bag {} of the batch has {} real "
         "instances; use a model that accepts variable-length bags (att, fc_t, rnn)",
-        spec_.max_instances,
-        short_bags.size(0) ? short_bags[0][0].item<std::int64_t>() : -1,
+        spec_.max_instances, short_bags.size(0) ? short_bags[0][0].item<std::int64_t>() : -1,
         short_bags.size(0) ? mask[short_bags[0][0]].sum().item<std::int64_t>() : -1);
   torch::Tensor h = x.reshape({x.size(0), x.size(1) * x.size(2)});  // [B,K*D], instance-major
   for (auto& l : hidden_) {

@@ -41,13 +41,13 @@ BagOutput FcTImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
     h = torch::dropout(l(h), options_.dropout, is_training());
     h = torch::leaky_relu(h, options_.negative_slope);
   }
-  h = h + raw;  // residual   [M,D]
+  h = h + raw;                                                                // residual   [M,D]
   const torch::Tensor n = mask.sum(1, /*keepdim=*/true).to(h.scalar_type());  // [B,1]
-  const torch::Tensor pooled = scatter_instances(h, mask).sum(1) / n;        // [B,D] mean
+  const torch::Tensor pooled = scatter_instances(h, mask).sum(1) / n;         // [B,D] mean
 
   BagOutput out;
-  out.clip = torch::sigmoid(classifier_(pooled));                             // [B,C]
-  out.instance = scatter_instances(torch::sigmoid(classifier_(h)), mask);    // [B,K,C]
+  out.clip = torch::sigmoid(classifier_(pooled));                          // [B,C]
+  out.instance = scatter_instances(torch::sigmoid(classifier_(h)), mask);  // [B,K,C]
   out.embedding = pooled;
   return out;
 }

@@ -72,8 +72,8 @@ const core::Json* OptionReader::find(const std::string& key) {
 double OptionReader::number(const std::string& key, double def, double lo, double hi) {
   const core::Json* v = find(key);
   if (!v) return def;
-  check<UsageError>(v->is_number(), "model '{}': option '{}' must be a number, got {}", model_,
-                    key, v->dump());
+  check<UsageError>(v->is_number(), "model '{}': option '{}' must be a number, got {}", model_, key,
+                    v->dump());
   const double x = v->get<double>();
   check<UsageError>(std::isfinite(x) && x >= lo && x <= hi,
                     "model '{}': option '{}' = {} is outside [{}, {}]", model_, key, x, lo, hi);
@@ -93,8 +93,8 @@ std::int64_t OptionReader::integer(const std::string& key, std::int64_t def, std
 }
 
 std::vector<std::int64_t> OptionReader::integer_list(const std::string& key,
-                                                     std::vector<std::int64_t> def,
-                                                     std::int64_t lo, std::int64_t hi) {
+                                                     std::vector<std::int64_t> def, std::int64_t lo,
+                                                     std::int64_t hi) {
   const core::Json* v = find(key);
   if (!v) return def;
   check<UsageError>(v->is_array() && !v->empty(),
@@ -106,8 +106,8 @@ std::vector<std::int64_t> OptionReader::integer_list(const std::string& key,
                       "model '{}': option '{}' must be a list of integers, got {}", model_, key,
                       v->dump());
     const auto x = e.get<std::int64_t>();
-    check<UsageError>(x >= lo && x <= hi, "model '{}': option '{}' has {} outside [{}, {}]",
-                      model_, key, x, lo, hi);
+    check<UsageError>(x >= lo && x <= hi, "model '{}': option '{}' has {} outside [{}, {}]", model_,
+                      key, x, lo, hi);
     out.push_back(x);
   }
   return out;

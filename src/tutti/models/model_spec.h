@@ -18,9 +18,9 @@
 namespace tutti::models {
 
 struct ModelSpec {
-  std::string name;               // "att", "fc_t", "fc", "rnn", "rf", "mmgat", ...
-  std::int64_t input_dim = 128;   // D
-  std::int64_t num_classes = 20;  // C
+  std::string name;                 // "att", "fc_t", "fc", "rnn", "rf", "mmgat", ...
+  std::int64_t input_dim = 128;     // D
+  std::int64_t num_classes = 20;    // C
   std::int64_t max_instances = 10;  // K (the bag length FC is built for; others accept any)
   core::Json options = core::Json::object();  // model-specific hyperparameters
 

@@ -6,8 +6,8 @@
 #include "tutti/models/bag_model.h"
 #include "tutti/models/fc.h"
 #include "tutti/models/fc_t.h"
-#include "tutti/models/rnn.h"
 #include "tutti/models/model_spec.h"
+#include "tutti/models/rnn.h"
 
 namespace tutti::models {
 
@@ -82,8 +82,8 @@ void check_batch(const ModelSpec& spec, const torch::Tensor& x, const torch::Ten
         std::string(c10::toString(x.scalar_type())));
   check(x.size(2) == spec.input_dim, "{}: x has D = {}, the model was built for D = {}", name,
         x.size(2), spec.input_dim);
-  check(x.size(0) > 0 && x.size(1) > 0, "{}: empty batch [{}, {}, {}]", name, x.size(0),
-        x.size(1), x.size(2));
+  check(x.size(0) > 0 && x.size(1) > 0, "{}: empty batch [{}, {}, {}]", name, x.size(0), x.size(1),
+        x.size(2));
   check(mask.dim() == 2 && mask.size(0) == x.size(0) && mask.size(1) == x.size(1),
         "{}: mask must be [B, K] = [{}, {}], got {}", name, x.size(0), x.size(1),
         fmt::format("{}", fmt::join(mask.sizes().vec(), "x")));

@@ -20,12 +20,12 @@ RnnImpl::RnnImpl(ModelSpec spec)
     : BagModelImpl(std::move(spec)), options_(RnnOptions::from_spec(spec_)) {
   // Parameter names match tools/fixtures/make_model_fixtures.py (the PyTorch reference). Both
   // modules keep PyTorch's default initialization (uniform +-1/sqrt(H) for the GRU).
-  gru_ = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(spec_.input_dim,
-                                                                     options_.hidden_size)
-                                                   .num_layers(options_.num_layers)
-                                                   .dropout(options_.dropout)
-                                                   .bidirectional(true)
-                                                   .batch_first(true)));
+  gru_ = register_module("gru",
+                         torch::nn::GRU(torch::nn::GRUOptions(spec_.input_dim, options_.hidden_size)
+                                            .num_layers(options_.num_layers)
+                                            .dropout(options_.dropout)
+                                            .bidirectional(true)
+                                            .batch_first(true)));
   classifier_ =
       register_module("classifier", torch::nn::Linear(2 * options_.hidden_size, spec_.num_classes));
 }
