@@ -32,8 +32,8 @@ tutti::data::BagDataset make_openmic_size(std::int64_t n) {
 }
 
 struct TempFile {
-  fs::path path = fs::temp_directory_path() /
-                  ("tutti-bench-npz-" + std::to_string(::getpid()) + ".npz");
+  fs::path path =
+      fs::temp_directory_path() / ("tutti-bench-npz-" + std::to_string(::getpid()) + ".npz");
   ~TempFile() {
     std::error_code ec;
     fs::remove(path, ec);

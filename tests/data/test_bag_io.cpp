@@ -73,8 +73,8 @@ void expect_dataset_matches(const BagDataset& ds, const std::string& name) {
   if (e.contains("n_instances")) {
     EXPECT_EQ(ds.n_instances, values<std::int32_t>(e.at("n_instances")));
   } else {
-    EXPECT_EQ(ds.n_instances, std::vector<std::int32_t>(ds.keys.size(),
-                                                        static_cast<std::int32_t>(xshape[1])));
+    EXPECT_EQ(ds.n_instances,
+              std::vector<std::int32_t>(ds.keys.size(), static_cast<std::int32_t>(xshape[1])));
   }
   if (e.contains("classes")) {
     EXPECT_EQ(ds.classes, values<std::string>(e.at("classes")));
@@ -94,8 +94,7 @@ TEST(BagIo, LoadsNumpySavezWithInstanceLabels) {
 }
 
 TEST(BagIo, LoadsSavezCompressedFloatFeatures) {
-  expect_dataset_matches(load_bags(npz_fixture("bags_f32_deflated.npz")),
-                         "bags_f32_deflated.npz");
+  expect_dataset_matches(load_bags(npz_fixture("bags_f32_deflated.npz")), "bags_f32_deflated.npz");
 }
 
 TEST(BagIo, LoadsZip64Archives) {
@@ -167,8 +166,7 @@ TEST(BagIo, MaskValuesOtherThanZeroOrOneAreRejected) {
   ds.y_mask[2] = 2;  // save does not judge masks (validate does not), load must
   save_bags(tmp / "m.npz", ds);
   const std::string msg = error_of([&] { load_bags(tmp / "m.npz"); });
-  EXPECT_NE(msg.find("array 'Y_mask' holds 2 at flat index 2, expected 0 or 1"),
-            std::string::npos)
+  EXPECT_NE(msg.find("array 'Y_mask' holds 2 at flat index 2, expected 0 or 1"), std::string::npos)
       << msg;
 }
 
@@ -213,9 +211,7 @@ TEST(BagIo, NumpyReadsWhatSaveBagsWrites) {
       "           'values': [int(v) if d[k].dtype.kind == 'b' else v\n"
       "                      for v in d[k].ravel().tolist()]} for k in d.files}\n"
       "json.dump(out, open(sys.argv[2], 'w'))\n";
-  {
-    std::ofstream(tmp / "dump.py") << script;
-  }
+  { std::ofstream(tmp / "dump.py") << script; }
   const std::string cmd = "/usr/bin/python3 " + (tmp / "dump.py").string() + " " +
                           (tmp / "out.npz").string() + " " + (tmp / "out.json").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);

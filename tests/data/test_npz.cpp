@@ -57,8 +57,7 @@ void expect_matches_numpy(const NpyArray& a, const core::Json& e, const std::str
     }
   } else if (dtype == "<i4" || dtype == "<i8") {
     const auto v = a.as_i64(what);
-    for (std::size_t i = 0; i < v.size(); ++i)
-      ASSERT_EQ(v[i], values[i].get<std::int64_t>()) << i;
+    for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(v[i], values[i].get<std::int64_t>()) << i;
   } else {
     FAIL() << "unexpected dtype in expected.json: " << dtype;
   }
@@ -77,9 +76,9 @@ std::string error_of(F&& f) {
 }
 
 TEST(Npy, ReadsEveryDtypeNumpyWrites) {
-  for (const char* name : {"dtype_u1.npy", "dtype_b1.npy", "dtype_f4.npy", "dtype_f8.npy",
-                           "dtype_i4.npy", "dtype_i8.npy", "dtype_U.npy", "scalar_f4.npy",
-                           "empty_f4.npy"}) {
+  for (const char* name :
+       {"dtype_u1.npy", "dtype_b1.npy", "dtype_f4.npy", "dtype_f8.npy", "dtype_i4.npy",
+        "dtype_i8.npy", "dtype_U.npy", "scalar_f4.npy", "empty_f4.npy"}) {
     const NpyArray a = read_npy(npz_fixture(name));
     expect_matches_numpy(a, expected().at(name).at("a"), name);
   }
@@ -170,13 +169,23 @@ TEST(Npy, RejectsHandMadeMaliciousPickles) {
   const std::pair<std::string, const char*> cases[] = {
       {"\x80\x02h\x07.", "unknown memo key 7"},
       {"\x80\x02t.", "no MARK"},
-      {"\x80\x02" "a.", "stack underflow"},
+      {"\x80\x02"
+       "a.",
+       "stack underflow"},
       {"\x80\x02]].", "malformed pickle at STOP"},
-      {"\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00lsR."s, "REDUCE args"},
-      {"\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00ls\x85R."s, "not a numpy array reduction"},
+      {"\x80\x02"
+       "cos\nsystem\nX\x02\x00\x00\x00lsR."s,
+       "REDUCE args"},
+      {"\x80\x02"
+       "cos\nsystem\nX\x02\x00\x00\x00ls\x85R."s,
+       "not a numpy array reduction"},
       {"\x80\x02X\xff\xff\xff\x7f", "truncated"},
-      {"\x80\x02\x63" "numpy.core.multiarray\n_reconstruct\n)R)b.", "unexpected state"},
-      {"\x80\x02\x63" "numpy.core.multiarray\n_reconstruct\n)R.", "not a numpy array reduction"},
+      {"\x80\x02\x63"
+       "numpy.core.multiarray\n_reconstruct\n)R)b.",
+       "unexpected state"},
+      {"\x80\x02\x63"
+       "numpy.core.multiarray\n_reconstruct\n)R.",
+       "not a numpy array reduction"},
       {"\x80\x02N.junk", "unexpected bytes after the pickle"},
       {"\x80\x02\x8a\x01\x01.", "opcode 0x8a"},
   };
@@ -191,13 +200,11 @@ TEST(Npy, TypedAccessorsCheckTheDtype) {
   const NpyArray f = read_npy(npz_fixture("dtype_f4.npy"));
   EXPECT_NE(error_of([&] { f.as_u8("arr"); }).find("arr: has dtype '<f4', expected '|u1'"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { f.as_i64("arr"); }).find("expected '<i4' or '<i8'"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { f.as_i64("arr"); }).find("expected '<i4' or '<i8'"), std::string::npos);
   EXPECT_NE(error_of([&] { f.as_strings("arr"); }).find("expected a unicode string"),
             std::string::npos);
   const NpyArray u = read_npy(npz_fixture("dtype_u1.npy"));
-  EXPECT_NE(error_of([&] { u.as_f32("arr"); }).find("expected '<f4' or '<f8'"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { u.as_f32("arr"); }).find("expected '<f4' or '<f8'"), std::string::npos);
   // f8 -> f32 narrows; i4 -> i64 widens.
   EXPECT_FLOAT_EQ(read_npy(npz_fixture("dtype_f8.npy")).as_f32("x")[3], 3.14159265f);
   EXPECT_EQ(read_npy(npz_fixture("dtype_i4.npy")).as_i64("x")[3], -2147483648LL);
@@ -213,9 +220,9 @@ TEST(Npy, InvalidCodePointInUnicodeArrayIsRejected) {
 }
 
 TEST(Npy, SerializeRoundTripsEveryDtype) {
-  for (const char* name : {"dtype_u1.npy", "dtype_b1.npy", "dtype_f4.npy", "dtype_f8.npy",
-                           "dtype_i4.npy", "dtype_i8.npy", "dtype_U.npy", "scalar_f4.npy",
-                           "empty_f4.npy", "object_strings.npy"}) {
+  for (const char* name :
+       {"dtype_u1.npy", "dtype_b1.npy", "dtype_f4.npy", "dtype_f8.npy", "dtype_i4.npy",
+        "dtype_i8.npy", "dtype_U.npy", "scalar_f4.npy", "empty_f4.npy", "object_strings.npy"}) {
     const NpyArray a = read_npy(npz_fixture(name));
     const auto bytes = serialize_npy(a);
     const std::size_t header_len = bytes[8] | (bytes[9] << 8);
@@ -257,8 +264,7 @@ TEST(Npz, BrokenArchivesNameTheFileAndTheProblem) {
   msg = error_of([] { read_npz(npz_fixture("no_such_file.npz")); });
   EXPECT_NE(msg.find("no such file"), std::string::npos) << msg;
   msg = error_of([] { read_npz(npz_fixture("bad_x_fortran.npz")); });
-  EXPECT_NE(msg.find("bad_x_fortran.npz: array 'X': fortran_order=True"), std::string::npos)
-      << msg;
+  EXPECT_NE(msg.find("bad_x_fortran.npz: array 'X': fortran_order=True"), std::string::npos) << msg;
 }
 
 TEST(Npz, RefusesEntriesAboveTheSizeLimit) {
@@ -291,11 +297,9 @@ TEST(Npz, WriteThenNumpyReadsTheSameValues) {
       "assert d['u'].dtype == np.uint8 and d['u'].tolist() == [[[0, 255]], [[7, 128]]]\n"
       "assert d['s'].dtype == np.dtype('<U9') and d['s'].tolist() == "
       "['accordion', '', 'violín', '音']\n";
-  {
-    std::ofstream(tmp / "check.py") << script;
-  }
-  const std::string cmd = "/usr/bin/python3 " + (tmp / "check.py").string() + " " +
-                          (tmp / "w.npz").string();
+  { std::ofstream(tmp / "check.py") << script; }
+  const std::string cmd =
+      "/usr/bin/python3 " + (tmp / "check.py").string() + " " + (tmp / "w.npz").string();
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "numpy disagreed with what tutti wrote";
   // And the same file reads back bit-identically.
   const auto back = read_npz(tmp / "w.npz");

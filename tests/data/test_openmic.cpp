@@ -36,10 +36,10 @@ std::string error_of(F&& f) {
   return {};
 }
 
-#define EXPECT_ERROR_HAS(stmt, text)                                        \
-  do {                                                                      \
-    const std::string msg_ = error_of([&] { stmt; });                       \
-    EXPECT_NE(msg_.find(text), std::string::npos) << "message: " << msg_;  \
+#define EXPECT_ERROR_HAS(stmt, text)                                      \
+  do {                                                                    \
+    const std::string msg_ = error_of([&] { stmt; });                     \
+    EXPECT_NE(msg_.find(text), std::string::npos) << "message: " << msg_; \
   } while (0)
 
 void write_text(const fs::path& p, const std::string& text) {
@@ -53,7 +53,8 @@ std::string class_map_json(const std::vector<std::string>& classes) {
   return j.dump();
 }
 
-// --- CSV ------------------------------------------------------------------------------------------
+// --- CSV
+// ------------------------------------------------------------------------------------------
 
 TEST(Csv, ReadsQuotedFieldsCrlfAndLineNumbers) {
   const std::string text =
@@ -85,7 +86,8 @@ TEST(Csv, ErrorsNameFileAndLine) {
   EXPECT_ERROR_HAS(read_csv("/nonexistent/dir/x.csv"), "/nonexistent/dir/x.csv");
 }
 
-// --- class map, partitions ------------------------------------------------------------------------
+// --- class map, partitions
+// ------------------------------------------------------------------------
 
 TEST(Openmic, RealClassMapMatchesTheBuiltInList) {
   TUTTI_REQUIRE_SHARED("openmic/class-map.json");
@@ -130,7 +132,8 @@ TEST(Openmic, BadPartitionFiles) {
   EXPECT_ERROR_HAS(read_key_list(tmp / "empty.csv"), "empty.csv:2: empty sample key");
 }
 
-// --- release folder -------------------------------------------------------------------------------
+// --- release folder
+// -------------------------------------------------------------------------------
 
 // ROOT with the openmic_release.npz fixture (keys 000046_3840, 000135_483840, 155311_453120).
 void make_release(const fs::path& root) {
@@ -176,7 +179,8 @@ TEST(Openmic, ReleaseErrors) {
   EXPECT_ERROR_HAS(read_openmic_release(tmp.path(), "all"), "openmic-2018.npz: no such file");
 }
 
-// --- AttentionMIC train/val indices ---------------------------------------------------------------
+// --- AttentionMIC train/val indices
+// ---------------------------------------------------------------
 
 TEST(Openmic, RealAttentionMicSplit) {
   TUTTI_REQUIRE_SHARED("openmic/attentionmic_train_val.split");
@@ -215,7 +219,8 @@ TEST(Openmic, BadTrainValSplits) {
   EXPECT_ERROR_HAS(read_train_val_indices(tmp / "s.split", 4), "missing array 'val'");
 }
 
-// --- per-clip VGGish JSON -------------------------------------------------------------------------
+// --- per-clip VGGish JSON
+// -------------------------------------------------------------------------
 
 TEST(Openmic, RealVggishJson) {
   TUTTI_REQUIRE_SHARED("openmic/000046_3840.json");
@@ -243,8 +248,7 @@ TEST(Openmic, BadVggishJson) {
                    "features[1] has 1 values, features[0] has 2");
   EXPECT_ERROR_HAS(parse(R"({"features": [[1, 256]], "time_points": [0]})"),
                    "features[0][1] = 256 is not an integer in [0, 255]");
-  EXPECT_ERROR_HAS(parse(R"({"features": [[1.5]], "time_points": [0]})"),
-                   "features[0][0] = 1.5");
+  EXPECT_ERROR_HAS(parse(R"({"features": [[1.5]], "time_points": [0]})"), "features[0][0] = 1.5");
   EXPECT_ERROR_HAS(parse(R"({"features": [[-1]], "time_points": [0]})"), "= -1 is not");
   EXPECT_ERROR_HAS(parse(R"({"features": [7], "time_points": [0]})"), "features[0] is not a list");
   EXPECT_ERROR_HAS(parse(R"({"features": [[1]], "time_points": [0, 1]})"),
@@ -260,7 +264,8 @@ TEST(Openmic, PathsFollowTheReleaseLayout) {
   EXPECT_EQ(openmic_audio_path("/r", "155311_453120"), fs::path("/r/audio/155/155311_453120.ogg"));
 }
 
-// --- aggregated labels + per-clip dataset ---------------------------------------------------------
+// --- aggregated labels + per-clip dataset
+// ---------------------------------------------------------
 
 TEST(Openmic, AggregatedLabels) {
   const auto labels = parse_aggregated_labels(
@@ -370,7 +375,8 @@ TEST(Openmic, PerClipErrors) {
   EXPECT_ERROR_HAS(read_openmic_clips(tmp.path()), "001234_5.json: features have dimension 2");
 }
 
-// --- verify ---------------------------------------------------------------------------------------
+// --- verify
+// ---------------------------------------------------------------------------------------
 
 TEST(Openmic, VerifyAgainstTheOfficialMd5Lists) {
   TUTTI_REQUIRE_SHARED("openmic/openmic-2018-vggish.csv");
@@ -380,8 +386,8 @@ TEST(Openmic, VerifyAgainstTheOfficialMd5Lists) {
   fs::copy_file(openmic_dir() / "000046_3840.json", root / "vggish/000/000046_3840.json");
   write_text(root / "vggish/000/000135_483840.json", "{\"not\": \"the real file\"}");
   write_text(root / "vggish/999/999999_1.json", "{}");
-  const auto rep =
-      verify_openmic_release(root, openmic_dir() / "openmic-2018-vggish.csv", OpenmicFiles::kVggish);
+  const auto rep = verify_openmic_release(root, openmic_dir() / "openmic-2018-vggish.csv",
+                                          OpenmicFiles::kVggish);
   EXPECT_EQ(rep.listed, 20000);
   EXPECT_EQ(rep.checked, 2);
   EXPECT_EQ(rep.missing.size(), 19998u);

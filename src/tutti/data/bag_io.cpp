@@ -37,8 +37,8 @@ class BagReader {
   }
   void expect_shape(const NpyArray& a, const std::string& name,
                     const std::vector<std::int64_t>& shape) const {
-    check(a.shape == shape, "{}: array '{}' has shape {}, expected {}", file_, name,
-          a.shape_str(), shape_str(shape));
+    check(a.shape == shape, "{}: array '{}' has shape {}, expected {}", file_, name, a.shape_str(),
+          shape_str(shape));
   }
   void expect_rank(const NpyArray& a, const std::string& name, std::size_t rank,
                    const char* dims) const {
@@ -102,8 +102,8 @@ BagDataset load_bags(const std::filesystem::path& path,
   // Labels.
   NpyArray& yt = r.get("Y_true");
   r.expect_rank(yt, "Y_true", 2, fmt::format("({}, C)", n).c_str());
-  check(yt.shape[0] == n, "{}: array 'Y_true' has shape {}, expected ({}, C)", file,
-        yt.shape_str(), n);
+  check(yt.shape[0] == n, "{}: array 'Y_true' has shape {}, expected ({}, C)", file, yt.shape_str(),
+        n);
   const std::int64_t c = yt.shape[1];
   ds.y_true = yt.as_f32(r.what("Y_true"));
   r.expect_shape(r.get("Y_mask"), "Y_mask", {n, c});

@@ -139,8 +139,8 @@ class HeaderParser {
     ++pos_;
   }
   void skip_ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' ||
-                                s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   std::string parse_string() {
@@ -288,9 +288,13 @@ class PickleStrings {
     while (root < 0) {
       const std::uint8_t op = byte();
       switch (op) {
-        case 0x80: byte(); break;  // PROTO
-        case 0x95: take(8); break; // FRAME (length is advisory)
-        case '.':                  // STOP
+        case 0x80:
+          byte();
+          break;  // PROTO
+        case 0x95:
+          take(8);
+          break;   // FRAME (length is advisory)
+        case '.':  // STOP
           check(stack_.size() == 1 && marks_.empty(), "{}: malformed pickle at STOP", what_);
           root = stack_.back();
           break;
@@ -306,41 +310,89 @@ class PickleStrings {
           push(make_global(nodes_[mod].s, nodes_[name].s));
           break;
         }
-        case 'q': memo_put(byte()); break;       // BINPUT
-        case 'r': memo_put(u32()); break;        // LONG_BINPUT
-        case 0x94: memo_put(static_cast<std::uint32_t>(memo_.size())); break;  // MEMOIZE
-        case 'h': memo_get(byte()); break;       // BINGET
-        case 'j': memo_get(u32()); break;        // LONG_BINGET
-        case 'K': push(make_int(byte())); break; // BININT1
-        case 'M': {                              // BININT2
+        case 'q':
+          memo_put(byte());
+          break;  // BINPUT
+        case 'r':
+          memo_put(u32());
+          break;  // LONG_BINPUT
+        case 0x94:
+          memo_put(static_cast<std::uint32_t>(memo_.size()));
+          break;  // MEMOIZE
+        case 'h':
+          memo_get(byte());
+          break;  // BINGET
+        case 'j':
+          memo_get(u32());
+          break;  // LONG_BINGET
+        case 'K':
+          push(make_int(byte()));
+          break;     // BININT1
+        case 'M': {  // BININT2
           const std::uint32_t lo = byte(), hi = byte();
           push(make_int(lo | (hi << 8)));
           break;
         }
-        case 'J': push(make_int(static_cast<std::int32_t>(u32()))); break;  // BININT
-        case 'N': push(make_node(kNone)); break;
-        case 0x88: push(make_int(1)); break;  // NEWTRUE
-        case 0x89: push(make_int(0)); break;  // NEWFALSE
-        case 'X': push(make_str(take(u32()), false)); break;        // BINUNICODE
-        case 0x8c: push(make_str(take(byte()), false)); break;      // SHORT_BINUNICODE
-        case 0x8d: push(make_str(take(u64()), false)); break;       // BINUNICODE8
-        case 'U': push(make_str(take(byte()), true)); break;        // SHORT_BINSTRING (py2 str)
-        case 'T': push(make_str(take(u32()), true)); break;         // BINSTRING
-        case 'C': take(byte()); push(make_node(kBytes)); break;     // SHORT_BINBYTES
-        case 'B': take(u32()); push(make_node(kBytes)); break;      // BINBYTES
-        case '(': marks_.push_back(stack_.size()); break;           // MARK
-        case ')': push(make_node(kTuple)); break;                   // EMPTY_TUPLE
-        case 0x85: case 0x86: case 0x87: {                          // TUPLE1..3
+        case 'J':
+          push(make_int(static_cast<std::int32_t>(u32())));
+          break;  // BININT
+        case 'N':
+          push(make_node(kNone));
+          break;
+        case 0x88:
+          push(make_int(1));
+          break;  // NEWTRUE
+        case 0x89:
+          push(make_int(0));
+          break;  // NEWFALSE
+        case 'X':
+          push(make_str(take(u32()), false));
+          break;  // BINUNICODE
+        case 0x8c:
+          push(make_str(take(byte()), false));
+          break;  // SHORT_BINUNICODE
+        case 0x8d:
+          push(make_str(take(u64()), false));
+          break;  // BINUNICODE8
+        case 'U':
+          push(make_str(take(byte()), true));
+          break;  // SHORT_BINSTRING (py2 str)
+        case 'T':
+          push(make_str(take(u32()), true));
+          break;  // BINSTRING
+        case 'C':
+          take(byte());
+          push(make_node(kBytes));
+          break;  // SHORT_BINBYTES
+        case 'B':
+          take(u32());
+          push(make_node(kBytes));
+          break;  // BINBYTES
+        case '(':
+          marks_.push_back(stack_.size());
+          break;  // MARK
+        case ')':
+          push(make_node(kTuple));
+          break;  // EMPTY_TUPLE
+        case 0x85:
+        case 0x86:
+        case 0x87: {  // TUPLE1..3
           const std::size_t k = static_cast<std::size_t>(op - 0x84);
           check(stack_.size() >= k + (marks_.empty() ? 0 : marks_.back()),
                 "{}: malformed pickle (stack underflow)", what_);
           collect(kTuple, stack_.size() - k);
           break;
         }
-        case 't': collect(kTuple, pop_mark()); break;  // TUPLE
-        case 'l': collect(kList, pop_mark()); break;   // LIST
-        case ']': push(make_node(kList)); break;       // EMPTY_LIST
-        case 'a': {                                    // APPEND
+        case 't':
+          collect(kTuple, pop_mark());
+          break;  // TUPLE
+        case 'l':
+          collect(kList, pop_mark());
+          break;  // LIST
+        case ']':
+          push(make_node(kList));
+          break;     // EMPTY_LIST
+        case 'a': {  // APPEND
           const int v = pop();
           list_at_top().items.push_back(v);
           break;
@@ -372,9 +424,10 @@ class PickleStrings {
           break;
         }
         default:
-          fail("{}: object array holds a pickle opcode 0x{:02x} that tutti does not read "
-               "(only arrays of str are supported)",
-               what_, op);
+          fail(
+              "{}: object array holds a pickle opcode 0x{:02x} that tutti does not read "
+              "(only arrays of str are supported)",
+              what_, op);
       }
       check(stack_.size() <= n_ + 1, "{}: malformed pickle", what_);
     }
@@ -482,23 +535,20 @@ class PickleStrings {
 
   std::vector<std::string> extract(int root) const {
     const Node& r = nodes_[root];
-    const bool reconstruct =
-        r.kind == kObject && nodes_[r.items[0]].kind == kGlobal &&
-        (nodes_[r.items[0]].s == "numpy.core.multiarray" ||
-         nodes_[r.items[0]].s == "numpy._core.multiarray") &&
-        nodes_[r.items[0]].s2 == "_reconstruct";
+    const bool reconstruct = r.kind == kObject && nodes_[r.items[0]].kind == kGlobal &&
+                             (nodes_[r.items[0]].s == "numpy.core.multiarray" ||
+                              nodes_[r.items[0]].s == "numpy._core.multiarray") &&
+                             nodes_[r.items[0]].s2 == "_reconstruct";
     check(reconstruct && r.items.size() == 3,
           "{}: object array pickle is not a numpy array reduction", what_);
     const Node& state = nodes_[r.items[2]];
-    check(state.kind == kTuple && state.items.size() == 5 &&
-              nodes_[state.items[4]].kind == kList,
+    check(state.kind == kTuple && state.items.size() == 5 && nodes_[state.items[4]].kind == kList,
           "{}: object array pickle has an unexpected state (only arrays of str are supported)",
           what_);
     std::vector<std::string> out;
     for (int id : nodes_[state.items[4]].items) {
       check(nodes_[id].kind == kStr,
-            "{}: object array holds a non-string value (only arrays of str are supported)",
-            what_);
+            "{}: object array holds a non-string value (only arrays of str are supported)", what_);
       out.push_back(nodes_[id].s);
     }
     return out;
@@ -550,8 +600,7 @@ std::vector<T> load_le(const std::vector<std::uint8_t>& bytes, std::size_t n) {
 }
 
 template <typename T>
-NpyArray make_array(const char* descr, std::vector<std::int64_t> shape, const T* v,
-                    std::size_t n) {
+NpyArray make_array(const char* descr, std::vector<std::int64_t> shape, const T* v, std::size_t n) {
   NpyArray a;
   a.descr = descr;
   a.shape = std::move(shape);
@@ -629,8 +678,7 @@ std::vector<std::string> NpyArray::as_strings(const std::string& what) const {
     s.reserve(len);
     for (std::size_t j = 0; j < len; ++j) {
       const std::uint32_t cp = cp_at(j);
-      check(valid_code_point(cp), "{}: element {} holds an invalid code point U+{:X}", what, i,
-            cp);
+      check(valid_code_point(cp), "{}: element {} holds an invalid code point U+{:X}", what, i, cp);
       append_utf8(s, cp);
     }
   }
@@ -738,11 +786,10 @@ std::vector<std::uint8_t> serialize_npy(const NpyArray& a) {
   check(t.kind != Kind::kObject, "npy: cannot write object arrays");
   const std::int64_t n = checked_numel(a.shape, "npy");
   check(a.data.size() == static_cast<std::uint64_t>(n) * t.itemsize,
-        "npy: array of shape {} and dtype '{}' holds {} bytes, expected {}", a.shape_str(),
-        a.descr, a.data.size(), static_cast<std::uint64_t>(n) * t.itemsize);
-  std::string header =
-      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", a.descr,
-                  shape_to_string(a.shape));
+        "npy: array of shape {} and dtype '{}' holds {} bytes, expected {}", a.shape_str(), a.descr,
+        a.data.size(), static_cast<std::uint64_t>(n) * t.itemsize);
+  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
+                                   a.descr, shape_to_string(a.shape));
   // Pad with spaces and a final '\n' so the data starts on a 64-byte boundary (numpy >= 1.16).
   int major = 1;
   std::size_t prefix = kMagicLen + 2 + 2;
@@ -792,10 +839,9 @@ std::map<std::string, NpyArray> read_npz(const std::filesystem::path& path,
     const std::string what = fmt::format("{}: array '{}'", path.string(), key);
     const auto info = zip.info(name);
     // Deflate expands at most ~1032:1; a larger claim is a corrupt directory or a zip bomb.
-    const bool plausible =
-        info.compressed_size <= file_size &&
-        (info.stored ? info.size == info.compressed_size
-                     : info.size / 1032 <= info.compressed_size + 1);
+    const bool plausible = info.compressed_size <= file_size &&
+                           (info.stored ? info.size == info.compressed_size
+                                        : info.size / 1032 <= info.compressed_size + 1);
     check(plausible, "{}: zip entry sizes are corrupt ({} bytes from {} compressed)", what,
           info.size, info.compressed_size);
     check(info.size <= max_entry_bytes, "{}: entry of {} bytes exceeds the limit of {}", what,

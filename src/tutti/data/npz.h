@@ -39,9 +39,9 @@ struct NpyArray {
   // overload of as_u8 moves the payload out instead of copying it (large X arrays).
   std::vector<std::uint8_t> as_u8(const std::string& what) const&;  // '|u1' or '|b1'
   std::vector<std::uint8_t> as_u8(const std::string& what) &&;
-  std::vector<float> as_f32(const std::string& what) const;           // '<f4' or '<f8'
-  std::vector<std::int64_t> as_i64(const std::string& what) const;    // '<i4' or '<i8'
-  std::vector<std::string> as_strings(const std::string& what) const; // '<U*' -> UTF-8
+  std::vector<float> as_f32(const std::string& what) const;            // '<f4' or '<f8'
+  std::vector<std::int64_t> as_i64(const std::string& what) const;     // '<i4' or '<i8'
+  std::vector<std::string> as_strings(const std::string& what) const;  // '<U*' -> UTF-8
 
   static NpyArray from_u8(std::vector<std::int64_t> shape, const std::vector<std::uint8_t>& v,
                           bool as_bool = false);

@@ -31,8 +31,8 @@ std::vector<std::pair<std::string, std::int64_t>> read_keys_with_lines(const fs:
   std::vector<std::pair<std::string, std::int64_t>> out;
   std::unordered_map<std::string, std::int64_t> seen;
   for (auto& row : read_csv(path)) {
-    check(row.fields.size() == 1, "{}:{}: expected one sample key per line, found {} fields",
-          what, row.line, row.fields.size());
+    check(row.fields.size() == 1, "{}:{}: expected one sample key per line, found {} fields", what,
+          row.line, row.fields.size());
     std::string& key = row.fields[0];
     check(!key.empty(), "{}:{}: empty sample key", what, row.line);
     auto [it, fresh] = seen.emplace(key, row.line);
@@ -54,14 +54,17 @@ bool parse_int(const std::string& s, std::int64_t& out) {
   return ec == std::errc() && p == end;
 }
 
-std::string key_prefix(const std::string& key) { return key.substr(0, std::min<std::size_t>(3, key.size())); }
+std::string key_prefix(const std::string& key) {
+  return key.substr(0, std::min<std::size_t>(3, key.size()));
+}
 
 }  // namespace
 
 std::vector<std::string> openmic_classes() {
-  return {"accordion", "banjo",    "bass",  "cello", "clarinet",          "cymbals", "drums",
-          "flute",     "guitar",   "mallet_percussion", "mandolin", "organ", "piano",
-          "saxophone", "synthesizer", "trombone", "trumpet", "ukulele", "violin", "voice"};
+  return {"accordion", "banjo",   "bass",    "cello",     "clarinet",
+          "cymbals",   "drums",   "flute",   "guitar",    "mallet_percussion",
+          "mandolin",  "organ",   "piano",   "saxophone", "synthesizer",
+          "trombone",  "trumpet", "ukulele", "violin",    "voice"};
 }
 
 std::vector<std::string> read_class_map(const fs::path& path) {
@@ -124,7 +127,8 @@ TrainValIndices read_train_val_indices(const fs::path& path, std::int64_t num_tr
   const std::string file = path.string();
   auto arrays = read_npz(path);
   TrainValIndices out;
-  std::vector<std::uint8_t> owner(static_cast<std::size_t>(std::max<std::int64_t>(num_train_rows, 0)), 0);
+  std::vector<std::uint8_t> owner(
+      static_cast<std::size_t>(std::max<std::int64_t>(num_train_rows, 0)), 0);
   for (const char* name : {"train", "val"}) {
     auto it = arrays.find(name);
     check(it != arrays.end(), "{}: missing array '{}'", file, name);
@@ -173,9 +177,9 @@ VggishClip parse_vggish_json(std::string_view text, const std::string& what) {
           "{}: features[{}] has {} values, features[0] has {}", what, r, row.size(), clip.dim);
     for (std::size_t d = 0; d < row.size(); ++d) {
       const auto& v = row[d];
-      const bool ok = (v.is_number_unsigned() && v.get<std::uint64_t>() <= 255) ||
-                      (v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
-                       v.get<std::int64_t>() <= 255);
+      const bool ok =
+          (v.is_number_unsigned() && v.get<std::uint64_t>() <= 255) ||
+          (v.is_number_integer() && v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= 255);
       check(ok, "{}: features[{}][{}] = {} is not an integer in [0, 255]", what, r, d, v.dump());
       clip.features.push_back(static_cast<std::uint8_t>(v.get<std::int64_t>()));
     }
@@ -218,8 +222,8 @@ std::vector<AggregatedLabel> parse_aggregated_labels(std::string_view text,
   out.reserve(rows.size() - 1);
   for (std::size_t r = 1; r < rows.size(); ++r) {
     const auto& row = rows[r];
-    check(row.fields.size() == header.size(), "{}:{}: {} fields, the header has {}", what,
-          row.line, row.fields.size(), header.size());
+    check(row.fields.size() == header.size(), "{}:{}: {} fields, the header has {}", what, row.line,
+          row.fields.size(), header.size());
     AggregatedLabel l;
     l.line = row.line;
     l.key = row.fields[c_key];
@@ -229,8 +233,8 @@ std::vector<AggregatedLabel> parse_aggregated_labels(std::string_view text,
     double rel = 0;
     check(parse_double(row.fields[c_rel], rel), "{}:{}: relevance '{}' is not a number", what,
           row.line, row.fields[c_rel]);
-    check(std::isfinite(rel) && rel >= 0.0 && rel <= 1.0,
-          "{}:{}: relevance {} is outside [0, 1]", what, row.line, row.fields[c_rel]);
+    check(std::isfinite(rel) && rel >= 0.0 && rel <= 1.0, "{}:{}: relevance {} is outside [0, 1]",
+          what, row.line, row.fields[c_rel]);
     l.relevance = static_cast<float>(rel);
     check(parse_int(row.fields[c_num], l.num_responses) && l.num_responses >= 0,
           "{}:{}: num_responses '{}' is not a non-negative integer", what, row.line,
@@ -259,7 +263,8 @@ BagDataset read_openmic_clips(const fs::path& root) {
     classes.assign(seen.begin(), seen.end());
   }
   std::unordered_map<std::string, std::int64_t> class_of;
-  for (std::size_t c = 0; c < classes.size(); ++c) class_of[classes[c]] = static_cast<std::int64_t>(c);
+  for (std::size_t c = 0; c < classes.size(); ++c)
+    class_of[classes[c]] = static_cast<std::int64_t>(c);
 
   // One row per labeled key, sorted (np.unique order, as the release's helper script did).
   std::map<std::string, std::int64_t> first_line;
@@ -313,7 +318,8 @@ BagDataset read_openmic_clips(const fs::path& root) {
     auto [p, fresh] = pair_line.emplace(l.key + '\n' + l.instrument, l.line);
     check(fresh, "{}:{}: ({}, {}) is labeled again (first on line {})", csv_name, l.line, l.key,
           l.instrument, p->second);
-    const auto cell = static_cast<std::size_t>(row_of[l.key]) * c + static_cast<std::size_t>(it->second);
+    const auto cell =
+        static_cast<std::size_t>(row_of[l.key]) * c + static_cast<std::size_t>(it->second);
     ds.y_true[cell] = l.relevance;
     ds.y_mask[cell] = 1;
   }
@@ -332,15 +338,15 @@ std::vector<ChecksumEntry> read_checksum_list(const fs::path& path) {
   std::unordered_set<std::string> seen;
   for (std::size_t r = 1; r < rows.size(); ++r) {
     const auto& row = rows[r];
-    check(row.fields.size() == 2, "{}:{}: expected '<key>,<md5>', found {} fields", what,
-          row.line, row.fields.size());
+    check(row.fields.size() == 2, "{}:{}: expected '<key>,<md5>', found {} fields", what, row.line,
+          row.fields.size());
     ChecksumEntry e{row.fields[0], row.fields[1]};
     check(!e.key.empty(), "{}:{}: empty key", what, row.line);
     std::transform(e.md5.begin(), e.md5.end(), e.md5.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    check(e.md5.size() == 32 && std::all_of(e.md5.begin(), e.md5.end(),
-                                             [](char ch) { return std::isxdigit(
-                                                               static_cast<unsigned char>(ch)); }),
+    check(e.md5.size() == 32 &&
+              std::all_of(e.md5.begin(), e.md5.end(),
+                          [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); }),
           "{}:{}: '{}' is not an md5 (32 hex digits)", what, row.line, row.fields[1]);
     check(seen.insert(e.key).second, "{}:{}: key '{}' is listed twice", what, row.line, e.key);
     out.push_back(std::move(e));

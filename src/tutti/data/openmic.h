@@ -61,8 +61,8 @@ TrainValIndices read_train_val_indices(const std::filesystem::path& path,
 
 // One per-clip VGGish JSON: features [frames, dim] uint8 (row-major) with their start times.
 struct VggishClip {
-  std::vector<double> time_points_s;  // [frames], seconds from the clip start
-  std::vector<std::uint8_t> features; // [frames * dim]
+  std::vector<double> time_points_s;   // [frames], seconds from the clip start
+  std::vector<std::uint8_t> features;  // [frames * dim]
   std::int64_t frames = 0;
   std::int64_t dim = 0;
 };
@@ -71,16 +71,17 @@ struct VggishClip {
 VggishClip parse_vggish_json(std::string_view text, const std::string& what);
 VggishClip read_vggish_json(const std::filesystem::path& path);
 
-std::filesystem::path openmic_vggish_path(const std::filesystem::path& root, const std::string& key);
+std::filesystem::path openmic_vggish_path(const std::filesystem::path& root,
+                                          const std::string& key);
 std::filesystem::path openmic_audio_path(const std::filesystem::path& root, const std::string& key);
 
 // One row of openmic-2018-aggregated-labels.csv.
 struct AggregatedLabel {
   std::string key;
   std::string instrument;
-  float relevance = 0.0f;         // in [0, 1]
+  float relevance = 0.0f;  // in [0, 1]
   std::int64_t num_responses = 0;
-  std::int64_t line = 0;          // in the CSV, for error messages
+  std::int64_t line = 0;  // in the CSV, for error messages
 };
 // Columns are found by header name (sample_key, instrument, relevance, num_responses). Throws
 // "<what>:<line>: ..." for missing columns, short rows, relevance outside [0, 1] or not a number.
@@ -114,10 +115,10 @@ struct VerifyReport {
     std::string expected_md5;
     std::string actual_md5;
   };
-  std::int64_t listed = 0;              // keys in the checksum list
-  std::int64_t checked = 0;             // files found and hashed
-  std::vector<std::string> missing;     // listed keys whose file does not exist
-  std::vector<Mismatch> mismatched;     // files whose md5 differs from the list
+  std::int64_t listed = 0;                      // keys in the checksum list
+  std::int64_t checked = 0;                     // files found and hashed
+  std::vector<std::string> missing;             // listed keys whose file does not exist
+  std::vector<Mismatch> mismatched;             // files whose md5 differs from the list
   std::vector<std::filesystem::path> unlisted;  // files of that kind the list does not name
   bool ok() const { return missing.empty() && mismatched.empty(); }
 };
@@ -125,7 +126,6 @@ struct VerifyReport {
 // Hashes ROOT/vggish/<key[:3]>/<key>.json (or ROOT/audio/.../<key>.ogg) for every key of
 // `checksum_csv` and compares with the list. Draws a progress bar on a terminal.
 VerifyReport verify_openmic_release(const std::filesystem::path& root,
-                                    const std::filesystem::path& checksum_csv,
-                                    OpenmicFiles kind);
+                                    const std::filesystem::path& checksum_csv, OpenmicFiles kind);
 
 }  // namespace tutti::data
