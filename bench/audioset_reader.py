@@ -11,12 +11,16 @@ Unlike the C++ reader it does NOT verify the crc32c checksums (a pure-Python crc
 the time); pass --verify-crc to check them anyway (slow).
 
 Usage: /usr/bin/python3 bench/audioset_reader.py ../shared/data/audioset/bal_train [--json]
+       [--compare build-audioset/bench/bench_audioset_convert]
+--compare runs the C++ benchmark (BM_AudioSetBalTrainOpenMic20) right after, checks that both
+found the same number of clips and prints the time ratio.
 """
 import argparse
 import csv
 import json
 import os
 import struct
+import subprocess
 import sys
 import time
 
@@ -204,9 +208,10 @@ def main():
     ap.add_argument("folder")
     ap.add_argument("--verify-crc", action="store_true")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--compare", metavar="BENCH", help="the bench_audioset_convert program")
     args = ap.parse_args()
     meta = os.path.dirname(os.path.abspath(args.folder.rstrip("/")))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     classes, music_idx = openmic20_map(meta)
     files = sorted(f for f in os.listdir(args.folder) if f.endswith(".tfrecord"))
     n_all = 0
@@ -225,16 +230,31 @@ def main():
             for c, (_, idx) in enumerate(classes):
                 if labels & idx:
                     positives[c] += 1
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = {"files": len(files), "records": n_all, "clips": len(keys), "max_frames": max_frames,
            "positives": {name: positives[c] for c, (name, _) in enumerate(classes)},
-           "first_keys": keys[:3], "seconds": round(dt, 3)}
+           "first_keys": keys[:3], "seconds": round(dt, 3), "cpu_seconds": round(cpu, 3)}
     if args.json:
         print(json.dumps(out))
     else:
-        print("python reader: %d files, %d records, %d music clips (K=%d) in %.3f s" %
-              (len(files), n_all, len(keys), max_frames, dt))
-        print("positives:", " ".join("%s=%d" % kv for kv in out["positives"].items()))
+        print("python reader: %d files, %d records, %d music clips (K=%d) in %.3f s (cpu %.3f s)" %
+              (len(files), n_all, len(keys), max_frames, dt, cpu))
+        print("positives:", " ".join("%s=%d" % kv for kv in out["positives"].items()), flush=True)
+    if args.compare:
+        env = dict(os.environ, TUTTI_SHARED_DATA=os.path.dirname(meta))
+        res = subprocess.run([args.compare, "--benchmark_filter=BM_AudioSetBalTrainOpenMic20",
+                              "--benchmark_repetitions=3", "--benchmark_format=json"],
+                             env=env, check=True, capture_output=True, text=True)
+        runs = [b for b in json.loads(res.stdout)["benchmarks"] if b.get("run_type") == "iteration"]
+        assert runs, "the C++ benchmark reported nothing (data not found?)"
+        cpp_s = min(b["real_time"] for b in runs) / 1000.0  # ms -> s
+        cpp_cpu = min(b["cpu_time"] for b in runs) / 1000.0
+        cpp_clips = int(runs[0]["clips"])
+        print("C++ read_audioset (best of %d, threads=1, crcs verified): %d clips in %.3f s "
+              "(cpu %.3f s)" % (len(runs), cpp_clips, cpp_s, cpp_cpu))
+        print("ratio python / C++: %.1fx wall, %.1fx cpu%s" % (
+            dt / cpp_s, cpu / cpp_cpu, "" if cpp_clips == len(keys) else
+            "  (CLIP COUNTS DIFFER: %d vs %d)" % (len(keys), cpp_clips)))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ using namespace tutti::data;
 namespace {
 
 fs::path shared_audioset() {
-  if (const char* env = std::getenv("TUTTI_SHARED_DATA"); env && *env) return fs::path(env) / "audioset";
+  if (const char* env = std::getenv("TUTTI_SHARED_DATA"); env && *env)
+    return fs::path(env) / "audioset";
   const char* src = std::getenv("TUTTI_SOURCE_DIR");
   const fs::path root = src && *src ? fs::path(src) : fs::path(TUTTI_SOURCE_DIR);
   return root.parent_path() / "shared" / "data" / "audioset";
@@ -29,12 +30,13 @@ fs::path shared_audioset() {
 void run(benchmark::State& state, const AudioSetOptions& opt) {
   const fs::path dir = shared_audioset() / "bal_train";
   if (!fs::is_directory(dir)) {
-    state.SkipWithError(("AudioSet data not found at " + dir.string() +
-                         " (set TUTTI_SHARED_DATA)").c_str());
+    state.SkipWithError(
+        ("AudioSet data not found at " + dir.string() + " (set TUTTI_SHARED_DATA)").c_str());
     return;
   }
   std::int64_t clips = 0, bytes = 0;
-  for (const auto& e : fs::directory_iterator(dir)) bytes += static_cast<std::int64_t>(e.file_size());
+  for (const auto& e : fs::directory_iterator(dir))
+    bytes += static_cast<std::int64_t>(e.file_size());
   for (auto _ : state) {
     const auto ds = read_audioset(dir, {}, opt);
     clips = ds.size();

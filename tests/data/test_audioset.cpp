@@ -88,8 +88,8 @@ TEST(AudioSet, AllClipsWithAudioSetTaxonomy) {
   }
   // music_only also applies to the audioset taxonomy.
   opt.music_only = true;
-  EXPECT_EQ(read_audioset(kGood, kMeta, opt).keys, expected()["openmic20"]["keys"]
-                                                       .get<std::vector<std::string>>());
+  EXPECT_EQ(read_audioset(kGood, kMeta, opt).keys,
+            expected()["openmic20"]["keys"].get<std::vector<std::string>>());
 }
 
 TEST(AudioSet, SelectClipsByLabelNames) {
@@ -98,8 +98,9 @@ TEST(AudioSet, SelectClipsByLabelNames) {
   EXPECT_EQ(ds.keys, expected()["noise_keys"].get<std::vector<std::string>>());
   EXPECT_EQ(ds.num_classes(), 527);
   const std::vector<std::string> unknown{"Whit noise"};
-  EXPECT_NE(error_of([&] { read_audioset_clips_with_labels(kGood, kMeta, unknown); })
-                .find("no node named 'Whit noise'"),
+  EXPECT_NE(error_of([&] {
+              read_audioset_clips_with_labels(kGood, kMeta, unknown);
+            }).find("no node named 'Whit noise'"),
             std::string::npos);
   EXPECT_THROW(read_audioset_clips_with_labels(kGood, kMeta, {}), UsageError);
 }
@@ -222,8 +223,7 @@ TEST(AudioSetErrors, MissingMetadata) {
   EXPECT_NE(msg.find((tmp / "class_labels_indices.csv").string()), std::string::npos) << msg;
   fs::copy_file(kMeta / "class_labels_indices.csv", tmp / "class_labels_indices.csv");
   msg = error_of([&] { read_audioset(kGood, tmp.path()); });
-  EXPECT_NE(msg.find((tmp / "ontology.json").string() + ": ontology not found"),
-            std::string::npos)
+  EXPECT_NE(msg.find((tmp / "ontology.json").string() + ": ontology not found"), std::string::npos)
       << msg;
 }
 
@@ -264,13 +264,12 @@ TEST(AudioSetRecordParse, UnpackedScalarsAndUnknownFieldsAreAccepted) {
   std::string unknown;
   pb::write_tag(9, pb::WireType::kVarint, unknown);
   pb::write_varint(7, unknown);
-  const std::string ctx = entry("video_id", ld(1, ld(1, "abc"))) +
-                          entry("start_time_seconds", ld(2, float_list)) +
-                          entry("labels", ld(3, labels_list)) +
-                          entry("other", ld(3, labels_list)) + unknown;
+  const std::string ctx =
+      entry("video_id", ld(1, ld(1, "abc"))) + entry("start_time_seconds", ld(2, float_list)) +
+      entry("labels", ld(3, labels_list)) + entry("other", ld(3, labels_list)) + unknown;
   const std::string frame(128, '\x07');
-  const std::string fl = ld(1, ld(1, "audio_embedding") + ld(2, ld(1, ld(1, ld(1, frame))) +
-                                                                 ld(1, ld(1, ld(1, frame)))));
+  const std::string fl = ld(
+      1, ld(1, "audio_embedding") + ld(2, ld(1, ld(1, ld(1, frame))) + ld(1, ld(1, ld(1, frame)))));
   const std::string rec = ld(1, ctx) + unknown + ld(2, fl);
   AudioSetRecord r;
   parse_audioset_record(bytes(rec), r);
@@ -280,9 +279,9 @@ TEST(AudioSetRecordParse, UnpackedScalarsAndUnknownFieldsAreAccepted) {
   ASSERT_EQ(r.frames.size(), 2u);
   EXPECT_EQ(r.frames[1][127], 7);
   // Reuse keeps nothing from the previous record.
-  const std::string rec2 = ld(1, entry("video_id", ld(1, ld(1, "z"))) +
-                                     entry("start_time_seconds", ld(2, float_list))) +
-                           ld(2, ld(1, ld(1, "audio_embedding")));
+  const std::string rec2 =
+      ld(1, entry("video_id", ld(1, ld(1, "z"))) + entry("start_time_seconds", ld(2, float_list))) +
+      ld(2, ld(1, ld(1, "audio_embedding")));
   parse_audioset_record(bytes(rec2), r);
   EXPECT_EQ(r.video_id, "z");
   EXPECT_TRUE(r.labels.empty());
@@ -310,10 +309,10 @@ TEST(AudioSetRecordParse, WrongFeatureKinds) {
   pb::write_bytes_field(1, std::string_view(reinterpret_cast<const char*>(v), 4), one_float);
   const std::string ok_ctx = id + entry("start_time_seconds", ld(2, one_float));
   EXPECT_NE(err(ld(1, ok_ctx)).find("no feature list 'audio_embedding'"), std::string::npos);
-  EXPECT_NE(err(ld(1, ok_ctx) + ld(2, ld(1, ld(1, "audio_embedding") +
-                                               ld(2, ld(1, ld(2, one_float))))))
-                .find("audio_embedding frame 0 is a float_list"),
-            std::string::npos);
+  EXPECT_NE(
+      err(ld(1, ok_ctx) + ld(2, ld(1, ld(1, "audio_embedding") + ld(2, ld(1, ld(2, one_float))))))
+          .find("audio_embedding frame 0 is a float_list"),
+      std::string::npos);
   EXPECT_EQ(err(ld(1, ok_ctx) + emb), "");
   // A sub-message whose wire type is not length-delimited.
   std::string wt;
@@ -330,13 +329,16 @@ TEST(AudioSetShared, BalTrainOpenMic20Counts) {
   ds.validate("bal_train");
   ASSERT_EQ(ds.size(), 8928);
   EXPECT_EQ(ds.max_instances, 10);
-  const std::map<std::string, int> want{
-      {"accordion", 61}, {"banjo", 60},   {"bass", 121},       {"cello", 67},
-      {"clarinet", 63},  {"cymbals", 64}, {"drums", 330},      {"flute", 62},
-      {"guitar", 447},   {"mallet_percussion", 188},           {"mandolin", 60},
-      {"organ", 120},    {"piano", 90},   {"saxophone", 63},   {"synthesizer", 119},
-      {"trombone", 65},  {"trumpet", 64}, {"ukulele", 60},     {"violin", 181},
-      {"voice", 916}};
+  const std::map<std::string, int> want{{"accordion", 61},    {"banjo", 60},
+                                        {"bass", 121},        {"cello", 67},
+                                        {"clarinet", 63},     {"cymbals", 64},
+                                        {"drums", 330},       {"flute", 62},
+                                        {"guitar", 447},      {"mallet_percussion", 188},
+                                        {"mandolin", 60},     {"organ", 120},
+                                        {"piano", 90},        {"saxophone", 63},
+                                        {"synthesizer", 119}, {"trombone", 65},
+                                        {"trumpet", 64},      {"ukulele", 60},
+                                        {"violin", 181},      {"voice", 916}};
   ASSERT_EQ(ds.num_classes(), 20);
   for (std::int64_t c = 0; c < 20; ++c) {
     int n = 0;

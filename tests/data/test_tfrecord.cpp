@@ -203,10 +203,8 @@ TEST(Protobuf, PackedRepeated) {
   EXPECT_EQ(gf, (std::vector<float>{1.0f, -2.0f, 0.5f}));
   EXPECT_THROW(pb::for_each_packed_fixed32(as_bytes("abcde"), [](std::uint32_t) {}),
                pb::ParseError);
-  EXPECT_THROW(pb::for_each_packed_fixed64(as_bytes("abcd"), [](std::uint64_t) {}),
-               pb::ParseError);
-  EXPECT_THROW(pb::for_each_packed_varint(as_bytes("\x96"), [](std::uint64_t) {}),
-               pb::ParseError);
+  EXPECT_THROW(pb::for_each_packed_fixed64(as_bytes("abcd"), [](std::uint64_t) {}), pb::ParseError);
+  EXPECT_THROW(pb::for_each_packed_varint(as_bytes("\x96"), [](std::uint64_t) {}), pb::ParseError);
   EXPECT_EQ(pb::zigzag_decode(3), -2);
   EXPECT_EQ(pb::zigzag_decode(4), 2);
 }
@@ -228,7 +226,9 @@ TEST(Protobuf, MalformedInputsThrow) {
   EXPECT_NE(parse_error("\x08"s).find("varint at byte 1 runs past the end"), std::string::npos);
   EXPECT_NE(parse_error("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s).find("longer than 10"),
             std::string::npos);
-  EXPECT_NE(parse_error("\x0a\x05" "abc"s).find("has length 5 but only 3 bytes are left"),
+  EXPECT_NE(parse_error("\x0a\x05"
+                        "abc"s)
+                .find("has length 5 but only 3 bytes are left"),
             std::string::npos);
   EXPECT_NE(parse_error("\x09\x01\x02"s).find("fixed64"), std::string::npos);
   EXPECT_NE(parse_error("\x0d\x01"s).find("fixed32"), std::string::npos);

@@ -1,12 +1,12 @@
 #include "tutti/data/audioset.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <exception>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "tutti/core/error.h"
 #include "tutti/core/progress.h"
@@ -45,10 +45,14 @@ struct FeatureView {
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::kBytes: return "bytes_list";
-    case Kind::kFloat: return "float_list";
-    case Kind::kInt64: return "int64_list";
-    default: return "no value";
+    case Kind::kBytes:
+      return "bytes_list";
+    case Kind::kFloat:
+      return "float_list";
+    case Kind::kInt64:
+      return "int64_list";
+    default:
+      return "no value";
   }
 }
 
@@ -276,8 +280,7 @@ std::vector<fs::path> audioset_shards(const fs::path& dir_or_file) {
       shards.push_back(entry.path());
     }
   }
-  check(!shards.empty(), "audioset: {}: no .tfrecord files in this folder",
-        dir_or_file.string());
+  check(!shards.empty(), "audioset: {}: no .tfrecord files in this folder", dir_or_file.string());
   // Byte order of the file names: deterministic and independent of the locale.
   std::sort(shards.begin(), shards.end(), [](const fs::path& a, const fs::path& b) {
     return a.filename().native() < b.filename().native();
@@ -291,9 +294,10 @@ fs::path default_audioset_metadata_dir(const fs::path& dir_or_file) {
   for (const fs::path& d : {dir, dir.parent_path()}) {
     if (fs::is_regular_file(d / "class_labels_indices.csv")) return d;
   }
-  fail("audioset: class_labels_indices.csv not found in {} nor in {} (give the metadata folder "
-       "holding it and ontology.json)",
-       dir.string(), dir.parent_path().string());
+  fail(
+      "audioset: class_labels_indices.csv not found in {} nor in {} (give the metadata folder "
+      "holding it and ontology.json)",
+      dir.string(), dir.parent_path().string());
 }
 
 // ---- the reader ------------------------------------------------------------------------------
@@ -384,8 +388,8 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
       if (progress) progress->advance(1);
     }
   };
-  const int n_threads =
-      static_cast<int>(std::min<std::size_t>(options.threads, std::max<std::size_t>(shards.size(), 1)));
+  const int n_threads = static_cast<int>(
+      std::min<std::size_t>(options.threads, std::max<std::size_t>(shards.size(), 1)));
   if (n_threads <= 1) {
     work();
   } else {

@@ -52,8 +52,8 @@ struct AudioSetRecord {
   std::string_view video_id;
   float start_time_s = 0.0f;
   float end_time_s = 0.0f;
-  std::vector<std::int64_t> labels;          // as stored (validated to [0, num_classes))
-  std::vector<const std::uint8_t*> frames;   // each points at kAudioSetEmbeddingDim bytes
+  std::vector<std::int64_t> labels;         // as stored (validated to [0, num_classes))
+  std::vector<const std::uint8_t*> frames;  // each points at kAudioSetEmbeddingDim bytes
 };
 
 inline constexpr std::int64_t kAudioSetEmbeddingDim = 128;
@@ -70,9 +70,8 @@ void parse_audioset_record(std::span<const std::uint8_t> record, AudioSetRecord&
 // fn(const AudioSetRecord&) per record. `name` prefixes errors: "audioset: <name>: record <i> at
 // byte <offset>: ...". verify_crc=false only for fuzzing.
 template <typename Fn>
-void for_each_audioset_record(std::span<const std::uint8_t> stream, std::string_view name,
-                              Fn&& fn, int num_classes = kAudioSetNumClasses,
-                              bool verify_crc = true);
+void for_each_audioset_record(std::span<const std::uint8_t> stream, std::string_view name, Fn&& fn,
+                              int num_classes = kAudioSetNumClasses, bool verify_crc = true);
 
 // The shards of an input: the file itself, or the *.tfrecord files of a folder sorted by name.
 // Throws tutti::Error when the path does not exist or the folder holds no .tfrecord file.
@@ -89,13 +88,12 @@ std::filesystem::path default_audioset_metadata_dir(const std::filesystem::path&
 // `progress` (optional) advances by one per shard.
 BagDataset read_audioset(const std::filesystem::path& dir_or_file,
                          const std::filesystem::path& metadata_dir = {},
-                         const AudioSetOptions& options = {},
-                         core::Progress* progress = nullptr);
+                         const AudioSetOptions& options = {}, core::Progress* progress = nullptr);
 // Several inputs (e.g. bal_train and unbal_train) in the given order, one metadata folder
 // (empty = the default for the first input).
 BagDataset read_audioset(std::span<const std::filesystem::path> inputs,
-                         const std::filesystem::path& metadata_dir,
-                         const AudioSetOptions& options, core::Progress* progress = nullptr);
+                         const std::filesystem::path& metadata_dir, const AudioSetOptions& options,
+                         core::Progress* progress = nullptr);
 
 // Clips carrying any of the named AudioSet classes (with their descendants), all 527 AudioSet
 // classes as labels, no music filter. E.g. a noise pool: {"White noise", "Pink noise", "Static"}.

@@ -36,14 +36,16 @@ bool Reader::next(Field& field) {
       field.bytes = {};
       return true;
     case WireType::kFixed64:
-      check<ParseError>(left() >= 8, "malformed protobuf: fixed64 field {} at byte {} runs past the end",
+      check<ParseError>(left() >= 8,
+                        "malformed protobuf: fixed64 field {} at byte {} runs past the end",
                         field.number, field.offset);
       std::memcpy(&field.value, p_, 8);
       p_ += 8;
       field.bytes = {};
       return true;
     case WireType::kFixed32: {
-      check<ParseError>(left() >= 4, "malformed protobuf: fixed32 field {} at byte {} runs past the end",
+      check<ParseError>(left() >= 4,
+                        "malformed protobuf: fixed32 field {} at byte {} runs past the end",
                         field.number, field.offset);
       std::uint32_t v;
       std::memcpy(&v, p_, 4);
@@ -54,9 +56,10 @@ bool Reader::next(Field& field) {
     }
     case WireType::kLengthDelimited: {
       const std::uint64_t n = read_varint(p_, end_, base_);
-      check<ParseError>(n <= left(),
-                        "malformed protobuf: field {} at byte {} has length {} but only {} bytes are left",
-                        field.number, field.offset, n, left());
+      check<ParseError>(
+          n <= left(),
+          "malformed protobuf: field {} at byte {} has length {} but only {} bytes are left",
+          field.number, field.offset, n, left());
       field.bytes = Bytes(p_, static_cast<std::size_t>(n));
       field.value = n;
       p_ += n;
@@ -70,8 +73,8 @@ bool Reader::next(Field& field) {
 
 void check_packed_size(Bytes payload, std::size_t element_size) {
   check<ParseError>(payload.size() % element_size == 0,
-                    "malformed protobuf: packed field of {} bytes is not a multiple of {}", payload.size(),
-                    element_size);
+                    "malformed protobuf: packed field of {} bytes is not a multiple of {}",
+                    payload.size(), element_size);
 }
 
 void write_varint(std::uint64_t value, std::string& out) {

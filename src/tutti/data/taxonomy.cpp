@@ -1,9 +1,9 @@
 #include "tutti/data/taxonomy.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <fmt/ranges.h>
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
@@ -72,8 +72,7 @@ std::vector<AudioSetClass> parse_class_labels_csv(std::string_view text, std::st
     check(ec == std::errc{} && ptr == f[0].data() + f[0].size(),
           "{}: line {}: index '{}' is not an integer", what, line_no, f[0]);
     check(index == static_cast<int>(classes.size()),
-          "{}: line {}: index {} out of order (expected {})", what, line_no, index,
-          classes.size());
+          "{}: line {}: index {} out of order (expected {})", what, line_no, index, classes.size());
     check(!f[1].empty(), "{}: line {}: empty mid", what, line_no);
     classes.push_back({index, std::move(f[1]), std::move(f[2])});
   }
@@ -91,8 +90,8 @@ AudioSetOntology::AudioSetOntology(std::vector<AudioSetClass> classes,
   }
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     const auto& n = nodes_[i];
-    check(node_by_id_.emplace(n.id, static_cast<int>(i)).second, "{}: duplicate node id '{}'",
-          what, n.id);
+    check(node_by_id_.emplace(n.id, static_cast<int>(i)).second, "{}: duplicate node id '{}'", what,
+          n.id);
     // Names select taxonomy sources, so they must be unambiguous.
     check(node_by_name_.emplace(n.name, static_cast<int>(i)).second,
           "{}: duplicate node name '{}' (ids {} and {})", what, n.name,
@@ -100,8 +99,8 @@ AudioSetOntology::AudioSetOntology(std::vector<AudioSetClass> classes,
   }
   for (const auto& n : nodes_) {
     for (const auto& c : n.child_ids) {
-      check(node_by_id_.count(c) != 0, "{}: node '{}' ({}) has unknown child id '{}'", what,
-            n.name, n.id, c);
+      check(node_by_id_.count(c) != 0, "{}: node '{}' ({}) has unknown child id '{}'", what, n.name,
+            n.id, c);
     }
   }
 }
@@ -130,8 +129,7 @@ AudioSetOntology AudioSetOntology::load(const fs::path& class_labels_csv,
           "{}: node {} lacks a string 'id' or 'name'", what, i);
     OntologyNode node{n["id"].get<std::string>(), n["name"].get<std::string>(), {}};
     if (n.contains("child_ids")) {
-      check(n["child_ids"].is_array(), "{}: node '{}': 'child_ids' is not an array", what,
-            node.id);
+      check(n["child_ids"].is_array(), "{}: node '{}': 'child_ids' is not an array", what, node.id);
       for (const auto& c : n["child_ids"]) {
         check(c.is_string(), "{}: node '{}': child id is not a string", what, node.id);
         node.child_ids.push_back(c.get<std::string>());

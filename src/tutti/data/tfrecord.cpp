@@ -99,7 +99,7 @@ void read_file_into(const std::filesystem::path& path, std::vector<std::uint8_t>
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  struct stat st{};
+  struct stat st {};
   check(::fstat(fd, &st) == 0, "{}: cannot stat: {}", path.string(), std::strerror(errno));
   check(S_ISREG(st.st_mode), "{}: not a regular file", path.string());
   buf.resize(static_cast<std::size_t>(st.st_size));
@@ -108,8 +108,7 @@ void read_file_into(const std::filesystem::path& path, std::vector<std::uint8_t>
     const ssize_t n = ::read(fd, buf.data() + done, buf.size() - done);
     if (n < 0 && errno == EINTR) continue;
     check(n >= 0, "{}: read error: {}", path.string(), std::strerror(errno));
-    check(n > 0, "{}: file shrank while reading ({} of {} bytes)", path.string(), done,
-          buf.size());
+    check(n > 0, "{}: file shrank while reading ({} of {} bytes)", path.string(), done, buf.size());
     done += static_cast<std::size_t>(n);
   }
 }
@@ -157,8 +156,8 @@ void append_tfrecord(std::string_view record, std::string& out) {
   std::uint8_t header[8];
   std::memcpy(header, &length, 8);
   const std::uint32_t length_crc = masked_crc32c(header);
-  const std::uint32_t data_crc = masked_crc32c(
-      {reinterpret_cast<const std::uint8_t*>(record.data()), record.size()});
+  const std::uint32_t data_crc =
+      masked_crc32c({reinterpret_cast<const std::uint8_t*>(record.data()), record.size()});
   out.append(reinterpret_cast<const char*>(header), 8);
   out.append(reinterpret_cast<const char*>(&length_crc), 4);
   out.append(record);
