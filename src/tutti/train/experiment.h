@@ -1,0 +1,63 @@
+// `tutti experiment`: every model x every seed on one train/test pair, with results.json.
+// Torch-free.
+//
+//   tutti::train::ExperimentConfig e;
+//   e.train_path = "openmic-train.npz";  e.test_path = "openmic-test.npz";
+//   e.models = {"att", "fc_t", "rnn", "fc", "rf"};  e.seeds = 10;  e.out_dir = "runs/exp1";
+//   e.overrides = {{"epochs", 5}};  // on top of TrainConfig::for_model(m)
+//   tutti::core::Json results = tutti::train::run_experiment(e);
+//
+// Writes <out_dir>/<model>-seed<k>.tutti (k = 1..seeds) and <out_dir>/results.json (atomically,
+// after every run). Rerunning with the same configuration and data resumes: runs already in
+// results.json whose model file exists are skipped. A results.json of another configuration or
+// other data is an error (choose another folder).
+//
+// results.json: {"tutti_version", "config": ExperimentConfig::to_json(),
+//   "data": {"train", "train_md5", "test", "test_md5", "classes"},
+//   "runs": [{"model", "seed", "metrics": eval::EvalReport JSON (per-class thresholds from the
+//             validation part; *_05 at 0.5), "train_seconds", "seconds_per_epoch", "epochs_run",
+//             "best_epoch", "val_loss", "val_map", "params", "infer_clips_per_s", "model_file"}],
+//   "summary": {"<model>": {"n_runs", "<metric>": {"mean", "std", "n"}, ...,
+//               "micro": {"ap": {...}, ...}, "per_class": {"<class>": {"f1": {...}, ...}}}}}
+// std is the sample standard deviation (ddof = 1; null for a single run); n counts the runs where
+// the value is defined.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tutti/core/json.h"
+#include "tutti/train/train.h"
+
+namespace tutti::train {
+
+struct ExperimentConfig {
+  std::string train_path, test_path;
+  std::vector<std::string> models = {"att", "fc_t", "rnn", "fc", "rf"};
+  int seeds = 10;  // seeds 1..seeds
+  std::filesystem::path out_dir;
+  core::Json overrides = core::Json::object();  // TrainConfig keys applied to every model
+
+  // Throws tutti::UsageError naming the bad field.
+  void validate() const;
+  // The TrainConfig of one run.
+  TrainConfig run_config(const std::string& model, int seed) const;
+  core::Json to_json() const;  // paths, models, seeds, overrides, and each model's resolved config
+};
+
+struct ExperimentEvents {
+  // Before a run starts (skipped = true when resumed from results.json).
+  std::function<void(const std::string& model, int seed, bool skipped)> on_run_start;
+  std::function<void(const std::string& model, int seed, const core::Json& run)> on_run_done;
+  EpochCallback on_epoch;
+};
+
+// Runs everything not yet done; returns the final results.json content.
+core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events = {});
+
+// The "summary" object from the runs (also used by tests).
+core::Json summarize_experiment_runs(const core::Json& runs);
+
+}  // namespace tutti::train

@@ -1,0 +1,145 @@
+#include "tutti/train/model_file.h"
+
+#include "tutti/core/error.h"
+#include "tutti/core/zip.h"
+
+namespace tutti::train {
+
+core::Json FeatureSpec::to_json() const {
+  return {{"dim", dim}, {"max_instances", max_instances}, {"scaling", scaling},
+          {"embedder", embedder}};
+}
+
+FeatureSpec FeatureSpec::from_json(const core::Json& j) {
+  FeatureSpec f;
+  f.dim = j.at("dim").get<std::int64_t>();
+  f.max_instances = j.at("max_instances").get<std::int64_t>();
+  f.scaling = j.at("scaling").get<std::string>();
+  f.embedder = j.at("embedder").get<std::string>();
+  return f;
+}
+
+core::Json TrainingSummary::to_json() const {
+  core::Json h = core::Json::array();
+  for (const auto& e : history)
+    h.push_back({{"epoch", e.epoch},
+                 {"train_loss", e.train_loss},
+                 {"val_loss", e.val_loss},
+                 {"val_map", e.val_map},
+                 {"seconds", e.seconds}});
+  return {{"history", h},         {"best_epoch", best_epoch}, {"epochs_run", epochs_run},
+          {"val_loss", val_loss}, {"val_map", val_map},       {"train_seconds", train_seconds},
+          {"n_train", n_train},   {"n_val", n_val},           {"params", params}};
+}
+
+TrainingSummary TrainingSummary::from_json(const core::Json& j) {
+  TrainingSummary s;
+  for (const auto& e : j.at("history"))
+    s.history.push_back({e.at("epoch").get<int>(), e.at("train_loss").get<double>(),
+                         e.at("val_loss").get<double>(), e.at("val_map").get<double>(),
+                         e.at("seconds").get<double>()});
+  s.best_epoch = j.at("best_epoch").get<int>();
+  s.epochs_run = j.at("epochs_run").get<int>();
+  s.val_loss = j.at("val_loss").get<double>();
+  s.val_map = j.at("val_map").get<double>();
+  s.train_seconds = j.at("train_seconds").get<double>();
+  s.n_train = j.at("n_train").get<std::int64_t>();
+  s.n_val = j.at("n_val").get<std::int64_t>();
+  s.params = j.at("params").get<std::int64_t>();
+  return s;
+}
+
+core::Json ModelInfo::to_json() const {
+  return {{"format", kModelFormat},
+          {"format_version", format_version},
+          {"tutti_version", tutti_version},
+          {"model", spec.to_json()},
+          {"train_config", config.to_json()},
+          {"classes", classes},
+          {"features", features.to_json()},
+          {"thresholds", thresholds},
+          {"training", training.to_json()}};
+}
+
+ModelInfo ModelInfo::from_json(const core::Json& j, const std::string& what) {
+  check(j.is_object() && j.value("format", std::string()) == kModelFormat,
+        "model: {}: not a tutti model file (meta.json has no \"format\": \"{}\")", what,
+        kModelFormat);
+  ModelInfo m;
+  try {
+    m.format_version = j.at("format_version").get<int>();
+    m.tutti_version = j.value("tutti_version", std::string("?"));
+  } catch (const core::Json::exception& e) {
+    fail("model: {}: meta.json: {}", what, e.what());
+  }
+  check(m.format_version == kModelFormatVersion,
+        "model: {}: model file format version {} (written by tutti {}), this tutti {} reads "
+        "version {}; retrain the model or use a matching tutti",
+        what, m.format_version, m.tutti_version, TUTTI_VERSION, kModelFormatVersion);
+  try {
+    m.spec = models::ModelSpec::from_json(j.at("model"));
+    m.config = TrainConfig::from_json(j.at("train_config"));
+    m.classes = j.at("classes").get<std::vector<std::string>>();
+    m.features = FeatureSpec::from_json(j.at("features"));
+    m.thresholds = j.at("thresholds").get<std::vector<float>>();
+    m.training = TrainingSummary::from_json(j.at("training"));
+  } catch (const core::Json::exception& e) {
+    fail("model: {}: meta.json: {}", what, e.what());
+  } catch (const Error& e) {
+    fail("model: {}: meta.json: {}", what, e.what());
+  }
+  const auto c = static_cast<std::int64_t>(m.classes.size());
+  check(c >= 1 && m.spec.num_classes == c && static_cast<std::int64_t>(m.thresholds.size()) == c,
+        "model: {}: meta.json is inconsistent: {} classes, spec says {}, {} thresholds", what, c,
+        m.spec.num_classes, m.thresholds.size());
+  check(m.features.dim >= 1 && m.features.dim == m.spec.input_dim,
+        "model: {}: meta.json is inconsistent: feature dim {} vs model input dim {}", what,
+        m.features.dim, m.spec.input_dim);
+  return m;
+}
+
+void write_model_file(const std::filesystem::path& path, const ModelInfo& info,
+                      const ModelBlobs& blobs) {
+  core::ZipWriter zip(path);
+  const std::string meta = info.to_json().dump(2);
+  zip.add("meta.json", std::vector<std::uint8_t>(meta.begin(), meta.end()));
+  for (const auto& [name, bytes] : blobs) zip.add(name, bytes);
+  zip.commit();
+}
+
+LoadedModelFile read_model_file(const std::filesystem::path& path) {
+  const std::string what = path.string();
+  LoadedModelFile out;
+  try {
+    core::ZipReader zip(path);
+    check(zip.contains("meta.json"), "no meta.json entry (not a tutti model file)");
+    const auto meta_bytes = zip.read("meta.json");
+    core::Json j;
+    try {
+      j = core::Json::parse(meta_bytes.begin(), meta_bytes.end());
+    } catch (const core::Json::exception& e) {
+      fail("meta.json is not valid JSON ({})", e.what());
+    }
+    out.info = ModelInfo::from_json(j, what);
+    std::vector<std::string> needed;
+    if (out.info.is_forest()) {
+      for (std::size_t c = 0; c < out.info.classes.size(); ++c)
+        needed.push_back("forest-" + std::to_string(c) + ".ubj");
+    } else {
+      needed.push_back("weights.pt");
+    }
+    for (const auto& name : needed) {
+      check(zip.contains(name), "entry '{}' is missing", name);
+      out.blobs[name] = zip.read(name);
+    }
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    // Errors raised above already name the file; others get "model: <file>: " in front.
+    if (msg.rfind("model: ", 0) == 0) throw;
+    if (msg.find(what) != std::string::npos) fail("model: {}", msg);
+    fail("model: {}: {}", what, msg);
+  }
+  return out;
+}
+
+}  // namespace tutti::train

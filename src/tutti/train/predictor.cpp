@@ -1,0 +1,82 @@
+#include "tutti/train/predictor.h"
+
+#include <optional>
+
+#include "tutti/core/error.h"
+#include "tutti/models/bag_model.h"
+#include "tutti/train/random_forest.h"
+#include "tutti/train/trainer.h"
+#include "tutti/train/validation.h"
+
+namespace tutti::train {
+
+struct Predictor::Impl {
+  std::filesystem::path path;
+  ModelInfo info;
+  models::BagModel model;           // neural models
+  std::optional<RandomForestBR> rf;  // rf
+};
+
+Predictor::Predictor() : impl_(std::make_unique<Impl>()) {}
+Predictor::~Predictor() = default;
+Predictor::Predictor(Predictor&&) noexcept = default;
+Predictor& Predictor::operator=(Predictor&&) noexcept = default;
+
+const ModelInfo& Predictor::info() const { return impl_->info; }
+const std::filesystem::path& Predictor::path() const { return impl_->path; }
+
+Predictor Predictor::load(const std::filesystem::path& path) {
+  LoadedModelFile f = read_model_file(path);
+  Predictor p;
+  p.impl_->path = path;
+  p.impl_->info = std::move(f.info);
+  const ModelInfo& info = p.impl_->info;
+  if (info.is_forest()) {
+    p.impl_->rf = RandomForestBR::from_blobs(f.blobs, info.spec.num_classes,
+                                             info.config.rf_features, path.string());
+  } else {
+    try {
+      p.impl_->model = models::make_model(info.spec);
+    } catch (const Error& e) {
+      fail("model: {}: cannot build the stored model: {}", path.string(), e.what());
+    }
+    load_weights(*p.impl_->model, f.blobs.at("weights.pt"), path.string());
+    p.impl_->model->eval();
+  }
+  return p;
+}
+
+Predictions Predictor::predict(const data::BagDataset& ds, bool with_instances, int threads,
+                               const std::string& what) const {
+  const ModelInfo& info = impl_->info;
+  check_compatible(ds, what, info.spec.name, info.features.dim, info.features.max_instances,
+                   info.classes, /*require_classes=*/false);
+  Predictions out;
+  out.n = ds.size();
+  out.k = ds.max_instances;
+  out.c = info.spec.num_classes;
+  if (impl_->rf) {
+    out.scores = impl_->rf->predict(ds, threads);
+    return out;
+  }
+  TrainConfig cfg;
+  cfg.threads = threads;
+  setup_torch(cfg);
+  if (out.n == 0) return out;
+  const NeuralOutputs o = run_model(*impl_->model, ds, with_instances);
+  auto copy = [](const torch::Tensor& t, std::vector<float>& v) {
+    if (!t.defined()) return;
+    auto c = t.contiguous();
+    v.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  };
+  copy(o.clip, out.scores);
+  if (with_instances) {
+    copy(o.instance, out.instance);
+    copy(o.attention, out.attention);
+    copy(o.embedding, out.embedding);
+    if (o.embedding.defined()) out.embedding_dim = o.embedding.size(1);
+  }
+  return out;
+}
+
+}  // namespace tutti::train

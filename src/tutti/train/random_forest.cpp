@@ -1,0 +1,225 @@
+#include "tutti/train/random_forest.h"
+
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "tutti/core/error.h"
+#include "tutti/core/json.h"
+
+namespace tutti::train {
+
+namespace {
+
+void xgb_check(int rc, const char* call) {
+  if (rc != 0) fail("rf: xgboost {} failed: {}", call, XGBGetLastError());
+}
+
+struct BoosterDeleter {
+  void operator()(void* h) const {
+    if (h) XGBoosterFree(h);
+  }
+};
+struct DMatrixDeleter {
+  void operator()(void* h) const {
+    if (h) XGDMatrixFree(h);
+  }
+};
+using BoosterPtr = std::unique_ptr<void, BoosterDeleter>;
+using DMatrixPtr = std::unique_ptr<void, DMatrixDeleter>;
+
+int resolve_threads(int threads) {
+  if (threads > 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+DMatrixPtr make_dmatrix(const std::vector<float>& x, std::int64_t rows, std::int64_t cols,
+                        int threads) {
+  DMatrixHandle h = nullptr;
+  // NaN marks missing values; clip statistics are always finite, so nothing is missing.
+  xgb_check(XGDMatrixCreateFromMat_omp(x.data(), static_cast<bst_ulong>(rows),
+                                       static_cast<bst_ulong>(cols), std::nanf(""), &h, threads),
+            "XGDMatrixCreateFromMat");
+  return DMatrixPtr(h);
+}
+
+BoosterPtr make_booster(DMatrixHandle train) {
+  BoosterHandle h = nullptr;
+  const DMatrixHandle mats[1] = {train};
+  xgb_check(XGBoosterCreate(mats, train ? 1 : 0, &h), "XGBoosterCreate");
+  BoosterPtr b(h);
+  xgb_check(XGBoosterSetParam(h, "verbosity", "0"), "XGBoosterSetParam(verbosity)");
+  return b;
+}
+
+void set_param(BoosterHandle h, const char* name, const std::string& value) {
+  xgb_check(XGBoosterSetParam(h, name, value.c_str()), "XGBoosterSetParam");
+}
+
+}  // namespace
+
+std::vector<float> clip_statistics(const data::BagDataset& ds, const std::string& features) {
+  check(features == "mean" || features == "mean_std",
+        "rf: unknown clip features '{}' (expected mean or mean_std)", features);
+  const bool with_std = features == "mean_std";
+  const std::int64_t n = ds.size(), d = ds.dim;
+  const std::int64_t f = with_std ? 2 * d : d;
+  std::vector<float> out(static_cast<std::size_t>(n * f), 0.0f);
+  std::vector<float> row(static_cast<std::size_t>(d));
+  std::vector<double> sum(static_cast<std::size_t>(d)), sq(static_cast<std::size_t>(d));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t k = ds.n_instances[static_cast<std::size_t>(i)];
+    if (k == 0) continue;
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(sq.begin(), sq.end(), 0.0);
+    for (std::int64_t t = 0; t < k; ++t) {
+      ds.instance_features(i, t, row);
+      for (std::int64_t j = 0; j < d; ++j) {
+        sum[j] += row[j];
+        sq[j] += static_cast<double>(row[j]) * row[j];
+      }
+    }
+    float* o = out.data() + i * f;
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double mean = sum[j] / static_cast<double>(k);
+      o[j] = static_cast<float>(mean);
+      if (with_std)
+        o[d + j] = static_cast<float>(std::sqrt(std::max(0.0, sq[j] / k - mean * mean)));
+    }
+  }
+  return out;
+}
+
+struct RandomForestBR::Impl {
+  std::vector<BoosterPtr> boosters;  // one per class
+  std::string features = "mean";
+};
+
+RandomForestBR::RandomForestBR() : impl_(std::make_unique<Impl>()) {}
+RandomForestBR::~RandomForestBR() = default;
+RandomForestBR::RandomForestBR(RandomForestBR&&) noexcept = default;
+RandomForestBR& RandomForestBR::operator=(RandomForestBR&&) noexcept = default;
+
+RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainConfig& cfg) {
+  const std::int64_t n = train.size(), c = train.num_classes(), d = train.dim;
+  check(n > 0, "rf: the training set is empty");
+  check(c > 0, "rf: the training set has no classes");
+  const int threads = resolve_threads(cfg.threads);
+  const std::vector<float> stats = clip_statistics(train, cfg.rf_features);
+  const std::int64_t f = cfg.rf_features == "mean_std" ? 2 * d : d;
+  // scikit-learn's max_features="sqrt": max(1, floor(sqrt(F))) features per split.
+  const double colsample =
+      std::max(1.0, std::floor(std::sqrt(static_cast<double>(f)))) / static_cast<double>(f);
+
+  RandomForestBR rf;
+  rf.impl_->features = cfg.rf_features;
+  std::vector<float> x, y;
+  for (std::int64_t cls = 0; cls < c; ++cls) {
+    x.clear();
+    y.clear();
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (!train.known(i, cls)) continue;
+      x.insert(x.end(), stats.begin() + i * f, stats.begin() + (i + 1) * f);
+      y.push_back(train.positive(i, cls) ? 1.0f : 0.0f);
+    }
+    const auto rows = static_cast<std::int64_t>(y.size());
+    check(rows > 0, "rf: class '{}' has no known label in the training set",
+          train.classes[static_cast<std::size_t>(cls)]);
+    DMatrixPtr dm = make_dmatrix(x, rows, f, threads);
+    xgb_check(XGDMatrixSetFloatInfo(dm.get(), "label", y.data(), static_cast<bst_ulong>(rows)),
+              "XGDMatrixSetFloatInfo(label)");
+    BoosterPtr b = make_booster(dm.get());
+    BoosterHandle h = b.get();
+    set_param(h, "booster", "gbtree");
+    set_param(h, "objective", "binary:logistic");
+    set_param(h, "tree_method", "hist");
+    set_param(h, "num_parallel_tree", std::to_string(cfg.rf_trees));
+    set_param(h, "learning_rate", "1");
+    set_param(h, "max_depth", std::to_string(cfg.rf_max_depth));
+    set_param(h, "subsample", fmt::format("{}", cfg.rf_subsample));
+    set_param(h, "colsample_bynode", fmt::format("{}", colsample));
+    // A constant 0.5 prior: the forest's average leaf value alone decides the probability.
+    set_param(h, "base_score", "0.5");
+    set_param(h, "seed", std::to_string(cfg.seed + static_cast<std::uint64_t>(cls)));
+    set_param(h, "nthread", std::to_string(threads));
+    xgb_check(XGBoosterUpdateOneIter(h, 0, dm.get()), "XGBoosterUpdateOneIter");
+    rf.impl_->boosters.push_back(std::move(b));
+  }
+  return rf;
+}
+
+RandomForestBR RandomForestBR::from_blobs(const ModelBlobs& blobs, std::int64_t num_classes,
+                                          std::string features, const std::string& what) {
+  RandomForestBR rf;
+  rf.impl_->features = std::move(features);
+  for (std::int64_t cls = 0; cls < num_classes; ++cls) {
+    const std::string name = "forest-" + std::to_string(cls) + ".ubj";
+    auto it = blobs.find(name);
+    check(it != blobs.end(), "model: {}: entry '{}' is missing", what, name);
+    BoosterPtr b = make_booster(nullptr);
+    if (XGBoosterLoadModelFromBuffer(b.get(), it->second.data(),
+                                     static_cast<bst_ulong>(it->second.size())) != 0)
+      fail("model: {}: entry '{}' is not a valid xgboost model: {}", what, name,
+           XGBGetLastError());
+    rf.impl_->boosters.push_back(std::move(b));
+  }
+  return rf;
+}
+
+ModelBlobs RandomForestBR::to_blobs() const {
+  ModelBlobs out;
+  for (std::size_t cls = 0; cls < impl_->boosters.size(); ++cls) {
+    bst_ulong len = 0;
+    const char* data = nullptr;
+    xgb_check(XGBoosterSaveModelToBuffer(impl_->boosters[cls].get(), R"({"format": "ubj"})", &len,
+                                         &data),
+              "XGBoosterSaveModelToBuffer");
+    out["forest-" + std::to_string(cls) + ".ubj"] =
+        std::vector<std::uint8_t>(data, data + static_cast<std::size_t>(len));
+  }
+  return out;
+}
+
+std::int64_t RandomForestBR::num_classes() const {
+  return static_cast<std::int64_t>(impl_->boosters.size());
+}
+
+std::vector<float> RandomForestBR::predict(const data::BagDataset& ds, int threads) const {
+  const std::int64_t n = ds.size(), c = num_classes();
+  std::vector<float> out(static_cast<std::size_t>(n * c));
+  if (n == 0) return out;
+  const int nthread = resolve_threads(threads);
+  const std::vector<float> stats = clip_statistics(ds, impl_->features);
+  const std::int64_t f = static_cast<std::int64_t>(stats.size()) / n;
+  DMatrixPtr dm = make_dmatrix(stats, n, f, nthread);
+  const char* config =
+      R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+      R"( "strict_shape": false})";
+  for (std::int64_t cls = 0; cls < c; ++cls) {
+    BoosterHandle h = impl_->boosters[static_cast<std::size_t>(cls)].get();
+    set_param(h, "nthread", std::to_string(nthread));
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* result = nullptr;
+    xgb_check(XGBoosterPredictFromDMatrix(h, dm.get(), config, &shape, &dim, &result),
+              "XGBoosterPredictFromDMatrix");
+    check(dim >= 1 && shape[0] == static_cast<bst_ulong>(n),
+          "rf: xgboost returned {} predictions for {} clips", dim >= 1 ? shape[0] : 0, n);
+    for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i * c + cls)] = result[i];
+  }
+  return out;
+}
+
+std::int64_t RandomForestBR::total_nodes() const {
+  std::int64_t nodes = 0;
+  for (const auto& [name, bytes] : to_blobs()) {
+    const core::Json j = core::Json::from_ubjson(bytes);
+    for (const auto& tree : j.at("learner").at("gradient_booster").at("model").at("trees"))
+      nodes += std::stoll(tree.at("tree_param").at("num_nodes").get<std::string>());
+  }
+  return nodes;
+}
+
+}  // namespace tutti::train

@@ -1,0 +1,52 @@
+// RF_BR: the OpenMIC-2018 baseline. Binary relevance: one random forest per class, trained only on
+// the clips where that class is known, on per-clip statistics of the instances (mean, optionally
+// mean + std over the real instances). Trees come from xgboost in random-forest mode
+// (num_parallel_tree = trees, one boosting round, eta = 1, subsample ~0.632, colsample_bynode =
+// sqrt(D)/D as scikit-learn's max_features = "sqrt"), so a forest's margin is the average of its
+// trees' Newton leaf values and its output a probability (sigmoid).
+//
+// Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tutti/data/bag_dataset.h"
+#include "tutti/train/model_file.h"
+#include "tutti/train/train_config.h"
+
+namespace tutti::train {
+
+// Per-clip statistics [N, F] row-major: F = D ("mean") or 2 D ("mean_std": mean then population
+// std over the real instances). Clips without instances get zeros.
+std::vector<float> clip_statistics(const data::BagDataset& ds, const std::string& features);
+
+class RandomForestBR {
+ public:
+  RandomForestBR();
+  ~RandomForestBR();
+  RandomForestBR(RandomForestBR&&) noexcept;
+  RandomForestBR& operator=(RandomForestBR&&) noexcept;
+
+  // Trains one forest per class with cfg.rf_* options, cfg.seed and cfg.threads. Throws
+  // tutti::Error for an empty dataset or a class without any known label.
+  static RandomForestBR fit(const data::BagDataset& train, const TrainConfig& cfg);
+  // From model-file entries forest-<c>.ubj (c = 0..num_classes-1).
+  static RandomForestBR from_blobs(const ModelBlobs& blobs, std::int64_t num_classes,
+                                   std::string features, const std::string& what);
+  ModelBlobs to_blobs() const;
+
+  // Clip probabilities [N, C] row-major.
+  std::vector<float> predict(const data::BagDataset& ds, int threads) const;
+  std::int64_t num_classes() const;
+  // Total number of tree nodes over all forests (the model's "parameter count").
+  std::int64_t total_nodes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tutti::train

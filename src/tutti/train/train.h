@@ -1,0 +1,43 @@
+// Training a model file from a dataset: the torch-free entry point of `tutti train` and
+// `tutti experiment`.
+//
+//   auto cfg = tutti::train::TrainConfig::for_model("att");
+//   cfg.seed = 1;
+//   auto ds = tutti::data::load_bags("openmic-train.npz");
+//   tutti::train::ModelInfo info = tutti::train::train_model_file(ds, cfg, "att-1.tutti");
+//
+// Steps: split `data` into a training and a validation part (cfg.val_split: AttentionMIC's npz of
+// int64 `train`/`val` row indices; otherwise data::stratified_split(data, cfg.val_fraction,
+// cfg.seed)), train (neural: train_neural; rf: RandomForestBR), choose per-class thresholds on the
+// validation part (max F1), and write the .tutti file atomically.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <vector>
+
+#include "tutti/data/bag_dataset.h"
+#include "tutti/train/model_file.h"
+#include "tutti/train/train_config.h"
+
+namespace tutti::train {
+
+// Called after each epoch (neural models), e.g. to draw progress.
+using EpochCallback = std::function<void(const EpochRecord&, int epochs_total)>;
+
+struct ValidationSplit {
+  std::vector<std::int64_t> train;  // rows of the training data used for fitting
+  std::vector<std::int64_t> val;    // rows used for model selection and thresholds
+};
+
+// The validation split cfg asks for. Throws tutti::Error naming the index file for missing arrays,
+// indices outside [0, N), overlapping or empty parts.
+ValidationSplit make_validation_split(const data::BagDataset& data, const TrainConfig& cfg);
+
+// Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
+ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
+                           const std::filesystem::path& out, const std::string& data_name,
+                           const EpochCallback& on_epoch = {});
+
+}  // namespace tutti::train

@@ -1,0 +1,291 @@
+#include "tutti/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "tutti/core/error.h"
+#include "tutti/train/tensors.h"
+#include "tutti/train/validation.h"
+
+namespace tutti::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// A snapshot of every parameter and buffer (the best epoch so far).
+struct Snapshot {
+  std::vector<torch::Tensor> tensors;
+
+  static std::vector<torch::Tensor> live(models::BagModelImpl& m) {
+    std::vector<torch::Tensor> v;
+    for (auto& p : m.parameters(true)) v.push_back(p);
+    for (auto& b : m.buffers(true)) v.push_back(b);
+    return v;
+  }
+  void take(models::BagModelImpl& m) {
+    torch::NoGradGuard ng;
+    auto v = live(m);
+    if (tensors.size() != v.size()) {
+      tensors.clear();
+      for (auto& t : v) tensors.push_back(t.detach().clone());
+    } else {
+      for (std::size_t i = 0; i < v.size(); ++i) tensors[i].copy_(v[i]);
+    }
+  }
+  void restore(models::BagModelImpl& m) const {
+    torch::NoGradGuard ng;
+    auto v = live(m);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i].copy_(tensors[i]);
+  }
+};
+
+// Batch boundaries over n shuffled rows; a trailing batch of one clip joins the previous batch
+// (batch normalization needs two).
+std::vector<std::pair<std::int64_t, std::int64_t>> batch_ranges(std::int64_t n, std::int64_t bs) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> r;
+  for (std::int64_t s = 0; s < n; s += bs) r.emplace_back(s, std::min(n, s + bs));
+  if (r.size() > 1 && r.back().second - r.back().first < 2) {
+    r[r.size() - 2].second = r.back().second;
+    r.pop_back();
+  }
+  return r;
+}
+
+// Mean masked BCE (+ nothing else: the extra loss is a training regularizer) and clip scores.
+struct ValResult {
+  double loss = 0;
+  double map = 0;
+};
+
+ValResult validate_model(models::BagModelImpl& model, const BagTensors& val,
+                         const data::BagDataset& val_ds, torch::Device device) {
+  torch::NoGradGuard ng;
+  model.eval();
+  const std::int64_t n = val.size();
+  const std::int64_t chunk = 4096;
+  double loss_sum = 0, known = 0;
+  auto scores = torch::zeros({val_ds.size(), val_ds.num_classes()}, torch::kFloat32);
+  for (std::int64_t s = 0; s < n; s += chunk) {
+    const std::int64_t e = std::min(n, s + chunk);
+    auto out = model.forward(val.x.slice(0, s, e).to(device), val.mask.slice(0, s, e).to(device));
+    auto p = out.clip.to(torch::kCPU);
+    loss_sum += masked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e)).item<double>();
+    known += val.y_mask.slice(0, s, e).sum().item<double>();
+    scores.slice(0, s, e).copy_(p);
+  }
+  ValResult r;
+  r.loss = known > 0 ? loss_sum / known : std::nan("");
+  const float* sp = scores.data_ptr<float>();
+  r.map = macro_average_precision(val_ds, std::span<const float>(sp, scores.numel()));
+  return r;
+}
+
+}  // namespace
+
+torch::Device setup_torch(const TrainConfig& cfg) {
+  const int threads = cfg.threads > 0 ? cfg.threads
+                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  if (cfg.device == "cuda") {
+    check<UsageError>(torch::cuda::is_available(),
+                      "--device cuda: this tutti was built with a CPU-only LibTorch (or no CUDA "
+                      "device is visible); use --device cpu");
+    return torch::Device(torch::kCUDA);
+  }
+  check<UsageError>(cfg.device == "cpu", "--device {}: expected cpu or cuda", cfg.device);
+  return torch::Device(torch::kCPU);
+}
+
+NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
+                               const TrainConfig& cfg, const EpochCallback& on_epoch) {
+  cfg.validate();
+  check_trainable(train, cfg.model, "training set");
+  check(val.size() > 0, "validation set: no clips");
+  check(val.classes == train.classes && val.dim == train.dim &&
+            val.max_instances == train.max_instances,
+        "validation set: classes or shape differ from the training set");
+  const torch::Device device = setup_torch(cfg);
+
+  // Clips without instances carry no evidence and cannot pass through a model.
+  const auto train_rows = nonempty_rows(train);
+  const auto val_rows = nonempty_rows(val);
+  check(!val_rows.empty(), "validation set: no clip has any instance");
+  std::optional<data::BagDataset> train_sub;
+  if (train_rows.size() != static_cast<std::size_t>(train.size()))
+    train_sub = train.subset(train_rows);
+  const data::BagDataset& tr = train_sub ? *train_sub : train;
+  const data::BagDataset val_sub = val.subset(val_rows);
+  BagTensors tt = to_tensors(tr);
+  BagTensors vt = to_tensors(val_sub);
+  if (device.is_cuda()) {
+    tt = {tt.x.to(device), tt.mask.to(device), tt.y.to(device), tt.y_mask.to(device)};
+  }
+
+  torch::manual_seed(cfg.seed);
+  models::ModelSpec spec;
+  spec.name = cfg.model;
+  spec.input_dim = train.dim;
+  spec.num_classes = train.num_classes();
+  spec.max_instances = train.max_instances;
+  spec.options = cfg.model_options;
+  models::BagModel model = models::make_model(spec);
+  model->to(device);
+
+  torch::optim::Adam optim(model->parameters(),
+                           torch::optim::AdamOptions(cfg.learning_rate).weight_decay(cfg.weight_decay));
+  std::mt19937_64 rng(cfg.seed);
+  const std::int64_t n = tt.size();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  const auto ranges = batch_ranges(n, cfg.batch_size);
+
+  NeuralTrainResult result;
+  TrainingSummary& sum = result.summary;
+  sum.n_train = n;
+  sum.n_val = vt.size();
+  sum.params = models::count_parameters(*model);
+  sum.val_loss = std::numeric_limits<double>::infinity();
+  Snapshot best;
+  int since_best = 0;
+  const auto t_start = Clock::now();
+  for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    model->train();
+    std::iota(order.begin(), order.end(), std::int64_t{0});
+    std::shuffle(order.begin(), order.end(), rng);
+    auto perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
+    double loss_sum = 0;
+    double known_sum = 0;
+    for (const auto& [s, e] : ranges) {
+      auto idx = perm.slice(0, s, e);
+      auto xb = tt.x.index_select(0, idx);
+      auto mb = tt.mask.index_select(0, idx);
+      auto yb = tt.y.index_select(0, idx);
+      auto ymb = tt.y_mask.index_select(0, idx);
+      auto out = model->forward(xb, mb);
+      auto bce_sum = masked_bce_sum(out.clip, yb, ymb);
+      auto known = ymb.sum();
+      auto loss = bce_sum / known.clamp_min(1.0);
+      auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
+      if (extra.defined()) loss = loss + extra;
+      optim.zero_grad();
+      loss.backward();
+      optim.step();
+      loss_sum += bce_sum.item<double>();
+      known_sum += known.item<double>();
+    }
+    check(std::isfinite(loss_sum), "training diverged: the loss is {} in epoch {}", loss_sum,
+          epoch);
+    const ValResult v = validate_model(*model, vt, val_sub, device);
+    EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
+                    seconds_since(t0)};
+    sum.history.push_back(rec);
+    sum.epochs_run = epoch;
+    if (v.loss < sum.val_loss) {
+      sum.val_loss = v.loss;
+      sum.val_map = v.map;
+      sum.best_epoch = epoch;
+      best.take(*model);
+      since_best = 0;
+    } else {
+      ++since_best;
+    }
+    if (on_epoch) on_epoch(rec, cfg.epochs);
+    if (cfg.patience > 0 && since_best >= cfg.patience) break;
+  }
+  check(sum.best_epoch > 0, "training failed: the validation loss was never finite");
+  best.restore(*model);
+  model->to(torch::kCPU);
+  model->eval();
+  sum.train_seconds = seconds_since(t_start);
+  result.model = model;
+  return result;
+}
+
+NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
+                        bool with_instances, std::int64_t chunk) {
+  torch::InferenceMode guard;
+  model.eval();
+  const std::int64_t n = ds.size(), k = ds.max_instances;
+  const auto rows = nonempty_rows(ds);
+  const bool all = rows.size() == static_cast<std::size_t>(n);
+  std::optional<data::BagDataset> sub;
+  if (!all) sub = ds.subset(rows);
+  const data::BagDataset& src = sub ? *sub : ds;
+  const std::int64_t m = src.size();
+  const std::int64_t cm = model.spec().num_classes;
+  NeuralOutputs out;
+  out.clip = torch::zeros({n, cm});
+  if (with_instances) {
+    out.instance = torch::zeros({n, k, cm});
+    out.attention = torch::zeros({n, k, cm});
+  }
+  bool has_att = false, has_inst = false;
+  torch::Tensor row_idx =
+      torch::from_blob(const_cast<std::int64_t*>(rows.data()), {m}, torch::kInt64);
+  for (std::int64_t s = 0; s < m; s += chunk) {
+    const std::int64_t e = std::min(m, s + chunk);
+    // Convert one chunk at a time to bound memory.
+    const std::vector<std::int64_t> local = [&] {
+      std::vector<std::int64_t> v(static_cast<std::size_t>(e - s));
+      std::iota(v.begin(), v.end(), s);
+      return v;
+    }();
+    BagTensors t = to_tensors(src.subset(local));
+    auto o = model.forward(t.x, t.mask);
+    auto idx = row_idx.slice(0, s, e);
+    out.clip.index_copy_(0, idx, o.clip);
+    if (with_instances) {
+      if (o.instance.defined()) {
+        has_inst = true;
+        out.instance.index_copy_(0, idx, o.instance);
+      }
+      if (o.attention.defined()) {
+        has_att = true;
+        out.attention.index_copy_(0, idx, o.attention);
+      }
+      if (o.embedding.defined()) {
+        if (!out.embedding.defined()) out.embedding = torch::zeros({n, o.embedding.size(1)});
+        out.embedding.index_copy_(0, idx, o.embedding);
+      }
+    }
+  }
+  if (!has_inst) out.instance = torch::Tensor();
+  if (!has_att) out.attention = torch::Tensor();
+  return out;
+}
+
+std::vector<std::uint8_t> save_weights(models::BagModelImpl& model) {
+  torch::serialize::OutputArchive ar;
+  model.save(ar);
+  std::ostringstream os;
+  ar.save_to(os);
+  const std::string s = os.str();
+  return {s.begin(), s.end()};
+}
+
+void load_weights(models::BagModelImpl& model, const std::vector<std::uint8_t>& bytes,
+                  const std::string& what) {
+  try {
+    torch::serialize::InputArchive ar;
+    ar.load_from(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    model.load(ar);
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    fail("model: {}: weights.pt cannot be loaded into a '{}' model: {}", what, model.spec().name,
+         msg.substr(0, msg.find('\n')));
+  }
+}
+
+}  // namespace tutti::train

@@ -1,0 +1,55 @@
+// The training loop for neural bag models (LibTorch; include only in train/*.cpp and tests).
+//
+// Loss: binary cross-entropy averaged over the known (mask = 1) labels of the batch, targets
+// 1 when relevance >= 0.5, plus model->extra_loss(). Adam (PyTorch semantics, L2 weight decay),
+// batches shuffled each epoch by a seeded std::mt19937_64, dropout and initialization drawn from
+// torch's generator seeded with cfg.seed: the same data, config and thread count give a
+// bit-identical model on CPU. The weights of the epoch with the lowest validation loss (masked BCE
+// over the whole validation set) are kept; cfg.patience > 0 stops after that many epochs without
+// improvement.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+
+#include "tutti/data/bag_dataset.h"
+#include "tutti/models/bag_model.h"
+#include "tutti/train/model_file.h"
+#include "tutti/train/train.h"
+#include "tutti/train/train_config.h"
+
+namespace tutti::train {
+
+struct NeuralTrainResult {
+  models::BagModel model;  // in eval mode, best-epoch weights, on the CPU
+  TrainingSummary summary;
+};
+
+// Applies cfg.threads / cfg.device (throws tutti::UsageError for cuda without a CUDA build).
+// Returns the device to use.
+torch::Device setup_torch(const TrainConfig& cfg);
+
+// Trains cfg.model on `train`, selecting the epoch on `val`. Both must have the same classes,
+// K and D (see check_trainable). Clips without instances are skipped.
+NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
+                               const TrainConfig& cfg, const EpochCallback& on_epoch = {});
+
+// Clip probabilities and, optionally, per-instance outputs of a model on a dataset, computed in
+// eval mode without autograd in chunks of `chunk` clips. Clips without instances get 0 scores.
+struct NeuralOutputs {
+  torch::Tensor clip;       // [N,C]
+  torch::Tensor instance;   // [N,K,C] or undefined
+  torch::Tensor attention;  // [N,K,C] or undefined
+  torch::Tensor embedding;  // [N,E] or undefined
+};
+NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
+                        bool with_instances, std::int64_t chunk = 2048);
+
+// Weights <-> bytes (torch::serialize archive of parameters and buffers).
+std::vector<std::uint8_t> save_weights(models::BagModelImpl& model);
+// `what` names the model file in errors.
+void load_weights(models::BagModelImpl& model, const std::vector<std::uint8_t>& bytes,
+                  const std::string& what);
+
+}  // namespace tutti::train

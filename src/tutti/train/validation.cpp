@@ -1,0 +1,87 @@
+#include "tutti/train/validation.h"
+
+#include <cmath>
+
+#include "tutti/core/error.h"
+#include "tutti/eval/metrics.h"
+#include "tutti/models/model_spec.h"
+
+namespace tutti::train {
+
+namespace {
+
+void known_column(const data::BagDataset& ds, std::span<const float> scores, std::int64_t c,
+                  std::vector<std::uint8_t>& labels, std::vector<float>& s) {
+  labels.clear();
+  s.clear();
+  const std::int64_t nc = ds.num_classes();
+  for (std::int64_t i = 0; i < ds.size(); ++i) {
+    if (!ds.known(i, c)) continue;
+    labels.push_back(ds.positive(i, c) ? 1 : 0);
+    s.push_back(scores[static_cast<std::size_t>(i * nc + c)]);
+  }
+}
+
+}  // namespace
+
+std::vector<std::int64_t> nonempty_rows(const data::BagDataset& ds) {
+  std::vector<std::int64_t> rows;
+  rows.reserve(static_cast<std::size_t>(ds.size()));
+  for (std::int64_t i = 0; i < ds.size(); ++i)
+    if (ds.n_instances[static_cast<std::size_t>(i)] > 0) rows.push_back(i);
+  return rows;
+}
+
+void check_trainable(const data::BagDataset& ds, const std::string& model,
+                     const std::string& what) {
+  ds.validate(what);
+  check(ds.size() > 0, "{}: the dataset has no clips", what);
+  check(ds.num_classes() > 0, "{}: the dataset has no classes", what);
+  check(ds.dim > 0 && ds.max_instances > 0, "{}: the dataset has no features (K={}, D={})", what,
+        ds.max_instances, ds.dim);
+  check(!nonempty_rows(ds).empty(), "{}: no clip has any instance", what);
+  for (std::int64_t c = 0; c < ds.num_classes(); ++c) {
+    bool any = false;
+    for (std::int64_t i = 0; i < ds.size() && !any; ++i) any = ds.known(i, c);
+    check(any, "{}: class '{}' has no known label (every Y_mask entry is 0)", what,
+          ds.classes[static_cast<std::size_t>(c)]);
+  }
+  if (model != "rf" && models::requires_fixed_length(model))
+    check(ds.fixed_length(), "{}: model '{}' needs exactly K = {} instances in every clip, but "
+          "some clips are shorter (use att, fc_t or rnn for variable-length bags)",
+          what, model, ds.max_instances);
+}
+
+void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
+                      std::int64_t dim, std::int64_t max_instances,
+                      const std::vector<std::string>& classes, bool require_classes) {
+  ds.validate(what);
+  check(ds.dim == dim, "{}: features have D = {}, the model expects D = {}", what, ds.dim, dim);
+  if (model != "rf" && models::requires_fixed_length(model)) {
+    check(ds.max_instances == max_instances && ds.fixed_length(),
+          "{}: model '{}' needs exactly {} instances in every clip", what, model, max_instances);
+  }
+  if (require_classes) {
+    check(ds.classes == classes,
+          "{}: the dataset's {} classes differ from the model's {} classes (names and order must "
+          "match; first model class '{}')",
+          what, ds.classes.size(), classes.size(), classes.empty() ? "" : classes.front());
+  }
+}
+
+double macro_average_precision(const data::BagDataset& ds, std::span<const float> scores) {
+  std::vector<std::uint8_t> labels;
+  std::vector<float> s;
+  double sum = 0;
+  int n = 0;
+  for (std::int64_t c = 0; c < ds.num_classes(); ++c) {
+    known_column(ds, scores, c, labels, s);
+    const double ap = labels.empty() ? std::nan("") : eval::average_precision(labels, s);
+    if (std::isnan(ap)) continue;
+    sum += ap;
+    ++n;
+  }
+  return n ? sum / n : std::nan("");
+}
+
+}  // namespace tutti::train

@@ -1,0 +1,31 @@
+// Torch-free checks and validation-set helpers shared by the neural trainer, RF_BR and the CLI.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tutti/data/bag_dataset.h"
+
+namespace tutti::train {
+
+// Throws tutti::Error "<what>: ..." when `ds` cannot train `model`: no clips, no clip with
+// instances, a class without any known label, NaN/inf features, invalid arrays, or variable-length
+// bags for a fixed-length model (FC).
+void check_trainable(const data::BagDataset& ds, const std::string& model, const std::string& what);
+
+// Throws "<what>: ..." when `ds` does not fit a model built for `dim` features, `classes` (only
+// when require_classes) and, for fixed-length models, exactly `max_instances` instances per clip.
+void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
+                      std::int64_t dim, std::int64_t max_instances,
+                      const std::vector<std::string>& classes, bool require_classes);
+
+// Macro average precision over the classes that have a known positive, on known entries only.
+// scores [N,C]. NaN when no class has a known positive.
+double macro_average_precision(const data::BagDataset& ds, std::span<const float> scores);
+
+// Rows of `ds` with at least one instance.
+std::vector<std::int64_t> nonempty_rows(const data::BagDataset& ds);
+
+}  // namespace tutti::train
