@@ -125,6 +125,19 @@ TEST(Svg, WriteFileAddsXmlDeclaration) {
   EXPECT_EQ(xml_wellformed(s), "");
 }
 
+TEST(Svg, WriteSvgFileWritesAPlot) {
+  tutti::testing::TempDir dir;
+  Timeline t;
+  t.classes = {"piano"};
+  t.prob = {{0.2, 0.9}};
+  write_svg_file(dir / "timeline.svg", timeline_svg(t));
+  const std::string s = core::read_file_text(dir / "timeline.svg");
+  EXPECT_EQ(s.rfind("<?xml", 0), 0u);
+  EXPECT_EQ(xml_wellformed(s), "");
+  EXPECT_THROW(write_svg_file(dir / "x.svg", "<html>"), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.svg"));
+}
+
 TEST(Svg, LinearScaleMapsDomainToRange) {
   const LinearScale s{0.0, 1.0, 300.0, 100.0};  // y axis: up is smaller
   EXPECT_DOUBLE_EQ(s(0.0), 300.0);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -155,13 +156,15 @@ std::optional<std::string> render_summary(const ExperimentResults& r) {
 
 std::optional<std::string> render_box_plots(const ExperimentResults& r) {
   if (auto n = no_runs(r)) return n;
-  const std::vector<std::pair<std::string, std::string>> metrics = {
-      {"precision_pos", "Precision"}, {"recall_pos", "Recall"}, {"f1_pos", "F1"}};
+  const std::vector<std::array<std::string, 3>> metrics = {
+      {"precision_pos", "Precision", "macro precision"},
+      {"recall_pos", "Recall", "macro recall"},
+      {"f1_pos", "F1", "macro F1"}};
   std::vector<BoxPlotPanel> panels;
-  for (const auto& [key, title] : metrics) {
+  for (const auto& [key, title, y_label] : metrics) {
     BoxPlotPanel p;
     p.title = title;
-    p.y_label = "macro " + title;
+    p.y_label = y_label;
     for (const auto& m : r.models()) {
       p.labels.push_back(m);
       p.values.push_back(r.run_values(m, {key}));

@@ -116,8 +116,13 @@ std::string Svg::str() const {
   return out;
 }
 
-void Svg::write_file(const std::filesystem::path& path) const {
-  core::write_file_atomic(path, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + str());
+void Svg::write_file(const std::filesystem::path& path) const { write_svg_file(path, str()); }
+
+void write_svg_file(const std::filesystem::path& path, std::string_view svg) {
+  check(svg.starts_with("<svg"), "report: {}: not an <svg> element", path.string());
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += svg;
+  core::write_file_atomic(path, out);
 }
 
 double LinearScale::operator()(double v) const {

@@ -73,6 +73,10 @@ class Svg {
   int open_groups_ = 0;
 };
 
+// Writes a complete SVG (as returned by Svg::str() or the plot functions in plots.h) to `path`
+// atomically, with an XML declaration, so it opens as a standalone .svg file.
+void write_svg_file(const std::filesystem::path& path, std::string_view svg);
+
 // A linear map from the domain [d0, d1] to the range [r0, r1] (pixels); d0 == d1 maps to r0.
 struct LinearScale {
   double d0 = 0, d1 = 1, r0 = 0, r1 = 1;
