@@ -236,6 +236,24 @@ TEST(AudioSetErrors, BadOptions) {
   EXPECT_THROW(read_audioset(kGood, kMeta, opt), UsageError);
 }
 
+TEST(AudioSetOptions, JsonRoundTripAndErrors) {
+  AudioSetOptions o;
+  o.taxonomy = "audioset";
+  o.music_only = false;
+  o.select_labels = {"Static"};
+  o.threads = 2;
+  const auto back = AudioSetOptions::from_json(o.to_json());
+  EXPECT_EQ(back.taxonomy, "audioset");
+  EXPECT_FALSE(back.music_only);
+  EXPECT_EQ(back.select_labels, std::vector<std::string>{"Static"});
+  EXPECT_EQ(back.threads, 2);
+  EXPECT_EQ(AudioSetOptions::from_json(core::Json::object()).taxonomy, "openmic20");
+  EXPECT_THROW(AudioSetOptions::from_json({{"thread", 2}}), UsageError);
+  EXPECT_THROW(AudioSetOptions::from_json({{"threads", "two"}}), UsageError);
+  EXPECT_THROW(AudioSetOptions::from_json({{"threads", 0}}), UsageError);
+  EXPECT_THROW(AudioSetOptions::from_json({{"taxonomy", "x"}}), UsageError);
+}
+
 // ---- parse_audioset_record on hand-encoded variants ------------------------------------------
 
 std::string ld(std::uint32_t n, const std::string& payload) {

@@ -23,6 +23,37 @@ void AudioSetOptions::validate() const {
   check<UsageError>(threads >= 1, "audioset: threads must be >= 1, got {}", threads);
 }
 
+core::Json AudioSetOptions::to_json() const {
+  return {{"taxonomy", taxonomy},
+          {"music_only", music_only},
+          {"select_labels", select_labels},
+          {"threads", threads}};
+}
+
+AudioSetOptions AudioSetOptions::from_json(const core::Json& j) {
+  check<UsageError>(j.is_object(), "audioset options: expected a JSON object");
+  AudioSetOptions o;
+  for (const auto& [key, v] : j.items()) {
+    try {
+      if (key == "taxonomy") {
+        o.taxonomy = v.get<std::string>();
+      } else if (key == "music_only") {
+        o.music_only = v.get<bool>();
+      } else if (key == "select_labels") {
+        o.select_labels = v.get<std::vector<std::string>>();
+      } else if (key == "threads") {
+        o.threads = v.get<int>();
+      } else {
+        fail<UsageError>("audioset options: unknown key '{}'", key);
+      }
+    } catch (const core::Json::exception& e) {
+      fail<UsageError>("audioset options: '{}': {}", key, e.what());
+    }
+  }
+  o.validate();
+  return o;
+}
+
 // ---- one SequenceExample -------------------------------------------------------------------
 //
 // message SequenceExample { Features context = 1; FeatureLists feature_lists = 2; }

@@ -23,8 +23,11 @@
 #include <string_view>
 #include <vector>
 
+#include "tutti/core/error.h"
+#include "tutti/core/json.h"
 #include "tutti/data/bag_dataset.h"
 #include "tutti/data/taxonomy.h"
+#include "tutti/data/tfrecord.h"
 
 namespace tutti::core {
 class Progress;
@@ -44,6 +47,10 @@ struct AudioSetOptions {
 
   // Throws tutti::UsageError for an unknown taxonomy or threads < 1.
   void validate() const;
+  // {"taxonomy", "music_only", "select_labels", "threads"}; missing keys keep their defaults,
+  // unknown keys and wrong types throw tutti::UsageError.
+  core::Json to_json() const;
+  static AudioSetOptions from_json(const core::Json& j);
 };
 
 // One parsed record. Views point into the serialized record, which must outlive them; the
@@ -110,9 +117,6 @@ namespace detail {
 }
 
 }  // namespace tutti::data
-
-#include "tutti/core/error.h"
-#include "tutti/data/tfrecord.h"
 
 template <typename Fn>
 void tutti::data::for_each_audioset_record(std::span<const std::uint8_t> stream,
