@@ -196,6 +196,56 @@ TEST(Npy, RejectsHandMadeMaliciousPickles) {
   }
 }
 
+// A v1.0 .npy with the given header text and payload.
+std::vector<std::uint8_t> npy_v1(const std::string& header, const std::string& payload = "") {
+  std::string s = "\x93NUMPY\x01";
+  s.push_back('\0');
+  s.push_back(static_cast<char>(header.size() & 0xFF));
+  s.push_back(static_cast<char>(header.size() >> 8));
+  s += header + payload;
+  return {s.begin(), s.end()};
+}
+
+TEST(Npy, HeaderDictEdgeCases) {
+  const std::pair<std::string, const char*> bad[] = {
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", "unexpected key 'x'"},
+      {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",
+       "key 'descr' repeated"},
+      {"{'descr': '<f4', 'fortran_order': Nope, 'shape': (1,)}", "expected True or False"},
+      {"{'descr': '<\\f4', 'fortran_order': False, 'shape': (1,)}", "escape sequences"},
+      {"{'descr': '" + std::string(80, 'x') + "', 'fortran_order': False, 'shape': (1,)}",
+       "string too long"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1 2)}", "expected ',' or ')'"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (a,)}", "expected a dimension"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}",
+       "dimension too large"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::string(33 * 2, ' ') + ")}",
+       ""},  // empty shape with padding: a valid scalar header, but no payload
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} trailing", "after the closing"},
+      {"{'descr': '<f4' 'fortran_order': False, 'shape': (1,)}", "expected ',' or '}'"},
+      {"{'descr': '<U99999999999', 'fortran_order': False, 'shape': (1,)}",
+       "unsupported string dtype"},
+      {"{'descr': '<U0', 'fortran_order': False, 'shape': (1099511627776,)}",
+       "zero-width elements"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,", "unexpected end"},
+  };
+  for (const auto& [header, message] : bad) {
+    const auto bytes = npy_v1(header);
+    const std::string msg = error_of([&] { parse_npy(bytes.data(), bytes.size(), "h.npy"); });
+    EXPECT_NE(msg.find(message), std::string::npos) << header << " -> " << msg;
+  }
+  std::string dims = "(";
+  for (int i = 0; i < 33; ++i) dims += "1,";
+  const auto many = npy_v1("{'descr': '<f4', 'fortran_order': False, 'shape': " + dims + ")}");
+  EXPECT_NE(error_of([&] { parse_npy(many.data(), many.size(), "h"); }).find("too many dim"),
+            std::string::npos);
+  // Python 2 era headers: "L" suffixes, double quotes, no trailing comma.
+  const auto old = npy_v1("{\"descr\": \"<i4\", \"fortran_order\": False, \"shape\": (2L,)}",
+                          std::string("\x01\0\0\0\x02\0\0\0", 8));
+  EXPECT_EQ(parse_npy(old.data(), old.size(), "old").as_i64("old"),
+            (std::vector<std::int64_t>{1, 2}));
+}
+
 TEST(Npy, TypedAccessorsCheckTheDtype) {
   const NpyArray f = read_npy(npz_fixture("dtype_f4.npy"));
   EXPECT_NE(error_of([&] { f.as_u8("arr"); }).find("arr: has dtype '<f4', expected '|u1'"),
@@ -265,6 +315,17 @@ TEST(Npz, BrokenArchivesNameTheFileAndTheProblem) {
   EXPECT_NE(msg.find("no such file"), std::string::npos) << msg;
   msg = error_of([] { read_npz(npz_fixture("bad_x_fortran.npz")); });
   EXPECT_NE(msg.find("bad_x_fortran.npz: array 'X': fortran_order=True"), std::string::npos) << msg;
+}
+
+TEST(Npz, RefusesImpossibleEntrySizesBeforeAllocating) {
+  const auto msg = error_of([] { read_npz(npz_fixture("bad_sizes.npz")); });
+  EXPECT_NE(msg.find("bad_sizes.npz"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("2147483647"), std::string::npos) << msg;
+}
+
+TEST(Npz, RefusesDuplicateEntries) {
+  const auto msg = error_of([] { read_npz(npz_fixture("bad_duplicate.npz")); });
+  EXPECT_NE(msg.find("bad_duplicate.npz"), std::string::npos) << msg;
 }
 
 TEST(Npz, RefusesEntriesAboveTheSizeLimit) {
