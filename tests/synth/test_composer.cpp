@@ -90,8 +90,6 @@ TEST(SynthComposer, PartsArePlausibleOver200Pieces) {
     EXPECT_LE(s.tempo_bpm, 160);
     std::set<int> classes;
     std::set<int> melodic_channels;
-    const int* scale = s.minor ? nullptr : nullptr;
-    (void)scale;
     const std::vector<int> major = {0, 2, 4, 5, 7, 9, 11}, minor = {0, 2, 3, 5, 7, 8, 10};
     const auto& steps = s.minor ? minor : major;
     for (const auto& p : s.parts) {
@@ -118,7 +116,9 @@ TEST(SynthComposer, PartsArePlausibleOver200Pieces) {
         EXPECT_GE(n.on, 0);
         EXPECT_LT(n.on, n.off);
         EXPECT_LE(n.off, s.num_samples);
-        if (j > 0) EXPECT_LE(p.notes[j - 1].on, n.on);
+        if (j > 0) {
+          EXPECT_LE(p.notes[j - 1].on, n.on);
+        }
         if (c.percussion) {
           EXPECT_NE(std::find(c.percussion_keys.begin(), c.percussion_keys.end(), n.key),
                     c.percussion_keys.end())
@@ -128,11 +128,15 @@ TEST(SynthComposer, PartsArePlausibleOver200Pieces) {
           EXPECT_LE(n.key, c.high_key) << c.name;
         }
         auto it = last_off.find(n.key);
-        if (it != last_off.end()) EXPECT_LE(it->second, n.on) << "same key overlaps itself";
+        if (it != last_off.end()) {
+          EXPECT_LE(it->second, n.on) << "same key overlaps itself";
+        }
         last_off[n.key] = n.off;
         if (p.role == ts::Role::kMelody) {
           // Melodies are single lines in the piece's key.
-          if (j > 0) EXPECT_LE(p.notes[j - 1].off, n.on);
+          if (j > 0) {
+            EXPECT_LE(p.notes[j - 1].off, n.on);
+          }
           const int pc = ((n.key - s.tonic) % 12 + 12) % 12;
           EXPECT_NE(std::find(steps.begin(), steps.end(), pc), steps.end());
         }
