@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <sstream>
 
 #include "tutti/core/error.h"
 #include "tutti/models/bag_model.h"
@@ -348,6 +349,60 @@ TEST(Masking, AttTrainBatchNormUsesRealInstancesOnly) {
   ASSERT_TRUE(running_mean.defined());
   // momentum 0.1 from 0: running_mean = 0.1 * mean over the 7 real instances.
   EXPECT_LT(diff(running_mean, 0.1 * real.mean(0)), 1e-6);
+}
+
+// ATT and FC_T pool without order, so real instances may sit anywhere in the mask.
+TEST(Masking, AttAndFcTAcceptMasksWithGaps) {
+  const std::int64_t d = 8, c = 3;
+  const auto [x, mask] = make_batch({3, 2}, 3, d);
+  // The same instances spread over 6 columns with padding between them.
+  auto xg = torch::full({2, 6, d}, 1e4f);
+  auto mg = torch::zeros({2, 6}, torch::kBool);
+  const std::vector<std::vector<std::int64_t>> cols = {{1, 3, 4}, {0, 5}};
+  for (std::int64_t i = 0; i < 2; ++i) {
+    for (std::size_t j = 0; j < cols[i].size(); ++j) {
+      xg.index_put_({i, cols[i][j]}, x.index({i, static_cast<std::int64_t>(j)}));
+      mg.index_put_({i, cols[i][j]}, true);
+    }
+  }
+  for (const auto& name : {"att", "fc_t"}) {
+    auto m = seeded_model(spec_of(name, d, c, 6));
+    m->eval();
+    const auto a = m->forward(x, mask);
+    const auto b = m->forward(xg, mg);
+    EXPECT_LT(diff(a.clip, b.clip), 1e-6) << name;
+    EXPECT_LT(diff(a.embedding, b.embedding), 1e-6) << name;
+    EXPECT_LT(diff(a.instance.index({1, 1}), b.instance.index({1, 5})), 1e-6) << name;
+  }
+}
+
+// The trainer runs inference under torch::InferenceMode and saves weights with torch's archives.
+TEST(Forward, InferenceModeAndArchiveRoundTrip) {
+  const auto [x, mask] = make_batch({10, 4, 7}, 10, 32);
+  for (const auto& name : model_names()) {
+    SCOPED_TRACE(name);
+    const auto spec = spec_of(name, 32, 6, 10);
+    const auto in_mask = name == "fc" ? torch::ones_like(mask) : mask;
+    auto a = seeded_model(spec, 1);
+    a->train();
+    a->forward(x, in_mask);  // moves batch-norm running stats away from their initial values
+    a->eval();
+    const auto want = a->forward(x, in_mask).clip;
+    {
+      torch::InferenceMode guard;
+      EXPECT_TRUE(torch::equal(a->forward(x, in_mask).clip, want));
+    }
+    std::stringstream buf;
+    torch::serialize::OutputArchive out;
+    a->save(out);
+    out.save_to(buf);
+    auto b = seeded_model(spec, 2);
+    torch::serialize::InputArchive in;
+    in.load_from(buf);
+    b->load(in);
+    b->eval();
+    EXPECT_TRUE(torch::equal(b->forward(x, in_mask).clip, want));
+  }
 }
 
 // --- Initialization ------------------------------------------------------------------------------
