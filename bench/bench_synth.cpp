@@ -4,7 +4,6 @@
 //   build-synth/bench/bench_synth [--benchmark_filter=TimGM6mb]
 //   TUTTI_SOUNDFONT=/path/font.sf2 build-synth/bench/bench_synth --benchmark_filter=Env
 #include <benchmark/benchmark.h>
-
 #include <time.h>
 
 #include <cstdlib>
@@ -69,7 +68,11 @@ void BM_Env_Reverb(benchmark::State& s) {
 
 BENCHMARK(BM_TimGM6mb_Reverb)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TimGM6mb_Dry)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_MuseScoreGeneral_Reverb)->Arg(20)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MuseScoreGeneral_Reverb)
+    ->Arg(20)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_Env_Reverb)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -45,7 +45,8 @@ TEST(SynthInstruments, ClassListIsOpenMic20WithGeneralMidiPrograms) {
   EXPECT_FALSE(cs[*ts::instrument_index("ukulele")].synthesizable);
   EXPECT_EQ(ts::synthesizable_classes().size(), 18u);
   EXPECT_EQ(cs[*ts::instrument_index("accordion")].gm_programs, (std::vector<int>{22, 24}));
-  EXPECT_EQ(cs[*ts::instrument_index("bass")].gm_programs, (std::vector<int>{33, 34, 35, 36, 37, 38}));
+  EXPECT_EQ(cs[*ts::instrument_index("bass")].gm_programs,
+            (std::vector<int>{33, 34, 35, 36, 37, 38}));
   EXPECT_EQ(cs[*ts::instrument_index("synthesizer")].gm_programs.size(), 16u);
   EXPECT_EQ(cs[*ts::instrument_index("violin")].gm_programs, (std::vector<int>{41, 111}));
   EXPECT_EQ(ts::class_of_gm_program(106), *ts::instrument_index("banjo"));

@@ -34,8 +34,8 @@ void expect_usage_error(F&& f, const std::string& needle) {
 }  // namespace
 
 TEST(SynthLabels, MergeSegmentsJoinsGapsShorterThanTolerance) {
-  const auto m = ts::merge_segments({{3.0, 4.0}, {0.0, 1.0}, {1.2, 2.0}, {2.5, 2.6}, {3.5, 3.7}},
-                                    0.5);
+  const auto m =
+      ts::merge_segments({{3.0, 4.0}, {0.0, 1.0}, {1.2, 2.0}, {2.5, 2.6}, {3.5, 3.7}}, 0.5);
   // 0-1 and 1.2-2 (gap 0.2) merge; 2.0 -> 2.5 is a gap of exactly 0.5: not shorter, kept apart;
   // 2.6 -> 3.0 (gap 0.4) merges; 3.5-3.7 lies inside 3-4.
   ASSERT_EQ(m.size(), 2u);
@@ -106,14 +106,15 @@ TEST(SynthLabels, InstanceTruthMatchesNumpyReference) {
     std::vector<ts::StrongLabel> labels;
     for (const auto& l : c["labels"])
       labels.push_back({l[0].get<int>(), l[1].get<double>(), l[2].get<double>()});
-    const auto t = ts::instance_truth(labels, c["num_classes"].get<int>(),
-                                      c["num_instances"].get<int>(), c["hop_s"].get<double>(),
-                                      c["fraction"].get<double>());
+    const auto t =
+        ts::instance_truth(labels, c["num_classes"].get<int>(), c["num_instances"].get<int>(),
+                           c["hop_s"].get<double>(), c["fraction"].get<double>());
     const auto& ref = c["active"];
     ASSERT_EQ(t.num_instances, static_cast<int>(ref.size()));
     for (int k = 0; k < t.num_instances; ++k)
       for (int j = 0; j < t.num_classes; ++j) {
-        EXPECT_EQ(t.at(k, j), ref[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)].get<int>())
+        EXPECT_EQ(t.at(k, j),
+                  ref[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)].get<int>())
             << "k=" << k << " c=" << j;
         active_total += t.at(k, j);
       }
@@ -136,8 +137,7 @@ TEST(SynthLabels, InstanceTruthBoundariesAndErrors) {
   expect_usage_error([&] { ts::instance_truth(l, 1, 3, 0.96, 0.0); }, "fraction");
   expect_usage_error([&] { ts::instance_truth(l, 1, 3, 0.96, 1.5); }, "fraction");
   expect_usage_error([&] { ts::instance_truth(l, 1, 0, 0.96, 0.5); }, "K >= 1");
-  expect_usage_error([&] { ts::instance_truth({{{3, 0, 1}}}, 2, 3, 0.96, 0.5); },
-                     "class index 3");
+  expect_usage_error([&] { ts::instance_truth({{{3, 0, 1}}}, 2, 3, 0.96, 0.5); }, "class index 3");
 }
 
 TEST(SynthConfig, DefaultsValidateAndJsonRoundTrips) {
@@ -175,7 +175,8 @@ TEST(SynthConfig, ImpossibleOptionsAreUsageErrors) {
   bad([](auto& c) { c.sample_rate_hz = 100; }, "sample_rate_hz");
   bad([](auto& c) { c.channels = 3; }, "channels");
   bad([](auto& c) { c.instruments_per_clip.assign(19, 1.0); }, "only 18 classes");
-  bad([](auto& c) {
+  bad(
+      [](auto& c) {
         c.classes = {"piano", "flute"};
         c.instruments_per_clip = {1, 1, 1};
       },
@@ -224,8 +225,7 @@ TEST(SynthMix, NoiseIsAddedAtTheRequestedSnr) {
   std::vector<float> silent(100, 0.0f);
   ts::add_noise(silent, 1, 10, ts::NoiseColor::kWhite, 1);
   EXPECT_EQ(ts::peak_abs(silent), 0.0);
-  expect_usage_error([&] { ts::add_noise(silent, 1, INFINITY, ts::NoiseColor::kWhite, 1); },
-                     "SNR");
+  expect_usage_error([&] { ts::add_noise(silent, 1, INFINITY, ts::NoiseColor::kWhite, 1); }, "SNR");
 }
 
 TEST(SynthMix, WhiteIsFlatPinkIsLowPassed) {
@@ -240,8 +240,10 @@ TEST(SynthMix, WhiteIsFlatPinkIsLowPassed) {
         p += static_cast<double>(x[i]) * x[i];
       }
       EXPECT_NEAR(p / static_cast<double>(x.size()), 1.0, 0.02);  // unit variance
-      if (color == ts::NoiseColor::kWhite) EXPECT_NEAR(d / p, 2.0, 0.03);
-      else EXPECT_LT(d / p, 0.5);
+      if (color == ts::NoiseColor::kWhite)
+        EXPECT_NEAR(d / p, 2.0, 0.03);
+      else
+        EXPECT_LT(d / p, 0.5);
     }
   }
 }

@@ -111,7 +111,8 @@ TEST(SynthRenderer, TinyFontReportsPartialAndMissingClasses) {
   const auto problems = r.problems();
   EXPECT_EQ(problems.size(), 20u);  // no class is complete
   bool saw_cymbals = false;
-  for (const auto& line : problems) saw_cymbals |= line.rfind("cymbals: no percussion keys", 0) == 0;
+  for (const auto& line : problems)
+    saw_cymbals |= line.rfind("cymbals: no percussion keys", 0) == 0;
   EXPECT_TRUE(saw_cymbals);
   // JSON has one entry per class with its status.
   const auto j = r.to_json();
@@ -202,15 +203,16 @@ TEST(SynthRenderer, StrongLabelsMatchWhereEachPartSounds) {
       ASSERT_GT(peak, 0.0);
       const std::size_t frame = 2048;
       for (std::size_t a = 0; a + frame <= x.size(); a += frame) {
-        const double ta = static_cast<double>(a) / 44100, tb = static_cast<double>(a + frame) / 44100;
+        const double ta = static_cast<double>(a) / 44100,
+                     tb = static_cast<double>(a + frame) / 44100;
         bool quiet_expected = true;
         for (const auto& l : labels)
           if (ta < l.offset_s + 1.0 && tb > l.onset_s) quiet_expected = false;
         if (!quiet_expected) continue;
         ++checked_quiet_frames;
         const double rms = std::sqrt(ts::mean_square({x.data() + a, frame}));
-        EXPECT_LT(rms, 0.02 * peak) << ts::instrument_classes()[part.class_index].name << " at "
-                                    << ta << " s";
+        EXPECT_LT(rms, 0.02 * peak)
+            << ts::instrument_classes()[part.class_index].name << " at " << ta << " s";
       }
     }
   }

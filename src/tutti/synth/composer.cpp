@@ -37,9 +37,9 @@ constexpr int kMajorScale[7] = {0, 2, 4, 5, 7, 9, 11};
 constexpr int kMinorScale[7] = {0, 2, 3, 5, 7, 8, 10};
 
 // Chord progressions as scale degrees (0 = I), one chord per bar, repeated over the piece.
-const std::vector<std::vector<int>> kMajorProgressions = {
-    {0, 4, 5, 3}, {0, 5, 3, 4}, {0, 3, 4, 0}, {1, 4, 0, 0},
-    {0, 3, 0, 4}, {5, 3, 0, 4}, {0, 4, 3, 4}, {3, 4, 0, 5}};
+const std::vector<std::vector<int>> kMajorProgressions = {{0, 4, 5, 3}, {0, 5, 3, 4}, {0, 3, 4, 0},
+                                                          {1, 4, 0, 0}, {0, 3, 0, 4}, {5, 3, 0, 4},
+                                                          {0, 4, 3, 4}, {3, 4, 0, 5}};
 const std::vector<std::vector<int>> kMinorProgressions = {
     {0, 5, 2, 6}, {0, 3, 4, 0}, {0, 6, 5, 4}, {0, 3, 6, 2}, {0, 5, 3, 4}};
 
@@ -73,7 +73,8 @@ class Piece {
     num_bars = static_cast<int>(std::ceil((duration_s - t0_s) / bar_s())) + 1;
     const auto& progs = minor ? kMinorProgressions : kMajorProgressions;
     const auto& prog = rng.pick(progs);
-    for (int b = 0; b < num_bars; ++b) degrees.push_back(prog[static_cast<std::size_t>(b) % prog.size()]);
+    for (int b = 0; b < num_bars; ++b)
+      degrees.push_back(prog[static_cast<std::size_t>(b) % prog.size()]);
     sevenths = rng.bernoulli(0.3);
   }
 
@@ -96,7 +97,9 @@ class Piece {
     }
     return best;
   }
-  int root_pc(int bar) const { return pos_mod(degree_key(degrees[static_cast<std::size_t>(bar)]), 12); }
+  int root_pc(int bar) const {
+    return pos_mod(degree_key(degrees[static_cast<std::size_t>(bar)]), 12);
+  }
   // Pitch classes of the bar's chord (triad or seventh); V in minor uses the raised leading tone.
   std::vector<int> chord_pcs(int bar) const {
     const int d = degrees[static_cast<std::size_t>(bar)];
@@ -135,12 +138,24 @@ class PartWriter {
 
   std::vector<RawNote> write(Role role) {
     switch (role) {
-      case Role::kBass: bass(); break;
-      case Role::kChords: chords(); break;
-      case Role::kArpeggio: arpeggio(); break;
-      case Role::kMelody: melody(); break;
-      case Role::kDrums: drums(); break;
-      case Role::kCymbals: cymbals(); break;
+      case Role::kBass:
+        bass();
+        break;
+      case Role::kChords:
+        chords();
+        break;
+      case Role::kArpeggio:
+        arpeggio();
+        break;
+      case Role::kMelody:
+        melody();
+        break;
+      case Role::kDrums:
+        drums();
+        break;
+      case Role::kCymbals:
+        cymbals();
+        break;
     }
     return std::move(notes_);
   }
@@ -165,8 +180,7 @@ class PartWriter {
       const double t = p_.bar_time(bar);
       const int root = key_at_or_above(p_.root_pc(bar), base);
       const int fifth = root + 7 <= hi() ? root + 7 : root - 5;
-      const int next_root =
-          key_at_or_above(p_.root_pc(std::min(bar + 1, p_.num_bars - 1)), base);
+      const int next_root = key_at_or_above(p_.root_pc(std::min(bar + 1, p_.num_bars - 1)), base);
       switch (pattern) {
         case 0:  // one long note per bar
           add(t, bpb * b * legato, root, vel(6));
@@ -178,14 +192,16 @@ class PartWriter {
         case 2:  // quarters with an approach note into the next bar
           for (int i = 0; i < bpb; ++i) {
             int k = (i == 0) ? root : (i % 2 ? root : fifth);
-            if (i == bpb - 1) k = next_root + (rng_.bernoulli(0.5) ? 1 : -1) * rng_.uniform_int(1, 2);
+            if (i == bpb - 1)
+              k = next_root + (rng_.bernoulli(0.5) ? 1 : -1) * rng_.uniform_int(1, 2);
             if (k < lo()) k += 12;
             add(t + i * b, b * legato, k, vel(i == 0 ? 8 : 0));
           }
           break;
         case 3:  // driving eighths, octave jump now and then
           for (int i = 0; i < 2 * bpb; ++i) {
-            const int k = (i == 2 * bpb - 1 && rng_.bernoulli(0.3) && root + 12 <= hi()) ? root + 12 : root;
+            const int k =
+                (i == 2 * bpb - 1 && rng_.bernoulli(0.3) && root + 12 <= hi()) ? root + 12 : root;
             add(t + i * 0.5 * b, 0.5 * b * 0.85, k, vel(i % 2 ? -6 : 4));
           }
           break;
@@ -218,7 +234,8 @@ class PartWriter {
     const int root = key_at_or_above(pcs[0], base);
     keys.push_back(root);
     for (std::size_t i = 1; i < pcs.size(); ++i) keys.push_back(key_at_or_above(pcs[i], root + 1));
-    for (int e = 0; e < extra; ++e) keys.push_back(keys[static_cast<std::size_t>(e) % pcs.size()] + 12);
+    for (int e = 0; e < extra; ++e)
+      keys.push_back(keys[static_cast<std::size_t>(e) % pcs.size()] + 12);
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     std::vector<int> in_range;
@@ -286,8 +303,10 @@ class PartWriter {
       const int n = static_cast<int>(tones.size());
       for (int i = 0; i < n_slots; ++i) {
         int idx;
-        if (direction == 0) idx = i % n;
-        else if (direction == 1) idx = n - 1 - i % n;
+        if (direction == 0)
+          idx = i % n;
+        else if (direction == 1)
+          idx = n - 1 - i % n;
         else {
           const int period = std::max(1, 2 * n - 2);
           const int ph = i % period;
@@ -323,16 +342,27 @@ class PartWriter {
           len = std::min(len, phrase_end - beat);
           // Pitch: a random walk on the scale, landing on chord tones on strong beats.
           const double u = rng_.uniform();
-          int step = u < 0.15 ? -2 : u < 0.4 ? -1 : u < 0.5 ? 0 : u < 0.75 ? 1 : u < 0.9 ? 2
-                     : (rng_.bernoulli(0.5) ? 4 : -3);
+          int step = u < 0.15   ? -2
+                     : u < 0.4  ? -1
+                     : u < 0.5  ? 0
+                     : u < 0.75 ? 1
+                     : u < 0.9  ? 2
+                                : (rng_.bernoulli(0.5) ? 4 : -3);
           d = std::clamp(d + step, dlo, dhi);
           const double t = p_.beat_time(beat);
           const int bar = p_.bar_at(t + 1e-6);
-          const bool strong = std::fmod(beat, bpb) == 0.0 || (bpb == 4 && std::fmod(beat, 4.0) == 2.0);
+          const bool strong =
+              std::fmod(beat, bpb) == 0.0 || (bpb == 4 && std::fmod(beat, 4.0) == 2.0);
           if (strong && !p_.is_chord_tone(bar, p_.degree_key(d))) {
             for (int k = 1; k <= 3; ++k) {
-              if (d + k <= dhi && p_.is_chord_tone(bar, p_.degree_key(d + k))) { d += k; break; }
-              if (d - k >= dlo && p_.is_chord_tone(bar, p_.degree_key(d - k))) { d -= k; break; }
+              if (d + k <= dhi && p_.is_chord_tone(bar, p_.degree_key(d + k))) {
+                d += k;
+                break;
+              }
+              if (d - k >= dlo && p_.is_chord_tone(bar, p_.degree_key(d - k))) {
+                d -= k;
+                break;
+              }
             }
           }
           const bool last = beat + len >= phrase_end;
@@ -349,17 +379,38 @@ class PartWriter {
   // Percussion: each key rings for a typical time (seconds) unless hit again earlier.
   static double ring_s(int key) {
     switch (key) {
-      case 35: case 36: return 0.35;             // kick
-      case 38: case 40: return 0.3;              // snare
-      case 37: return 0.15;                      // side stick
-      case 41: case 43: case 45: case 47: case 48: case 50: return 0.45;  // toms
-      case 42: case 44: return 0.2;              // closed / pedal hi-hat
-      case 46: return 0.6;                       // open hi-hat
-      case 51: case 59: return 0.9;              // ride
-      case 49: case 57: return 1.8;              // crash
-      case 52: return 1.5;                       // china
-      case 55: return 0.9;                       // splash
-      default: return 0.3;
+      case 35:
+      case 36:
+        return 0.35;  // kick
+      case 38:
+      case 40:
+        return 0.3;  // snare
+      case 37:
+        return 0.15;  // side stick
+      case 41:
+      case 43:
+      case 45:
+      case 47:
+      case 48:
+      case 50:
+        return 0.45;  // toms
+      case 42:
+      case 44:
+        return 0.2;  // closed / pedal hi-hat
+      case 46:
+        return 0.6;  // open hi-hat
+      case 51:
+      case 59:
+        return 0.9;  // ride
+      case 49:
+      case 57:
+        return 1.8;  // crash
+      case 52:
+        return 1.5;  // china
+      case 55:
+        return 0.9;  // splash
+      default:
+        return 0.3;
     }
   }
   void hit(double t, int key, double velocity) { add(t, ring_s(key), key, velocity); }
@@ -383,8 +434,10 @@ class PartWriter {
           continue;
         }
         const bool backbeat = bpb == 4 ? (i % 2 == 1) : (i > 0);
-        if (backbeat) hit(tb, snare, vel(6));
-        else hit(tb, kick, vel(8));
+        if (backbeat)
+          hit(tb, snare, vel(6));
+        else
+          hit(tb, kick, vel(8));
         if (rng_.bernoulli(extra_kicks)) hit(tb + 0.5 * b, kick, vel(-6));
       }
     }
@@ -399,8 +452,10 @@ class PartWriter {
     for (int bar = 0; bar < p_.num_bars; ++bar) {
       const double t = p_.bar_time(bar);
       const bool crash_here = bar % 4 == 0 && rng_.bernoulli(0.6);
-      if (crash_here) hit(t, crash, vel(10));
-      else if (rng_.bernoulli(0.08)) hit(t, rng_.bernoulli(0.5) ? 55 : 52, vel(6));
+      if (crash_here)
+        hit(t, crash, vel(10));
+      else if (rng_.bernoulli(0.08))
+        hit(t, rng_.bernoulli(0.5) ? 55 : 52, vel(6));
       if (style == 0) {
         for (int i = 0; i < 2 * bpb; ++i) {
           if (crash_here && i == 0) continue;
@@ -434,9 +489,7 @@ std::vector<Region> make_regions(Rng& rng, const Piece& p, bool partial) {
   const double d = p.duration_s();
   const double span_end = d + p.beat_s;  // past the end: the part plays to the end
   if (!partial) return {{-1.0, span_end}};
-  auto snap = [&](double t) {
-    return p.t0_s + std::round((t - p.t0_s) / p.beat_s) * p.beat_s;
-  };
+  auto snap = [&](double t) { return p.t0_s + std::round((t - p.t0_s) / p.beat_s) * p.beat_s; };
   const double min_len = std::max(2.0, 2 * p.beat_s);
   const int kind = rng.uniform_int(0, 3);
   std::vector<Region> r;
@@ -453,8 +506,10 @@ std::vector<Region> make_regions(Rng& rng, const Piece& p, bool partial) {
     const double gap = std::max(1.5, rng.uniform(0.15, 0.3) * d);
     r.push_back({-1.0, snap(a)});
     const double s2 = snap(a + gap);
-    if (rng.bernoulli(0.5)) r.push_back({s2, span_end});
-    else r.push_back({s2, snap(s2 + std::max(min_len, rng.uniform(0.15, 0.3) * d))});
+    if (rng.bernoulli(0.5))
+      r.push_back({s2, span_end});
+    else
+      r.push_back({s2, snap(s2 + std::max(min_len, rng.uniform(0.15, 0.3) * d))});
   }
   // Keep regions long enough and inside the clip.
   std::vector<Region> out;
@@ -498,7 +553,10 @@ std::vector<Note> place_notes(const std::vector<RawNote>& raw, const std::vector
     bool duplicate = false;
     for (std::size_t j = i + 1; j < out.size() && out[j].on < n.off; ++j) {
       if (out[j].key != n.key) continue;
-      if (out[j].on == n.on) { duplicate = true; break; }
+      if (out[j].on == n.on) {
+        duplicate = true;
+        break;
+      }
       n.off = out[j].on;
       break;
     }
@@ -584,8 +642,8 @@ Score compose(const ComposerOptions& opt, const Palette& palette, std::uint64_t 
     auto regions = make_regions(rng, piece, partial);
     part.notes = place_notes(raw, regions, opt.sample_rate_hz, score.num_samples);
     if (part.notes.empty())  // a region without notes: let the part play throughout
-      part.notes = place_notes(raw, make_regions(rng, piece, false), opt.sample_rate_hz,
-                               score.num_samples);
+      part.notes =
+          place_notes(raw, make_regions(rng, piece, false), opt.sample_rate_hz, score.num_samples);
     if (!part.notes.empty()) score.parts.push_back(std::move(part));
   }
   return score;

@@ -38,9 +38,9 @@ struct ComposerOptions {
   double duration_s = 10.0;
   int sample_rate_hz = 44100;
   std::vector<double> instruments_per_clip = {0.15, 0.25, 0.25, 0.2, 0.15};  // weights of 1..N
-  std::vector<int> classes;            // allowed class indices (empty: every playable class)
+  std::vector<int> classes;  // allowed class indices (empty: every playable class)
   double partial_probability = 0.5;
-  bool reverb = true;                  // random reverb sends (CC 91) when true, 0 otherwise
+  bool reverb = true;  // random reverb sends (CC 91) when true, 0 otherwise
   double min_peak_dbfs = -12.0;
   double max_peak_dbfs = -1.0;
 };

@@ -74,9 +74,9 @@ SynthClip synthesize_clip(FluidSynthesizer& synth, const SynthConfig& cfg, const
   }
   clip.strong = strong_labels(clip.score, cfg.release_s, cfg.merge_gap_s);
   clip.weak = weak_labels(clip.strong, palette.playable());
-  clip.instances = instance_truth(clip.strong, num_instrument_classes(),
-                                  num_instances(cfg.duration_s, cfg.hop_s), cfg.hop_s,
-                                  cfg.instance_fraction);
+  clip.instances =
+      instance_truth(clip.strong, num_instrument_classes(),
+                     num_instances(cfg.duration_s, cfg.hop_s), cfg.hop_s, cfg.instance_fraction);
   return clip;
 }
 
@@ -108,8 +108,8 @@ class TempDirGuard {
 fs::path make_temp_dir_next_to(const fs::path& target) {
   std::string tmpl = target.string() + ".tmp-XXXXXX";
   char* made = ::mkdtemp(tmpl.data());
-  check(made != nullptr, "synth: cannot create a temporary folder next to {}: {}",
-        target.string(), std::strerror(errno));
+  check(made != nullptr, "synth: cannot create a temporary folder next to {}: {}", target.string(),
+        std::strerror(errno));
   return fs::path(made);
 }
 
@@ -117,20 +117,22 @@ std::string fmt_time(double t) { return fmt::format("{:.6f}", t); }
 
 }  // namespace
 
-void write_wav(const fs::path& path, std::span<const float> audio, int channels,
-               int sample_rate_hz, SampleFormat format) {
+void write_wav(const fs::path& path, std::span<const float> audio, int channels, int sample_rate_hz,
+               SampleFormat format) {
   check<UsageError>(channels >= 1 && audio.size() % static_cast<std::size_t>(channels) == 0,
                     "synth: {}: {} samples do not split into {} channels", path.string(),
                     audio.size(), channels);
   SF_INFO info{};
   info.samplerate = sample_rate_hz;
   info.channels = channels;
-  info.format = SF_FORMAT_WAV | (format == SampleFormat::kFloat ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16);
+  info.format =
+      SF_FORMAT_WAV | (format == SampleFormat::kFloat ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16);
   std::unique_ptr<SNDFILE, SndfileCloser> f(sf_open(path.c_str(), SFM_WRITE, &info));
   check(f != nullptr, "synth: {}: cannot write WAV: {}", path.string(), sf_strerror(nullptr));
   sf_command(f.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
   sf_command(f.get(), SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
-  const sf_count_t frames = static_cast<sf_count_t>(audio.size() / static_cast<std::size_t>(channels));
+  const sf_count_t frames =
+      static_cast<sf_count_t>(audio.size() / static_cast<std::size_t>(channels));
   const sf_count_t wrote = sf_writef_float(f.get(), audio.data(), frames);
   check(wrote == frames, "synth: {}: wrote {} of {} frames: {}", path.string(), wrote, frames,
         sf_strerror(f.get()));
@@ -144,8 +146,8 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
   cfg.validate();
   check<UsageError>(!out_dir.empty(), "synth: output folder path is empty");
   std::error_code ec;
-  check<UsageError>(overwrite || !fs::exists(out_dir, ec),
-                    "synth: output folder {} already exists", out_dir.string());
+  check<UsageError>(overwrite || !fs::exists(out_dir, ec), "synth: output folder {} already exists",
+                    out_dir.string());
   const fs::path target = fs::absolute(out_dir);
   if (!target.parent_path().empty()) fs::create_directories(target.parent_path());
 
@@ -173,8 +175,9 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
 
   const int n = cfg.n_clips;
   const int groups = (n + cfg.clips_per_synth - 1) / cfg.clips_per_synth;
-  int threads = cfg.threads > 0 ? cfg.threads
-                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = cfg.threads > 0
+                    ? cfg.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::min(threads, groups);
 
   struct ClipLabels {
@@ -236,13 +239,15 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
       }
     }
     for (const auto& s : l.strong)
-      strong_csv += fmt::format("{},{},{},{}\n", file, cs[static_cast<std::size_t>(s.class_index)].name,
-                                fmt_time(s.onset_s), fmt_time(s.offset_s));
+      strong_csv +=
+          fmt::format("{},{},{},{}\n", file, cs[static_cast<std::size_t>(s.class_index)].name,
+                      fmt_time(s.onset_s), fmt_time(s.offset_s));
     for (int k = 0; k < l.instances.num_instances; ++k)
       for (int c = 0; c < l.instances.num_classes; ++c)
         if (l.instances.at(k, c))
-          inst_csv += fmt::format("{},{},{},{},{}\n", file, k, fmt_time(k * cfg.hop_s),
-                                  fmt_time((k + 1) * cfg.hop_s), cs[static_cast<std::size_t>(c)].name);
+          inst_csv +=
+              fmt::format("{},{},{},{},{}\n", file, k, fmt_time(k * cfg.hop_s),
+                          fmt_time((k + 1) * cfg.hop_s), cs[static_cast<std::size_t>(c)].name);
   }
   auto write_text = [&](const char* name, const std::string& text) {
     std::ofstream f(tmp.path() / name, std::ios::binary);

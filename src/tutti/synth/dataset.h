@@ -29,13 +29,13 @@
 namespace tutti::synth {
 
 struct SynthClip {
-  std::string name;             // "synth_000017" (file stem)
+  std::string name;  // "synth_000017" (file stem)
   Score score;
   int channels = 2;
-  std::vector<float> audio;     // [frames, channels] interleaved, normalized (+ noise)
+  std::vector<float> audio;  // [frames, channels] interleaved, normalized (+ noise)
   std::vector<StrongLabel> strong;
-  WeakLabels weak;              // [20]
-  InstanceTruth instances;      // [K, 20]
+  WeakLabels weak;          // [20]
+  InstanceTruth instances;  // [K, 20]
 };
 
 // Per-clip seeds: stream 0 composes, stream 1 draws the noise.
@@ -59,11 +59,11 @@ void write_wav(const std::filesystem::path& path, std::span<const float> audio, 
 struct SynthSummary {
   std::filesystem::path out_dir;
   int n_clips = 0;
-  double audio_s = 0;             // total audio written
-  double wall_s = 0;              // time taken
+  double audio_s = 0;  // total audio written
+  double wall_s = 0;   // time taken
   SoundfontReport soundfont;
-  std::int64_t pairs = 0;         // (clip, instrument) pairs
-  std::int64_t partial_pairs = 0; // of which active for under 90% of the clip
+  std::int64_t pairs = 0;            // (clip, instrument) pairs
+  std::int64_t partial_pairs = 0;    // of which active for under 90% of the clip
   std::vector<int> clips_per_class;  // [20]
 };
 

@@ -73,12 +73,18 @@ std::vector<InstrumentClass> make_classes() {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::kBass: return "bass";
-    case Role::kChords: return "chords";
-    case Role::kArpeggio: return "arpeggio";
-    case Role::kMelody: return "melody";
-    case Role::kDrums: return "drums";
-    case Role::kCymbals: return "cymbals";
+    case Role::kBass:
+      return "bass";
+    case Role::kChords:
+      return "chords";
+    case Role::kArpeggio:
+      return "arpeggio";
+    case Role::kMelody:
+      return "melody";
+    case Role::kDrums:
+      return "drums";
+    case Role::kCymbals:
+      return "cymbals";
   }
   return "?";
 }

@@ -30,13 +30,13 @@ enum class Role {
 std::string_view role_name(Role role);
 
 struct InstrumentClass {
-  std::string name;                 // OpenMIC name, e.g. "mallet_percussion"
-  bool synthesizable = true;        // false: mandolin, ukulele
-  bool percussion = false;          // true: plays keys on channel 10 (bank 128)
-  std::vector<int> gm_programs;     // 1-based GM program numbers (melodic classes)
-  std::vector<int> percussion_keys; // GM percussion keys (percussion classes)
-  std::vector<Role> roles;          // parts this class can play; the composer picks one
-  int low_key = 0;                  // playable MIDI key range (inclusive), melodic classes
+  std::string name;                  // OpenMIC name, e.g. "mallet_percussion"
+  bool synthesizable = true;         // false: mandolin, ukulele
+  bool percussion = false;           // true: plays keys on channel 10 (bank 128)
+  std::vector<int> gm_programs;      // 1-based GM program numbers (melodic classes)
+  std::vector<int> percussion_keys;  // GM percussion keys (percussion classes)
+  std::vector<Role> roles;           // parts this class can play; the composer picks one
+  int low_key = 0;                   // playable MIDI key range (inclusive), melodic classes
   int high_key = 127;
 };
 

@@ -44,7 +44,8 @@ std::vector<StrongLabel> strong_labels(const Score& score, double release_s, dou
   return out;
 }
 
-WeakLabels weak_labels(std::span<const StrongLabel> strong, std::span<const std::uint8_t> playable) {
+WeakLabels weak_labels(std::span<const StrongLabel> strong,
+                       std::span<const std::uint8_t> playable) {
   WeakLabels w;
   w.relevance.assign(playable.size(), 0.0f);
   w.known.assign(playable.begin(), playable.end());
@@ -89,7 +90,8 @@ InstanceTruth instance_truth(std::span<const StrongLabel> strong, int num_classe
     for (int k = 0; k < num_instances; ++k) {
       const double a = k * hop_s, b = (k + 1) * hop_s;
       double covered = 0;
-      for (const auto& s : segs) covered += std::max(0.0, std::min(b, s.offset_s) - std::max(a, s.onset_s));
+      for (const auto& s : segs)
+        covered += std::max(0.0, std::min(b, s.offset_s) - std::max(a, s.onset_s));
       // A tiny tolerance so that exactly f of the window counts as active despite rounding.
       if (covered >= fraction * hop_s - 1e-9)
         t.active[static_cast<std::size_t>(k) * num_classes + c] = 1;

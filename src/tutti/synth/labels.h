@@ -37,8 +37,8 @@ std::vector<Segment> merge_segments(std::vector<Segment> segments, double merge_
 std::vector<StrongLabel> strong_labels(const Score& score, double release_s, double merge_gap_s);
 
 struct WeakLabels {
-  std::vector<float> relevance;      // [C] 1 present, 0 absent (or unknown)
-  std::vector<std::uint8_t> known;   // [C] 1 when relevance is known
+  std::vector<float> relevance;     // [C] 1 present, 0 absent (or unknown)
+  std::vector<std::uint8_t> known;  // [C] 1 when relevance is known
 };
 
 // `playable` [C]: classes that could have been played (Palette::playable()); C = playable.size().
@@ -49,8 +49,8 @@ WeakLabels weak_labels(std::span<const StrongLabel> strong, std::span<const std:
 int num_instances(double duration_s, double hop_s = 0.96);
 
 struct InstanceTruth {
-  int num_instances = 0;  // K
-  int num_classes = 0;    // C
+  int num_instances = 0;             // K
+  int num_classes = 0;               // C
   std::vector<std::uint8_t> active;  // [K, C] row-major, 1 = class sounds in the instance
   std::uint8_t at(int k, int c) const {
     return active[static_cast<std::size_t>(k) * num_classes + c];

@@ -32,8 +32,7 @@ void install_log_handler() {
 }
 
 std::string last_fluid_error() {
-  return t_last_fluid_error.empty() ? std::string("no detail from FluidSynth")
-                                    : t_last_fluid_error;
+  return t_last_fluid_error.empty() ? std::string("no detail from FluidSynth") : t_last_fluid_error;
 }
 
 // Creating synthesizers and loading fonts touches FluidSynth's shared sample cache and one-time
@@ -94,17 +93,23 @@ void check_soundfont_structure(const std::filesystem::path& path) {
   }
   tutti::check(info && sdta && pdta,
                "synth: soundfont {}: not a complete SoundFont (missing the {} list)", path.string(),
-               !info ? "INFO" : !sdta ? "sdta" : "pdta");
+               !info   ? "INFO"
+               : !sdta ? "sdta"
+                       : "pdta");
 }
 
 }  // namespace
 
 std::string class_status_name(ClassStatus s) {
   switch (s) {
-    case ClassStatus::kOk: return "ok";
-    case ClassStatus::kPartial: return "partial";
-    case ClassStatus::kMissing: return "missing";
-    case ClassStatus::kNoGeneralMidi: return "no-gm-program";
+    case ClassStatus::kOk:
+      return "ok";
+    case ClassStatus::kPartial:
+      return "partial";
+    case ClassStatus::kMissing:
+      return "missing";
+    case ClassStatus::kNoGeneralMidi:
+      return "no-gm-program";
   }
   return "?";
 }
@@ -120,7 +125,7 @@ struct FluidSynthesizer::Impl {
     if (frames <= 0) return;
     const int rc = fluid_synth_write_float(synth.get(), frames, lr, 0, 2, lr, 1, 2);
     tutti::check(rc == FLUID_OK, "synth: FluidSynth failed to render {} samples: {}", frames,
-          last_fluid_error());
+                 last_fluid_error());
   }
   // All notes off, controllers and effects reset. Voices that system_reset turns off fade out
   // over the next few milliseconds of rendering (measured: gone after 1024 samples at 44.1 kHz),
@@ -141,11 +146,11 @@ FluidSynthesizer::FluidSynthesizer(const std::filesystem::path& soundfont, int s
                                    bool reverb)
     : impl_(std::make_unique<Impl>()), soundfont_(soundfont), sample_rate_hz_(sample_rate_hz) {
   tutti::check<UsageError>(sample_rate_hz >= 8000 && sample_rate_hz <= 192000,
-                    "synth: sample rate {} Hz outside [8000, 192000]", sample_rate_hz);
+                           "synth: sample rate {} Hz outside [8000, 192000]", sample_rate_hz);
   install_log_handler();
   std::error_code ec;
-  tutti::check(std::filesystem::is_regular_file(soundfont, ec),
-        "synth: soundfont {}: no such file", soundfont.string());
+  tutti::check(std::filesystem::is_regular_file(soundfont, ec), "synth: soundfont {}: no such file",
+               soundfont.string());
   check_soundfont_structure(soundfont);
   std::lock_guard lock(creation_mutex());
   t_last_fluid_error.clear();
@@ -160,11 +165,12 @@ FluidSynthesizer::FluidSynthesizer(const std::filesystem::path& soundfont, int s
   fluid_settings_setint(s, "synth.polyphony", 256);
   impl_->synth.reset(new_fluid_synth(s));
   tutti::check(impl_->synth != nullptr, "synth: FluidSynth cannot create a synthesizer: {}",
-        last_fluid_error());
+               last_fluid_error());
   impl_->flush_samples = sample_rate_hz / 20;
   impl_->sfont_id = fluid_synth_sfload(impl_->synth.get(), soundfont.c_str(), 1);
-  tutti::check(impl_->sfont_id != FLUID_FAILED, "synth: soundfont {}: FluidSynth cannot load it: {}",
-        soundfont.string(), last_fluid_error());
+  tutti::check(impl_->sfont_id != FLUID_FAILED,
+               "synth: soundfont {}: FluidSynth cannot load it: {}", soundfont.string(),
+               last_fluid_error());
 }
 
 FluidSynthesizer::~FluidSynthesizer() {
@@ -177,9 +183,10 @@ FluidSynthesizer::~FluidSynthesizer() {
 
 std::vector<float> FluidSynthesizer::render(const Score& score) {
   tutti::check(score.sample_rate_hz == sample_rate_hz_,
-        "synth: score at {} Hz, synthesizer at {} Hz", score.sample_rate_hz, sample_rate_hz_);
+               "synth: score at {} Hz, synthesizer at {} Hz", score.sample_rate_hz,
+               sample_rate_hz_);
   tutti::check(score.num_samples >= 0 && score.num_samples < (std::int64_t{1} << 31),
-        "synth: score length {} samples out of range", score.num_samples);
+               "synth: score length {} samples out of range", score.num_samples);
   fluid_synth_t* fs = impl_->synth.get();
   impl_->reset();
 
@@ -188,13 +195,13 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
   for (const auto& p : score.parts) {
     const auto& name = cs.at(static_cast<std::size_t>(p.class_index)).name;
     tutti::check(p.channel >= 0 && p.channel < 16, "synth: part '{}' on MIDI channel {}", name,
-          p.channel);
+                 p.channel);
     if (p.channel == kPercussionChannel && percussion_set) continue;  // drums + cymbals share it
     percussion_set |= p.channel == kPercussionChannel;
-    tutti::check(fluid_synth_program_select(fs, p.channel, impl_->sfont_id, p.bank, p.program) ==
-              FLUID_OK,
-          "synth: soundfont {}: no preset bank {} program {} for '{}'", soundfont_.string(),
-          p.bank, p.program, name);
+    tutti::check(
+        fluid_synth_program_select(fs, p.channel, impl_->sfont_id, p.bank, p.program) == FLUID_OK,
+        "synth: soundfont {}: no preset bank {} program {} for '{}'", soundfont_.string(), p.bank,
+        p.program, name);
     fluid_synth_cc(fs, p.channel, 7, p.volume);
     fluid_synth_cc(fs, p.channel, 10, p.pan);
     fluid_synth_cc(fs, p.channel, 91, p.reverb_send);
@@ -227,13 +234,15 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     if (e.sample >= n) break;  // after the clip's last sample: inaudible in it
     const std::int64_t at = std::max<std::int64_t>(e.sample, 0);
     tutti::check(at % kBlockSamples == 0, "synth: event at sample {} is off the {}-sample grid", at,
-          kBlockSamples);
+                 kBlockSamples);
     if (at > pos) {
       impl_->render_into(lr.data() + pos * 2, static_cast<int>(at - pos));
       pos = at;
     }
-    if (e.on) fluid_synth_noteon(fs, e.channel, e.key, e.velocity);
-    else fluid_synth_noteoff(fs, e.channel, e.key);
+    if (e.on)
+      fluid_synth_noteon(fs, e.channel, e.key, e.velocity);
+    else
+      fluid_synth_noteoff(fs, e.channel, e.key);
   }
   if (padded > pos) impl_->render_into(lr.data() + pos * 2, static_cast<int>(padded - pos));
   lr.resize(static_cast<std::size_t>(n) * 2);
@@ -276,7 +285,8 @@ SoundfontReport FluidSynthesizer::check() {
   std::vector<int> ref_keys;  // percussion keys of both classes that sound in the reference kit
   std::vector<int> all_keys;
   for (const auto& c : instrument_classes())
-    if (c.percussion) all_keys.insert(all_keys.end(), c.percussion_keys.begin(), c.percussion_keys.end());
+    if (c.percussion)
+      all_keys.insert(all_keys.end(), c.percussion_keys.begin(), c.percussion_keys.end());
   std::sort(all_keys.begin(), all_keys.end());
   auto kit_keys = [&](int kit) {
     std::vector<int> ok;
@@ -350,10 +360,11 @@ std::vector<std::string> SoundfontReport::problems() const {
     const bool perc = cs[static_cast<std::size_t>(s.class_index)].percussion;
     const char* what = perc ? "percussion keys" : "GM programs";
     switch (s.status) {
-      case ClassStatus::kOk: break;
+      case ClassStatus::kOk:
+        break;
       case ClassStatus::kNoGeneralMidi:
-        out.push_back(fmt::format("{}: no General MIDI program; never synthesized, labels unknown",
-                                  s.name));
+        out.push_back(
+            fmt::format("{}: no General MIDI program; never synthesized, labels unknown", s.name));
         break;
       case ClassStatus::kPartial:
         out.push_back(fmt::format("{}: {} {} missing or silent in {}; using only {}", s.name, what,

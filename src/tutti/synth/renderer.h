@@ -1,8 +1,8 @@
 // FluidSynth rendering of scores, and what a soundfont can play.
 //
-//   tutti::synth::FluidSynthesizer fs("/usr/share/sounds/sf2/TimGM6mb.sf2", 44100, /*reverb=*/true);
-//   auto report = fs.check();                     // which classes the soundfont can play
-//   std::vector<float> lr = fs.render(score);     // [num_samples, 2] interleaved stereo
+//   tutti::synth::FluidSynthesizer fs("/usr/share/sounds/sf2/TimGM6mb.sf2", 44100,
+//   /*reverb=*/true); auto report = fs.check();                     // which classes the soundfont
+//   can play std::vector<float> lr = fs.render(score);     // [num_samples, 2] interleaved stereo
 //
 // Notes go straight to the synthesizer (fluid_synth_noteon/noteoff, program_select, cc) and audio
 // is rendered with fluid_synth_write_float in blocks between events. FluidSynth applies an event
@@ -44,9 +44,9 @@ inline const std::vector<int> kGmDrumKits = {0, 8, 16, 24, 25, 32, 40};
 
 struct SoundfontReport {
   std::filesystem::path path;
-  std::string name;                 // the name FluidSynth reports
+  std::string name;  // the name FluidSynth reports
   int num_presets = 0;
-  std::vector<int> drum_kits;       // usable kits (have every key the standard kit sounds)
+  std::vector<int> drum_kits;         // usable kits (have every key the standard kit sounds)
   std::vector<ClassSupport> classes;  // [20], openmic20 order
 
   // The programs, keys and kits to compose with.

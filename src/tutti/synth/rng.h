@@ -56,8 +56,8 @@ class Rng {
   // irrelevant here and keeps it branch-free and portable).
   int uniform_int(int lo, int hi) {
     const std::uint64_t span = static_cast<std::uint64_t>(hi - lo) + 1;
-    const auto r = static_cast<std::uint64_t>(
-        (static_cast<unsigned __int128>(next()) * span) >> 64);
+    const auto r =
+        static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * span) >> 64);
     return lo + static_cast<int>(r);
   }
   bool bernoulli(double p) { return uniform() < p; }

@@ -26,12 +26,12 @@ struct Note {
 struct Part {
   int class_index = 0;  // into instrument_classes()
   Role role = Role::kMelody;
-  int channel = 0;      // MIDI channel 0..15 (kPercussionChannel for drums/cymbals)
-  int bank = 0;         // 0 (melodic) or 128 (percussion kits)
-  int program = 0;      // 0-based preset number in `bank` (GM program - 1, or the drum kit)
-  int volume = 100;     // CC 7
-  int pan = 64;         // CC 10
-  int reverb_send = 0;  // CC 91
+  int channel = 0;          // MIDI channel 0..15 (kPercussionChannel for drums/cymbals)
+  int bank = 0;             // 0 (melodic) or 128 (percussion kits)
+  int program = 0;          // 0-based preset number in `bank` (GM program - 1, or the drum kit)
+  int volume = 100;         // CC 7
+  int pan = 64;             // CC 10
+  int reverb_send = 0;      // CC 91
   std::vector<Note> notes;  // sorted by on; the same key never overlaps itself on a channel
 };
 
@@ -40,12 +40,12 @@ struct Score {
   std::int64_t num_samples = 0;  // clip length in samples
   double tempo_bpm = 120;
   int beats_per_bar = 4;
-  int tonic = 0;                 // pitch class 0 = C
+  int tonic = 0;  // pitch class 0 = C
   bool minor = false;
-  double peak_dbfs = -3;         // the rendered mix is normalized to this peak
-  double first_bar_s = 0;        // start of bar 0 (<= 0: the clip may start inside a bar)
-  double bar_s = 2;              // bar length
-  std::vector<int> bar_roots;    // pitch class of each bar's chord root
+  double peak_dbfs = -3;       // the rendered mix is normalized to this peak
+  double first_bar_s = 0;      // start of bar 0 (<= 0: the clip may start inside a bar)
+  double bar_s = 2;            // bar length
+  std::vector<int> bar_roots;  // pitch class of each bar's chord root
   std::vector<Part> parts;
 
   double duration_s() const { return static_cast<double>(num_samples) / sample_rate_hz; }

@@ -25,11 +25,10 @@ void SynthConfig::validate() const {
            "{}: duration_s must be in (0, 600], got {}", kWhat, duration_s);
   check<E>(sample_rate_hz >= 8000 && sample_rate_hz <= 192000,
            "{}: sample_rate_hz must be in [8000, 192000], got {}", kWhat, sample_rate_hz);
-  check<E>(channels == 1 || channels == 2, "{}: channels must be 1 or 2, got {}", kWhat,
-           channels);
+  check<E>(channels == 1 || channels == 2, "{}: channels must be 1 or 2, got {}", kWhat, channels);
   check<E>(!soundfont.empty(), "{}: soundfont path is empty", kWhat);
-  check<E>(!instruments_per_clip.empty(),
-           "{}: instruments_per_clip needs at least one weight", kWhat);
+  check<E>(!instruments_per_clip.empty(), "{}: instruments_per_clip needs at least one weight",
+           kWhat);
   double total = 0;
   for (std::size_t i = 0; i < instruments_per_clip.size(); ++i) {
     const double w = instruments_per_clip[i];
@@ -47,9 +46,8 @@ void SynthConfig::validate() const {
              "{}: class '{}' has no General MIDI program and cannot be synthesized", kWhat, name);
     check<E>(seen.insert(name).second, "{}: class '{}' listed twice", kWhat, name);
   }
-  const int available =
-      classes.empty() ? static_cast<int>(synthesizable_classes().size())
-                      : static_cast<int>(classes.size());
+  const int available = classes.empty() ? static_cast<int>(synthesizable_classes().size())
+                                        : static_cast<int>(classes.size());
   check<E>(max_instruments() <= available,
            "{}: instruments_per_clip allows {} instruments per clip but only {} classes can be "
            "synthesized",
@@ -60,8 +58,8 @@ void SynthConfig::validate() const {
   }
   check<E>(std::isfinite(min_peak_dbfs) && std::isfinite(max_peak_dbfs) && min_peak_dbfs >= -60 &&
                min_peak_dbfs <= max_peak_dbfs && max_peak_dbfs <= 0,
-           "{}: peak range [{}, {}] dBFS must satisfy -60 <= min <= max <= 0", kWhat,
-           min_peak_dbfs, max_peak_dbfs);
+           "{}: peak range [{}, {}] dBFS must satisfy -60 <= min <= max <= 0", kWhat, min_peak_dbfs,
+           max_peak_dbfs);
   check<E>(partial_probability >= 0 && partial_probability <= 1,
            "{}: partial_probability must be in [0, 1], got {}", kWhat, partial_probability);
   check<E>(std::isfinite(release_s) && release_s >= 0 && release_s <= 10,
@@ -128,30 +126,53 @@ SynthConfig synth_config_from_json(const core::Json& j) {
     const std::string& k = it.key();
     const core::Json& v = it.value();
     try {
-      if (k == "n_clips") c.n_clips = v.get<int>();
-      else if (k == "seed") c.seed = v.get<std::uint64_t>();
-      else if (k == "duration_s") c.duration_s = v.get<double>();
-      else if (k == "sample_rate_hz") c.sample_rate_hz = v.get<int>();
-      else if (k == "channels") c.channels = v.get<int>();
-      else if (k == "sample_format") c.sample_format = parse_sample_format(v.get<std::string>());
-      else if (k == "soundfont") c.soundfont = v.get<std::string>();
-      else if (k == "instruments_per_clip") c.instruments_per_clip = v.get<std::vector<double>>();
-      else if (k == "classes") c.classes = v.get<std::vector<std::string>>();
-      else if (k == "reverb") c.reverb = v.get<bool>();
+      if (k == "n_clips")
+        c.n_clips = v.get<int>();
+      else if (k == "seed")
+        c.seed = v.get<std::uint64_t>();
+      else if (k == "duration_s")
+        c.duration_s = v.get<double>();
+      else if (k == "sample_rate_hz")
+        c.sample_rate_hz = v.get<int>();
+      else if (k == "channels")
+        c.channels = v.get<int>();
+      else if (k == "sample_format")
+        c.sample_format = parse_sample_format(v.get<std::string>());
+      else if (k == "soundfont")
+        c.soundfont = v.get<std::string>();
+      else if (k == "instruments_per_clip")
+        c.instruments_per_clip = v.get<std::vector<double>>();
+      else if (k == "classes")
+        c.classes = v.get<std::vector<std::string>>();
+      else if (k == "reverb")
+        c.reverb = v.get<bool>();
       else if (k == "noise_snr_db") {
-        if (v.is_null()) c.noise_snr_db.reset();
-        else c.noise_snr_db = v.get<double>();
-      } else if (k == "noise_color") c.noise_color = parse_noise_color(v.get<std::string>());
-      else if (k == "min_peak_dbfs") c.min_peak_dbfs = v.get<double>();
-      else if (k == "max_peak_dbfs") c.max_peak_dbfs = v.get<double>();
-      else if (k == "partial_probability") c.partial_probability = v.get<double>();
-      else if (k == "release_s") c.release_s = v.get<double>();
-      else if (k == "merge_gap_s") c.merge_gap_s = v.get<double>();
-      else if (k == "hop_s") c.hop_s = v.get<double>();
-      else if (k == "instance_fraction") c.instance_fraction = v.get<double>();
-      else if (k == "threads") c.threads = v.get<int>();
-      else if (k == "clips_per_synth") c.clips_per_synth = v.get<int>();
-      else fail<UsageError>("{}: unknown key '{}'", kWhat, k);
+        if (v.is_null())
+          c.noise_snr_db.reset();
+        else
+          c.noise_snr_db = v.get<double>();
+      } else if (k == "noise_color")
+        c.noise_color = parse_noise_color(v.get<std::string>());
+      else if (k == "min_peak_dbfs")
+        c.min_peak_dbfs = v.get<double>();
+      else if (k == "max_peak_dbfs")
+        c.max_peak_dbfs = v.get<double>();
+      else if (k == "partial_probability")
+        c.partial_probability = v.get<double>();
+      else if (k == "release_s")
+        c.release_s = v.get<double>();
+      else if (k == "merge_gap_s")
+        c.merge_gap_s = v.get<double>();
+      else if (k == "hop_s")
+        c.hop_s = v.get<double>();
+      else if (k == "instance_fraction")
+        c.instance_fraction = v.get<double>();
+      else if (k == "threads")
+        c.threads = v.get<int>();
+      else if (k == "clips_per_synth")
+        c.clips_per_synth = v.get<int>();
+      else
+        fail<UsageError>("{}: unknown key '{}'", kWhat, k);
     } catch (const core::Json::exception& e) {
       fail<UsageError>("{}: key '{}' has the wrong type: {}", kWhat, k, e.what());
     }

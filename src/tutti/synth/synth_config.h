@@ -20,11 +20,11 @@ enum class SampleFormat { kPcm16, kFloat };
 inline constexpr const char* kDefaultSoundfont = "/usr/share/sounds/sf2/TimGM6mb.sf2";
 
 struct SynthConfig {
-  int n_clips = 100;                  // clips to render (> 0)
-  std::uint64_t seed = 0;             // everything random derives from it (per clip)
-  double duration_s = 10.0;           // clip length, (0, 600]
-  int sample_rate_hz = 44100;         // [8000, 192000]
-  int channels = 2;                   // 1 (mono mix) or 2 (FluidSynth's stereo)
+  int n_clips = 100;           // clips to render (> 0)
+  std::uint64_t seed = 0;      // everything random derives from it (per clip)
+  double duration_s = 10.0;    // clip length, (0, 600]
+  int sample_rate_hz = 44100;  // [8000, 192000]
+  int channels = 2;            // 1 (mono mix) or 2 (FluidSynth's stereo)
   SampleFormat sample_format = SampleFormat::kPcm16;  // WAV sample format
   std::string soundfont = kDefaultSoundfont;          // any .sf2/.sf3 file
   // Relative weights of 1, 2, ..., N instruments per clip (N = size, at most the number of
@@ -32,17 +32,17 @@ struct SynthConfig {
   std::vector<double> instruments_per_clip = {0.15, 0.25, 0.25, 0.2, 0.15};
   // Restrict to these class names (empty: every synthesizable class).
   std::vector<std::string> classes;
-  bool reverb = true;                 // FluidSynth's reverb (random send per part)
-  std::optional<double> noise_snr_db; // add background noise at this SNR (dB, [-20, 100])
+  bool reverb = true;                  // FluidSynth's reverb (random send per part)
+  std::optional<double> noise_snr_db;  // add background noise at this SNR (dB, [-20, 100])
   NoiseColor noise_color = NoiseColor::kWhite;
-  double min_peak_dbfs = -12.0;       // the mix is normalized to a random peak in
-  double max_peak_dbfs = -1.0;        //   [min_peak_dbfs, max_peak_dbfs] (dBFS, <= 0)
-  double partial_probability = 0.5;   // chance that an instrument plays only part of the clip
-  double release_s = 0.1;             // strong labels: a note sounds until note-off + release
-  double merge_gap_s = 0.5;           // strong labels: gaps shorter than this are merged
-  double hop_s = 0.96;                // instance truth: instance length (VGGish frame)
-  double instance_fraction = 0.5;     // instance truth: active when sounding >= this fraction
-  int threads = 0;                    // worker threads (0: all cores)
+  double min_peak_dbfs = -12.0;      // the mix is normalized to a random peak in
+  double max_peak_dbfs = -1.0;       //   [min_peak_dbfs, max_peak_dbfs] (dBFS, <= 0)
+  double partial_probability = 0.5;  // chance that an instrument plays only part of the clip
+  double release_s = 0.1;            // strong labels: a note sounds until note-off + release
+  double merge_gap_s = 0.5;          // strong labels: gaps shorter than this are merged
+  double hop_s = 0.96;               // instance truth: instance length (VGGish frame)
+  double instance_fraction = 0.5;    // instance truth: active when sounding >= this fraction
+  int threads = 0;                   // worker threads (0: all cores)
   // A fresh synthesizer renders each group of this many consecutive clips (clip i belongs to
   // group i / clips_per_synth). FluidSynth voices keep a little state from earlier notes, so a
   // clip's bits depend on the clips rendered before it by the same synthesizer; fixed groups make
