@@ -79,6 +79,8 @@ void check_soundfont_structure(const std::filesystem::path& path) {
     f.seekg(static_cast<std::streamoff>(pos));
     if (!f.read(ch, 12)) f.clear();
     const std::uint64_t size = u32(ch + 4);
+    // Some fonts carry junk after the three lists (MuseScore_General.sf3 does): stop there.
+    if (info && sdta && pdta) break;
     tutti::check(pos + 8 + size <= file_size,
                  "synth: soundfont {}: truncated ('{}' chunk of {} bytes at offset {} runs past "
                  "the end of the {}-byte file)",
@@ -89,7 +91,16 @@ void check_soundfont_structure(const std::filesystem::path& path) {
       sdta |= type == "sdta";
       pdta |= type == "pdta";
     }
-    pos += 8 + size + (size & 1);
+    // Chunks of odd size are followed by a pad byte, but some writers leave it out
+    // (MuseScore_General.sf3's sdta): take whichever position holds the next LIST.
+    std::uint64_t next = pos + 8 + size;
+    if (size & 1) {
+      char id[4] = {};
+      f.seekg(static_cast<std::streamoff>(next));
+      if (!f.read(id, 4) || std::string(id, 4) != "LIST") ++next;
+      f.clear();
+    }
+    pos = next;
   }
   tutti::check(info && sdta && pdta,
                "synth: soundfont {}: not a complete SoundFont (missing the {} list)", path.string(),
