@@ -29,6 +29,8 @@ void TrainConfig::validate() const {
       std::to_string(weight_decay), "must be >= 0");
   bad(batch_size >= 2, "batch_size", std::to_string(batch_size),
       "must be >= 2 (batch normalization needs two clips)");
+  bad(engine == "auto" || engine == "autograd" || engine == "fused", "engine", engine,
+      "must be auto, autograd or fused");
   bad(patience >= 0, "patience", std::to_string(patience), "must be >= 0 (0 = off)");
   bad(val_fraction > 0 && val_fraction < 1, "val_fraction", std::to_string(val_fraction),
       "must be in (0, 1)");
@@ -52,6 +54,7 @@ core::Json TrainConfig::to_json() const {
                     {"weight_decay", weight_decay},
                     {"batch_size", batch_size},
                     {"patience", patience},
+                    {"engine", engine},
                     {"val_split", val_split},
                     {"val_fraction", val_fraction},
                     {"rf_trees", rf_trees},
@@ -67,7 +70,7 @@ TrainConfig TrainConfig::from_json(const core::Json& j) {
   TrainConfig c = for_model(j.value("model", std::string("att")));
   static const std::set<std::string> kKeys = {
       "model",        "seed",        "threads",      "device",       "epochs",
-      "learning_rate", "weight_decay", "batch_size",  "patience",     "val_split",
+      "learning_rate", "weight_decay", "batch_size",  "patience", "engine",     "val_split",
       "val_fraction", "rf_trees",    "rf_max_depth", "rf_subsample", "rf_features",
       "embedder",     "model_options"};
   for (const auto& [key, value] : j.items())
@@ -81,6 +84,7 @@ TrainConfig TrainConfig::from_json(const core::Json& j) {
     c.weight_decay = j.value("weight_decay", c.weight_decay);
     c.batch_size = j.value("batch_size", c.batch_size);
     c.patience = j.value("patience", c.patience);
+    c.engine = j.value("engine", c.engine);
     c.val_split = j.value("val_split", c.val_split);
     c.val_fraction = j.value("val_fraction", c.val_fraction);
     c.rf_trees = j.value("rf_trees", c.rf_trees);

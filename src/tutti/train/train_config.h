@@ -26,6 +26,9 @@ struct TrainConfig {
   double weight_decay = 1e-5;     // Adam's L2 penalty (PyTorch semantics)
   int batch_size = 128;
   int patience = 0;               // stop after this many epochs without a lower val loss; 0 = off
+  // auto: the fused CPU engine where one exists (ATT, train/att_fused.h), autograd otherwise;
+  // autograd: always the model's forward + LibTorch autograd; fused: require the fused engine.
+  std::string engine = "auto";
 
   // Validation part of the training data (model selection + per-class thresholds).
   std::string val_split;          // npz with int64 `train`/`val` row indices (AttentionMIC); or

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/train/att_fused.h"
 #include "tutti/train/tensors.h"
 #include "tutti/train/validation.h"
 
@@ -69,7 +70,7 @@ struct ValResult {
   double map = 0;
 };
 
-ValResult validate_model(models::BagModelImpl& model, const BagTensors& val,
+ValResult validate_model(models::BagModelImpl& model, AttFused* fused, const BagTensors& val,
                          const data::BagDataset& val_ds, torch::Device device) {
   torch::NoGradGuard ng;
   model.eval();
@@ -79,7 +80,9 @@ ValResult validate_model(models::BagModelImpl& model, const BagTensors& val,
   auto scores = torch::zeros({val_ds.size(), val_ds.num_classes()}, torch::kFloat32);
   for (std::int64_t s = 0; s < n; s += chunk) {
     const std::int64_t e = std::min(n, s + chunk);
-    auto out = model.forward(val.x.slice(0, s, e).to(device), val.mask.slice(0, s, e).to(device));
+    auto out = fused ? fused->forward_eval(val.x.slice(0, s, e), val.mask.slice(0, s, e), false)
+                     : model.forward(val.x.slice(0, s, e).to(device),
+                                     val.mask.slice(0, s, e).to(device));
     auto p = out.clip.to(torch::kCPU);
     loss_sum += masked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e)).item<double>();
     known += val.y_mask.slice(0, s, e).sum().item<double>();
@@ -142,6 +145,12 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   spec.options = cfg.model_options;
   models::BagModel model = models::make_model(spec);
   model->to(device);
+  const bool can_fuse = device.is_cpu() && AttFused::supports(*model);
+  check<UsageError>(cfg.engine != "fused" || can_fuse,
+                    "--engine fused: model '{}' on {} has no fused engine (ATT on the CPU only)",
+                    cfg.model, cfg.device);
+  std::unique_ptr<AttFused> fused;
+  if (can_fuse && cfg.engine != "autograd") fused = std::make_unique<AttFused>(*model, cfg.seed);
 
   torch::optim::Adam optim(model->parameters(),
                            torch::optim::AdamOptions(cfg.learning_rate).weight_decay(cfg.weight_decay));
@@ -173,6 +182,13 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
       auto mb = tt.mask.index_select(0, idx);
       auto yb = tt.y.index_select(0, idx);
       auto ymb = tt.y_mask.index_select(0, idx);
+      if (fused) {
+        const auto l = fused->train_step(xb, mb, yb, ymb);
+        optim.step();
+        loss_sum += l.bce_sum;
+        known_sum += l.known;
+        continue;
+      }
       auto out = model->forward(xb, mb);
       auto bce_sum = masked_bce_sum(out.clip, yb, ymb);
       auto known = ymb.sum();
@@ -187,7 +203,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     }
     check(std::isfinite(loss_sum), "training diverged: the loss is {} in epoch {}", loss_sum,
           epoch);
-    const ValResult v = validate_model(*model, vt, val_sub, device);
+    const ValResult v = validate_model(*model, fused.get(), vt, val_sub, device);
     EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
                     seconds_since(t0)};
     sum.history.push_back(rec);
@@ -232,6 +248,9 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
     out.attention = torch::zeros({n, k, cm});
   }
   bool has_att = false, has_inst = false;
+  std::unique_ptr<AttFused> fused;
+  if (AttFused::supports(model) && model.parameters().front().device().is_cpu())
+    fused = std::make_unique<AttFused>(model, 0);
   torch::Tensor row_idx =
       torch::from_blob(const_cast<std::int64_t*>(rows.data()), {m}, torch::kInt64);
   for (std::int64_t s = 0; s < m; s += chunk) {
@@ -243,7 +262,7 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
       return v;
     }();
     BagTensors t = to_tensors(src.subset(local));
-    auto o = model.forward(t.x, t.mask);
+    auto o = fused ? fused->forward_eval(t.x, t.mask, with_instances) : model.forward(t.x, t.mask);
     auto idx = row_idx.slice(0, s, e);
     out.clip.index_copy_(0, idx, o.clip);
     if (with_instances) {

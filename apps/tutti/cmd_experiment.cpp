@@ -1,0 +1,85 @@
+// `tutti experiment --train T.npz --test E.npz --models att,rf --seeds 10 -o DIR`: every model
+// with every seed, results.json and report.html; rerunning resumes (docs/training.md).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "command.h"
+#include "train_flags.h"
+#include "tutti/report/experiment_report.h"
+#include "tutti/train/experiment.h"
+
+namespace tutti::cli {
+namespace {
+
+void setup_experiment(CLI::App& root) {
+  struct Opts {
+    train::ExperimentConfig cfg;
+    std::string out;
+    TrainFlags flags;
+  };
+  auto o = std::make_shared<Opts>();
+  o->cfg.models = {"att", "fc_t", "rnn", "fc", "rf"};
+  auto* cmd = root.add_subcommand(
+      "experiment",
+      "Train every model with seeds 1..N, evaluate on a test set, write results.json + report.html");
+  cmd->add_option("--train", o->cfg.train_path, "Training bag dataset (.npz)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--test", o->cfg.test_path, "Test bag dataset (.npz)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--models", o->cfg.models, "Comma-separated models (default att,fc_t,rnn,fc,rf)")
+      ->delimiter(',');
+  cmd->add_option("--seeds", o->cfg.seeds, "Number of seeds (runs use seeds 1..N)")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", o->out, "Output folder")->required();
+  o->flags.bind(cmd, /*with_seed=*/false);
+  cmd->callback([o] {
+    o->cfg.out_dir = o->out;
+    o->cfg.overrides = o->flags.overrides();
+    std::unique_ptr<core::Progress> bar;
+    train::ExperimentEvents ev;
+    const int total = static_cast<int>(o->cfg.models.size()) * o->cfg.seeds;
+    int index = 0;
+    ev.on_run_start = [&](const std::string& model, int seed, bool skipped) {
+      ++index;
+      if (skipped) {
+        std::fprintf(stderr, "[%d/%d] %s seed %d: done earlier, skipped\n", index, total,
+                     model.c_str(), seed);
+        return;
+      }
+      if (model != "rf")
+        bar = std::make_unique<core::Progress>(
+            fmt::format("[{}/{}] {} seed {}", index, total, model, seed),
+            o->cfg.run_config(model, seed).epochs);
+    };
+    ev.on_epoch = [&](const train::EpochRecord& e, int) {
+      if (!bar) return;
+      bar->set_status(fmt::format("loss {:.4f} val {:.4f} mAP {:.3f}", e.train_loss, e.val_loss,
+                                  e.val_map));
+      bar->advance();
+    };
+    const auto number = [](const core::Json& j, const char* key) {
+      return j.contains(key) && j.at(key).is_number() ? j.at(key).get<double>() : std::nan("");
+    };
+    ev.on_run_done = [&](const std::string& model, int seed, const core::Json& run) {
+      if (bar) bar->finish();
+      bar.reset();
+      std::fprintf(stderr, "[%d/%d] %s seed %d: test mAP %.4f, F1 %.4f (%.1f s)\n", index, total,
+                   model.c_str(), seed, number(run.at("metrics"), "mAP"),
+                   number(run.at("metrics"), "f1_pos"), number(run, "train_seconds"));
+    };
+    const core::Json results = train::run_experiment(o->cfg, ev);
+    const auto html = std::filesystem::path(o->out) / "report.html";
+    report::write_experiment_report(results, html);
+    std::fprintf(stderr, "results: %s\nreport:  %s\n",
+                 (std::filesystem::path(o->out) / "results.json").c_str(), html.c_str());
+  });
+}
+
+}  // namespace
+}  // namespace tutti::cli
+
+TUTTI_COMMAND("experiment", 33, tutti::cli::setup_experiment);

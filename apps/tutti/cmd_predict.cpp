@@ -1,0 +1,56 @@
+// `tutti predict MODEL.tutti DATA.npz -o PRED.npz [--instances]`: clip scores (and per-instance
+// outputs) as an .npz numpy can open.
+#include <cstdio>
+
+#include "command.h"
+#include "tutti/core/error.h"
+#include "tutti/data/bag_io.h"
+#include "tutti/data/npz.h"
+#include "tutti/train/predictor.h"
+
+namespace tutti::cli {
+namespace {
+
+void setup_predict(CLI::App& root) {
+  struct Opts {
+    std::string model, data, out;
+    bool instances = false;
+    int threads = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = root.add_subcommand(
+      "predict", "Score every clip of a bag dataset: scores (N,C) and optional per-instance outputs");
+  cmd->add_option("MODEL", o->model, "Model file (.tutti)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("DATA", o->data, "Bag dataset (.npz; labels not needed)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", o->out, "Output .npz")->required();
+  cmd->add_flag("--instances", o->instances,
+                "Also write instance_prob (N,K,C), attention (N,K,C, ATT) and n_instances");
+  cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  cmd->callback([o] {
+    const auto predictor = train::Predictor::load(o->model);
+    const auto ds = data::load_bags(o->data);
+    const auto p = predictor.predict(ds, o->instances, o->threads, o->data);
+    std::map<std::string, data::NpyArray> arrays;
+    arrays["scores"] = data::NpyArray::from_f32({p.n, p.c}, p.scores);
+    arrays["sample_key"] = data::NpyArray::from_strings(ds.keys);
+    arrays["classes"] = data::NpyArray::from_strings(predictor.info().classes);
+    if (o->instances) {
+      check(!p.instance.empty(), "{}: model '{}' has no per-instance outputs (--instances)",
+            o->model, predictor.info().spec.name);
+      arrays["instance_prob"] = data::NpyArray::from_f32({p.n, p.k, p.c}, p.instance);
+      if (!p.attention.empty())
+        arrays["attention"] = data::NpyArray::from_f32({p.n, p.k, p.c}, p.attention);
+      arrays["n_instances"] = data::NpyArray::from_i32({p.n}, ds.n_instances);
+    }
+    data::write_npz(o->out, arrays);
+    std::fprintf(stderr, "predicted %lld clips x %lld classes -> %s\n",
+                 static_cast<long long>(p.n), static_cast<long long>(p.c), o->out.c_str());
+  });
+}
+
+}  // namespace
+}  // namespace tutti::cli
+
+TUTTI_COMMAND("predict", 32, tutti::cli::setup_predict);

@@ -1,0 +1,57 @@
+// `tutti train DATA.npz --model M -o MODEL.tutti`: train one model (docs/training.md).
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "command.h"
+#include "train_flags.h"
+#include "tutti/data/bag_io.h"
+#include "tutti/train/train.h"
+
+namespace tutti::cli {
+namespace {
+
+void setup_train(CLI::App& root) {
+  struct Opts {
+    std::string data, model = "att", out;
+    TrainFlags flags;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = root.add_subcommand(
+      "train", "Train a model (att, fc_t, fc, rnn, rf) on a bag dataset and write a .tutti file");
+  cmd->add_option("DATA", o->data, "Training bag dataset (.npz)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--model,-m", o->model, "Model: att, fc_t, fc, rnn or rf")->capture_default_str();
+  cmd->add_option("-o,--output", o->out, "Output model file (.tutti)")->required();
+  o->flags.bind(cmd, /*with_seed=*/true);
+  cmd->callback([o] {
+    const train::TrainConfig cfg = o->flags.config_for(o->model);
+    const auto ds = data::load_bags(o->data);
+    std::unique_ptr<core::Progress> bar;
+    if (!cfg.is_forest())
+      bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),
+                                             cfg.epochs);
+    const auto info = train::train_model_file(
+        ds, cfg, o->out, o->data, [&](const train::EpochRecord& e, int) {
+          bar->set_status(fmt::format("epoch {} loss {:.4f} val {:.4f} mAP {:.3f}", e.epoch,
+                                      e.train_loss, e.val_loss, e.val_map));
+          bar->advance();
+        });
+    if (bar) bar->finish();
+    const auto& t = info.training;
+    std::fprintf(stderr,
+                 "trained %s (seed %llu) on %lld clips (+%lld validation) in %.1f s: best epoch "
+                 "%d of %d, val loss %.4f, val mAP %.4f -> %s\n",
+                 cfg.model.c_str(), static_cast<unsigned long long>(cfg.seed),
+                 static_cast<long long>(t.n_train), static_cast<long long>(t.n_val),
+                 t.train_seconds, t.best_epoch, t.epochs_run, t.val_loss, t.val_map,
+                 o->out.c_str());
+  });
+}
+
+}  // namespace
+}  // namespace tutti::cli
+
+TUTTI_COMMAND("train", 30, tutti::cli::setup_train);

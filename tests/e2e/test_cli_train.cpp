@@ -1,0 +1,217 @@
+// End-to-end: the real `tutti` program trains, evaluates and predicts on the small fixtures
+// (tests/fixtures/train, made by tools/fixtures/make_train_fixtures.py), runs a tiny experiment
+// and fails cleanly (exit 2 for usage, 1 for bad files, one "tutti: error:" line, no output file).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "test_util.h"
+#include "tutti/core/json.h"
+#include "tutti/core/zip.h"
+
+using tutti::testing::fixture;
+using tutti::testing::TempDir;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+Run tutti_cli(const std::vector<std::string>& args, const TempDir& dir) {
+  std::string cmd = quote(TUTTI_CLI);
+  for (const auto& a : args) cmd += " " + quote(a);
+  const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
+  cmd += " >" + quote(out.string()) + " 2>" + quote(err.string());
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
+}
+
+std::string fx(const std::string& name) { return fixture("train/" + name).string(); }
+
+}  // namespace
+
+TEST(CliTrain, TrainEvalPredictAtt) {
+  TempDir dir;
+  const auto model = (dir / "att.tutti").string();
+  auto r = tutti_cli({"train", fx("train_small.npz"), "--model", "att", "--seed", "3", "--epochs",
+                      "4", "--batch-size", "32", "--threads", "2", "-o", model},
+                     dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("trained att"), std::string::npos) << r.err;
+  ASSERT_TRUE(std::filesystem::exists(model));
+  EXPECT_TRUE(r.out.empty()) << "train must keep stdout free: " << r.out;
+
+  r = tutti_cli({"eval", model, fx("test_small.npz"), "--json"}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = tutti::core::Json::parse(r.out);
+  for (const char* key : {"mAP", "auc", "f1_pos", "f1_pos_05", "f1_attmic", "per_class"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_GT(j["mAP"].get<double>(), 0.3);
+  EXPECT_EQ(j["per_class"].size(), 3u);
+
+  r = tutti_cli({"eval", model, fx("test_small.npz")}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("macro"), std::string::npos);
+
+  const auto pred = (dir / "pred.npz").string();
+  r = tutti_cli({"predict", model, fx("test_small.npz"), "-o", pred, "--instances"}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  tutti::core::ZipReader z(pred);
+  for (const char* e : {"scores.npy", "sample_key.npy", "classes.npy", "instance_prob.npy",
+                        "attention.npy", "n_instances.npy"})
+    EXPECT_TRUE(z.contains(e)) << e;
+}
+
+TEST(CliTrain, RandomForestAndValSplitFile) {
+  TempDir dir;
+  const auto model = (dir / "rf.tutti").string();
+  auto r = tutti_cli({"train", fx("train_small.npz"), "--model", "rf", "--rf-trees", "20",
+                      "--val-split", fx("val_split_small.npz"), "-o", model},
+                     dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("130 clips (+30 validation)"), std::string::npos) << r.err;
+  r = tutti_cli({"eval", model, fx("test_small.npz"), "--json"}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(tutti::core::Json::parse(r.out)["mAP"].get<double>(), 0.5);
+  // A forest has no per-instance outputs.
+  r = tutti_cli({"predict", model, fx("test_small.npz"), "-o", (dir / "p.npz").string(),
+                 "--instances"},
+                dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir / "p.npz"));
+}
+
+TEST(CliTrain, UsageErrorsExit2) {
+  TempDir dir;
+  const auto out = (dir / "m.tutti").string();
+  const std::vector<std::vector<std::string>> cases = {
+      {"train", fx("train_small.npz"), "-o", out, "--epochs", "0"},
+      {"train", fx("train_small.npz"), "-o", out, "--model", "svm"},
+      {"train", fx("train_small.npz"), "-o", out, "--batch-size", "many"},
+      {"train", fx("train_small.npz")},  // no -o
+      {"train", fx("train_small.npz"), "-o", out, "--device", "tpu"},
+      {"train", fx("train_small.npz"), "-o", out, "--val-split", fx("val_split_small.npz"),
+       "--val-fraction", "0.2"},
+      {"train", fx("train_small.npz"), "-o", out, "--option", "novalue"},
+      {"eval", out},
+      {"experiment", "--train", fx("train_small.npz"), "--test", fx("test_small.npz"), "-o",
+       (dir / "exp").string(), "--seeds", "0"},
+  };
+  for (const auto& args : cases) {
+    const auto r = tutti_cli(args, dir);
+    EXPECT_EQ(r.code, 2) << args[0] << " " << args.back() << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out));
+  }
+  for (const char* verb : {"train", "eval", "predict", "experiment"}) {
+    const auto r = tutti_cli({verb, "--help"}, dir);
+    EXPECT_EQ(r.code, 0) << verb;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
+  }
+}
+
+TEST(CliTrain, BadFilesExit1WithOneLineNamingTheFile) {
+  TempDir dir;
+  const auto out = (dir / "m.tutti").string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string needle;
+  };
+  const auto junk = (dir / "junk.tutti").string();
+  std::ofstream(junk) << "not a zip";
+  const std::vector<Case> cases = {
+      {{"train", fx("bad_noknown.npz"), "-o", out, "--epochs", "1"}, "'c2'"},
+      {{"train", fx("bad_nan.npz"), "-o", out, "--epochs", "1"}, "bad_nan.npz"},
+      {{"train", fx("train_small.npz"), "--model", "fc", "-o", out, "--epochs", "1"},
+       "train_small.npz"},
+      {{"eval", junk, fx("test_small.npz")}, "junk.tutti"},
+      {{"train", fx("train_small.npz"), "-o", out, "--device", "cuda", "--epochs", "1"}, "cuda"},
+  };
+  for (const auto& c : cases) {
+    const auto r = tutti_cli(c.args, dir);
+    if (c.needle == "cuda") {  // a usage error when CUDA is missing, which it is on CI machines
+      EXPECT_NE(r.code, 0);
+      continue;
+    }
+    EXPECT_EQ(r.code, 1) << c.args[1] << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("tutti: error: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << c.args[1];
+  }
+  // A model trained on D = 16 evaluated on D = 8 features.
+  auto r = tutti_cli({"train", fx("train_small.npz"), "--model", "rf", "--rf-trees", "5", "-o",
+                      out},
+                     dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = tutti_cli({"eval", out, fx("test_d8.npz")}, dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("test_d8.npz: features have D = 8"), std::string::npos) << r.err;
+}
+
+TEST(CliTrain, ExperimentWritesResultsAndResumes) {
+  TempDir dir;
+  const auto exp = (dir / "exp").string();
+  const std::vector<std::string> args = {"experiment", "--train", fx("train_small.npz"), "--test",
+                                         fx("test_small.npz"), "--models", "att,rf", "--seeds",
+                                         "2", "--epochs", "2", "--batch-size", "32",
+                                         "--rf-trees", "10", "--threads", "2", "-o", exp};
+  auto r = tutti_cli(args, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"att-seed1.tutti", "att-seed2.tutti", "rf-seed1.tutti", "rf-seed2.tutti",
+                        "results.json", "report.html"})
+    EXPECT_TRUE(std::filesystem::exists(dir / ("exp/" + std::string(f)))) << f;
+  const auto res = tutti::core::read_json_file(dir / "exp/results.json");
+  ASSERT_EQ(res["runs"].size(), 4u);
+  for (const auto& run : res["runs"]) {
+    for (const char* key : {"model", "seed", "metrics", "train_seconds", "seconds_per_epoch",
+                            "epochs_run", "best_epoch", "params", "infer_clips_per_s",
+                            "model_file"})
+      EXPECT_TRUE(run.contains(key)) << key;
+  }
+  EXPECT_EQ(res["data"]["classes"].size(), 3u);
+  EXPECT_EQ(res["data"]["train_md5"].get<std::string>().size(), 32u);
+  const auto& att = res["summary"]["att"];
+  EXPECT_EQ(att["n_runs"], 2);
+  // Mean and sample std (ddof = 1) of the two runs' mAP.
+  const double a = res["runs"][0]["metrics"]["mAP"], b = res["runs"][1]["metrics"]["mAP"];
+  EXPECT_NEAR(att["mAP"]["mean"].get<double>(), (a + b) / 2, 1e-12);
+  EXPECT_NEAR(att["mAP"]["std"].get<double>(), std::abs(a - b) / std::sqrt(2.0), 1e-12);
+  EXPECT_TRUE(att["per_class"]["c0"]["f1"].contains("mean"));
+
+  // Rerun: every run is skipped, nothing retrained.
+  const auto before = std::filesystem::last_write_time(dir / "exp/att-seed1.tutti");
+  r = tutti_cli(args, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "exp/att-seed1.tutti"), before);
+  EXPECT_EQ(tutti::core::read_json_file(dir / "exp/results.json")["runs"].size(), 4u);
+
+  // Another configuration in the same folder is refused.
+  auto changed = args;
+  changed[10] = "3";  // --epochs 3
+  r = tutti_cli(changed, dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("another configuration"), std::string::npos) << r.err;
+}

@@ -1,0 +1,131 @@
+// The fused ATT engine against the model's own forward + LibTorch autograd: same loss, same
+// gradients, same batch-norm running statistics, same eval outputs (float tolerance).
+#include <gtest/gtest.h>
+
+#include "tutti/core/error.h"
+#include "tutti/models/bag_model.h"
+#include "tutti/train/att_fused.h"
+#include "tutti/train/tensors.h"
+
+using namespace tutti;
+
+namespace {
+
+struct Batch {
+  torch::Tensor x, mask, y, ym;
+};
+
+Batch make_batch(std::int64_t b, std::int64_t k, std::int64_t d, std::int64_t c, bool ragged) {
+  torch::manual_seed(11);
+  Batch r;
+  r.x = torch::rand({b, k, d});
+  auto lengths = ragged ? torch::randint(1, k + 1, {b}, torch::kInt64) : torch::full({b}, k, torch::kInt64);
+  r.mask = torch::arange(k).unsqueeze(0).lt(lengths.unsqueeze(1));
+  r.x.mul_(r.mask.unsqueeze(-1).to(torch::kFloat32));
+  r.y = torch::rand({b, c}).gt(0.6).to(torch::kFloat32);
+  r.ym = torch::rand({b, c}).gt(0.3).to(torch::kFloat32);
+  return r;
+}
+
+models::BagModel make_att(std::int64_t d, std::int64_t c, double dropout) {
+  models::ModelSpec spec;
+  spec.name = "att";
+  spec.input_dim = d;
+  spec.num_classes = c;
+  spec.max_instances = 10;
+  spec.options = {{"dropout", dropout}};
+  torch::manual_seed(5);
+  auto m = models::make_model(spec);
+  // Non-trivial batch-norm parameters and running statistics.
+  torch::NoGradGuard ng;
+  for (auto& item : m->named_parameters(true))
+    if (item.key().find("bn") != std::string::npos) item.value().uniform_(0.5, 1.5);
+  for (auto& item : m->named_buffers(true)) {
+    if (item.key().find("running_mean") != std::string::npos) item.value().uniform_(-0.2, 0.2);
+    if (item.key().find("running_var") != std::string::npos) item.value().uniform_(0.5, 2.0);
+  }
+  return m;
+}
+
+void expect_close(const torch::Tensor& a, const torch::Tensor& b, double tol, const std::string& what) {
+  ASSERT_TRUE(a.defined() && b.defined()) << what;
+  ASSERT_EQ(a.sizes(), b.sizes()) << what;
+  const double diff = (a - b).abs().max().item<double>();
+  const double scale = std::max(1.0, b.abs().max().item<double>());
+  EXPECT_LE(diff, tol * scale) << what << " max abs diff " << diff;
+}
+
+}  // namespace
+
+class AttFusedGrad : public ::testing::TestWithParam<bool> {};
+
+TEST_P(AttFusedGrad, MatchesAutogradLossGradientsAndRunningStats) {
+  const bool ragged = GetParam();
+  const auto batch = make_batch(24, 10, 16, 5, ragged);
+  auto ref = make_att(16, 5, 0.0);
+  auto fused_model = make_att(16, 5, 0.0);
+
+  ref->train();
+  auto out = ref->forward(batch.x, batch.mask);
+  auto bce = train::masked_bce_sum(out.clip, batch.y, batch.ym);
+  auto loss = bce / batch.ym.sum().clamp_min(1.0);
+  ref->zero_grad();
+  loss.backward();
+
+  fused_model->train();
+  train::AttFused engine(*fused_model, 1);
+  const auto l = engine.train_step(batch.x, batch.mask, batch.y, batch.ym);
+  EXPECT_NEAR(l.bce_sum, bce.item<double>(), 1e-4 * std::max(1.0, bce.item<double>()));
+  EXPECT_EQ(l.known, batch.ym.sum().item<double>());
+
+  auto rp = ref->named_parameters(true), fp = fused_model->named_parameters(true);
+  for (const auto& item : rp) {
+    SCOPED_TRACE(item.key());
+    expect_close(fp[item.key()].grad(), item.value().grad(), 2e-4, item.key() + ".grad");
+  }
+  auto rb = ref->named_buffers(true), fb = fused_model->named_buffers(true);
+  for (const auto& item : rb) expect_close(fb[item.key()].to(torch::kFloat64), item.value().to(torch::kFloat64), 1e-5, item.key());
+}
+
+INSTANTIATE_TEST_SUITE_P(Masks, AttFusedGrad, ::testing::Values(false, true));
+
+TEST(AttFused, EvalForwardMatchesTheModel) {
+  for (bool ragged : {false, true}) {
+    const auto batch = make_batch(17, 10, 16, 5, ragged);
+    auto m = make_att(16, 5, 0.6);
+    m->eval();
+    torch::NoGradGuard ng;
+    const auto ref = m->forward(batch.x, batch.mask);
+    train::AttFused engine(*m, 1);
+    const auto got = engine.forward_eval(batch.x, batch.mask, true);
+    expect_close(got.clip, ref.clip, 1e-5, "clip");
+    expect_close(got.instance, ref.instance, 1e-5, "instance");
+    expect_close(got.attention, ref.attention, 1e-5, "attention");
+    expect_close(got.embedding, ref.embedding, 1e-4, "embedding");
+    const auto clip_only = engine.forward_eval(batch.x, batch.mask, false);
+    EXPECT_TRUE(torch::equal(clip_only.clip, got.clip));
+    EXPECT_FALSE(clip_only.instance.defined());
+  }
+}
+
+TEST(AttFused, DropoutKeepsTheExpectedFractionAndIsSeeded) {
+  const auto batch = make_batch(64, 10, 16, 5, false);
+  auto a = make_att(16, 5, 0.6), b = make_att(16, 5, 0.6), c = make_att(16, 5, 0.6);
+  train::AttFused ea(*a, 3), eb(*b, 3), ec(*c, 4);
+  ea.train_step(batch.x, batch.mask, batch.y, batch.ym);
+  eb.train_step(batch.x, batch.mask, batch.y, batch.ym);
+  ec.train_step(batch.x, batch.mask, batch.y, batch.ym);
+  const auto ga = a->named_parameters()["linear1.weight"].grad();
+  EXPECT_TRUE(torch::equal(ga, b->named_parameters()["linear1.weight"].grad()));
+  EXPECT_FALSE(torch::equal(ga, c->named_parameters()["linear1.weight"].grad()));
+}
+
+TEST(AttFused, RejectsOtherModels) {
+  models::ModelSpec spec;
+  spec.name = "fc_t";
+  spec.input_dim = 16;
+  spec.num_classes = 5;
+  auto m = models::make_model(spec);
+  EXPECT_FALSE(train::AttFused::supports(*m));
+  EXPECT_THROW(train::AttFused engine(*m, 1), tutti::Error);
+}

@@ -1,0 +1,181 @@
+// The .tutti model file: what it records, round trips through Predictor, and clear errors for
+// other format versions, truncated and corrupt files.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "train_test_util.h"
+#include "tutti/core/error.h"
+#include "tutti/core/file_io.h"
+#include "tutti/core/zip.h"
+#include "tutti/eval/evaluate.h"
+#include "tutti/train/model_file.h"
+#include "tutti/train/predictor.h"
+#include "tutti/train/train.h"
+
+using namespace tutti;
+using tutti::testing::TempDir;
+using tutti::testing::train_fixture;
+
+namespace {
+
+train::TrainConfig quick(const std::string& model) {
+  auto cfg = train::TrainConfig::for_model(model);
+  cfg.epochs = 3;
+  cfg.batch_size = 32;
+  cfg.threads = 2;
+  cfg.rf_trees = 10;
+  return cfg;
+}
+
+void expect_error_naming(const std::filesystem::path& file, const std::string& needle) {
+  try {
+    train::Predictor::load(file);
+    ADD_FAILURE() << "loaded " << file;
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(file.string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+  }
+}
+
+// Rewrites one entry of a model file.
+void replace_entry(const std::filesystem::path& in, const std::filesystem::path& out,
+                   const std::string& name, std::vector<std::uint8_t> bytes) {
+  core::ZipReader r(in);
+  core::ZipWriter w(out);
+  for (const auto& n : r.names()) w.add(n, n == name ? bytes : r.read(n));
+  w.commit();
+}
+
+}  // namespace
+
+class ModelFile : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ModelFile, RecordsEverythingAndPredictsLikeTheTrainedModel) {
+  TempDir dir;
+  const auto ds = train_fixture("train_small.npz");
+  const auto test = train_fixture("test_small.npz");
+  auto cfg = quick(GetParam());
+  cfg.embedder = "vggish";
+  const auto path = dir / "m.tutti";
+  const auto info = train::train_model_file(ds, cfg, path, "train_small.npz");
+  ASSERT_TRUE(std::filesystem::exists(path));
+
+  const auto p = train::Predictor::load(path);
+  const auto& m = p.info();
+  EXPECT_EQ(m.format_version, train::kModelFormatVersion);
+  EXPECT_EQ(m.tutti_version, TUTTI_VERSION);
+  EXPECT_EQ(m.spec.name, GetParam());
+  EXPECT_EQ(m.classes, ds.classes);
+  EXPECT_EQ(m.features.dim, 16);
+  EXPECT_EQ(m.features.scaling, "uint8/255");
+  EXPECT_EQ(m.features.embedder, "vggish");
+  EXPECT_EQ(m.config.to_json(), cfg.to_json());
+  ASSERT_EQ(m.thresholds.size(), 3u);
+  EXPECT_EQ(m.thresholds, info.thresholds);
+  EXPECT_EQ(m.training.n_train + m.training.n_val, 160);
+  EXPECT_GE(m.training.best_epoch, 1);
+  EXPECT_GT(m.training.params, 0);
+  if (GetParam() != "rf") {
+    EXPECT_EQ(m.training.history.size(), 3u);
+  }
+
+  // Thresholds are the F1-optimal ones on the validation part (recomputed here).
+  const auto split = train::make_validation_split(ds, cfg);
+  const auto val = ds.subset(split.val);
+  const auto val_pred = p.predict(val, false, 2);
+  EXPECT_EQ(eval::choose_thresholds(val, val_pred.scores), m.thresholds);
+
+  const auto pred = p.predict(test, true, 2);
+  ASSERT_EQ(pred.scores.size(), static_cast<std::size_t>(test.size() * 3));
+  // A second load predicts the same numbers.
+  EXPECT_EQ(train::Predictor::load(path).predict(test, false, 2).scores, pred.scores);
+  if (GetParam() == "att") {
+    EXPECT_EQ(pred.instance.size(), static_cast<std::size_t>(test.size() * 10 * 3));
+    EXPECT_EQ(pred.attention.size(), pred.instance.size());
+    EXPECT_EQ(pred.embedding_dim, 16);
+  }
+  if (GetParam() == "rf") {
+    EXPECT_TRUE(pred.instance.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ModelFile, ::testing::Values("att", "rf"));
+
+TEST(ModelFileErrors, VersionMismatchTruncationAndCorruption) {
+  TempDir dir;
+  const auto ds = train_fixture("train_small.npz");
+  const auto good = dir / "good.tutti";
+  train::train_model_file(ds, quick("att"), good, "train_small.npz");
+
+  core::ZipReader zr(good);
+  const auto meta_bytes = zr.read("meta.json");
+  auto meta = core::Json::parse(meta_bytes.begin(), meta_bytes.end());
+
+  // Another format version.
+  auto v2 = meta;
+  v2["format_version"] = 99;
+  const std::string v2s = v2.dump();
+  const auto other = dir / "other-version.tutti";
+  replace_entry(good, other, "meta.json", {v2s.begin(), v2s.end()});
+  expect_error_naming(other, "format version 99");
+
+  // Not a tutti model (a zip without meta.json): an npz.
+  expect_error_naming(tutti::testing::fixture("train/test_small.npz"), "meta.json");
+
+  // Truncated file.
+  const auto bytes = core::read_file_bytes(good);
+  const auto cut = dir / "cut.tutti";
+  core::write_file_atomic(cut, std::string_view(reinterpret_cast<const char*>(bytes.data()),
+                                                bytes.size() / 2));
+  expect_error_naming(cut, "");
+
+  // Corrupt weights.
+  const auto bad_w = dir / "bad-weights.tutti";
+  replace_entry(good, bad_w, "weights.pt", {1, 2, 3, 4});
+  expect_error_naming(bad_w, "weights.pt");
+
+  // Weights of another architecture (3 hidden layers stored, 4 declared).
+  auto arch = meta;
+  arch["model"]["options"]["num_layers"] = 4;
+  const std::string archs = arch.dump();
+  const auto bad_arch = dir / "bad-arch.tutti";
+  replace_entry(good, bad_arch, "meta.json", {archs.begin(), archs.end()});
+  expect_error_naming(bad_arch, "weights.pt");
+
+  // Inconsistent meta.json.
+  auto inc = meta;
+  inc["thresholds"] = {0.5};
+  const std::string incs = inc.dump();
+  const auto bad_meta = dir / "bad-meta.tutti";
+  replace_entry(good, bad_meta, "meta.json", {incs.begin(), incs.end()});
+  expect_error_naming(bad_meta, "thresholds");
+
+  // Missing file.
+  expect_error_naming(dir / "missing.tutti", "no such file");
+}
+
+TEST(ModelFileErrors, FailedTrainingLeavesNoFile) {
+  TempDir dir;
+  const auto out = dir / "never.tutti";
+  EXPECT_THROW(train::train_model_file(train_fixture("bad_noknown.npz"), quick("att"), out,
+                                       "bad_noknown.npz"),
+               Error);
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(PredictorErrors, DatasetMustFitTheModel) {
+  TempDir dir;
+  const auto path = dir / "m.tutti";
+  train::train_model_file(train_fixture("train_small.npz"), quick("att"), path, "train");
+  const auto p = train::Predictor::load(path);
+  try {
+    p.predict(train_fixture("test_d8.npz"), false, 1, "test_d8.npz");
+    ADD_FAILURE() << "D = 8 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("test_d8.npz: features have D = 8"), std::string::npos)
+        << e.what();
+  }
+}
