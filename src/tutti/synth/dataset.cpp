@@ -281,7 +281,12 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
     const fs::path old = make_temp_dir_next_to(target);
     fs::remove(old);
     fs::rename(target, old);
-    fs::rename(tmp.path(), target);
+    try {
+      fs::rename(tmp.path(), target);
+    } catch (...) {
+      fs::rename(old, target, ec);  // put the previous dataset back
+      throw;
+    }
     fs::remove_all(old, ec);
   } else {
     fs::rename(tmp.path(), target);
