@@ -83,7 +83,8 @@ struct TrainFlags {
 
   train::TrainConfig config_for(const std::string& model) const {
     core::Json j = train::TrainConfig::for_model(model).to_json();
-    for (const auto& [k, v] : overrides().items()) j[k] = v;
+    const core::Json given = overrides();
+    for (const auto& [k, v] : given.items()) j[k] = v;
     j["model"] = model;
     auto c = train::TrainConfig::from_json(j);
     c.validate();

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "tutti/core/error.h"
@@ -56,6 +60,29 @@ BoosterPtr make_booster(DMatrixHandle train) {
 
 void set_param(BoosterHandle h, const char* name, const std::string& value) {
   xgb_check(XGBoosterSetParam(h, name, value.c_str()), "XGBoosterSetParam");
+}
+
+// Runs fn(cls) for cls in [0, c) on up to `threads` threads; rethrows the first error.
+void parallel_classes(std::int64_t c, int threads, const std::function<void(std::int64_t)>& fn) {
+  std::atomic<std::int64_t> next{0};
+  std::exception_ptr error;
+  std::mutex mu;
+  auto worker = [&] {
+    for (std::int64_t cls; (cls = next.fetch_add(1)) < c;) {
+      try {
+        fn(cls);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  const int n = static_cast<int>(std::min<std::int64_t>(threads, c));
+  for (int t = 1; t < n; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
@@ -113,21 +140,27 @@ RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainCon
   const double colsample =
       std::max(1.0, std::floor(std::sqrt(static_cast<double>(f)))) / static_cast<double>(f);
 
+  // One class per worker thread, each xgboost call single-threaded: the forests of 20 classes
+  // parallelize perfectly, and xgboost's OpenMP workers (which spin between parallel regions)
+  // never compete with each other for the cores. The result does not depend on the thread count.
+  for (std::int64_t cls = 0; cls < c; ++cls) {
+    bool any = false;
+    for (std::int64_t i = 0; i < n && !any; ++i) any = train.known(i, cls);
+    check(any, "rf: class '{}' has no known label in the training set",
+          train.classes[static_cast<std::size_t>(cls)]);
+  }
   RandomForestBR rf;
   rf.impl_->features = cfg.rf_features;
-  std::vector<float> x, y;
-  for (std::int64_t cls = 0; cls < c; ++cls) {
-    x.clear();
-    y.clear();
+  rf.impl_->boosters.resize(static_cast<std::size_t>(c));
+  auto fit_class = [&](std::int64_t cls) {
+    std::vector<float> x, y;
     for (std::int64_t i = 0; i < n; ++i) {
       if (!train.known(i, cls)) continue;
       x.insert(x.end(), stats.begin() + i * f, stats.begin() + (i + 1) * f);
       y.push_back(train.positive(i, cls) ? 1.0f : 0.0f);
     }
     const auto rows = static_cast<std::int64_t>(y.size());
-    check(rows > 0, "rf: class '{}' has no known label in the training set",
-          train.classes[static_cast<std::size_t>(cls)]);
-    DMatrixPtr dm = make_dmatrix(x, rows, f, threads);
+    DMatrixPtr dm = make_dmatrix(x, rows, f, 1);
     xgb_check(XGDMatrixSetFloatInfo(dm.get(), "label", y.data(), static_cast<bst_ulong>(rows)),
               "XGDMatrixSetFloatInfo(label)");
     BoosterPtr b = make_booster(dm.get());
@@ -143,10 +176,11 @@ RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainCon
     // A constant 0.5 prior: the forest's average leaf value alone decides the probability.
     set_param(h, "base_score", "0.5");
     set_param(h, "seed", std::to_string(cfg.seed + static_cast<std::uint64_t>(cls)));
-    set_param(h, "nthread", std::to_string(threads));
+    set_param(h, "nthread", "1");
     xgb_check(XGBoosterUpdateOneIter(h, 0, dm.get()), "XGBoosterUpdateOneIter");
-    rf.impl_->boosters.push_back(std::move(b));
-  }
+    rf.impl_->boosters[static_cast<std::size_t>(cls)] = std::move(b);
+  };
+  parallel_classes(c, threads, fit_class);
   return rf;
 }
 
@@ -193,13 +227,14 @@ std::vector<float> RandomForestBR::predict(const data::BagDataset& ds, int threa
   const int nthread = resolve_threads(threads);
   const std::vector<float> stats = clip_statistics(ds, impl_->features);
   const std::int64_t f = static_cast<std::int64_t>(stats.size()) / n;
-  DMatrixPtr dm = make_dmatrix(stats, n, f, nthread);
   const char* config =
       R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
       R"( "strict_shape": false})";
-  for (std::int64_t cls = 0; cls < c; ++cls) {
+  parallel_classes(c, nthread, [&](std::int64_t cls) {
     BoosterHandle h = impl_->boosters[static_cast<std::size_t>(cls)].get();
-    set_param(h, "nthread", std::to_string(nthread));
+    set_param(h, "nthread", "1");
+    // One DMatrix per thread: xgboost caches prediction state inside it.
+    DMatrixPtr dm = make_dmatrix(stats, n, f, 1);
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* result = nullptr;
@@ -208,7 +243,7 @@ std::vector<float> RandomForestBR::predict(const data::BagDataset& ds, int threa
     check(dim >= 1 && shape[0] == static_cast<bst_ulong>(n),
           "rf: xgboost returned {} predictions for {} clips", dim >= 1 ? shape[0] : 0, n);
     for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i * c + cls)] = result[i];
-  }
+  });
   return out;
 }
 
