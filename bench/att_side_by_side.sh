@@ -12,7 +12,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 echo "== tutti (bench_train, $CLIPS clips, $THREADS threads)" >&2
-TUTTI_BENCH_CLIPS=$CLIPS TUTTI_BENCH_THREADS=$THREADS "$BUILD/bench_train" \
+TUTTI_BENCH_CLIPS=$CLIPS TUTTI_BENCH_THREADS=$THREADS "$BUILD/bench/bench_train" \
   --benchmark_filter='BM_Att' --benchmark_format=json >"$TMP/tutti.json"
 echo "== PyTorch eager" >&2
 /usr/bin/python3 bench/pytorch_att.py --clips "$CLIPS" --threads "$THREADS" --epochs 2 >"$TMP/torch.json"
