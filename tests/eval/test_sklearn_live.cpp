@@ -38,7 +38,7 @@ Split make_split(std::mt19937_64& rng, std::int64_t n, const std::vector<std::st
   const auto nc = static_cast<std::int64_t>(classes.size());
   Split s;
   s.ds = data::BagDataset::zeros(n, 1, 1, classes, data::FeatureType::kFloat32);
-  for (std::int64_t i = 0; i < n; ++i) s.ds.keys[i] = "k" + std::to_string(i);
+  for (std::int64_t i = 0; i < n; ++i) s.ds.keys[i] = fmt::format("k{}", i);
   for (std::int64_t i = 0; i < n; ++i) {
     for (std::int64_t c = 0; c < nc; ++c) {
       const auto j = static_cast<std::size_t>(i * nc + c);
