@@ -1,8 +1,11 @@
 // tutti: instrument recognition from weakly labeled music. Verbs live in cmd_*.cpp.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "command.h"
@@ -15,7 +18,25 @@ std::vector<Command>& command_registry() {
 }
 }  // namespace tutti::cli
 
+namespace {
+
+// LibTorch parallelizes each op over its intra-op threads (--threads). Left alone, OpenBLAS adds
+// its own threads inside those ops and libgomp's idle workers spin between ops; on 2 cores that
+// oversubscription made ATT training 7x slower (docs/benchmarks.md). libgomp reads its environment
+// when the library loads, before main, so the settings are made here and the program re-executes
+// itself once. Values the user set are kept.
+void ensure_thread_environment(char** argv) {
+  if (std::getenv("TUTTI_THREAD_ENV")) return;
+  ::setenv("TUTTI_THREAD_ENV", "1", 1);
+  ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  ensure_thread_environment(argv);
   CLI::App app{"tutti: which instruments play in polyphonic music, and when"};
   app.set_version_flag("--version", std::string("tutti ") + TUTTI_VERSION);
   app.require_subcommand(1);
