@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 CLIPS=${CLIPS:-20000}
 THREADS=${THREADS:-2}
+# Both sides run under the thread settings the tutti program gives itself (apps/tutti/main.cpp):
+# one BLAS thread inside LibTorch's intra-op threads, passive OpenMP waits.
+export OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
