@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# ./run bench [NAME...]: the benchmark programs and side-by-side comparisons of docs/benchmarks.md.
+# Without names, runs all of them. Numbers vary with machine load: compare ratios from one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE  # as the tutti program runs (main.cpp)
+SHARED=${TUTTI_SHARED_DATA:-$PWD/../shared/data}
+names=("$@")
+run_if() { local n=$1; shift; if [ ${#names[@]} -eq 0 ] || [[ " ${names[*]} " == *" $n "* ]]; then echo "== $n" >&2; "$@"; fi; }
+
+run_if npz build/bench/bench_npz_load --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+run_if audioset /usr/bin/python3 bench/audioset_reader.py "$SHARED/audioset/bal_train" \
+  --compare build/bench/bench_audioset_convert
+run_if frontend build/bench/bench_frontend
+run_if synth build/bench/bench_synth --benchmark_filter='TimGM6mb|MuseScore'
+run_if att bench/att_side_by_side.sh build
+run_if rf /usr/bin/python3 bench/rf_side_by_side.py build/tutti
