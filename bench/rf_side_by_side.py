@@ -4,6 +4,7 @@
 known, mean-over-instances features: training time and test mAP on the same data.
 
     /usr/bin/python3 bench/rf_side_by_side.py build-train/tutti [--train 15000 --test 5000 --threads 2]
+    /usr/bin/python3 bench/rf_side_by_side.py build/tutti --train-npz as20-train.npz --test-npz as20-test.npz
 
 The data are synthetic but learnable, OpenMIC-shaped: 10 x 128 uint8 instances per clip,
 20 classes, each class present in a clip adds its prototype to a random subset of the instances,
@@ -41,9 +42,17 @@ def make(n, rng, protos):
                 classes=np.array([f"class_{i}" for i in range(C)]))
 
 
+def clip_means(ds):
+    """Mean over each clip's real instances, features scaled to [0, 1] (as tutti's RF_BR)."""
+    x = ds["X"].astype(np.float64) / 255.0
+    n = ds["n_instances"].astype(np.int64)
+    real = np.arange(x.shape[1])[None, :] < n[:, None]
+    return (x * real[:, :, None]).sum(1) / np.maximum(n, 1)[:, None]
+
+
 def macro_ap(ds, scores):
     aps = []
-    for c in range(C):
+    for c in range(ds["Y_true"].shape[1]):
         m = ds["Y_mask"][:, c]
         y = ds["Y_true"][m, c] >= 0.5
         if y.any() and not y.all():
@@ -57,10 +66,17 @@ def main():
     ap.add_argument("--train", type=int, default=15000)
     ap.add_argument("--test", type=int, default=5000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--train-npz", help="real bag datasets instead of synthetic ones")
+    ap.add_argument("--test-npz")
     args = ap.parse_args()
-    rng = np.random.default_rng(0)
-    protos = rng.normal(0, 1, (C, D))
-    train, test = make(args.train, rng, protos), make(args.test, rng, protos)
+    if args.train_npz:
+        train, test = dict(np.load(args.train_npz)), dict(np.load(args.test_npz))
+        args.train, args.test = len(train["X"]), len(test["X"])
+    else:
+        rng = np.random.default_rng(0)
+        protos = rng.normal(0, 1, (C, D))
+        train, test = make(args.train, rng, protos), make(args.test, rng, protos)
+    n_classes = train["Y_true"].shape[1]
     n_fit = int(0.85 * args.train)
     with tempfile.TemporaryDirectory() as tmp:
         tr_path, te_path = os.path.join(tmp, "train.npz"), os.path.join(tmp, "test.npz")
@@ -81,11 +97,11 @@ def main():
                             capture_output=True)
         tutti_map = json.loads(ev.stdout)["mAP"]
 
-    xf = train["X"][:n_fit].astype(np.float64).mean(1) / 255.0
-    xt = test["X"].astype(np.float64).mean(1) / 255.0
-    scores = np.zeros((args.test, C))
+    xf = clip_means(train)[:n_fit]
+    xt = clip_means(test)
+    scores = np.zeros((args.test, n_classes))
     t0 = time.perf_counter()
-    for c in range(C):
+    for c in range(n_classes):
         m = train["Y_mask"][:n_fit, c]
         clf = RandomForestClassifier(n_estimators=100, max_depth=8, n_jobs=args.threads,
                                      random_state=0)

@@ -173,6 +173,14 @@ RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainCon
     set_param(h, "max_depth", std::to_string(cfg.rf_max_depth));
     set_param(h, "subsample", fmt::format("{}", cfg.rf_subsample));
     set_param(h, "colsample_bynode", fmt::format("{}", colsample));
+    // Unregularized leaves, as a classic random forest: from base 0.5 each logistic Newton leaf is
+    // 4 * (positive fraction - 0.5), an affine map of the leaf's class frequency, so the summed
+    // forest ranks clips exactly as averaged class probabilities do (scikit-learn), and the split
+    // gain becomes variance reduction, which for 0/1 labels is proportional to Gini reduction.
+    // xgboost's defaults (lambda 1, min_child_weight 1 = 4 samples) shrink the few-sample leaves
+    // of rare classes: test mAP 0.252 vs 0.325 for scikit-learn on AudioSet OpenMIC-20.
+    set_param(h, "reg_lambda", "0");
+    set_param(h, "min_child_weight", "0");
     // A constant 0.5 prior: the forest's average leaf value alone decides the probability.
     set_param(h, "base_score", "0.5");
     set_param(h, "seed", std::to_string(cfg.seed + static_cast<std::uint64_t>(cls)));
