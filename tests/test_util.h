@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tutti/core/error.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -20,6 +22,18 @@ inline std::filesystem::path shared_data_dir() {
   if (const char* env = std::getenv("TUTTI_SHARED_DATA"); env && *env) return env;
   auto p = source_dir().parent_path() / "shared" / "data";
   return std::filesystem::exists(p) ? p : std::filesystem::path{};
+}
+
+// Runs `f` and returns the tutti::Error message; fails the test when nothing is thrown.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const tutti::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected tutti::Error";
+  return {};
 }
 
 // A fresh, empty temporary directory removed when the object goes out of scope.

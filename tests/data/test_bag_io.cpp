@@ -14,6 +14,7 @@
 namespace tutti::data {
 namespace {
 
+using tutti::testing::error_of;
 using tutti::testing::fixture;
 using tutti::testing::TempDir;
 
@@ -22,17 +23,6 @@ std::filesystem::path npz_fixture(const std::string& name) { return fixture("npz
 const core::Json& expected() {
   static const core::Json j = core::read_json_file(npz_fixture("expected.json"));
   return j;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tutti::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected tutti::Error";
-  return {};
 }
 
 template <typename T>

@@ -16,6 +16,7 @@ namespace tutti::data {
 namespace {
 
 using namespace std::string_literals;
+using tutti::testing::error_of;
 using tutti::testing::fixture;
 using tutti::testing::TempDir;
 
@@ -61,18 +62,6 @@ void expect_matches_numpy(const NpyArray& a, const core::Json& e, const std::str
   } else {
     FAIL() << "unexpected dtype in expected.json: " << dtype;
   }
-}
-
-// Runs `f` and returns the tutti::Error message (fails the test when nothing is thrown).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tutti::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected tutti::Error";
-  return {};
 }
 
 TEST(Npy, ReadsEveryDtypeNumpyWrites) {

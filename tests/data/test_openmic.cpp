@@ -19,22 +19,12 @@ namespace tutti::data {
 namespace {
 
 namespace fs = std::filesystem;
+using tutti::testing::error_of;
 using tutti::testing::fixture;
 using tutti::testing::shared_data_dir;
 using tutti::testing::TempDir;
 
 fs::path openmic_dir() { return shared_data_dir() / "openmic"; }
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tutti::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected tutti::Error";
-  return {};
-}
 
 #define EXPECT_ERROR_HAS(stmt, text)                                      \
   do {                                                                    \

@@ -36,10 +36,17 @@ inline std::string slurp(const std::filesystem::path& p) {
 // Runs `tutti args...` with CI=1 (no progress bars); stdin is /dev/null.
 inline CliResult run_cli(const std::vector<std::string>& args) {
   TempDir io;
-  std::string cmd = "CI=1 " + shell_quote(TUTTI_CLI);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " </dev/null >" + shell_quote((io / "out").string()) + " 2>" +
-         shell_quote((io / "err").string());
+  std::string cmd = "CI=1 ";
+  cmd += shell_quote(TUTTI_CLI);
+  for (const auto& a : args) {
+    cmd += ' ';
+    cmd += shell_quote(a);
+  }
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&.
+  cmd += " </dev/null >";
+  cmd += shell_quote((io / "out").string());
+  cmd += " 2>";
+  cmd += shell_quote((io / "err").string());
   const int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_runner.h"
 #include "test_util.h"
 #include "tutti/core/json.h"
 #include "tutti/core/zip.h"
@@ -19,33 +20,10 @@ using tutti::testing::TempDir;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
+using Run = tutti::testing::CliResult;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-Run tutti_cli(const std::vector<std::string>& args, const TempDir& dir) {
-  std::string cmd = quote(TUTTI_CLI);
-  for (const auto& a : args) cmd += " " + quote(a);
-  const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
-  cmd += " >" + quote(out.string()) + " 2>" + quote(err.string());
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
+Run tutti_cli(const std::vector<std::string>& args, const TempDir& /*dir*/) {
+  return tutti::testing::run_cli(args);
 }
 
 std::string fx(const std::string& name) { return fixture("train/" + name).string(); }
@@ -58,13 +36,13 @@ TEST(CliTrain, TrainEvalPredictAtt) {
   auto r = tutti_cli({"train", fx("train_small.npz"), "--model", "att", "--seed", "3", "--epochs",
                       "4", "--batch-size", "32", "--threads", "2", "-o", model},
                      dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("trained att"), std::string::npos) << r.err;
   ASSERT_TRUE(std::filesystem::exists(model));
   EXPECT_TRUE(r.out.empty()) << "train must keep stdout free: " << r.out;
 
   r = tutti_cli({"eval", model, fx("test_small.npz"), "--json"}, dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = tutti::core::Json::parse(r.out);
   for (const char* key : {"mAP", "auc", "f1_pos", "f1_pos_05", "f1_attmic", "per_class"})
     EXPECT_TRUE(j.contains(key)) << key;
@@ -72,12 +50,12 @@ TEST(CliTrain, TrainEvalPredictAtt) {
   EXPECT_EQ(j["per_class"].size(), 3u);
 
   r = tutti_cli({"eval", model, fx("test_small.npz")}, dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("macro"), std::string::npos);
 
   const auto pred = (dir / "pred.npz").string();
   r = tutti_cli({"predict", model, fx("test_small.npz"), "-o", pred, "--instances"}, dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   tutti::core::ZipReader z(pred);
   for (const char* e : {"scores.npy", "sample_key.npy", "classes.npy", "instance_prob.npy",
                         "attention.npy", "n_instances.npy"})
@@ -90,16 +68,16 @@ TEST(CliTrain, RandomForestAndValSplitFile) {
   auto r = tutti_cli({"train", fx("train_small.npz"), "--model", "rf", "--rf-trees", "20",
                       "--val-split", fx("val_split_small.npz"), "-o", model},
                      dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("130 clips (+30 validation)"), std::string::npos) << r.err;
   r = tutti_cli({"eval", model, fx("test_small.npz"), "--json"}, dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(tutti::core::Json::parse(r.out)["mAP"].get<double>(), 0.5);
   // A forest has no per-instance outputs.
   r = tutti_cli({"predict", model, fx("test_small.npz"), "-o", (dir / "p.npz").string(),
                  "--instances"},
                 dir);
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_FALSE(std::filesystem::exists(dir / "p.npz"));
 }
 
@@ -121,12 +99,12 @@ TEST(CliTrain, UsageErrorsExit2) {
   };
   for (const auto& args : cases) {
     const auto r = tutti_cli(args, dir);
-    EXPECT_EQ(r.code, 2) << args[0] << " " << args.back() << ": " << r.err;
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(out));
   }
   for (const char* verb : {"train", "eval", "predict", "experiment"}) {
     const auto r = tutti_cli({verb, "--help"}, dir);
-    EXPECT_EQ(r.code, 0) << verb;
+    EXPECT_EQ(r.exit_code, 0) << verb;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
   }
 }
@@ -151,10 +129,10 @@ TEST(CliTrain, BadFilesExit1WithOneLineNamingTheFile) {
   for (const auto& c : cases) {
     const auto r = tutti_cli(c.args, dir);
     if (c.needle == "cuda") {  // a usage error when CUDA is missing, which it is on CI machines
-      EXPECT_NE(r.code, 0);
+      EXPECT_NE(r.exit_code, 0);
       continue;
     }
-    EXPECT_EQ(r.code, 1) << c.args[1] << ": " << r.err;
+    EXPECT_EQ(r.exit_code, 1) << c.args[1] << ": " << r.err;
     EXPECT_EQ(r.err.rfind("tutti: error: ", 0), 0u) << r.err;
     EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -164,9 +142,9 @@ TEST(CliTrain, BadFilesExit1WithOneLineNamingTheFile) {
   auto r = tutti_cli({"train", fx("train_small.npz"), "--model", "rf", "--rf-trees", "5", "-o",
                       out},
                      dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   r = tutti_cli({"eval", out, fx("test_d8.npz")}, dir);
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("test_d8.npz: features have D = 8"), std::string::npos) << r.err;
 }
 
@@ -178,7 +156,7 @@ TEST(CliTrain, ExperimentWritesResultsAndResumes) {
                                          "2", "--epochs", "2", "--batch-size", "32",
                                          "--rf-trees", "10", "--threads", "2", "-o", exp};
   auto r = tutti_cli(args, dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* f : {"att-seed1.tutti", "att-seed2.tutti", "rf-seed1.tutti", "rf-seed2.tutti",
                         "results.json", "report.html"})
     EXPECT_TRUE(std::filesystem::exists(dir / ("exp/" + std::string(f)))) << f;
@@ -203,7 +181,7 @@ TEST(CliTrain, ExperimentWritesResultsAndResumes) {
   // Rerun: every run is skipped, nothing retrained.
   const auto before = std::filesystem::last_write_time(dir / "exp/att-seed1.tutti");
   r = tutti_cli(args, dir);
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("skipped"), std::string::npos) << r.err;
   EXPECT_EQ(std::filesystem::last_write_time(dir / "exp/att-seed1.tutti"), before);
   EXPECT_EQ(tutti::core::read_json_file(dir / "exp/results.json")["runs"].size(), 4u);
@@ -212,6 +190,6 @@ TEST(CliTrain, ExperimentWritesResultsAndResumes) {
   auto changed = args;
   changed[10] = "3";  // --epochs 3
   r = tutti_cli(changed, dir);
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("another configuration"), std::string::npos) << r.err;
 }
