@@ -55,6 +55,10 @@ void setup_experiment(CLI::App& root) {
             fmt::format("[{}/{}] {} seed {}", index, total, model, seed),
             o->cfg.run_config(model, seed).epochs);
     };
+    ev.on_model_skipped = [&](const std::string& model, const std::string& reason) {
+      index += o->cfg.seeds;
+      std::fprintf(stderr, "%s: skipped: %s\n", model.c_str(), reason.c_str());
+    };
     ev.on_epoch = [&](const train::EpochRecord& e, int) {
       if (!bar) return;
       bar->set_status(fmt::format("loss {:.4f} val {:.4f} mAP {:.3f}", e.train_loss, e.val_loss,

@@ -7,6 +7,7 @@
 #include "tutti/core/file_io.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/eval/evaluate.h"
+#include "tutti/models/model_spec.h"
 #include "tutti/train/predictor.h"
 
 namespace tutti::train {
@@ -163,6 +164,16 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   };
 
   for (const auto& model : cfg.models) {
+    // A fixed-length model (FC) cannot take variable-length bags; `tutti train` refuses them, and
+    // an experiment comparing many models goes on without it, saying why in results.json.
+    if (models::requires_fixed_length(model) && !(train.fixed_length() && test.fixed_length())) {
+      const std::string reason = fmt::format(
+          "needs exactly K = {} instances in every clip; {} has shorter clips", train.max_instances,
+          train.fixed_length() ? cfg.test_path : cfg.train_path);
+      results["skipped_models"][model] = reason;
+      if (events.on_model_skipped) events.on_model_skipped(model, reason);
+      continue;
+    }
     for (int seed = 1; seed <= cfg.seeds; ++seed) {
       if (done(model, seed)) {
         if (events.on_run_start) events.on_run_start(model, seed, true);

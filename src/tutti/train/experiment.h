@@ -51,6 +51,9 @@ struct ExperimentEvents {
   // Before a run starts (skipped = true when resumed from results.json).
   std::function<void(const std::string& model, int seed, bool skipped)> on_run_start;
   std::function<void(const std::string& model, int seed, const core::Json& run)> on_run_done;
+  // A model that cannot run on these data (FC on variable-length bags); recorded in results.json
+  // under "skipped_models".
+  std::function<void(const std::string& model, const std::string& reason)> on_model_skipped;
   EpochCallback on_epoch;
 };
 

@@ -1,0 +1,46 @@
+// End-to-end: an experiment over several models goes on without FC when the bags vary in length.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "cli_runner.h"
+#include "test_util.h"
+#include "tutti/core/json.h"
+#include "tutti/data/bag_io.h"
+
+namespace tutti::testing {
+namespace {
+
+data::BagDataset variable_length(std::int64_t n, std::uint32_t salt) {
+  auto ds = data::BagDataset::zeros(n, 4, 8, {"a", "b"}, data::FeatureType::kUint8);
+  for (std::int64_t i = 0; i < n; ++i) {
+    ds.keys[i] = fmt::format("k{}", i);
+    ds.n_instances[i] = i % 5 == 0 ? 2 : 4;  // some clips shorter than K = 4
+    for (std::int64_t c = 0; c < 2; ++c) {
+      const bool pos = ((i + c + salt) % 3) == 0;
+      ds.y_mask[i * 2 + c] = 1;
+      ds.y_true[i * 2 + c] = pos ? 1.0f : 0.0f;
+      for (std::int64_t t = 0; t < ds.n_instances[i]; ++t)
+        ds.x_u8[(i * 4 + t) * 8 + c] = pos ? 200 : 20;
+    }
+  }
+  return ds;
+}
+
+TEST(CliExperiment, SkipsFixedLengthModelsOnVariableLengthBagsAndSaysWhy) {
+  TempDir dir;
+  data::save_bags(dir / "train.npz", variable_length(60, 0));
+  data::save_bags(dir / "test.npz", variable_length(30, 1));
+  const auto r = run_cli({"experiment", "--train", (dir / "train.npz").string(), "--test",
+                          (dir / "test.npz").string(), "--models", "fc,rf", "--seeds", "1",
+                          "--threads", "1", "-o", (dir / "exp").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("fc: skipped"), std::string::npos) << r.err;
+  const auto j = core::read_json_file(dir / "exp" / "results.json");
+  ASSERT_TRUE(j.contains("skipped_models"));
+  EXPECT_NE(j["skipped_models"]["fc"].get<std::string>().find("K = 4"), std::string::npos);
+  ASSERT_EQ(j["runs"].size(), 1u);
+  EXPECT_EQ(j["runs"][0]["model"], "rf");
+}
+
+}  // namespace
+}  // namespace tutti::testing
