@@ -15,14 +15,7 @@ namespace {
 using tutti::testing::fixture;
 using tutti::testing::TempDir;
 
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using tutti::testing::error_of;
 
 TEST(ClassLabelsCsv, QuotedNamesWithCommasAndEscapes) {
   const auto c = parse_class_labels_csv(

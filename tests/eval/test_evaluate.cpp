@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "sklearn_cases.h"
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
@@ -15,12 +16,6 @@ namespace tutti::eval {
 namespace {
 
 constexpr double kTol = 1e-6;
-
-const core::Json& cases() {
-  static const core::Json j =
-      core::read_json_file(tutti::testing::fixture("metrics/sklearn_cases.json"));
-  return j;
-}
 
 struct Split {
   data::BagDataset ds;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "sklearn_cases.h"
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
@@ -16,12 +17,6 @@ namespace {
 
 constexpr double kTol = 1e-6;
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
-
-const core::Json& cases() {
-  static const core::Json j =
-      core::read_json_file(tutti::testing::fixture("metrics/sklearn_cases.json"));
-  return j;
-}
 
 struct Binary {
   std::vector<std::uint8_t> y;

@@ -22,14 +22,7 @@ const std::string kMuse = "/usr/share/sounds/sf3/MuseScore_General.sf3";
 #define REQUIRE_FILE(p) \
   if (!std::filesystem::exists(p)) GTEST_SKIP() << "not installed: " << (p)
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tutti::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tutti::testing::error_of;
 
 const ts::ClassSupport& support(const ts::SoundfontReport& r, const std::string& name) {
   return r.classes.at(static_cast<std::size_t>(*ts::instrument_index(name)));
