@@ -11,8 +11,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-core::Json num(double v) { return std::isnan(v) ? core::Json(nullptr) : core::Json(v); }
-
 double get_num(const core::Json& j, const char* key, const std::string& where) {
   check(j.is_object() && j.contains(key), "EvalReport::from_json: {} has no key '{}'", where, key);
   const auto& v = j.at(key);
@@ -134,30 +132,32 @@ std::vector<float> choose_thresholds(const data::BagDataset& val,
 
 core::Json EvalReport::to_json() const {
   core::Json j;
-  j["mAP"] = num(mAP);
-  j["auc"] = num(auc);
-  j["precision_pos"] = num(precision_pos);
-  j["recall_pos"] = num(recall_pos);
-  j["f1_pos"] = num(f1_pos);
-  j["f1_pos_05"] = num(f1_pos_05);
-  j["f1_attmic"] = num(f1_attmic);
-  j["micro"] = {{"ap", num(micro.ap)}, {"auc", num(micro.auc)}, {"f1", num(micro.f1)}};
+  j["mAP"] = core::number_or_null(mAP);
+  j["auc"] = core::number_or_null(auc);
+  j["precision_pos"] = core::number_or_null(precision_pos);
+  j["recall_pos"] = core::number_or_null(recall_pos);
+  j["f1_pos"] = core::number_or_null(f1_pos);
+  j["f1_pos_05"] = core::number_or_null(f1_pos_05);
+  j["f1_attmic"] = core::number_or_null(f1_attmic);
+  j["micro"] = {{"ap", core::number_or_null(micro.ap)},
+                {"auc", core::number_or_null(micro.auc)},
+                {"f1", core::number_or_null(micro.f1)}};
   j["skipped"] = skipped;
   j["skip_reasons"] = core::Json::object();
   j["per_class"] = core::Json::object();
   for (const auto& m : per_class) {
     if (m.skipped) j["skip_reasons"][m.name] = m.skip_reason;
     j["per_class"][m.name] = {
-        {"ap", num(m.ap)},
-        {"auc", num(m.auc)},
-        {"precision", num(m.precision)},
-        {"recall", num(m.recall)},
-        {"f1", num(m.f1)},
-        {"precision_05", num(m.precision_05)},
-        {"recall_05", num(m.recall_05)},
-        {"f1_05", num(m.f1_05)},
-        {"f1_attmic", num(m.f1_attmic)},
-        {"threshold", num(m.threshold)},
+        {"ap", core::number_or_null(m.ap)},
+        {"auc", core::number_or_null(m.auc)},
+        {"precision", core::number_or_null(m.precision)},
+        {"recall", core::number_or_null(m.recall)},
+        {"f1", core::number_or_null(m.f1)},
+        {"precision_05", core::number_or_null(m.precision_05)},
+        {"recall_05", core::number_or_null(m.recall_05)},
+        {"f1_05", core::number_or_null(m.f1_05)},
+        {"f1_attmic", core::number_or_null(m.f1_attmic)},
+        {"threshold", core::number_or_null(m.threshold)},
         {"n_known", m.n_known},
         {"n_pos", m.n_pos},
     };
@@ -232,8 +232,9 @@ void summarize_node(const std::vector<const core::Json*>& nodes, const std::stri
   const double m = mean_of(v);
   double ss = 0;
   for (double x : v) ss += (x - m) * (x - m);
-  mean = num(m);
-  sd = num(v.size() < 2 ? kNaN : std::sqrt(ss / static_cast<double>(v.size() - 1)));
+  mean = core::number_or_null(m);
+  sd =
+      core::number_or_null(v.size() < 2 ? kNaN : std::sqrt(ss / static_cast<double>(v.size() - 1)));
   n = v.size();
 }
 

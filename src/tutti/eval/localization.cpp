@@ -18,8 +18,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // ~30 years of audio, so it can only come from a corrupt offset.
 constexpr double kMaxRollCells = 1e9;
 
-core::Json num(double v) { return std::isnan(v) ? core::Json(nullptr) : core::Json(v); }
-
 double mean_of(const std::vector<double>& v) {
   if (v.empty()) return kNaN;
   double s = 0;
@@ -128,15 +126,17 @@ InstanceReport evaluate_instances(const data::BagDataset& truth, std::span<const
 
 core::Json InstanceReport::to_json() const {
   core::Json j;
-  j["mAP"] = num(mAP);
-  j["auc"] = num(auc);
+  j["mAP"] = core::number_or_null(mAP);
+  j["auc"] = core::number_or_null(auc);
   j["skipped"] = skipped;
   j["skip_reasons"] = core::Json::object();
   j["per_class"] = core::Json::object();
   for (const auto& m : per_class) {
     if (m.skipped) j["skip_reasons"][m.name] = m.skip_reason;
-    j["per_class"][m.name] = {
-        {"ap", num(m.ap)}, {"auc", num(m.auc)}, {"n_instances", m.n_instances}, {"n_pos", m.n_pos}};
+    j["per_class"][m.name] = {{"ap", core::number_or_null(m.ap)},
+                              {"auc", core::number_or_null(m.auc)},
+                              {"n_instances", m.n_instances},
+                              {"n_pos", m.n_pos}};
   }
   return j;
 }
@@ -247,20 +247,23 @@ core::Json SegmentReport::to_json() const {
                   {"tp", counts.tp},
                   {"fp", counts.fp},
                   {"fn", counts.fn},
-                  {"precision", num(precision)},
-                  {"recall", num(recall)},
-                  {"f1", num(f1)},
-                  {"error_rate", num(error_rate)},
+                  {"precision", core::number_or_null(precision)},
+                  {"recall", core::number_or_null(recall)},
+                  {"f1", core::number_or_null(f1)},
+                  {"error_rate", core::number_or_null(error_rate)},
                   {"substitutions", substitutions},
                   {"deletions", deletions},
                   {"insertions", insertions},
-                  {"f1_macro", num(f1_macro)},
+                  {"f1_macro", core::number_or_null(f1_macro)},
                   {"skipped", skipped}};
   j["per_class"] = core::Json::object();
   for (const auto& m : per_class)
-    j["per_class"][m.label] = {{"tp", m.counts.tp},       {"fp", m.counts.fp},
-                               {"fn", m.counts.fn},       {"precision", num(m.precision)},
-                               {"recall", num(m.recall)}, {"f1", num(m.f1)}};
+    j["per_class"][m.label] = {{"tp", m.counts.tp},
+                               {"fp", m.counts.fp},
+                               {"fn", m.counts.fn},
+                               {"precision", core::number_or_null(m.precision)},
+                               {"recall", core::number_or_null(m.recall)},
+                               {"f1", core::number_or_null(m.f1)}};
   return j;
 }
 
