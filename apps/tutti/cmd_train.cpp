@@ -27,8 +27,14 @@ void setup_train(CLI::App& root) {
   cmd->add_option("-o,--output", o->out, "Output model file (.tutti)")->required();
   o->flags.bind(cmd, /*with_seed=*/true);
   cmd->callback([o] {
-    const train::TrainConfig cfg = o->flags.config_for(o->model);
+    train::TrainConfig cfg = o->flags.config_for(o->model);
     const auto ds = data::load_bags(o->data);
+    if (!ds.embedder.empty()) {  // the dataset says which embedder made it
+      check<UsageError>(!o->flags.overrides().contains("embedder") || cfg.embedder == ds.embedder,
+                        "--embedder {}: {} was made by embedder '{}'", cfg.embedder, o->data,
+                        ds.embedder);
+      cfg.embedder = ds.embedder;
+    }
     std::unique_ptr<core::Progress> bar;
     if (!cfg.is_forest())
       bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),

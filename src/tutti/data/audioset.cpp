@@ -439,6 +439,7 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
   const std::int64_t d = kAudioSetEmbeddingDim;
   const auto c_count = static_cast<std::size_t>(tax.num_classes());
   BagDataset ds = BagDataset::zeros(n, k, d, tax.classes, FeatureType::kUint8);
+  ds.embedder = "vggish";  // the released AudioSet embeddings
   std::size_t i = 0;
   for (auto& r : results) {
     const std::uint8_t* src = r.frames.data();

@@ -60,6 +60,7 @@ void BagDataset::validate(const std::string& what) const {
 BagDataset BagDataset::subset(std::span<const std::int64_t> indices) const {
   BagDataset out = zeros(static_cast<std::int64_t>(indices.size()), max_instances, dim, classes,
                          feature_type);
+  out.embedder = embedder;
   const std::size_t xd = static_cast<std::size_t>(max_instances * dim);
   const std::size_t c = classes.size();
   const std::size_t kc = static_cast<std::size_t>(max_instances) * c;

@@ -7,7 +7,7 @@
 // labels y_instance [N, K, C] (1 = class active in that instance). Nothing assumes K = 10.
 //
 // On disk: an OpenMIC-style .npz (see bag_io.h): X, n_instances, Y_true, Y_mask, sample_key,
-// classes, optional Y_instance.
+// classes, optional Y_instance, optional embedder (0-d string).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +31,7 @@ struct BagDataset {
   std::vector<std::string> keys;          // [N]
   std::vector<std::string> classes;       // [C]
   std::vector<std::uint8_t> y_instance;   // [N, K, C] 0/1, or empty
+  std::string embedder;                   // what made X ("vggish", "logmel-stats"); "" = unknown
 
   std::int64_t size() const { return static_cast<std::int64_t>(keys.size()); }
   std::int64_t num_classes() const { return static_cast<std::int64_t>(classes.size()); }

@@ -144,6 +144,14 @@ BagDataset load_bags(const std::filesystem::path& path,
     ds.y_instance = r.flags("Y_instance");
   }
 
+  // Optional 0-d unicode string: the embedder that made X ("" when absent).
+  if (NpyArray* e = r.find("embedder")) {
+    check(e->shape.empty() || e->shape == std::vector<std::int64_t>{1},
+          "{}: array 'embedder' has shape {}, expected ()", file, e->shape_str());
+    const auto v = e->as_strings(r.what("embedder"));
+    ds.embedder = v.empty() ? "" : v.front();
+  }
+
   ds.validate(file);
   return ds;
 }
@@ -162,6 +170,10 @@ void save_bags(const std::filesystem::path& path, const BagDataset& ds) {
   arrays["sample_key"] = NpyArray::from_strings(ds.keys);
   arrays["classes"] = NpyArray::from_strings(ds.classes);
   if (ds.has_instance_labels()) arrays["Y_instance"] = NpyArray::from_u8({n, k, c}, ds.y_instance);
+  if (!ds.embedder.empty()) {
+    arrays["embedder"] = NpyArray::from_strings({ds.embedder});
+    arrays["embedder"].shape = {};  // a 0-d string: np.load(f)["embedder"].item()
+  }
   write_npz(path, arrays);
 }
 

@@ -100,6 +100,7 @@ BagDataset read_openmic_release(const fs::path& root, const std::string& split,
   const bool have_map = fs::exists(class_map);
   const auto classes = have_map ? read_class_map(class_map) : openmic_classes();
   BagDataset ds = load_bags(npz, classes);
+  ds.embedder = "vggish";  // the released OpenMIC-2018 VGGish features
   check(ds.classes == classes, "{}: its classes differ from those of {}", npz.string(),
         have_map ? class_map.string() : std::string("the OpenMIC-2018 class list"));
   std::unordered_map<std::string, std::int64_t> row_of;
@@ -300,6 +301,7 @@ BagDataset read_openmic_clips(const fs::path& root) {
 
   const auto n = static_cast<std::int64_t>(keys.size());
   BagDataset ds = BagDataset::zeros(n, max_frames, dim, classes, FeatureType::kUint8);
+  ds.embedder = "vggish";  // the per-clip VGGish features of the release
   ds.keys = keys;
   std::fill(ds.y_true.begin(), ds.y_true.end(), 0.5f);
   const auto kd = static_cast<std::size_t>(max_frames * dim);

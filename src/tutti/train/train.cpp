@@ -79,7 +79,9 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
   info.features.dim = data.dim;
   info.features.max_instances = data.max_instances;
   info.features.scaling = data.feature_type == data::FeatureType::kUint8 ? "uint8/255" : "none";
-  info.features.embedder = cfg.embedder;
+  // The dataset's record of its embedder wins over the configured default (`tutti train` refuses
+  // an explicit --embedder that contradicts it); datasets without one keep cfg.embedder.
+  info.features.embedder = data.embedder.empty() ? cfg.embedder : data.embedder;
   info.spec.name = cfg.model;
   info.spec.input_dim = data.dim;
   info.spec.num_classes = data.num_classes();
