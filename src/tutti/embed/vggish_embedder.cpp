@@ -1,11 +1,32 @@
-// Replaced by the VGGish network (lane: vggish). Until then the weights file cannot be loaded.
-#include "tutti/core/error.h"
+// The "vggish" Embedder: a VggishModel loaded from the file `tutti models import-vggish` wrote.
+#include <torch/torch.h>
+
 #include "tutti/embed/embedder.h"
+#include "tutti/embed/vggish.h"
 
 namespace tutti::embed {
+namespace {
 
-std::unique_ptr<Embedder> load_vggish_embedder(const std::filesystem::path& file, int /*threads*/) {
-  fail("embedder vggish: {}: the VGGish network is not built into this tutti", file.string());
+class VggishEmbedder final : public Embedder {
+ public:
+  VggishEmbedder(VggishModel model, const std::filesystem::path& file)
+      : model_(std::move(model)), info_{.name = "vggish", .dim = kVggishDim, .source = file.string()} {}
+  const EmbedderInfo& info() const override { return info_; }
+  std::vector<std::uint8_t> embed(std::span<const float> examples, std::size_t n) const override {
+    return model_.embed(examples, n);
+  }
+
+ private:
+  VggishModel model_;
+  EmbedderInfo info_;
+};
+
+}  // namespace
+
+std::unique_ptr<Embedder> load_vggish_embedder(const std::filesystem::path& file, int threads) {
+  // LibTorch's intra-op thread pool is process-wide; 0 keeps its default (all cores).
+  if (threads > 0) torch::set_num_threads(threads);
+  return std::make_unique<VggishEmbedder>(VggishModel::load(file), file);
 }
 
 }  // namespace tutti::embed

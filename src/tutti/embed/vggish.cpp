@@ -1,0 +1,165 @@
+// VGGish network, post-processing and .tutti-embedder loading. References:
+// tensorflow/models research/audioset/vggish/{vggish_slim.py, vggish_postprocess.py},
+// harritaylor/torchvggish torchvggish/vggish.py (layer order, parameter names, flatten order).
+#include "tutti/embed/vggish.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "tutti/core/error.h"
+#include "tutti/core/json.h"
+#include "tutti/core/zip.h"
+#include "tutti/embed/vggish_import.h"
+
+namespace tutti::embed {
+namespace {
+
+namespace nn = torch::nn;
+
+// torchvggish make_layers(): [64, M, 128, M, 256, 256, M, 512, 512, M]; conv indices 0, 3, 6, 8,
+// 11, 13 in the Sequential, as in the state dict.
+nn::Sequential make_features() {
+  nn::Sequential s;
+  std::int64_t in = 1;
+  const std::int64_t M = -1;
+  for (std::int64_t v : {std::int64_t{64}, M, std::int64_t{128}, M, std::int64_t{256},
+                         std::int64_t{256}, M, std::int64_t{512}, std::int64_t{512}, M}) {
+    if (v == M) {
+      s->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)));
+    } else {
+      s->push_back(nn::Conv2d(nn::Conv2dOptions(in, v, 3).stride(1).padding(1)));
+      s->push_back(nn::ReLU());
+      in = v;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+VggishNetImpl::VggishNetImpl() {
+  features = register_module("features", make_features());
+  embeddings = register_module(
+      "embeddings", nn::Sequential(nn::Linear(512 * 4 * 6, 4096), nn::ReLU(), nn::Linear(4096, 4096),
+                                   nn::ReLU(), nn::Linear(4096, kVggishDim), nn::ReLU()));
+}
+
+torch::Tensor VggishNetImpl::forward(torch::Tensor x) {
+  if (x.dim() == 3) x = x.unsqueeze(1);                  // [n, 96, 64] -> [n, 1, 96, 64]
+  x = features->forward(x);                              // -> [n, 512, 6, 4]
+  x = x.permute({0, 2, 3, 1}).contiguous();              // channels-last: [n, 6, 4, 512]
+  return embeddings->forward(x.view({x.size(0), -1}));  // [n, 12288] -> [n, 128]
+}
+
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> vggish_state_dict_shapes() {
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
+  VggishNet net;
+  for (const auto& p : net->named_parameters()) out.emplace_back(p.key(), p.value().sizes().vec());
+  return out;
+}
+
+std::vector<double> vggish_pca_scaled(const VggishPca& pca, std::span<const float> embeddings,
+                                      std::size_t n) {
+  const std::size_t d = static_cast<std::size_t>(kVggishDim);
+  check(embeddings.size() == n * d, "vggish: {} embedding values for {} examples", embeddings.size(),
+        n);
+  std::vector<double> out(n * d);
+  std::vector<double> centered(d);
+  const double scale = 255.0 / (kVggishQuantizeMax - kVggishQuantizeMin);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < d; ++k) centered[k] = embeddings[i * d + k] - pca.means[k];
+    for (std::size_t r = 0; r < d; ++r) {
+      const double* row = pca.eigen_vectors.data() + r * d;
+      double acc = 0;
+      for (std::size_t k = 0; k < d; ++k) acc += row[k] * centered[k];
+      const double clipped = std::clamp(acc, kVggishQuantizeMin, kVggishQuantizeMax);
+      out[i * d + r] = (clipped - kVggishQuantizeMin) * scale;
+    }
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> vggish_quantize(std::span<const double> scaled) {
+  std::vector<std::uint8_t> out(scaled.size());
+  for (std::size_t j = 0; j < scaled.size(); ++j)
+    out[j] = static_cast<std::uint8_t>(std::clamp(scaled[j], 0.0, 255.0));  // truncates
+  return out;
+}
+
+VggishModel::VggishModel(VggishNet net, VggishPca pca) : net_(std::move(net)), pca_(std::move(pca)) {
+  net_->eval();
+}
+
+VggishModel VggishModel::load(const std::filesystem::path& file) {
+  const std::string what = file.string();
+  check(std::filesystem::exists(file), "embedder vggish: {}: no such file", what);
+  core::ZipReader zip(file);
+  check(zip.contains("meta.json") && zip.contains("vggish.pt"),
+        "embedder vggish: {}: not a .tutti-embedder file (meta.json or vggish.pt missing)", what);
+  const auto meta_bytes = zip.read("meta.json");
+  core::Json meta;
+  try {
+    meta = core::Json::parse(meta_bytes.begin(), meta_bytes.end());
+  } catch (const std::exception& e) {
+    fail("embedder vggish: {}: meta.json is not valid JSON: {}", what, e.what());
+  }
+  check(meta.is_object() && meta.value("format", "") == kEmbedderFormat,
+        "embedder vggish: {}: meta.json format is not \"{}\"", what, kEmbedderFormat);
+  check(meta.value("version", 0) == kEmbedderFormatVersion,
+        "embedder vggish: {}: format version {} (this tutti reads version {})", what,
+        meta.value("version", 0), kEmbedderFormatVersion);
+  check(meta.value("name", "") == "vggish", "embedder vggish: {}: holds embedder '{}'", what,
+        meta.value("name", ""));
+  const auto weights = zip.read("vggish.pt");
+  VggishNet net;
+  torch::Tensor eig, means;
+  try {
+    torch::serialize::InputArchive ar;
+    ar.load_from(reinterpret_cast<const char*>(weights.data()), weights.size());
+    net->load(ar);
+    ar.read("pca_eigen_vectors", eig, /*is_buffer=*/true);
+    ar.read("pca_means", means, /*is_buffer=*/true);
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    fail("embedder vggish: {}: vggish.pt cannot be loaded: {}", what, msg.substr(0, msg.find('\n')));
+  }
+  check(eig.sizes() == torch::IntArrayRef({kVggishDim, kVggishDim}) &&
+            means.sizes() == torch::IntArrayRef({kVggishDim}),
+        "embedder vggish: {}: PCA parameters have the wrong shape", what);
+  eig = eig.to(torch::kFloat64).contiguous();
+  means = means.to(torch::kFloat64).contiguous();
+  VggishPca pca;
+  pca.eigen_vectors.assign(eig.data_ptr<double>(), eig.data_ptr<double>() + eig.numel());
+  pca.means.assign(means.data_ptr<double>(), means.data_ptr<double>() + means.numel());
+  return VggishModel(std::move(net), std::move(pca));
+}
+
+std::vector<float> VggishModel::raw_embeddings(std::span<const float> examples,
+                                               std::size_t n) const {
+  const auto per = static_cast<std::size_t>(kVggishFrames * kVggishBands);
+  check(examples.size() == n * per, "embedder vggish: {} values for {} examples of 96 x 64",
+        examples.size(), n);
+  std::vector<float> out(n * static_cast<std::size_t>(kVggishDim));
+  torch::NoGradGuard no_grad;
+  const std::size_t batch = std::max<std::size_t>(1, batch_size);
+  for (std::size_t i = 0; i < n; i += batch) {
+    const std::size_t b = std::min(batch, n - i);
+    // from_blob needs a non-const pointer; the forward pass only reads the input.
+    auto x = torch::from_blob(const_cast<float*>(examples.data() + i * per),
+                              {static_cast<std::int64_t>(b), 1, kVggishFrames, kVggishBands},
+                              torch::kFloat32);
+    auto y = net_.ptr()->forward(x).contiguous();  // forward does not mutate the module
+    std::copy_n(y.data_ptr<float>(), y.numel(), out.data() + i * kVggishDim);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> VggishModel::embed(std::span<const float> examples,
+                                             std::size_t n) const {
+  if (n == 0) return {};
+  const auto raw = raw_embeddings(examples, n);
+  return vggish_quantize(vggish_pca_scaled(pca_, raw, n));
+}
+
+}  // namespace tutti::embed

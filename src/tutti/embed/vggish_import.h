@@ -1,0 +1,52 @@
+// `tutti models import-vggish`: the released VGGish weights -> one .tutti-embedder file.
+//
+//   tutti::embed::VggishImportOptions o;
+//   o.weights = "vggish-10086976.pth";              // torchvggish state dict (zip or legacy)
+//   o.pca = "vggish_pca_params-970ea276.pth";       // or tensorflow/models' vggish_pca_params.npz
+//   o.output = "vggish.tutti-embedder";
+//   tutti::embed::import_vggish(o);
+//
+// The .tutti-embedder file is a zip (written atomically) with
+//   meta.json   {"format": "tutti-embedder", "version": 1, "name": "vggish", "dim": 128,
+//                "sources": {"weights": {file, bytes, sha256, md5}, "pca": {...}},
+//                "tutti_version": ...}
+//   vggish.pt   torch::save archive: the module's parameters (torchvggish names) and the
+//               float64 buffers pca_eigen_vectors [128, 128] and pca_means [128].
+// Torch-free header.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "tutti/core/json.h"
+
+namespace tutti::embed {
+
+inline constexpr std::string_view kEmbedderFormat = "tutti-embedder";
+inline constexpr int kEmbedderFormatVersion = 1;
+
+// The TensorFlow release's vggish_pca_params.npz (storage.googleapis.com/audioset/).
+inline constexpr std::string_view kVggishPcaNpzSha256 =
+    "4d878af3e306defbfb37095365aa7e5a6cecb86bad13e859e626151c4e6a8b9d";
+inline constexpr std::uint64_t kVggishPcaNpzBytes = 73020;
+
+struct VggishImportOptions {
+  std::filesystem::path weights;  // .pth state dict with the torchvggish keys
+  std::filesystem::path pca;      // .pth (pca_eigen_vectors, pca_means) or the release's .npz
+  std::filesystem::path output;   // the .tutti-embedder file to write
+  // Expected sha256 of an .npz PCA file; tests pass the hash of a generated file.
+  std::string npz_sha256 = std::string(kVggishPcaNpzSha256);
+  void validate() const;  // UsageError for empty paths
+};
+
+// Reads, checks (every key, every shape, finite values) and writes; returns meta.json's content.
+// Throws tutti::Error "vggish import: <file>: <problem>" naming the key for a missing key or a
+// wrong shape, and refusing an .npz whose sha256 is not npz_sha256.
+core::Json import_vggish(const VggishImportOptions& options);
+
+// Lower-case hex SHA-256 of a file (streamed).
+std::string sha256_file_hex(const std::filesystem::path& file);
+
+}  // namespace tutti::embed
