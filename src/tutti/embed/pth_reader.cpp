@@ -344,7 +344,7 @@ class Unpickler {
   int reduce(int fn, int args) {
     check(nodes_[fn].kind == Node::kGlobal && nodes_[args].kind == Node::kTuple,
           "{}: malformed pickle (REDUCE)", what_);
-    const std::string& name = nodes_[fn].s;
+    const std::string name = nodes_[fn].s;  // a copy: make() may reallocate nodes_
     const std::vector<int> a = nodes_[args].items;
     if (name == "collections.OrderedDict") {
       check(a.empty(), "{}: OrderedDict built from arguments is not supported", what_);
@@ -389,10 +389,13 @@ class Unpickler {
     const Node& numel = nodes_[t.items[4]];
     check(key.kind == Node::kStr && numel.kind == Node::kInt && numel.i >= 0,
           "{}: malformed storage reference", what_);
+    // Copies first: make() may reallocate nodes_ and invalidate the references above.
+    std::string key_s = key.s;
+    const std::int64_t count = numel.i;
     const int k = make(Node::kStorage);
-    nodes_[k].s = key.s;
+    nodes_[k].s = std::move(key_s);
     nodes_[k].dtype = dtype;
-    nodes_[k].i = numel.i;
+    nodes_[k].i = count;
     return k;
   }
 
