@@ -113,6 +113,51 @@ std::vector<std::int64_t> OptionReader::integer_list(const std::string& key,
   return out;
 }
 
+std::string OptionReader::string(const std::string& key, const std::string& def) {
+  const core::Json* v = find(key);
+  if (!v) return def;
+  check<UsageError>(v->is_string(), "model '{}': option '{}' must be a string, got {}", model_,
+                    key, v->dump());
+  return v->get<std::string>();
+}
+
+std::string OptionReader::choice(const std::string& key, const std::string& def,
+                                 const std::vector<std::string>& allowed) {
+  const std::string s = string(key, def);
+  for (const auto& a : allowed)
+    if (s == a) return s;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  fail<UsageError>("model '{}': option '{}' = '{}' is not one of {}", model_, key, s, list);
+}
+
+std::vector<std::vector<double>> OptionReader::number_matrix(const std::string& key) {
+  const core::Json* v = find(key);
+  if (!v) return {};
+  check<UsageError>(v->is_array() && !v->empty(),
+                    "model '{}': option '{}' must be a non-empty list of rows", model_, key);
+  std::vector<std::vector<double>> out;
+  for (const auto& row : *v) {
+    check<UsageError>(row.is_array() && !row.empty(),
+                      "model '{}': option '{}': every row must be a non-empty list of numbers",
+                      model_, key);
+    std::vector<double> r;
+    for (const auto& e : row) {
+      check<UsageError>(e.is_number() && std::isfinite(e.get<double>()),
+                        "model '{}': option '{}' holds {} (finite numbers only)", model_, key,
+                        e.dump());
+      r.push_back(e.get<double>());
+    }
+    check<UsageError>(out.empty() || r.size() == out.front().size(),
+                      "model '{}': option '{}': rows differ in length ({} and {})", model_, key,
+                      out.empty() ? 0 : out.front().size(), r.size());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool OptionReader::has(const std::string& key) { return find(key) != nullptr; }
+
 void OptionReader::finish() const {
   for (const auto& [key, value] : options_.items()) {
     if (read_.count(key) > 0) continue;

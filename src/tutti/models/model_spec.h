@@ -53,6 +53,16 @@ class OptionReader {
   // A non-empty list of integers, each in [lo, hi].
   std::vector<std::int64_t> integer_list(const std::string& key, std::vector<std::int64_t> def,
                                          std::int64_t lo, std::int64_t hi);
+  // A string (any value); def when absent.
+  std::string string(const std::string& key, const std::string& def);
+  // A string that must be one of `allowed`; def when absent.
+  std::string choice(const std::string& key, const std::string& def,
+                     const std::vector<std::string>& allowed);
+  // A rectangular matrix of finite numbers (list of equally long non-empty lists), rows x cols;
+  // empty when absent.
+  std::vector<std::vector<double>> number_matrix(const std::string& key);
+  // True when the option is present (and marks it as read).
+  bool has(const std::string& key);
   // Throws tutti::UsageError for the first option that was not read (an unknown option).
   void finish() const;
 

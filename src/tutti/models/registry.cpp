@@ -6,6 +6,7 @@
 #include "tutti/models/bag_model.h"
 #include "tutti/models/fc.h"
 #include "tutti/models/fc_t.h"
+#include "tutti/models/mmgat.h"
 #include "tutti/models/model_spec.h"
 #include "tutti/models/rnn.h"
 
@@ -30,6 +31,10 @@ const std::vector<Entry>& registry() {
       {"fc_t", false, &make<FcTImpl>},
       {"fc", true, &make<FcImpl>},
       {"rnn", false, &make<RnnImpl>},
+      {"mmgat", false, &make<MmgatImpl>},
+      {"mmgat-single", false, &make<MmgatImpl>},
+      {"mmgat-principal", false, &make<MmgatImpl>},
+      {"mmgat-graph", false, &make<MmgatImpl>},
   };
   return entries;
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/models/mmgat_labels.h"
 #include "tutti/train/att_fused.h"
 #include "tutti/train/tensors.h"
 #include "tutti/train/validation.h"
@@ -78,11 +79,16 @@ ValResult validate_model(models::BagModelImpl& model, AttFused* fused, const Bag
   const std::int64_t chunk = 4096;
   double loss_sum = 0, known = 0;
   auto scores = torch::zeros({val_ds.size(), val_ds.num_classes()}, torch::kFloat32);
-  for (std::int64_t s = 0; s < n; s += chunk) {
+  if (fused) {  // straight from the dataset, no float copy of it
+    AttFused::EvalOut eo;
+    eo.clip = scores.data_ptr<float>();
+    fused->eval_rows(BagSource::of(val_ds), 0, n, eo);
+    loss_sum = masked_bce_sum(scores, val.y, val.y_mask).item<double>();
+    known = val.y_mask.sum().item<double>();
+  }
+  for (std::int64_t s = 0; s < (fused ? 0 : n); s += chunk) {
     const std::int64_t e = std::min(n, s + chunk);
-    auto out = fused ? fused->forward_eval(val.x.slice(0, s, e), val.mask.slice(0, s, e), false)
-                     : model.forward(val.x.slice(0, s, e).to(device),
-                                     val.mask.slice(0, s, e).to(device));
+    auto out = model.forward(val.x.slice(0, s, e).to(device), val.mask.slice(0, s, e).to(device));
     auto p = out.clip.to(torch::kCPU);
     loss_sum += masked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e)).item<double>();
     known += val.y_mask.slice(0, s, e).sum().item<double>();
@@ -130,11 +136,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     train_sub = train.subset(train_rows);
   const data::BagDataset& tr = train_sub ? *train_sub : train;
   const data::BagDataset val_sub = val.subset(val_rows);
-  BagTensors tt = to_tensors(tr);
-  BagTensors vt = to_tensors(val_sub);
-  if (device.is_cuda()) {
-    tt = {tt.x.to(device), tt.mask.to(device), tt.y.to(device), tt.y_mask.to(device)};
-  }
+  // Labels now; the features as float tensors only for the autograd path (below).
+  BagTensors tt = to_tensors(tr, false);
+  BagTensors vt = to_tensors(val_sub, false);
 
   torch::manual_seed(cfg.seed);
   models::ModelSpec spec;
@@ -143,6 +147,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   spec.num_classes = train.num_classes();
   spec.max_instances = train.max_instances;
   spec.options = cfg.model_options;
+  spec = models::mmgat_training_spec(spec, tr);  // label embeddings, onset groups (else no-op)
   models::BagModel model = models::make_model(spec);
   model->to(device);
   const bool can_fuse = device.is_cpu() && AttFused::supports(*model);
@@ -151,6 +156,16 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
                     cfg.model, cfg.device);
   std::unique_ptr<AttFused> fused;
   if (can_fuse && cfg.engine != "autograd") fused = std::make_unique<AttFused>(*model, cfg.seed);
+  if (!fused) {
+    tt.x = to_tensors(tr).x;
+    vt.x = to_tensors(val_sub).x;
+    if (device.is_cuda())
+      tt = {tt.x.to(device), tt.mask.to(device), tt.y.to(device), tt.y_mask.to(device)};
+  }
+  const BagSource train_src = BagSource::of(tr);
+  AttFused::AdamOptions adam;
+  adam.lr = cfg.learning_rate;
+  adam.weight_decay = cfg.weight_decay;
 
   torch::optim::Adam optim(model->parameters(),
                            torch::optim::AdamOptions(cfg.learning_rate).weight_decay(cfg.weight_decay));
@@ -177,18 +192,20 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     double loss_sum = 0;
     double known_sum = 0;
     for (const auto& [s, e] : ranges) {
+      if (fused) {  // reads the batch from the dataset; fused Adam
+        const auto l = fused->train_step(
+            train_src, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(s),
+                                                                    static_cast<std::size_t>(e - s)));
+        fused->adam_step(adam);
+        loss_sum += l.bce_sum;
+        known_sum += l.known;
+        continue;
+      }
       auto idx = perm.slice(0, s, e);
       auto xb = tt.x.index_select(0, idx);
       auto mb = tt.mask.index_select(0, idx);
       auto yb = tt.y.index_select(0, idx);
       auto ymb = tt.y_mask.index_select(0, idx);
-      if (fused) {
-        const auto l = fused->train_step(xb, mb, yb, ymb);
-        optim.step();
-        loss_sum += l.bce_sum;
-        known_sum += l.known;
-        continue;
-      }
       auto out = model->forward(xb, mb);
       auto bce_sum = masked_bce_sum(out.clip, yb, ymb);
       auto known = ymb.sum();
@@ -234,6 +251,26 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
   torch::InferenceMode guard;
   model.eval();
   const std::int64_t n = ds.size(), k = ds.max_instances;
+  if (AttFused::supports(model) && model.parameters().front().device().is_cpu()) {
+    // The fused eval forward, straight from the dataset into the outputs (clips without
+    // instances score 0).
+    AttFused fused(model, 0);
+    const std::int64_t c = model.spec().num_classes;
+    NeuralOutputs out;
+    out.clip = torch::zeros({n, c});
+    AttFused::EvalOut eo;
+    eo.clip = out.clip.data_ptr<float>();
+    if (with_instances) {
+      out.instance = torch::zeros({n, k, c});
+      out.attention = torch::zeros({n, k, c});
+      out.embedding = torch::zeros({n, ds.dim});
+      eo.instance = out.instance.data_ptr<float>();
+      eo.attention = out.attention.data_ptr<float>();
+      eo.embedding = out.embedding.data_ptr<float>();
+    }
+    fused.eval_rows(BagSource::of(ds), 0, n, eo);
+    return out;
+  }
   const auto rows = nonempty_rows(ds);
   const bool all = rows.size() == static_cast<std::size_t>(n);
   std::optional<data::BagDataset> sub;
@@ -248,9 +285,6 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
     out.attention = torch::zeros({n, k, cm});
   }
   bool has_att = false, has_inst = false;
-  std::unique_ptr<AttFused> fused;
-  if (AttFused::supports(model) && model.parameters().front().device().is_cpu())
-    fused = std::make_unique<AttFused>(model, 0);
   torch::Tensor row_idx =
       torch::from_blob(const_cast<std::int64_t*>(rows.data()), {m}, torch::kInt64);
   for (std::int64_t s = 0; s < m; s += chunk) {
@@ -262,7 +296,7 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
       return v;
     }();
     BagTensors t = to_tensors(src.subset(local));
-    auto o = fused ? fused->forward_eval(t.x, t.mask, with_instances) : model.forward(t.x, t.mask);
+    auto o = model.forward(t.x, t.mask);
     auto idx = row_idx.slice(0, s, e);
     out.clip.index_copy_(0, idx, o.clip);
     if (with_instances) {

@@ -1,0 +1,348 @@
+#include "tutti/models/mmgat.h"
+
+#include <cmath>
+#include <limits>
+
+#include "tutti/core/error.h"
+
+namespace tutti::models {
+
+namespace {
+
+constexpr double kMinWeight = 1e-6;  // floor of an edge weight before its log (score prior)
+
+// Softmax over `dim` of `scores` where `allowed` is true; other entries get exactly 0. Every
+// slice along `dim` must allow at least one entry.
+torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& allowed,
+                             std::int64_t dim) {
+  return torch::softmax(scores.masked_fill(~allowed, -std::numeric_limits<float>::infinity()),
+                        dim);
+}
+
+}  // namespace
+
+bool is_mmgat(const std::string& name) {
+  return name == "mmgat" || name == "mmgat-single" || name == "mmgat-principal" ||
+         name == "mmgat-graph";
+}
+
+std::int64_t MmgatOptions::num_groups() const {
+  std::int64_t g = 0;
+  for (auto v : onset_groups) g = std::max(g, v + 1);
+  return g;
+}
+
+MmgatOptions MmgatOptions::from_spec(const ModelSpec& spec) {
+  OptionReader r(spec.name, spec.options);
+  MmgatOptions o;
+  auto& g = o.graph;
+  g.similarity = r.choice("similarity", g.similarity, {"cosine", "emd"});
+  g.sparsify = r.choice("sparsify", g.sparsify, {"topk", "threshold"});
+  g.top_k = r.integer("top_k", g.top_k, 1, 1024);
+  g.threshold = r.number("threshold", g.threshold, 0.0, 1.0);
+  g.center = r.number("graph_center", g.center, -1e6, 1e6);
+  g.emd_sigma = r.number("emd_sigma", g.emd_sigma, 1e-6, 1e6);
+  g.scales = r.integer("scales", g.scales, 1, 8);
+  o.hidden = r.integer("hidden", o.hidden, 1, 4096);
+  o.num_layers = r.integer("num_layers", o.num_layers, 1, 16);
+  o.dropout = r.number("dropout", o.dropout, 0.0, 0.999);
+  o.label_embeddings = r.string("label_embeddings", o.label_embeddings);
+  check<UsageError>(!o.label_embeddings.empty(),
+                    "model '{}': option 'label_embeddings' must be ppmi, learned or a file path",
+                    spec.name);
+  o.label_dim = r.integer("label_dim", o.label_dim, 1, 4096);
+  o.label_embedding_matrix = r.number_matrix("label_embedding_matrix");
+  o.ae_hidden = r.integer("ae_hidden", o.ae_hidden, 1, 4096);
+  o.ae_latent = r.integer("ae_latent", o.ae_latent, 1, 4096);
+  o.ae_mask = r.number("ae_mask", o.ae_mask, 0.0, 1.0);
+  o.onset_table = r.string("onset_table", o.onset_table);
+  o.onset_groups = r.integer_list("onset_groups", {}, -1, 1023);
+  o.lambda_aux = r.number("lambda_aux", o.lambda_aux, 0.0, 1e6);
+  o.lambda_ae = r.number("lambda_ae", o.lambda_ae, 0.0, 1e6);
+  o.lambda_c1 = r.number("lambda_c1", o.lambda_c1, 0.0, 1e6);
+  o.lambda_c2 = r.number("lambda_c2", o.lambda_c2, 0.0, 1e6);
+  o.center_alpha = r.number("center_alpha", o.center_alpha, 0.0, 1.0);
+  r.finish();
+  // The ablations accept the full option set (one option list serves every variant in an
+  // experiment) and ignore what they switch off.
+  if (spec.name == "mmgat-single") g.scales = 1;
+  if (spec.name == "mmgat-principal") o.use_aux = false;
+  if (spec.name == "mmgat-graph") o.use_labels = false;
+  const std::int64_t c = spec.num_classes;
+  if (!o.onset_groups.empty())
+    check<UsageError>(static_cast<std::int64_t>(o.onset_groups.size()) == c,
+                      "model '{}': option 'onset_groups' has {} entries, expected one per class "
+                      "({})",
+                      spec.name, o.onset_groups.size(), c);
+  if (!o.label_embedding_matrix.empty())
+    check<UsageError>(static_cast<std::int64_t>(o.label_embedding_matrix.size()) == c,
+                      "model '{}': option 'label_embedding_matrix' has {} rows, expected one per "
+                      "class ({})",
+                      spec.name, o.label_embedding_matrix.size(), c);
+  if (o.num_groups() == 0) o.use_aux = false;  // no class has an onset group: nothing to predict
+  return o;
+}
+
+// --- Graph ---------------------------------------------------------------------------------------
+
+torch::Tensor pairwise_weights(const torch::Tensor& x, const GraphOptions& o) {
+  if (o.similarity == "cosine") {
+    const auto xc = x - o.center;
+    const auto xn = xc / xc.norm(2, -1, /*keepdim=*/true).clamp_min(1e-8);
+    const auto cos = torch::matmul(xn, xn.transpose(1, 2)).clamp(-1.0, 1.0);
+    return (cos + 1.0) * 0.5;
+  }
+  // EMD between the vectors read as 1-D histograms over their dimensions: shift to >= 0,
+  // normalize to sum 1, L1 distance of the cumulative sums.
+  const auto shifted = x - std::get<0>(x.min(-1, /*keepdim=*/true));
+  const auto sum = shifted.sum(-1, /*keepdim=*/true);
+  const auto uniform = torch::full_like(shifted, 1.0 / static_cast<double>(x.size(-1)));
+  const auto p = torch::where(sum > 0, shifted / sum.clamp_min(1e-30), uniform);
+  const auto cdf = p.cumsum(-1);
+  const auto emd = torch::cdist(cdf, cdf, 1.0);
+  return torch::exp(-emd / o.emd_sigma);
+}
+
+InstanceGraph build_instance_graph(const torch::Tensor& x, const torch::Tensor& mask,
+                                   const GraphOptions& o) {
+  const std::int64_t b = x.size(0), k = x.size(1);
+  const auto xz = x.masked_fill(~mask.unsqueeze(-1), 0.0);
+  auto w = pairwise_weights(xz, o);                                       // [B,K,K]
+  const auto eye = torch::eye(k, torch::TensorOptions().dtype(torch::kBool).device(x.device()))
+                       .unsqueeze(0);                                     // [1,K,K]
+  const auto real_pair = mask.unsqueeze(2) & mask.unsqueeze(1);           // [B,K,K]
+  w = torch::where(eye, torch::ones_like(w), w);
+  w = torch::where(real_pair | eye, w, torch::zeros_like(w));
+  torch::Tensor adj;
+  const auto off_diag = real_pair & ~eye;
+  if (o.sparsify == "topk") {
+    const std::int64_t kk = std::min<std::int64_t>(o.top_k, k - 1);
+    adj = torch::zeros({b, k, k}, torch::TensorOptions().dtype(torch::kBool).device(x.device()));
+    if (kk > 0) {
+      // Candidates: real off-diagonal pairs; others rank below every real one.
+      const auto cand = w.masked_fill(~off_diag, -1.0);
+      const auto idx = std::get<1>(cand.topk(kk, -1, /*largest=*/true, /*sorted=*/true));
+      adj = adj.scatter(-1, idx, true) & off_diag;  // picks of non-real entries dropped
+    }
+    adj = adj | adj.transpose(1, 2);  // symmetric: i ~ j when either picked the other
+  } else {
+    adj = (w >= o.threshold) & off_diag;
+  }
+  adj = adj | eye;
+  // Hop s: reachable within s steps (boolean matrix powers over the symmetric graph).
+  std::vector<torch::Tensor> scales{adj};
+  const auto a_f = adj.to(torch::kFloat32);
+  auto reach = a_f;
+  for (std::int64_t s = 1; s < o.scales; ++s) {
+    reach = (torch::bmm(reach, a_f) > 0).to(torch::kFloat32);
+    scales.push_back(reach > 0);
+  }
+  InstanceGraph g;
+  g.weight = w;
+  g.adjacency = torch::stack(scales, 1);  // [B,S,K,K]
+  return g;
+}
+
+// --- Multi-scale graph attention layer -----------------------------------------------------------
+
+MultiScaleGatLayerImpl::MultiScaleGatLayerImpl(std::int64_t hidden, std::int64_t scales,
+                                               double dropout_p)
+    : dropout(dropout_p) {
+  proj = register_module("proj",
+                         torch::nn::Linear(torch::nn::LinearOptions(hidden, hidden).bias(false)));
+  const double bound = std::sqrt(6.0 / static_cast<double>(hidden + 1));  // Xavier, GAT's init
+  att_src = register_parameter("att_src", torch::empty({scales, hidden}).uniform_(-bound, bound));
+  att_dst = register_parameter("att_dst", torch::empty({scales, hidden}).uniform_(-bound, bound));
+  const double ub = 1.0 / std::sqrt(static_cast<double>(hidden));
+  fuse_u = register_parameter("fuse_u", torch::empty({hidden}).uniform_(-ub, ub));
+  fuse_b = register_parameter("fuse_b", torch::zeros({scales}));
+  norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));
+}
+
+torch::Tensor MultiScaleGatLayerImpl::forward(const torch::Tensor& h,
+                                              const torch::Tensor& adjacency,
+                                              const torch::Tensor& log_w) {
+  // h [B,K,H], adjacency [B,S,K,K], log_w [B,K,K] -> [B,K,H]
+  const auto z = proj(h);                                          // [B,K,H]
+  const auto e_dst = torch::matmul(z, att_dst.t()).transpose(1, 2);  // [B,S,K]
+  const auto e_src = torch::matmul(z, att_src.t()).transpose(1, 2);  // [B,S,K]
+  auto e = torch::leaky_relu(e_dst.unsqueeze(-1) + e_src.unsqueeze(-2), 0.2);  // [B,S,K,K]
+  e = e + log_w.unsqueeze(1);
+  const auto alpha = masked_softmax(e, adjacency, -1);               // [B,S,K,K]
+  const auto out = torch::matmul(alpha, z.unsqueeze(1));             // [B,S,K,H]
+  const auto f = torch::matmul(torch::tanh(out), fuse_u) + fuse_b.view({1, -1, 1});  // [B,S,K]
+  const auto beta = torch::softmax(f, 1);                                            // [B,S,K]
+  auto m = (beta.unsqueeze(-1) * out).sum(1);                                        // [B,K,H]
+  m = torch::dropout(torch::elu(m), dropout, is_training());
+  return norm(h + m);
+}
+
+// --- The model -----------------------------------------------------------------------------------
+
+MmgatImpl::MmgatImpl(ModelSpec spec)
+    : BagModelImpl(std::move(spec)), options_(MmgatOptions::from_spec(spec_)) {
+  const auto& o = options_;
+  const std::int64_t d = spec_.input_dim, c = spec_.num_classes, h = o.hidden;
+  input_ = register_module("input", torch::nn::Linear(d, h));
+  input_norm_ = register_module("input_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h})));
+  for (std::int64_t i = 0; i < o.num_layers; ++i)
+    layers_.push_back(register_module("gat" + std::to_string(i + 1),
+                                      MultiScaleGatLayer(h, o.graph.scales, o.dropout)));
+  key_ = register_module("key", torch::nn::Linear(torch::nn::LinearOptions(h, h).bias(false)));
+  if (o.use_labels) {
+    if (!o.label_embedding_matrix.empty()) {
+      const auto rows = static_cast<std::int64_t>(o.label_embedding_matrix.size());
+      const auto cols = static_cast<std::int64_t>(o.label_embedding_matrix.front().size());
+      auto e = torch::empty({rows, cols}, torch::kFloat64);
+      for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t j = 0; j < cols; ++j)
+          e[i][j] = o.label_embedding_matrix[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+      label_emb_ = register_buffer("label_emb", e.to(torch::kFloat32));
+    } else {
+      // No matrix in the spec (built outside the trainer, or label_embeddings=learned).
+      label_emb_ = register_parameter("label_emb", torch::randn({c, o.label_dim}));
+    }
+    label_proj_ = register_module("label_proj", torch::nn::Linear(label_emb_.size(1), h));
+    enc1_ = register_module("enc1", torch::nn::Linear(c, o.ae_hidden));
+    enc2_ = register_module("enc2", torch::nn::Linear(o.ae_hidden, o.ae_latent));
+    dec1_ = register_module("dec1", torch::nn::Linear(o.ae_latent, o.ae_hidden));
+    dec2_ = register_module("dec2", torch::nn::Linear(o.ae_hidden, c));
+    torch::NoGradGuard ng;
+    dec2_->weight.zero_();  // the refinement starts as the identity on the logits
+    dec2_->bias.zero_();
+  } else {
+    class_queries_ = register_parameter(
+        "class_queries", torch::randn({c, h}) / std::sqrt(static_cast<double>(h)));
+  }
+  const double cb = 1.0 / std::sqrt(static_cast<double>(h));
+  cls_w_ = register_parameter("cls_w", torch::empty({c, h}).uniform_(-cb, cb));
+  cls_b_ = register_parameter("cls_b", torch::zeros({c}));
+  center_class_ = register_buffer("center_class", torch::zeros({c, h}));
+  if (o.use_aux) {
+    const std::int64_t g = o.num_groups();
+    aux_ = register_module("aux", torch::nn::Linear(h, g));
+    auto members = torch::zeros({c, g});
+    for (std::int64_t i = 0; i < c; ++i)
+      if (const auto gi = o.onset_groups[static_cast<std::size_t>(i)]; gi >= 0) members[i][gi] = 1;
+    group_members_ = register_buffer("group_members", members);
+    center_group_ = register_buffer("center_group", torch::zeros({g, h}));
+  }
+}
+
+torch::Tensor MmgatImpl::queries() {
+  if (!options_.use_labels) return class_queries_;
+  return label_proj_(label_emb_);
+}
+
+torch::Tensor MmgatImpl::autoencoder(const torch::Tensor& v) {
+  auto a = torch::relu(enc1_(v));
+  a = torch::relu(enc2_(a));
+  a = torch::relu(dec1_(a));
+  return dec2_(a);
+}
+
+BagOutput MmgatImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+  // [B,K,D], [B,K] -> clip [B,C], instance/attention [B,K,C], embedding [B,H]
+  check_batch(spec_, x, mask);
+  const auto m3 = mask.unsqueeze(-1);  // [B,K,1]
+  const auto xz = x.masked_fill(~m3, 0.0);
+  InstanceGraph graph;
+  {
+    torch::NoGradGuard ng;  // the graph is a function of the input only
+    graph = build_instance_graph(xz, mask, options_.graph);
+  }
+  const auto log_w = graph.weight.clamp_min(kMinWeight).log();  // [B,K,K]
+
+  auto h = input_norm_(input_(xz));  // [B,K,H]
+  h = torch::dropout(h, options_.dropout, is_training());
+  for (auto& layer : layers_) h = layer(h, graph.adjacency, log_w);
+
+  // Class-specific attention pooling: node keys against per-class queries.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(options_.hidden));
+  const auto qk = torch::matmul(queries(), key_->weight);                 // [C,H]: q_c^T W_k
+  const auto scores = torch::matmul(h, qk.t()) * scale;                  // [B,K,C]
+  const auto alpha = masked_softmax(scores, m3, 1);                      // [B,K,C]
+  const auto inst_logits = torch::matmul(h, cls_w_.t()) + cls_b_;        // [B,K,C]
+  // Per-class classifier on the per-class feature F_c = sum_i alpha_ic h_i equals the
+  // alpha-weighted sum of the per-node logits (the classifier is linear, alpha sums to 1).
+  auto logits = (alpha * inst_logits).sum(1);                            // [B,C]
+  if (options_.use_labels) logits = logits + autoencoder(2.0 * torch::sigmoid(logits) - 1.0);
+
+  const auto fmask = m3.to(h.scalar_type());
+  const auto n = mask.sum(1, /*keepdim=*/true).to(h.scalar_type());      // [B,1]
+  BagOutput out;
+  out.clip = torch::sigmoid(logits);
+  out.instance = torch::sigmoid(inst_logits) * fmask;
+  out.attention = alpha;
+  out.embedding = (h * fmask).sum(1) / n;
+  if (is_training()) {
+    last_alpha_ = alpha;
+    last_h_ = h;
+    last_g_ = out.embedding;
+  } else {
+    last_alpha_ = last_h_ = last_g_ = torch::Tensor();
+  }
+  return out;
+}
+
+torch::Tensor MmgatImpl::extra_loss(const BagOutput& /*out*/, const torch::Tensor& y,
+                                    const torch::Tensor& y_mask) {
+  check(last_h_.defined(), "{}: extra_loss needs a training-mode forward first", spec_.name);
+  const auto& o = options_;
+  const auto known = y_mask.to(torch::kBool);
+  const auto pos = known & (y >= 0.5);                   // [B,C]
+  const auto kf = known.to(torch::kFloat32);
+  const auto pf = pos.to(torch::kFloat32);
+  torch::Tensor loss = torch::zeros({}, last_h_.options());
+
+  // Masked label autoencoder: reconstruct every known label from a copy with a random fraction
+  // ae_mask of them hidden (+1 positive, -1 negative, 0 hidden or unknown).
+  if (o.use_labels && o.lambda_ae > 0) {
+    const auto keep = (torch::rand(y.sizes()) >= o.ae_mask).to(y.device()) & known;
+    const auto v = (2.0 * pf - 1.0) * keep.to(torch::kFloat32);
+    const auto r = autoencoder(v);
+    const auto bce = torch::binary_cross_entropy_with_logits(r, pf, {}, {}, at::Reduction::None);
+    loss = loss + o.lambda_ae * (bce * kf).sum() / kf.sum().clamp_min(1.0);
+  }
+
+  // Center loss 1: per-class clip features of the present classes (Wen et al. 2016).
+  if (o.lambda_c1 > 0) {
+    const auto feat = torch::bmm(last_alpha_.transpose(1, 2), last_h_);  // [B,C,H]
+    const auto diff = feat - center_class_.unsqueeze(0).clone();
+    const auto d2 = 0.5 * diff.pow(2).sum(-1);                             // [B,C]
+    loss = loss + o.lambda_c1 * (d2 * pf).sum() / pf.sum().clamp_min(1.0);
+    torch::NoGradGuard ng;
+    const auto cnt = pf.sum(0);                                            // [C]
+    const auto delta = (diff.detach() * pf.unsqueeze(-1)).sum(0) / (1.0 + cnt).unsqueeze(-1);
+    center_class_.add_(delta, o.center_alpha);  // c -= alpha * sum(c - f) / (1 + n), Wen eq. 4
+  }
+
+  if (o.use_aux) {
+    // A group is present when a class of it is a known positive; absent when every class of it
+    // is a known negative; otherwise unknown.
+    const auto npos = torch::matmul(pf, group_members_);                               // [B,G]
+    const auto nneg = torch::matmul((known & ~pos).to(torch::kFloat32), group_members_);  // [B,G]
+    const auto size = group_members_.sum(0).unsqueeze(0);                              // [1,G]
+    const auto tgt = (npos > 0).to(torch::kFloat32);
+    const auto gk = ((npos > 0) | ((nneg == size) & (size > 0))).to(torch::kFloat32);
+    if (o.lambda_aux > 0) {
+      const auto bce = torch::binary_cross_entropy_with_logits(aux_(last_g_), tgt, {}, {},
+                                                               at::Reduction::None);
+      loss = loss + o.lambda_aux * (bce * gk).sum() / gk.sum().clamp_min(1.0);
+    }
+    // Center loss 2: the pooled graph feature, one center per onset group present.
+    if (o.lambda_c2 > 0) {
+      const auto diff = last_g_.unsqueeze(1) - center_group_.unsqueeze(0).clone();  // [B,G,H]
+      const auto d2 = 0.5 * diff.pow(2).sum(-1);
+      loss = loss + o.lambda_c2 * (d2 * tgt).sum() / tgt.sum().clamp_min(1.0);
+      torch::NoGradGuard ng;
+      const auto cnt = tgt.sum(0);
+      const auto delta = (diff.detach() * tgt.unsqueeze(-1)).sum(0) / (1.0 + cnt).unsqueeze(-1);
+      center_group_.add_(delta, o.center_alpha);
+    }
+  }
+  last_alpha_ = last_h_ = last_g_ = torch::Tensor();
+  return loss;
+}
+
+}  // namespace tutti::models
