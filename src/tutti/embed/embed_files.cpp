@@ -336,12 +336,15 @@ LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const fs::path> p
   const Table t = read_table(labels_csv, kRequired, {});
   const std::string& what = t.what;
 
+  for (const auto& row : t.rows) {
+    check(!field(t, row, "file").empty(), "{}:{}: empty file name", what, row.line);
+    check(!field(t, row, "instrument").empty(), "{}:{}: empty instrument", what, row.line);
+  }
   std::vector<std::string> cls = classes;
   if (cls.empty()) {
     std::set<std::string> names;
     for (const auto& row : t.rows) names.insert(field(t, row, "instrument"));
     cls.assign(names.begin(), names.end());
-    cls.erase(std::remove(cls.begin(), cls.end(), std::string()), cls.end());
   }
   std::map<std::string, std::size_t> class_index;
   for (std::size_t c = 0; c < cls.size(); ++c)
