@@ -8,6 +8,7 @@
 #include "tutti/data/bag_io.h"
 #include "tutti/eval/evaluate.h"
 #include "tutti/models/model_spec.h"
+#include "tutti/train/localize.h"
 #include "tutti/train/predictor.h"
 
 namespace tutti::train {
@@ -158,8 +159,15 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
       if (r.at("model") == model && r.at("seed") == seed) return true;
     return false;
   };
+  // Localization (test data with Y_instance): models without per-instance outputs are named.
+  core::Json not_localized = core::Json::object();
+  if (test.has_instance_labels())
+    for (const auto& m : cfg.models)
+      if (!has_instance_outputs(m)) not_localized[m] = "no per-instance outputs";
   auto save = [&] {
     results["summary"] = summarize_experiment_runs(results["runs"]);
+    if (auto loc = experiment_localization_section(results["runs"], not_localized); !loc.is_null())
+      results["localization"] = loc;
     core::write_json_file(results_path, results);
   };
 
@@ -206,6 +214,13 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
           {"infer_clips_per_s", infer_s > 0 ? test.size() / infer_s : 0.0},
           {"model_file", file},
           {"train_config", rc.to_json()}};
+      if (test.has_instance_labels() && has_instance_outputs(model)) {
+        LocalizeOptions lo;
+        lo.threads = rc.threads;
+        lo.seed = static_cast<std::uint64_t>(seed);
+        lo.examples = seed == 1 ? 3 : 0;
+        run["localization"] = localize(pred, test, lo, cfg.test_path).to_json();
+      }
       results["runs"].push_back(run);
       save();
       if (events.on_run_done) events.on_run_done(model, seed, run);
