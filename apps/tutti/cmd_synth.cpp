@@ -7,6 +7,8 @@
 #include "tutti/core/progress.h"
 #include "tutti/synth/dataset.h"
 #include "tutti/synth/instruments.h"
+#include "tutti/synth/noise_dataset.h"
+#include "tutti/tag/synth_dataset.h"
 
 namespace tutti::cli {
 namespace {
@@ -14,9 +16,9 @@ namespace {
 void setup(CLI::App& root) {
   struct Opts {
     synth::SynthConfig cfg;
-    std::string out, noise = "white", format = "pcm16";
+    std::string out, noise = "white", format = "pcm16", embed;
     double snr = 0;
-    bool no_reverb = false, overwrite = false;
+    bool no_reverb = false, overwrite = false, noise_only = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
@@ -47,6 +49,11 @@ void setup(CLI::App& root) {
   cmd->add_flag("--no-reverb", o->no_reverb, "Render without FluidSynth's reverb");
   cmd->add_option("--threads", c.threads, "Worker threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--overwrite", o->overwrite, "Replace an existing output folder");
+  cmd->add_option("--embed", o->embed,
+                  "Also embed the clips (logmel-stats, vggish) into DIR/dataset.npz with weak "
+                  "labels and Y_instance");
+  cmd->add_flag("--noise-only", o->noise_only,
+                "Render background noise only (--noise colour, every label known absent)");
   cmd->callback([o, snr] {
     auto& cfg = o->cfg;
     cfg.reverb = !o->no_reverb;
@@ -54,9 +61,32 @@ void setup(CLI::App& root) {
     cfg.noise_color = synth::parse_noise_color(o->noise);
     cfg.sample_format = synth::parse_sample_format(o->format);
     cfg.validate();
-    core::Progress bar("synth", cfg.n_clips);
-    const auto s = synth::write_synth_dataset(cfg, o->out, o->overwrite,
-                                              [&bar](int) { bar.advance(); });
+    core::Progress bar(o->noise_only ? "noise" : "synth", cfg.n_clips);
+    std::unique_ptr<core::Progress> ebar;
+    synth::SynthSummary s;
+    tag::SynthEmbedSummary es;
+    if (!o->embed.empty()) {
+      tag::SynthEmbedOptions eo;
+      eo.embedder = o->embed;
+      eo.threads = cfg.threads;
+      eo.noise_only = o->noise_only;
+      es = tag::write_embedded_synth_dataset(
+          cfg, o->out, eo, o->overwrite, [&bar](int) { bar.advance(); },
+          [&](std::size_t, std::size_t total) {
+            if (!ebar) {
+              bar.finish();
+              ebar = std::make_unique<core::Progress>("embed " + o->embed,
+                                                      static_cast<std::int64_t>(total));
+            }
+            ebar->advance();
+          });
+      if (ebar) ebar->finish();
+      s = es.synth;
+    } else if (o->noise_only) {
+      s = synth::write_noise_dataset(cfg, o->out, o->overwrite, [&bar](int) { bar.advance(); });
+    } else {
+      s = synth::write_synth_dataset(cfg, o->out, o->overwrite, [&bar](int) { bar.advance(); });
+    }
     bar.finish();
     for (const auto& p : s.soundfont.problems()) std::fprintf(stderr, "synth: %s\n", p.c_str());
     std::printf("%d clips, %.0f s of audio in %.1f s -> %s\n", s.n_clips, s.audio_s, s.wall_s,
@@ -64,6 +94,13 @@ void setup(CLI::App& root) {
     std::printf("instrument-clip pairs: %lld, active for only part of the clip: %lld (%.0f%%)\n",
                 static_cast<long long>(s.pairs), static_cast<long long>(s.partial_pairs),
                 s.pairs ? 100.0 * static_cast<double>(s.partial_pairs) / s.pairs : 0.0);
+    if (!o->embed.empty()) {
+      std::printf("dataset.npz: %lld clips x %lld instances (%s), %lld active (instance, class) "
+                  "cells\n",
+                  static_cast<long long>(es.clips), static_cast<long long>(es.max_instances),
+                  o->embed.c_str(), static_cast<long long>(es.active_instance_cells));
+      for (const auto& w : es.warnings) std::fprintf(stderr, "synth: %s\n", w.c_str());
+    }
     const auto& classes = synth::instrument_classes();
     for (std::size_t k = 0; k < classes.size() && k < s.clips_per_class.size(); ++k)
       std::printf("  %-18s %d clips%s\n", classes[k].name.c_str(), s.clips_per_class[k],

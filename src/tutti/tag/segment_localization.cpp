@@ -1,0 +1,113 @@
+#include "tutti/tag/segment_localization.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "tutti/core/error.h"
+#include "tutti/data/csv.h"
+#include "tutti/tag/timeline.h"
+
+namespace tutti::tag {
+
+std::vector<eval::Event> read_strong_csv(const std::filesystem::path& csv,
+                                         const std::vector<std::string>& classes) {
+  const auto rows = data::read_csv(csv);
+  check(!rows.empty(), "{}: empty file (expected a header file,instrument,onset_s,offset_s)",
+        csv.string());
+  const auto& h = rows.front().fields;
+  auto col = [&](const char* name) {
+    const auto it = std::find(h.begin(), h.end(), name);
+    check(it != h.end(), "{}:1: no column '{}'", csv.string(), name);
+    return static_cast<std::size_t>(it - h.begin());
+  };
+  const std::size_t cf = col("file"), ci = col("instrument"), con = col("onset_s"),
+                    cof = col("offset_s");
+  const std::size_t need = std::max({cf, ci, con, cof}) + 1;
+  const std::set<std::string> known(classes.begin(), classes.end());
+  std::vector<eval::Event> out;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    const auto& f = rows[r].fields;
+    check(f.size() >= need, "{}:{}: {} fields, expected {}", csv.string(), rows[r].line, f.size(),
+          h.size());
+    auto number = [&](std::size_t c) {
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(f[c], &used);
+      } catch (...) {
+        used = 0;
+      }
+      check(used == f[c].size() && !f[c].empty() && std::isfinite(v),
+            "{}:{}: '{}' is not a number", csv.string(), rows[r].line, f[c]);
+      return v;
+    };
+    eval::Event e{f[cf], f[ci], number(con), number(cof)};
+    check(known.empty() || known.count(e.label), "{}:{}: instrument '{}' is not a class",
+          csv.string(), rows[r].line, e.label);
+    check(e.onset_s >= 0 && e.offset_s >= e.onset_s, "{}:{}: bad segment [{}, {}]", csv.string(),
+          rows[r].line, e.onset_s, e.offset_s);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<eval::Event> predicted_events(const train::Predictions& p, const data::BagDataset& ds,
+                                          const std::vector<float>& thresholds, double hop_s) {
+  const std::int64_t c = ds.num_classes(), k = ds.max_instances;
+  check(p.n == ds.size() && p.c == c && p.k == k && thresholds.size() == static_cast<size_t>(c),
+        "localize: predictions ({}, {}, {}) / {} thresholds do not fit the data ({}, {}, {})", p.n,
+        p.k, p.c, thresholds.size(), ds.size(), k, c);
+  std::vector<eval::Event> out;
+  for (std::int64_t i = 0; i < ds.size(); ++i) {
+    FileTags t;
+    t.file = ds.keys[i];
+    t.hop_s = hop_s;
+    t.classes = ds.classes;
+    t.thresholds = thresholds;
+    t.n_instances = ds.n_instances[i];
+    t.duration_s = static_cast<double>(t.n_instances) * hop_s;
+    t.window_instances = k;
+    if (t.n_instances > 0) {
+      t.window_first = {0};
+      t.window_count = {t.n_instances};
+      t.window_scores.assign(p.scores.begin() + i * c, p.scores.begin() + (i + 1) * c);
+      t.window_of.assign(static_cast<std::size_t>(t.n_instances), 0);
+      if (!p.instance.empty())
+        t.instance_prob.assign(p.instance.begin() + i * k * c,
+                               p.instance.begin() + (i * k + t.n_instances) * c);
+    }
+    t.probability.assign(static_cast<std::size_t>(c), 0.0f);
+    t.present.assign(static_cast<std::size_t>(c), 0);
+    for (std::int64_t j = 0; j < c && t.n_instances > 0; ++j) {
+      t.probability[j] = t.window_scores[j];
+      t.present[j] = t.probability[j] >= thresholds[j];
+    }
+    const auto segs = segments_from_timeline(t);
+    for (auto& e : to_events(t.file, segs)) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+eval::SegmentReport segment_localization(const train::Predictor& predictor,
+                                         const data::BagDataset& ds,
+                                         const std::filesystem::path& strong_csv,
+                                         double resolution_s, int threads,
+                                         const std::string& what) {
+  const auto& info = predictor.info();
+  check(info.classes == ds.classes,
+        "localize: {}: its classes differ from the model's (same names in the same order needed)",
+        what);
+  auto ref = read_strong_csv(strong_csv, ds.classes);
+  const std::set<std::string> keys(ds.keys.begin(), ds.keys.end());
+  for (const auto& e : ref)
+    check(keys.count(e.file), "localize: {}: file '{}' is not a clip of {}", strong_csv.string(),
+          e.file, what);
+  const auto p = predictor.predict(ds, /*with_instances=*/true, threads, what);
+  std::vector<float> thr = info.thresholds;
+  if (thr.empty()) thr.assign(static_cast<std::size_t>(ds.num_classes()), 0.5f);
+  const auto est = predicted_events(p, ds, thr);
+  return eval::segment_based_metrics(ref, est, ds.classes, resolution_s);
+}
+
+}  // namespace tutti::tag
