@@ -1,25 +1,35 @@
 // A fused CPU engine for the ATT model (LibTorch; train-internal).
 //
-// Same mathematics as models::AttImpl::forward + autograd, on the module's own parameters and
-// buffers (looked up by name), but with the backward pass written out by hand: the three hidden
-// blocks [linear -> batch-norm -> ReLU -> dropout], the residual, the attention/classifier heads,
-// the per-bag attention pooling and the masked BCE loss each become one or two loops over
-// contiguous [M, D] buffers around the BLAS matrix products, with no autograd graph, no boolean
-// index/scatter kernels and no per-op allocation. Gradients match autograd (tests/train/
-// test_att_fused.cpp) to float rounding; batch-norm running statistics are updated exactly as
-// torch::nn::BatchNorm1d does (momentum 0.1, unbiased running variance).
+// Same mathematics as models::AttImpl::forward + autograd + torch::optim::Adam, on the module's
+// own parameters and buffers (looked up by name), with the backward pass written out by hand:
+// the three hidden blocks [linear -> batch-norm -> ReLU -> dropout], the residual, the
+// attention/classifier heads (one matrix product for both), the per-bag attention pooling and the
+// masked BCE loss are a few loops over contiguous [M, D] work buffers around the BLAS products,
+// with no autograd graph, no boolean index/scatter kernels and no per-batch allocation (the
+// buffers are kept and grown). Gradients match autograd (tests/train/test_att_fused.cpp) to float
+// rounding; batch-norm running statistics are updated as torch::nn::BatchNorm1d does (momentum
+// 0.1, unbiased running variance).
 //
-// Dropout masks come from a counter-based generator seeded once (cfg.seed), so runs are
-// reproducible; they differ from torch's generator (the fused and autograd paths give different,
-// equally valid, runs).
+// Batches are read straight from the dataset (uint8 / 255 or float32, converted per batch): the
+// caller needs no float copy of the data. Threads: each batch is cut into at::get_num_threads()
+// parts at bag boundaries and every phase runs on the parts in parallel (one matrix product per
+// part, per-part partial sums combined in a fixed order), so results depend on the thread count
+// but are bit-identical between runs with the same count. The engine expects BLAS itself to be
+// single-threaded (OPENBLAS_NUM_THREADS=1, which the tutti program sets).
+//
+// Dropout masks come from a counter-based generator seeded once (seed), so runs are reproducible;
+// they differ from torch's generator (the fused and autograd paths give different, equally valid,
+// runs).
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "tutti/models/bag_model.h"
+#include "tutti/train/tensors.h"
 
 namespace tutti::train {
 
@@ -34,32 +44,81 @@ class AttFused {
     double bce_sum = 0;  // sum of BCE over known labels
     double known = 0;    // number of known labels
   };
-  // Training forward + backward on one batch: x [B,K,D] float, mask [B,K] bool, y [B,C] 0/1,
-  // y_mask [B,C] 0/1 float. Sets .grad of every parameter to d(loss)/d(param) for
-  // loss = bce_sum / max(known, 1), and updates the batch-norm running statistics.
+  // Training forward + backward on the clips `rows` of `src` (in that order). Sets .grad of every
+  // parameter to d(loss)/d(param) for loss = bce_sum / max(known, 1), and updates the batch-norm
+  // running statistics.
+  StepLoss train_step(const BagSource& src, std::span<const std::int64_t> rows);
+  // The same on tensors: x [B,K,D] float, mask [B,K] bool, y [B,C] 0/1, y_mask [B,C] 0/1 float.
   StepLoss train_step(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& y,
                       const torch::Tensor& y_mask);
 
-  // Eval-mode forward (running statistics, no dropout): as AttImpl::forward in eval mode.
-  // Bags without instances get clip 0 (and zeros elsewhere). Instance outputs only when asked.
+  // One Adam step over every parameter with the gradients of the last train_step, in one pass per
+  // tensor without temporaries: PyTorch semantics (L2 weight decay added to the gradient, bias
+  // corrections, eps added to sqrt(v_hat)), as torch::optim::Adam without amsgrad. The moments
+  // live in the engine.
+  struct AdamOptions {
+    double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  };
+  void adam_step(const AdamOptions& o);
+
+  // Eval-mode forward (running statistics, no dropout) of the clips [begin, end) of `src`, as
+  // AttImpl::forward in eval mode. Writes clip [end-begin, C]; instance / attention [.., K, C]
+  // and embedding [.., D] when not null (these must be zero on entry: padding is not written).
+  // Clips without instances get clip 0.
+  struct EvalOut {
+    float* clip = nullptr;
+    float* instance = nullptr;
+    float* attention = nullptr;
+    float* embedding = nullptr;
+  };
+  void eval_rows(const BagSource& src, std::int64_t begin, std::int64_t end, const EvalOut& out);
+  // The same on tensors (x [B,K,D] float, mask [B,K] bool). Instance outputs only when asked.
   models::BagOutput forward_eval(const torch::Tensor& x, const torch::Tensor& mask,
                                  bool with_instances);
 
  private:
   struct Block {
-    torch::Tensor w;                                  // [D,D] linear weight (no bias)
+    torch::Tensor w;                                         // [D,D] linear weight (no bias)
     torch::Tensor g, b, running_mean, running_var, tracked;  // batch-norm
   };
+  // The real instances of one batch, gathered as float rows.
+  struct Gathered {
+    std::int64_t nb = 0, m = 0;
+    std::vector<std::int64_t> offset;  // [nb+1] first row of each bag
+    std::vector<std::int64_t> pos;     // [m] b*K + t: the instance's place in the [nb,K] batch
+    std::vector<std::int64_t> src;     // [m] index of its feature row in the source
+    const std::uint8_t* x_u8 = nullptr;
+    const float* x_f32 = nullptr;
+    std::vector<float> y, ym;  // [nb,C] targets 0/1 and known-label mask 0/1
+    double known = 0;
+  };
+  void gather_source(const BagSource& src, std::span<const std::int64_t> rows, bool labels);
+  void gather_tensors(const torch::Tensor& x, const torch::Tensor& mask);
+  void set_parts();
+  void copy_rows(std::int64_t p, float* raw) const;
+  void fill_heads();
+  StepLoss train_core();
+  void eval_core(const EvalOut& out);
+  float* buffer(std::size_t i, std::int64_t rows, std::int64_t cols);
+
   models::BagModelImpl& model_;
   double dropout_;
   std::uint64_t seed_;
   std::uint64_t counter_ = 0;
-  Block in_;                  // input batch-norm (w undefined)
-  std::vector<Block> blocks_;  // hidden blocks
+  std::int64_t d_ = 0, c_ = 0;
+  Block in_;                         // input batch-norm (w undefined)
+  std::vector<Block> blocks_;        // hidden blocks
+  std::vector<torch::Tensor> wd_;    // detached aliases of the block weights (for BLAS calls)
   torch::Tensor wa_, ba_, wc_, bc_;  // attention / classifier heads [C,D], [C]
+  torch::Tensor wcat_, bcat_;        // both heads stacked: [2C,D], [2C]
+  std::vector<torch::Tensor> params_;  // every parameter (model order), for Adam
+  std::vector<std::vector<float>> adam_m_, adam_v_;
+  std::int64_t adam_steps_ = 0;
 
-  // Work buffers, reused between batches (grown as needed).
-  std::vector<float> buf_;
+  Gathered gb_;
+  std::int64_t parts_ = 1;
+  std::vector<std::int64_t> part_bag_;  // [parts_+1] first bag of each part
+  std::vector<torch::Tensor> bufs_;     // work buffers, grown as needed
 };
 
 }  // namespace tutti::train

@@ -2,10 +2,12 @@
 
 namespace tutti::train {
 
-BagTensors to_tensors(const data::BagDataset& ds) {
+BagTensors to_tensors(const data::BagDataset& ds, bool features) {
   const std::int64_t n = ds.size(), k = ds.max_instances, d = ds.dim, c = ds.num_classes();
   BagTensors t;
-  if (ds.feature_type == data::FeatureType::kUint8) {
+  if (!features) {
+    // x stays undefined.
+  } else if (ds.feature_type == data::FeatureType::kUint8) {
     auto u8 = torch::from_blob(const_cast<std::uint8_t*>(ds.x_u8.data()), {n, k, d}, torch::kUInt8);
     t.x = u8.to(torch::kFloat32).div_(255.0f);
   } else {
@@ -24,8 +26,24 @@ BagTensors to_tensors(const data::BagDataset& ds) {
   return t;
 }
 
+BagSource BagSource::of(const data::BagDataset& ds) {
+  BagSource s;
+  s.n = ds.size();
+  s.k = ds.max_instances;
+  s.d = ds.dim;
+  s.c = ds.num_classes();
+  if (ds.feature_type == data::FeatureType::kUint8)
+    s.x_u8 = ds.x_u8.data();
+  else
+    s.x_f32 = ds.x_f32.data();
+  s.n_instances = ds.n_instances.data();
+  s.y_true = ds.y_true.data();
+  s.y_mask = ds.y_mask.data();
+  return s;
+}
+
 BagTensors select_rows(const BagTensors& t, const torch::Tensor& idx) {
-  return {t.x.index_select(0, idx), t.mask.index_select(0, idx), t.y.index_select(0, idx),
+  return {t.x.defined() ? t.x.index_select(0, idx) : torch::Tensor(), t.mask.index_select(0, idx), t.y.index_select(0, idx),
           t.y_mask.index_select(0, idx)};
 }
 
