@@ -1,0 +1,108 @@
+// `tutti embed AUDIO_OR_DIR... --embedder NAME -o FEATURES.npz [--labels LABELS.csv]`: audio
+// files -> a bag dataset of per-0.96 s features (docs/embed.md, "## embed").
+//
+// Exit status: 0 when every file was embedded; 1 when some failed — the dataset of the others is
+// still written (unless --strict) and each failure is printed as one line naming the file.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "command.h"
+#include "tutti/core/error.h"
+#include "tutti/core/progress.h"
+#include "tutti/data/bag_io.h"
+#include "tutti/data/openmic.h"
+#include "tutti/embed/embed_files.h"
+
+namespace tutti::cli {
+namespace {
+
+std::vector<std::string> parse_classes(const std::string& s) {
+  if (s.empty()) return {};
+  if (s == "openmic" || s == "openmic20") return data::openmic_classes();
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    check<UsageError>(!item.empty(), "--classes {}: empty class name", s);
+    out.push_back(item);
+  }
+  return out;
+}
+
+void setup(CLI::App& root) {
+  struct Opts {
+    std::vector<std::string> inputs;
+    std::string out, embedder = "logmel-stats", labels, instances, classes, vggish;
+    int threads = 0;
+    std::int64_t max_instances = 0;
+    bool strict = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = root.add_subcommand(
+      "embed", "Audio files and folders -> a bag dataset (.npz) of 0.96 s embeddings");
+  cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)")
+      ->required();
+  cmd->add_option("-o,--output", o->out, "Output bag dataset (.npz)")->required();
+  cmd->add_option("--embedder,-e", o->embedder, "vggish or logmel-stats")->capture_default_str();
+  cmd->add_option("--labels", o->labels,
+                  "Weak labels CSV (file,instrument,relevance; as `tutti synth` writes)");
+  cmd->add_option("--instances", o->instances,
+                  "Instance truth CSV (file,instance,onset_s,offset_s,instrument) -> Y_instance");
+  cmd->add_option("--classes", o->classes,
+                  "Class list: comma-separated names or 'openmic' (default: the labels' names)");
+  cmd->add_option("--threads", o->threads, "Files embedded at once (default: all cores)");
+  cmd->add_option("--max-instances", o->max_instances,
+                  "K: keep at most the first N instances of each file (default: longest file)");
+  cmd->add_option("--vggish", o->vggish, "VGGish weights (.tutti-embedder)");
+  cmd->add_flag("--strict", o->strict, "Write nothing when any file fails");
+  cmd->callback([o] {
+    embed::EmbedderOptions eo;
+    eo.vggish_file = o->vggish;
+    const auto embedder = embed::make_embedder(o->embedder, eo);
+    std::vector<std::filesystem::path> inputs(o->inputs.begin(), o->inputs.end());
+    const auto files = embed::collect_audio_files(inputs);
+    embed::EmbedOptions opt;
+    opt.threads = o->threads;
+    opt.max_instances = o->max_instances;
+    embed::EmbedResult r;
+    {
+      core::Progress bar(fmt::format("embed {}", o->embedder),
+                         static_cast<std::int64_t>(files.size()));
+      r = embed::embed_files(files, *embedder, opt, [&](std::size_t, std::size_t) { bar.advance(); });
+    }
+    for (const auto& f : r.failures) std::fprintf(stderr, "tutti: failed: %s\n", f.message.c_str());
+    const auto classes = parse_classes(o->classes);
+    if (!o->labels.empty()) embed::attach_weak_labels(r, o->labels, classes);
+    if (!o->instances.empty()) {
+      if (o->labels.empty() && !classes.empty()) {
+        r.dataset.classes = classes;
+        r.dataset.y_true.assign(static_cast<std::size_t>(r.dataset.size()) * classes.size(), 0.0f);
+        r.dataset.y_mask.assign(r.dataset.y_true.size(), 0);
+      }
+      const auto rep = embed::attach_instance_truth(r.dataset, o->instances, r.paths);
+      if (rep.dropped_beyond_clip > 0)
+        r.warnings.push_back(fmt::format("{}: {} rows name instances beyond their file's end",
+                                         o->instances, rep.dropped_beyond_clip));
+    }
+    for (const auto& w : r.warnings) std::fprintf(stderr, "tutti: warning: %s\n", w.c_str());
+    const std::size_t total = files.size(), failed = r.failures.size();
+    check(failed < total, "embed: all {} files failed", total);
+    check(!(o->strict && failed > 0), "embed: {} of {} files failed; nothing written (--strict)",
+          failed, total);
+    data::save_bags(o->out, r.dataset);
+    std::fprintf(stderr, "embedded %lld files (K = %lld, D = %lld, %lld classes) with %s -> %s\n",
+                 static_cast<long long>(r.dataset.size()),
+                 static_cast<long long>(r.dataset.max_instances),
+                 static_cast<long long>(r.dataset.dim),
+                 static_cast<long long>(r.dataset.num_classes()), o->embedder.c_str(),
+                 o->out.c_str());
+    check(failed == 0, "embed: {} of {} files failed (the others were written to {})", failed,
+          total, o->out);
+  });
+}
+
+}  // namespace
+}  // namespace tutti::cli
+
+TUTTI_COMMAND("embed", 41, tutti::cli::setup);
