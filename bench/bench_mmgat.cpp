@@ -1,0 +1,122 @@
+// MMGAT training and inference speed next to ATT (fused engine and autograd engine), side by side
+// in one process so that a loaded machine slows all of them alike.
+//
+//   build-mmgat/bench/bench_mmgat     # TUTTI_BENCH_CLIPS=20000 TUTTI_BENCH_THREADS=2
+//   TUTTI_BENCH_NPZ=/work/exp/as20-train.npz build-mmgat/bench/bench_mmgat
+//
+// Data: N random clips x 10 x 128 uint8, 20 classes named as OpenMIC's (so the onset table
+// applies), 20% of the labels known; or an .npz (TUTTI_BENCH_NPZ).
+// BM_EpochSideBySide: each iteration trains ATT (fused), ATT (autograd) and MMGAT for 2 epochs
+// each and times the second epoch (batch 128, Adam, no validation beyond 8 clips); counters are
+// the medians over iterations in seconds per epoch and the ratios MMGAT / ATT.
+// BM_Inference/<model>: eval-mode clip scores for all N clips (train::run_model), items/s =
+// clips/s.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+
+#include "tutti/data/bag_dataset.h"
+#include "tutti/data/bag_io.h"
+#include "tutti/models/bag_model.h"
+#include "tutti/models/mmgat_labels.h"
+#include "tutti/train/trainer.h"
+
+using namespace tutti;
+
+namespace {
+
+std::int64_t env_int(const char* name, std::int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoll(v) : fallback;
+}
+
+const std::vector<std::string> kOpenMic = {
+    "accordion", "banjo",  "bass",  "cello",       "clarinet", "cymbals", "drums",
+    "flute",     "guitar", "mallet_percussion", "mandolin", "organ",   "piano",
+    "saxophone", "synthesizer", "trombone", "trumpet", "ukulele", "violin", "voice"};
+
+const data::BagDataset& bench_data() {
+  static const data::BagDataset ds = [] {
+    if (const char* npz = std::getenv("TUTTI_BENCH_NPZ"); npz && *npz) return data::load_bags(npz);
+    const std::int64_t n = env_int("TUTTI_BENCH_CLIPS", 20000), k = 10, d = 128;
+    const auto c = static_cast<std::int64_t>(kOpenMic.size());
+    auto out = data::BagDataset::zeros(n, k, d, kOpenMic, data::FeatureType::kUint8);
+    std::mt19937_64 rng(1);
+    for (auto& v : out.x_u8) v = static_cast<std::uint8_t>(rng() & 0xFF);
+    std::fill(out.n_instances.begin(), out.n_instances.end(), 10);
+    std::uniform_real_distribution<float> u(0, 1);
+    for (std::size_t i = 0; i < out.y_true.size(); ++i) {
+      out.y_mask[i] = u(rng) < 0.2f;
+      out.y_true[i] = out.y_mask[i] ? (u(rng) < 0.3f ? 1.0f : 0.0f) : 0.5f;
+    }
+    for (std::int64_t i = 0; i < n; ++i) out.keys[i] = "clip" + std::to_string(i);
+    for (std::int64_t j = 0; j < c; ++j) out.y_mask[j] = 1;
+    return out;
+  }();
+  return ds;
+}
+
+double second_epoch_seconds(const std::string& model, const std::string& engine) {
+  const auto& ds = bench_data();
+  std::vector<std::int64_t> val_rows = {0, 1, 2, 3, 4, 5, 6, 7};
+  const auto val = ds.subset(val_rows);
+  auto cfg = train::TrainConfig::for_model(model);
+  cfg.threads = static_cast<int>(env_int("TUTTI_BENCH_THREADS", 2));
+  cfg.engine = engine;
+  cfg.epochs = 2;
+  return train::train_neural(ds, val, cfg).summary.history.back().seconds;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void BM_EpochSideBySide(benchmark::State& state) {
+  std::vector<double> fused, autograd, mmgat;
+  for (auto _ : state) {
+    fused.push_back(second_epoch_seconds("att", "fused"));
+    autograd.push_back(second_epoch_seconds("att", "autograd"));
+    mmgat.push_back(second_epoch_seconds("mmgat", "autograd"));
+    state.SetIterationTime(mmgat.back());
+  }
+  const double f = median(fused), a = median(autograd), m = median(mmgat);
+  state.counters["att_fused_s"] = f;
+  state.counters["att_autograd_s"] = a;
+  state.counters["mmgat_s"] = m;
+  state.counters["mmgat/att_fused"] = m / f;
+  state.counters["mmgat/att_autograd"] = m / a;
+  state.SetLabel(std::to_string(bench_data().size()) + " clips");
+}
+BENCHMARK(BM_EpochSideBySide)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_Inference(benchmark::State& state) {
+  const auto& ds = bench_data();
+  const char* names[] = {"att", "mmgat"};
+  models::ModelSpec spec;
+  spec.name = names[state.range(0)];
+  spec.input_dim = ds.dim;
+  spec.num_classes = ds.num_classes();
+  spec.max_instances = ds.max_instances;
+  spec = models::mmgat_training_spec(spec, ds);
+  torch::manual_seed(1);
+  auto model = models::make_model(spec);
+  model->eval();
+  train::TrainConfig cfg;
+  cfg.threads = static_cast<int>(env_int("TUTTI_BENCH_THREADS", 2));
+  train::setup_torch(cfg);
+  for (auto _ : state) {
+    auto out = train::run_model(*model, ds, false);
+    benchmark::DoNotOptimize(out.clip.data_ptr<float>());
+  }
+  state.SetItemsProcessed(state.iterations() * ds.size());
+  state.SetLabel(spec.name);
+}
+BENCHMARK(BM_Inference)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+
+BENCHMARK_MAIN();
