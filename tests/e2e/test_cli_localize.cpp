@@ -31,14 +31,24 @@ TEST(CliLocalize, SynthEmbedTrainLocalizeExperiment) {
   if (!fs::exists(kTim)) GTEST_SKIP() << "not installed: " << kTim;
   TempDir dir;
   const auto set = synth_set(dir, "syn", "1");
-  const auto npz = (set / "dataset.npz").string();
+  const auto full = data::load_bags(set / "dataset.npz");
+  EXPECT_EQ(full.size(), 12);
+  EXPECT_EQ(full.max_instances, 3);
+  EXPECT_EQ(full.num_classes(), 20);
+  EXPECT_TRUE(full.has_instance_labels());
+  // Mandolin and ukulele are unknown everywhere; training needs a known label per class.
+  const auto npz = (dir / "s18.npz").string();
+  auto r = run_cli({"data", "filter", (set / "dataset.npz").string(), "--classes",
+                    "accordion,banjo,bass,cello,clarinet,cymbals,drums,flute,guitar,"
+                    "mallet_percussion,organ,piano,saxophone,synthesizer,trombone,trumpet,violin,"
+                    "voice",
+                    "-o", npz});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto ds = data::load_bags(npz);
-  EXPECT_EQ(ds.size(), 12);
-  EXPECT_EQ(ds.max_instances, 3);
-  EXPECT_TRUE(ds.has_instance_labels());
+  ASSERT_TRUE(ds.has_instance_labels());
 
   const auto att = (dir / "att.tutti").string();
-  auto r = run_cli({"train", npz, "--model", "att", "--epochs", "3", "--batch-size", "4",
+  r = run_cli({"train", npz, "--model", "att", "--epochs", "3", "--batch-size", "4",
                     "--threads", "2", "-o", att});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_cli({"localize", att, npz, "--draws", "20", "--threads", "2"});
