@@ -1,6 +1,8 @@
-// `tutti data ...`: convert released datasets to bag .npz files, inspect, split, verify.
+// `tutti data ...`: convert released datasets to bag .npz files, inspect, split, verify,
+// concatenate and filter.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +13,8 @@
 #include "tutti/core/progress.h"
 #include "tutti/data/audioset.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/data/concat.h"
+#include "tutti/data/filter.h"
 #include "tutti/data/openmic.h"
 #include "tutti/data/split.h"
 #include "tutti/data/summary.h"
@@ -129,6 +133,131 @@ void setup_convert(CLI::App& data) {
   });
 }
 
+void setup_concat(CLI::App& data) {
+  struct Opts {
+    std::string a, b, output;
+    int per_clip = -1;
+    data::ConcatOptions opt;
+    bool any = false, same_label_only = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = data.add_subcommand(
+      "concat", "Longer clips: append to each clip of A random clips of B sharing a label");
+  cmd->add_option("A", o->a, "Bag dataset whose clips are extended (.npz)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("B", o->b, "Bag dataset the appended clips come from (may be A)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", o->output, "Output .npz")->required();
+  auto* per = cmd->add_option("--per-clip", o->per_clip, "Clips of B appended to each clip of A");
+  cmd->add_option("--min", o->opt.min_per_clip, "At least this many clips of B per clip")
+      ->excludes(per)
+      ->capture_default_str();
+  cmd->add_option("--max", o->opt.max_per_clip, "At most this many (uniform in [min, max])")
+      ->excludes(per)
+      ->capture_default_str();
+  auto* any = cmd->add_flag("--any", o->any, "Draw from all clips of B, not only same-label ones");
+  cmd->add_flag("--same-label-only", o->same_label_only,
+                "Only clips of B sharing a known positive label (the default)")
+      ->excludes(any);
+  cmd->add_option("--seed", o->opt.seed, "Random seed")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print the counts as one JSON object");
+  cmd->callback([o] {
+    if (o->per_clip >= 0) o->opt.min_per_clip = o->opt.max_per_clip = o->per_clip;
+    o->opt.same_label_only = !o->any;
+    o->opt.validate();
+    const auto a = data::load_bags(o->a);
+    const auto b = fs::equivalent(o->a, o->b) ? a : data::load_bags(o->b);
+    data::ConcatStats st;
+    const auto out = data::concat_bags(a, b, o->opt, o->a, o->b, &st);
+    check(out.size() > 0, "data concat: {} has no clips, nothing written", o->a);
+    data::save_bags(o->output, out);
+    if (o->json) {
+      auto j = st.to_json();
+      j["a"] = o->a;
+      j["b"] = o->b;
+      j["output"] = o->output;
+      j["options"] = o->opt.to_json();
+      std::fputs((j.dump(2) + "\n").c_str(), stdout);
+    }
+    std::fprintf(stderr,
+                 "concat %s + %s: %lld clips, %lld clips of B appended, K = %lld; %lld clips got "
+                 "fewer than drawn (%lld nothing) -> %s\n",
+                 o->a.c_str(), o->b.c_str(), static_cast<long long>(st.clips),
+                 static_cast<long long>(st.appended), static_cast<long long>(st.max_instances),
+                 static_cast<long long>(st.short_of_candidates),
+                 static_cast<long long>(st.without_candidates), o->output.c_str());
+  });
+}
+
+std::vector<std::string> split_names(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const auto& g : given) {
+    std::size_t start = 0;
+    while (start <= g.size()) {
+      const auto comma = std::min(g.find(',', start), g.size());
+      if (comma > start) out.push_back(g.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+void setup_filter(CLI::App& data) {
+  struct Opts {
+    std::string input, output;
+    data::FilterOptions opt;
+    std::vector<std::string> classes, with_any, without_any;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = data.add_subcommand(
+      "filter", "Keep clips by instance count or labels, and chosen classes (e.g. K = 10 for FC)");
+  cmd->add_option("FILE", o->input, "Bag dataset .npz")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", o->output, "Output .npz")->required();
+  auto* exact = cmd->add_option("--instances", o->opt.instances,
+                                "Keep clips with exactly this many instances");
+  cmd->add_option("--min-instances", o->opt.min_instances, "Keep clips with at least this many")
+      ->excludes(exact);
+  cmd->add_option("--max-instances", o->opt.max_instances, "Keep clips with at most this many")
+      ->excludes(exact);
+  cmd->add_option("--with-label", o->with_any,
+                  "Keep clips with a known positive among these classes (comma-separated)");
+  cmd->add_option("--without-label", o->without_any,
+                  "Drop clips with a known positive among these classes (comma-separated)");
+  cmd->add_option("--classes", o->classes,
+                  "Keep only these class columns, in this order (comma-separated)");
+  cmd->add_flag("--trim-k", o->opt.trim_k, "Cut K (padding) to the longest kept clip");
+  cmd->add_flag("--json", o->json, "Print the counts as one JSON object");
+  cmd->callback([o] {
+    o->opt.classes = split_names(o->classes);
+    o->opt.with_any = split_names(o->with_any);
+    o->opt.without_any = split_names(o->without_any);
+    o->opt.validate();
+    const auto ds = data::load_bags(o->input);
+    const auto r = data::filter_bags(ds, o->opt, o->input);
+    check(r.kept > 0, "data filter: {}: no clip passes the filter ({} dropped), nothing written",
+          o->input, r.dropped);
+    data::save_bags(o->output, r.data);
+    if (o->json) {
+      auto j = r.to_json();
+      j["input"] = o->input;
+      j["output"] = o->output;
+      j["options"] = o->opt.to_json();
+      std::fputs((j.dump(2) + "\n").c_str(), stdout);
+    }
+    std::string why;
+    for (const auto& [reason, n] : r.dropped_by)
+      why += fmt::format("{}{} {}", why.empty() ? " (" : ", ", n, reason);
+    if (!why.empty()) why += ")";
+    std::fprintf(stderr, "filter %s: kept %lld of %lld clips, dropped %lld%s, K = %lld -> %s\n",
+                 o->input.c_str(), static_cast<long long>(r.kept),
+                 static_cast<long long>(ds.size()), static_cast<long long>(r.dropped), why.c_str(),
+                 static_cast<long long>(r.data.max_instances), o->output.c_str());
+  });
+}
+
 // Where the official OpenMIC md5 lists are: --checksums, the release folder, or
 // $TUTTI_SHARED_DATA/openmic.
 fs::path find_checksum_list(const std::string& given, const fs::path& root,
@@ -194,12 +323,15 @@ void setup_verify(CLI::App& data) {
 }
 
 void setup(CLI::App& root) {
-  auto* data = root.add_subcommand("data", "Convert, inspect, split and verify datasets");
+  auto* data =
+      root.add_subcommand("data", "Convert, inspect, split, verify, concatenate and filter datasets");
   data->require_subcommand(1);
   setup_convert(*data);
   setup_info(*data);
   setup_split(*data);
   setup_verify(*data);
+  setup_concat(*data);
+  setup_filter(*data);
 }
 
 }  // namespace

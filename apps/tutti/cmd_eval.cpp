@@ -1,5 +1,8 @@
 // `tutti eval MODEL.tutti TEST.npz [--json]`: clip-level metrics of a model on a labeled dataset,
 // with the model's per-class thresholds (chosen on its validation data) and at 0.5.
+// With --noise-instances P --noise-pool NOISE.npz, each real test instance is first replaced with
+// probability P by a random instance of the pool (data/noise.h; the noise robustness protocol of
+// docs/analysis.md).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -8,6 +11,7 @@
 #include "command.h"
 #include "tutti/core/error.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/data/noise.h"
 #include "tutti/eval/evaluate.h"
 #include "tutti/train/predictor.h"
 #include "tutti/train/validation.h"
@@ -39,6 +43,9 @@ void setup_eval(CLI::App& root) {
     std::string model, data;
     bool json = false;
     int threads = 0;
+    double noise_instances = 0.0;
+    std::string noise_pool;
+    std::uint64_t noise_seed = 0;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
@@ -49,12 +56,31 @@ void setup_eval(CLI::App& root) {
       ->check(CLI::ExistingFile);
   cmd->add_flag("--json", o->json, "Print one JSON object instead of a table");
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  auto* noise = cmd->add_option("--noise-instances", o->noise_instances,
+                                "Replace each real instance with probability P in [0, 1] by a "
+                                "random instance of --noise-pool before predicting");
+  auto* pool = cmd->add_option("--noise-pool", o->noise_pool,
+                               "Bag dataset (.npz) the noise instances come from")
+                   ->check(CLI::ExistingFile);
+  noise->needs(pool);
+  pool->needs(noise);
+  cmd->add_option("--noise-seed", o->noise_seed, "Seed of the noise draws")
+      ->capture_default_str()
+      ->needs(noise);
   cmd->callback([o] {
+    const bool noisy = !o->noise_pool.empty();
+    if (noisy) data::InstanceNoise{o->noise_instances, o->noise_seed}.validate();
     const auto predictor = train::Predictor::load(o->model);
     const auto& info = predictor.info();
-    const auto ds = data::load_bags(o->data);
+    auto ds = data::load_bags(o->data);
     train::check_compatible(ds, o->data, info.spec.name, info.features.dim,
                             info.features.max_instances, info.classes, /*require_classes=*/true);
+    data::NoiseStats noise_stats;
+    if (noisy) {
+      const auto pool = data::load_bags(o->noise_pool);
+      ds = data::add_instance_noise(ds, pool, {o->noise_instances, o->noise_seed}, o->data,
+                                    o->noise_pool, &noise_stats);
+    }
     const auto pred = predictor.predict(ds, false, o->threads, o->data);
     const auto report = eval::evaluate(ds, pred.scores, info.thresholds);
     if (o->json) {
@@ -63,9 +89,26 @@ void setup_eval(CLI::App& root) {
       j["model_type"] = info.spec.name;
       j["data"] = o->data;
       j["n_clips"] = ds.size();
+      if (noisy) {
+        j["noise_instances"] = o->noise_instances;
+        j["noise_pool"] = {{"path", o->noise_pool},
+                           {"clips", noise_stats.pool_clips},
+                           {"instances", noise_stats.pool_instances}};
+        j["noise_seed"] = o->noise_seed;
+        j["noise_replaced"] = noise_stats.replaced;
+        j["noise_real_instances"] = noise_stats.instances;
+      }
       std::fputs((j.dump(2) + "\n").c_str(), stdout);
     } else {
       std::fputs(table(report, info).c_str(), stdout);
+      if (noisy)
+        std::fputs(fmt::format("noise: {} of {} real instances replaced (P = {}, seed {}) from {} "
+                               "({} clips, {} instances)\n",
+                               noise_stats.replaced, noise_stats.instances, o->noise_instances,
+                               o->noise_seed, o->noise_pool, noise_stats.pool_clips,
+                               noise_stats.pool_instances)
+                       .c_str(),
+                   stdout);
     }
   });
 }
