@@ -169,8 +169,11 @@ torch::Tensor MultiScaleGatLayerImpl::forward(const torch::Tensor& h,
   auto e = torch::leaky_relu(e_dst.unsqueeze(-1) + e_src.unsqueeze(-2), 0.2);  // [B,S,K,K]
   e = e + log_w.unsqueeze(1);
   const auto alpha = masked_softmax(e, adjacency, -1);               // [B,S,K,K]
-  const auto out = torch::matmul(alpha, z.unsqueeze(1));             // [B,S,K,H]
-  const auto f = torch::matmul(torch::tanh(out), fuse_u) + fuse_b.view({1, -1, 1});  // [B,S,K]
+  const std::int64_t bsz = h.size(0), s = alpha.size(1), k = h.size(1), hd = h.size(2);
+  // One bmm over [B, S*K, K] x [B, K, H] (a broadcasting matmul would copy z S times).
+  const auto out = torch::bmm(alpha.reshape({bsz, s * k, k}), z).view({bsz, s, k, hd});  // [B,S,K,H]
+  const auto f = torch::tanh(out).reshape({-1, hd}).mv(fuse_u).view({bsz, s, k}) +
+                 fuse_b.view({1, -1, 1});                                                   // [B,S,K]
   const auto beta = torch::softmax(f, 1);                                            // [B,S,K]
   auto m = (beta.unsqueeze(-1) * out).sum(1);                                        // [B,K,H]
   m = torch::dropout(torch::elu(m), dropout, is_training());
