@@ -157,6 +157,20 @@ TEST(Concat, FloatFeatures) {
   EXPECT_EQ(out.x_f32, (std::vector<float>{0.25f, 0.5f, -1.0f}));
 }
 
+TEST(Concat, EmbedderRecordIsKeptAndMustAgree) {
+  auto a = make("a", {1}, {{0}}, 1);
+  auto b = make("b", {1}, {{0}}, 2);
+  b.embedder = "vggish";
+  EXPECT_EQ(concat_bags(a, b, {}).embedder, "vggish");  // unknown + known -> known
+  a.embedder = "vggish";
+  EXPECT_EQ(concat_bags(a, b, {}).embedder, "vggish");
+  b.embedder = "logmel-stats";
+  const auto msg = error_of([&] { concat_bags(a, b, {}, "x.npz", "y.npz"); });
+  EXPECT_NE(msg.find("x.npz and y.npz come from different embedders: 'vggish' vs 'logmel-stats'"),
+            std::string::npos)
+      << msg;
+}
+
 TEST(Concat, Errors) {
   const auto a = make("a", {1}, {{0}}, 1);
   auto b = make("b", {1}, {{0}}, 2);

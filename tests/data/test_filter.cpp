@@ -91,6 +91,16 @@ TEST(Filter, ClassColumnsInTheGivenOrder) {
   EXPECT_NO_THROW(r.data.validate("r"));
 }
 
+TEST(Filter, KeepsTheEmbedderRecord) {
+  auto ds = five();
+  ds.embedder = "logmel-stats";
+  FilterOptions rows, cols;
+  rows.min_instances = 3;
+  cols.classes = {"b"};
+  EXPECT_EQ(filter_bags(ds, rows).data.embedder, "logmel-stats");
+  EXPECT_EQ(filter_bags(ds, cols).data.embedder, "logmel-stats");
+}
+
 TEST(Filter, NothingKeptIsAnEmptyDataset) {
   FilterOptions o;
   o.instances = 7;

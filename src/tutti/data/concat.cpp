@@ -67,6 +67,10 @@ void check_same_features(const BagDataset& a, const BagDataset& b, const std::st
         b_name, a.dim, b.dim);
   check(a.feature_type == b.feature_type, "{} and {} have different feature types: {} vs {}",
         a_name, b_name, type_name(a.feature_type), type_name(b.feature_type));
+  // An unknown embedder ("") is compatible with any: older files and hand-made data carry none.
+  check(a.embedder.empty() || b.embedder.empty() || a.embedder == b.embedder,
+        "{} and {} come from different embedders: '{}' vs '{}'", a_name, b_name, a.embedder,
+        b.embedder);
 }
 
 BagDataset concat_bags(const BagDataset& a, const BagDataset& b, const ConcatOptions& options,
@@ -125,6 +129,7 @@ BagDataset concat_bags(const BagDataset& a, const BagDataset& b, const ConcatOpt
 
   const bool with_instances = a.has_instance_labels() && b.has_instance_labels();
   BagDataset out = BagDataset::zeros(n, k_out, d, a.classes, a.feature_type);
+  out.embedder = a.embedder.empty() ? b.embedder : a.embedder;
   if (with_instances) out.y_instance.assign(static_cast<std::size_t>(n * k_out * c), 0);
   auto copy_instances = [&](const BagDataset& src, std::int64_t j, std::int64_t i,
                             std::int64_t at) {

@@ -105,6 +105,7 @@ FilterResult filter_bags(const BagDataset& ds, const FilterOptions& options,
   const std::int64_t n = sub.size(), d = sub.dim, c_in = sub.num_classes(),
                      c_out = static_cast<std::int64_t>(cols.size()), k_in = sub.max_instances;
   BagDataset out = BagDataset::zeros(n, k_out, d, names, sub.feature_type);
+  out.embedder = sub.embedder;
   if (sub.has_instance_labels()) out.y_instance.assign(static_cast<std::size_t>(n * k_out * c_out), 0);
   for (std::int64_t i = 0; i < n; ++i) {
     const auto from = static_cast<std::size_t>(i * k_in * d), to = static_cast<std::size_t>(i * k_out * d);
