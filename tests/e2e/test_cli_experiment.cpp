@@ -42,5 +42,30 @@ TEST(CliExperiment, SkipsFixedLengthModelsOnVariableLengthBagsAndSaysWhy) {
   EXPECT_EQ(j["runs"][0]["model"], "rf");
 }
 
+TEST(CliExperiment, EmbedderMismatchesAreRefusedBeforeAnyRun) {
+  TempDir dir;
+  auto train = variable_length(20, 0), test = variable_length(10, 1);
+  train.embedder = "logmel-stats";
+  data::save_bags(dir / "train.npz", train);
+  test.embedder = "vggish";
+  data::save_bags(dir / "test.npz", test);
+  const std::vector<std::string> base = {"experiment", "--train", (dir / "train.npz").string(),
+                                         "--models", "rf", "--seeds", "1", "-o",
+                                         (dir / "exp").string()};
+  auto args = base;
+  args.insert(args.end(), {"--test", (dir / "test.npz").string()});
+  auto r = run_cli(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("test.npz: made by embedder 'vggish', but"), std::string::npos) << r.err;
+
+  args = base;
+  args.insert(args.end(), {"--test", (dir / "train.npz").string(), "--embedder", "vggish"});
+  r = run_cli(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--embedder vggish:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("was made by embedder 'logmel-stats'"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "exp" / "results.json"));
+}
+
 }  // namespace
 }  // namespace tutti::testing

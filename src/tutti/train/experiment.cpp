@@ -122,6 +122,13 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   check(test.classes == train.classes,
         "{}: the test classes differ from the training classes of {}", cfg.test_path,
         cfg.train_path);
+  check(train.embedder.empty() || test.embedder.empty() || train.embedder == test.embedder,
+        "{}: made by embedder '{}', but {} by '{}'", cfg.test_path, test.embedder, cfg.train_path,
+        train.embedder);
+  if (!train.embedder.empty() && cfg.overrides.contains("embedder"))
+    check<UsageError>(cfg.overrides["embedder"] == train.embedder,
+                      "--embedder {}: {} was made by embedder '{}'",
+                      cfg.overrides["embedder"].get<std::string>(), cfg.train_path, train.embedder);
   const std::string train_md5 = core::md5_file_hex(cfg.train_path);
   const std::string test_md5 = core::md5_file_hex(cfg.test_path);
 
