@@ -46,9 +46,8 @@ known18 synth-test
 
 step 2 "train ATT and FC_T ($ATT_EPOCHS epochs at most, patience 20) and RF_BR; evaluate; report"
 # ATT and FC_T stop early when the validation loss has not improved for 20 epochs.
-# --embedder: `data filter` does not keep the dataset's embedder record (yet).
 "$T" experiment --train "$OUT/synth-train.npz" --test "$OUT/synth-test.npz" \
-  --models att,fc_t,rf --seeds 1 --patience 20 --epochs "$ATT_EPOCHS" --embedder logmel-stats -o "$OUT/exp"
+  --models att,fc_t,rf --seeds 1 --patience 20 --epochs "$ATT_EPOCHS" -o "$OUT/exp"
 cp "$OUT/exp/report.html" "$OUT/report.html"
 echo >&2
 /usr/bin/env python3 - "$OUT/exp/results.json" <<'PY' 2>/dev/null || true
@@ -69,7 +68,7 @@ step 4 "a new piece: render, tag with ATT, compare with the truth"
 rm -rf "$OUT/piece"
 "$T" synth -n 1 --seed 777 --duration 10 --soundfont "$FONT" -o "$OUT/piece" >/dev/null
 PIECE="$OUT/piece/audio/synth_000000.wav"
-"$T" tag "$PIECE" --model "$OUT/exp/att-seed1.tutti" --embedder logmel-stats
+"$T" tag "$PIECE" --model "$OUT/exp/att-seed1.tutti"
 echo "truth ($OUT/piece/strong.csv):"
 awk -F, 'NR > 1 { seg[$2] = seg[$2] sprintf(" %.1f-%.1f", $3, $4) }
          END { for (k in seg) printf "  %-18s%s\n", k, seg[k] }' "$OUT/piece/strong.csv" | sort

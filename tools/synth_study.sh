@@ -37,7 +37,7 @@ for s in train-tim test-tim test-msg; do known18 "$s"; done
 echo "synth_study: data ready ($(( $(date +%s) - start )) s)" >&2
 
 "$T" experiment --train "$OUT/train-tim.npz" --test "$OUT/test-tim.npz" \
-  --models att,fc_t,rf --seeds "$SEEDS" --patience 20 --epochs "$EPOCHS" --embedder logmel-stats -o "$OUT/exp"
+  --models att,fc_t,rf --seeds "$SEEDS" --patience 20 --epochs "$EPOCHS" -o "$OUT/exp"
 echo "synth_study: trained ($(( $(date +%s) - start )) s)" >&2
 
 for test in test-tim test-msg; do
