@@ -43,7 +43,8 @@ void check_trainable(const data::BagDataset& ds, const std::string& model,
   for (std::int64_t c = 0; c < ds.num_classes(); ++c) {
     bool any = false;
     for (std::int64_t i = 0; i < ds.size() && !any; ++i) any = ds.known(i, c);
-    check(any, "{}: class '{}' has no known label (every Y_mask entry is 0)", what,
+    check(any, "{}: class '{}' has no known label (every Y_mask entry is 0); keep the other "
+          "classes with `tutti data filter --classes ...`", what,
           ds.classes[static_cast<std::size_t>(c)]);
   }
   if (model != "rf" && models::requires_fixed_length(model))
