@@ -24,7 +24,7 @@ CLASSES=accordion,banjo,bass,cello,clarinet,cymbals,drums,flute,guitar,mallet_pe
 start=$(date +%s)
 step() { printf '\n== [%s/5] %s (%ds so far)\n' "$1" "$2" "$(( $(date +%s) - start ))" >&2; }
 
-# 16 kHz mono: what the embedder analyses anyway (rendering at 44.1 kHz stereo is ~3x slower).
+# 16 kHz mono: what the embedder analyses anyway (rendering + embedding at 44.1 kHz stereo takes ~1.4x the CPU time).
 synth_set() {  # name clips seed
   if [ -f "$OUT/$1/dataset.npz" ]; then
     echo "demo: $OUT/$1 exists, skipped" >&2
