@@ -2,6 +2,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "cli_runner.h"
 #include "test_util.h"
 #include "tutti/core/json.h"
@@ -40,6 +43,37 @@ TEST(CliExperiment, SkipsFixedLengthModelsOnVariableLengthBagsAndSaysWhy) {
   EXPECT_NE(j["skipped_models"]["fc"].get<std::string>().find("K = 4"), std::string::npos);
   ASSERT_EQ(j["runs"].size(), 1u);
   EXPECT_EQ(j["runs"][0]["model"], "rf");
+}
+
+TEST(CliExperiment, TsneFilesOfTheFolderBecomeTheReportsSection) {
+  TempDir dir;
+  data::save_bags(dir / "train.npz", variable_length(40, 0));
+  data::save_bags(dir / "test.npz", variable_length(20, 1));
+  const std::vector<std::string> args = {
+      "experiment", "--train", (dir / "train.npz").string(), "--test", (dir / "test.npz").string(),
+      "--models", "rf", "--seeds", "1", "--threads", "1", "-o", (dir / "exp").string()};
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  EXPECT_FALSE(core::read_json_file(dir / "exp" / "results.json").contains("tsne"));
+  // What `tutti tsne MODEL DATA --json` prints, reduced to the fields the report draws.
+  std::ofstream(dir / "exp" / "tsne-att.json")
+      << R"({"x": [0, 1, 2], "y": [1, 0, 2], "labels": ["a", "b", "a"], "title": "map of att"})";
+  std::ofstream(dir / "exp" / "tsne-mmgat.json")
+      << R"({"x": [3, 1], "y": [0, 2], "labels": ["b", "b"]})";
+  auto r = run_cli(args);  // every run done: only results.json and the report are rewritten
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = core::read_json_file(dir / "exp" / "results.json");
+  ASSERT_TRUE(j.contains("tsne"));
+  EXPECT_EQ(j["tsne"]["models"]["att"]["labels"], core::Json({"a", "b", "a"}));
+  EXPECT_EQ(j["tsne"]["models"]["mmgat"]["x"], core::Json({3, 1}));
+  std::ifstream in(dir / "exp" / "report.html");
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("Embeddings (t-SNE)"), std::string::npos);
+  EXPECT_NE(html.find("map of att"), std::string::npos);
+
+  std::ofstream(dir / "exp" / "tsne-bad.json") << R"({"x": [1]})";
+  r = run_cli(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("tsne-bad.json: not a t-SNE map"), std::string::npos) << r.err;
 }
 
 TEST(CliExperiment, EmbedderMismatchesAreRefusedBeforeAnyRun) {

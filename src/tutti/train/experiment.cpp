@@ -1,5 +1,6 @@
 #include "tutti/train/experiment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -113,6 +114,37 @@ core::Json summarize_experiment_runs(const core::Json& runs) {
   return summary;
 }
 
+namespace {
+
+// The report's t-SNE section from `DIR/tsne-<name>.json` files (`tutti tsne MODEL DATA --json`
+// output): t-SNE is an analysis of chosen models, run after the experiment, and a rerun of the
+// experiment (all runs done: only the report is rewritten) puts its maps side by side.
+core::Json tsne_section(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const auto name = e.path().filename().string();
+    if (e.is_regular_file() && name.starts_with("tsne-") && name.ends_with(".json"))
+      files.push_back(e.path());
+  }
+  if (files.empty()) return nullptr;
+  std::sort(files.begin(), files.end());
+  core::Json models = core::Json::object();
+  for (const auto& f : files) {
+    core::Json j = core::read_json_file(f);
+    check(j.is_object() && j.contains("x") && j.contains("y") && j.contains("labels"),
+          "{}: not a t-SNE map (expected the output of `tutti tsne MODEL DATA --json`)",
+          f.string());
+    const auto name = f.stem().string().substr(5);
+    models[name] = std::move(j);
+  }
+  return {{"description",
+           "t-SNE maps of the pre-classifier clip features (files tsne-<name>.json of the "
+           "experiment folder, made with `tutti tsne MODEL DATA --json`)"},
+          {"models", std::move(models)}};
+}
+
+}  // namespace
+
 core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events) {
   cfg.validate();
   fs::create_directories(cfg.out_dir);
@@ -175,9 +207,11 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
     results["summary"] = summarize_experiment_runs(results["runs"]);
     if (auto loc = experiment_localization_section(results["runs"], not_localized); !loc.is_null())
       results["localization"] = loc;
+    if (auto ts = tsne_section(cfg.out_dir); !ts.is_null()) results["tsne"] = ts;
     core::write_json_file(results_path, results);
   };
 
+  tsne_section(cfg.out_dir);  // a broken tsne-*.json fails now, not after the first run
   for (const auto& model : cfg.models) {
     // A fixed-length model (FC) cannot take variable-length bags; `tutti train` refuses them, and
     // an experiment comparing many models goes on without it, saying why in results.json.
