@@ -17,6 +17,10 @@ namespace {
 
 namespace nn = torch::nn;
 
+// In place, as torchvggish's ReLU(inplace=True): a new [32, 64, 96, 64] activation per layer
+// (50 MB) would cost an allocation and its page faults on every forward pass.
+nn::ReLU relu_inplace() { return nn::ReLU(nn::ReLUOptions().inplace(true)); }
+
 // torchvggish make_layers(): [64, M, 128, M, 256, 256, M, 512, 512, M]; conv indices 0, 3, 6, 8,
 // 11, 13 in the Sequential, as in the state dict.
 nn::Sequential make_features() {
@@ -29,7 +33,7 @@ nn::Sequential make_features() {
       s->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)));
     } else {
       s->push_back(nn::Conv2d(nn::Conv2dOptions(in, v, 3).stride(1).padding(1)));
-      s->push_back(nn::ReLU());
+      s->push_back(relu_inplace());
       in = v;
     }
   }
@@ -41,8 +45,9 @@ nn::Sequential make_features() {
 VggishNetImpl::VggishNetImpl() {
   features = register_module("features", make_features());
   embeddings = register_module(
-      "embeddings", nn::Sequential(nn::Linear(512 * 4 * 6, 4096), nn::ReLU(), nn::Linear(4096, 4096),
-                                   nn::ReLU(), nn::Linear(4096, kVggishDim), nn::ReLU()));
+      "embeddings", nn::Sequential(nn::Linear(512 * 4 * 6, 4096), relu_inplace(),
+                                   nn::Linear(4096, 4096), relu_inplace(),
+                                   nn::Linear(4096, kVggishDim), relu_inplace()));
 }
 
 torch::Tensor VggishNetImpl::forward(torch::Tensor x) {
