@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Markdown table (mean +- sample std over seeds) from a `tutti experiment` results.json.
 
-    python3 tools/results_table.py exp/results.json
+    python3 tools/results_table.py exp/results.json [--per-class]
+
+--per-class prints instead the mean per-class average precision over seeds, one column per
+model, the best of each row in bold.
 """
 import json
 import statistics
@@ -15,8 +18,9 @@ def fmt(values):
     if not values:
         return "n/a"
     mean = statistics.fmean(values)
-    std = statistics.stdev(values) if len(values) > 1 else float("nan")
-    return f"{mean:.3f} ± {std:.3f}"
+    if len(values) == 1:
+        return f"{mean:.3f}"
+    return f"{mean:.3f} ± {statistics.stdev(values):.3f}"
 
 
 def main(path):
@@ -25,15 +29,39 @@ def main(path):
     for run in results["runs"]:
         if run["model"] not in models:
             models.append(run["model"])
-    print("| model | seeds | " + " | ".join(METRICS) + " | params | s/epoch |")
-    print("|---" * (len(METRICS) + 4) + "|")
+    print("| model | seeds | " + " | ".join(METRICS) + " | micro AP | micro F1 | params | s/epoch |")
+    print("|---" * (len(METRICS) + 6) + "|")
     for m in models:
         runs = [r for r in results["runs"] if r["model"] == m]
         cells = [fmt([r["metrics"].get(k) for r in runs]) for k in METRICS]
+        cells += [fmt([r["metrics"].get("micro", {}).get(k) for r in runs]) for k in ("ap", "f1")]
         spe = [r.get("seconds_per_epoch") for r in runs if r.get("seconds_per_epoch")]
         print(f"| {m} | {len(runs)} | " + " | ".join(cells) +
               f" | {runs[0].get('params', 'n/a')} | {statistics.median(spe) if spe else 0:.2f} |")
 
 
+def per_class(path):
+    results = json.load(open(path))
+    models = []
+    for run in results["runs"]:
+        if run["model"] not in models:
+            models.append(run["model"])
+    print("| class | " + " | ".join(models) + " |")
+    print("|---" * (len(models) + 1) + "|")
+    for c in results["data"]["classes"]:
+        means = []
+        for m in models:
+            aps = [r["metrics"]["per_class"][c]["ap"] for r in results["runs"]
+                   if r["model"] == m and c in r["metrics"]["per_class"]]
+            aps = [a for a in aps if a is not None]
+            means.append(statistics.fmean(aps) if aps else None)
+        best = max((v for v in means if v is not None), default=None)
+        cells = ["n/a" if v is None else (f"**{v:.3f}**" if v == best else f"{v:.3f}") for v in means]
+        print(f"| {c} | " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if "--per-class" in sys.argv[2:]:
+        per_class(sys.argv[1])
+    else:
+        main(sys.argv[1])
