@@ -175,6 +175,8 @@ TEST(Forward, ShapesAndRanges) {
     ASSERT_TRUE(out.embedding.defined()) << name;
     EXPECT_EQ(out.embedding.size(0), 3) << name;
     EXPECT_EQ(out.instance.defined(), name != "fc") << name;
+    // The registry's flag (what `localize` and `experiment` go by) matches the real outputs.
+    EXPECT_EQ(has_instance_outputs(name), out.instance.defined()) << name;
     if (out.instance.defined()) {
       EXPECT_EQ(out.instance.sizes(), (std::vector<std::int64_t>{3, 10, 20})) << name;
     }

@@ -6,6 +6,7 @@
 
 #include "test_util.h"
 #include "tutti/core/json.h"
+#include "tutti/models/model_spec.h"
 #include "tutti/train/localize.h"
 
 namespace tutti::train {
@@ -81,10 +82,12 @@ TEST(Localize, UniformIsThePositiveRateAndHalfAuc) {
   const auto r = localize_predictions(c.p, c.ds, c.ds.classes, "att", {}, "small");
   const auto& u = r.method("uniform");
   EXPECT_DOUBLE_EQ(u.report.auc, 0.5);
-  for (const auto& pc : u.report.per_class)
-    if (!pc.skipped)
+  for (const auto& pc : u.report.per_class) {
+    if (!pc.skipped) {
       EXPECT_NEAR(pc.ap, static_cast<double>(pc.n_pos) / static_cast<double>(pc.n_instances),
                   1e-12);
+    }
+  }
 }
 
 TEST(Localize, RandomBaselineIsSeededAndNearChance) {
@@ -232,11 +235,11 @@ TEST(Localize, Errors) {
 }
 
 TEST(Localize, WhichModelsHaveInstanceOutputs) {
-  EXPECT_TRUE(has_instance_outputs("att"));
-  EXPECT_TRUE(has_instance_outputs("fc_t"));
-  EXPECT_TRUE(has_instance_outputs("rnn"));
-  EXPECT_FALSE(has_instance_outputs("fc"));
-  EXPECT_FALSE(has_instance_outputs("rf"));
+  for (const char* m : {"att", "fc_t", "rnn", "mmgat", "mmgat-single", "mmgat-principal",
+                        "mmgat-graph"})
+    EXPECT_TRUE(models::has_instance_outputs(m)) << m;
+  EXPECT_FALSE(models::has_instance_outputs("fc"));
+  EXPECT_FALSE(models::has_instance_outputs("rf"));
 }
 
 }  // namespace

@@ -37,6 +37,8 @@ struct ModelSpec {
 std::vector<std::string> model_names();
 // True for models that need every bag to have exactly max_instances instances (FC).
 bool requires_fixed_length(const std::string& name);
+// True for models with per-instance class scores, which `localize` can score (not FC, not RF).
+bool has_instance_outputs(const std::string& name);
 
 // Reads a model's options one by one, each with its default and valid range; values outside the
 // range and (at finish()) keys nobody read throw tutti::UsageError naming the model and the key.

@@ -17,6 +17,7 @@ namespace {
 struct Entry {
   const char* name;
   bool fixed_length;
+  bool instance_outputs;  // per-instance class scores (BagOutput::instance) for localization
   BagModel (*make)(const ModelSpec&);
 };
 
@@ -27,14 +28,14 @@ BagModel make(const ModelSpec& spec) {
 
 const std::vector<Entry>& registry() {
   static const std::vector<Entry> entries = {
-      {"att", false, &make<AttImpl>},
-      {"fc_t", false, &make<FcTImpl>},
-      {"fc", true, &make<FcImpl>},
-      {"rnn", false, &make<RnnImpl>},
-      {"mmgat", false, &make<MmgatImpl>},
-      {"mmgat-single", false, &make<MmgatImpl>},
-      {"mmgat-principal", false, &make<MmgatImpl>},
-      {"mmgat-graph", false, &make<MmgatImpl>},
+      {"att", false, true, &make<AttImpl>},
+      {"fc_t", false, true, &make<FcTImpl>},
+      {"fc", true, false, &make<FcImpl>},
+      {"rnn", false, true, &make<RnnImpl>},
+      {"mmgat", false, true, &make<MmgatImpl>},
+      {"mmgat-single", false, true, &make<MmgatImpl>},
+      {"mmgat-principal", false, true, &make<MmgatImpl>},
+      {"mmgat-graph", false, true, &make<MmgatImpl>},
   };
   return entries;
 }
@@ -62,6 +63,11 @@ std::vector<std::string> model_names() {
 bool requires_fixed_length(const std::string& name) {
   const Entry* e = find_entry(name);
   return e && e->fixed_length;
+}
+
+bool has_instance_outputs(const std::string& name) {
+  const Entry* e = find_entry(name);
+  return e && e->instance_outputs;
 }
 
 BagModel make_model(const ModelSpec& spec) {

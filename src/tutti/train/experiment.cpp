@@ -202,7 +202,7 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   core::Json not_localized = core::Json::object();
   if (test.has_instance_labels())
     for (const auto& m : cfg.models)
-      if (!has_instance_outputs(m)) not_localized[m] = "no per-instance outputs";
+      if (!models::has_instance_outputs(m)) not_localized[m] = "no per-instance outputs";
   auto save = [&] {
     results["summary"] = summarize_experiment_runs(results["runs"]);
     if (auto loc = experiment_localization_section(results["runs"], not_localized); !loc.is_null())
@@ -255,7 +255,7 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
           {"infer_clips_per_s", infer_s > 0 ? test.size() / infer_s : 0.0},
           {"model_file", file},
           {"train_config", rc.to_json()}};
-      if (test.has_instance_labels() && has_instance_outputs(model)) {
+      if (test.has_instance_labels() && models::has_instance_outputs(model)) {
         LocalizeOptions lo;
         lo.threads = rc.threads;
         lo.seed = static_cast<std::uint64_t>(seed);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tutti/core/error.h"
+#include "tutti/models/model_spec.h"
 
 namespace tutti::train {
 
@@ -63,10 +64,6 @@ void LocalizeOptions::validate() const {
   check<UsageError>(std::isfinite(hop_s) && hop_s > 0, "localize: hop_s {} must be > 0", hop_s);
 }
 
-bool has_instance_outputs(const std::string& model_name) {
-  return model_name == "att" || model_name == "fc_t" || model_name == "rnn";
-}
-
 const LocalizationMethod& LocalizationReport::method(const std::string& name) const {
   for (const auto& m : methods)
     if (m.name == name) return m;
@@ -118,7 +115,7 @@ LocalizationReport localize_predictions(const Predictions& p, const data::BagDat
         what, truth.size(), truth.max_instances, truth.num_classes());
   const auto cells = static_cast<std::size_t>(p.n * p.k * p.c);
   check(!p.instance.empty(),
-        "localize: model '{}' has no per-instance outputs (only att, fc_t and rnn can localize)",
+        "localize: model '{}' has no per-instance outputs (fc and rf cannot localize)",
         model_name);
   check(p.instance.size() == cells, "localize: {} instance outputs, expected {}",
         p.instance.size(), cells);
@@ -183,9 +180,8 @@ LocalizationReport localize(const Predictor& predictor, const data::BagDataset& 
                             const LocalizeOptions& opts, const std::string& what) {
   opts.validate();
   const auto& info = predictor.info();
-  check(has_instance_outputs(info.spec.name),
-        "localize: {}: model '{}' has no per-instance outputs (only att, fc_t and rnn can "
-        "localize)",
+  check(models::has_instance_outputs(info.spec.name),
+        "localize: {}: model '{}' has no per-instance outputs (fc and rf cannot localize)",
         predictor.path().string(), info.spec.name);
   check(truth.has_instance_labels(),
         "localize: {} has no instance labels (Y_instance); localization needs strongly labeled "

@@ -65,9 +65,6 @@ struct LocalizationReport {
   core::Json to_json() const;
 };
 
-// Whether a model of this spec name has per-instance outputs ("att", "fc_t", "rnn").
-bool has_instance_outputs(const std::string& model_name);
-
 // From predictions made with with_instances = true. `what` names the data in errors. Throws
 // tutti::Error when truth has no Y_instance, the shapes or classes differ, or p has no
 // per-instance outputs.
