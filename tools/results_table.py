@@ -23,12 +23,14 @@ def fmt(values):
     return f"{mean:.3f} ± {statistics.stdev(values):.3f}"
 
 
-def main(path):
+def load(path):
+    """The results and the model names in the order of their first run."""
     results = json.load(open(path))
-    models = []
-    for run in results["runs"]:
-        if run["model"] not in models:
-            models.append(run["model"])
+    return results, list(dict.fromkeys(run["model"] for run in results["runs"]))
+
+
+def main(path):
+    results, models = load(path)
     print("| model | seeds | " + " | ".join(METRICS) + " | micro AP | micro F1 | params | s/epoch |")
     print("|---" * (len(METRICS) + 6) + "|")
     for m in models:
@@ -41,11 +43,7 @@ def main(path):
 
 
 def per_class(path):
-    results = json.load(open(path))
-    models = []
-    for run in results["runs"]:
-        if run["model"] not in models:
-            models.append(run["model"])
+    results, models = load(path)
     print("| class | " + " | ".join(models) + " |")
     print("|---" * (len(models) + 1) + "|")
     for c in results["data"]["classes"]:
