@@ -8,6 +8,7 @@
 #include "train_flags.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/train/train.h"
+#include "tutti/train/validation.h"
 
 namespace tutti::cli {
 namespace {
@@ -29,12 +30,8 @@ void setup_train(CLI::App& root) {
   cmd->callback([o] {
     train::TrainConfig cfg = o->flags.config_for(o->model);
     const auto ds = data::load_bags(o->data);
-    if (!ds.embedder.empty()) {  // the dataset says which embedder made it
-      check<UsageError>(!o->flags.overrides().contains("embedder") || cfg.embedder == ds.embedder,
-                        "--embedder {}: {} was made by embedder '{}'", cfg.embedder, o->data,
-                        ds.embedder);
-      cfg.embedder = ds.embedder;
-    }
+    train::check_embedder_override(ds, o->flags.overrides(), o->data);
+    if (!ds.embedder.empty()) cfg.embedder = ds.embedder;  // the dataset says which made it
     std::unique_ptr<core::Progress> bar;
     if (!cfg.is_forest())
       bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),

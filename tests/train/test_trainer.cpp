@@ -205,3 +205,18 @@ TEST(ValidationSplit, ReadsAttentionMicIndexFilesAndChecksThem) {
   EXPECT_EQ(a.train.size() + a.val.size(), 160u);
   EXPECT_NEAR(static_cast<double>(a.val.size()), 0.15 * 160, 6);
 }
+
+TEST(Validation, EmbedderOverrideMustMatchTheDatasetRecord) {
+  auto ds = data::BagDataset::zeros(1, 1, 2, {"a"}, data::FeatureType::kUint8);
+  const core::Json vggish = {{"embedder", "vggish"}}, none = core::Json::object();
+  EXPECT_NO_THROW(train::check_embedder_override(ds, vggish, "d.npz"));  // no record: any
+  ds.embedder = "logmel-stats";
+  EXPECT_NO_THROW(train::check_embedder_override(ds, none, "d.npz"));    // not given
+  EXPECT_NO_THROW(train::check_embedder_override(ds, {{"embedder", "logmel-stats"}}, "d.npz"));
+  try {
+    train::check_embedder_override(ds, vggish, "d.npz");
+    FAIL() << "no exception";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--embedder vggish: d.npz was made by embedder 'logmel-stats'");
+  }
+}

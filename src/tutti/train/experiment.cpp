@@ -11,6 +11,7 @@
 #include "tutti/models/model_spec.h"
 #include "tutti/train/localize.h"
 #include "tutti/train/predictor.h"
+#include "tutti/train/validation.h"
 
 namespace tutti::train {
 
@@ -157,10 +158,7 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   check(train.embedder.empty() || test.embedder.empty() || train.embedder == test.embedder,
         "{}: made by embedder '{}', but {} by '{}'", cfg.test_path, test.embedder, cfg.train_path,
         train.embedder);
-  if (!train.embedder.empty() && cfg.overrides.contains("embedder"))
-    check<UsageError>(cfg.overrides["embedder"] == train.embedder,
-                      "--embedder {}: {} was made by embedder '{}'",
-                      cfg.overrides["embedder"].get<std::string>(), cfg.train_path, train.embedder);
+  check_embedder_override(train, cfg.overrides, cfg.train_path);
   const std::string train_md5 = core::md5_file_hex(cfg.train_path);
   const std::string test_md5 = core::md5_file_hex(cfg.test_path);
 
@@ -203,15 +201,16 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   if (test.has_instance_labels())
     for (const auto& m : cfg.models)
       if (!models::has_instance_outputs(m)) not_localized[m] = "no per-instance outputs";
+  // Read once, before any training: a broken tsne-*.json fails now, not after the first run.
+  const core::Json tsne = tsne_section(cfg.out_dir);
   auto save = [&] {
     results["summary"] = summarize_experiment_runs(results["runs"]);
     if (auto loc = experiment_localization_section(results["runs"], not_localized); !loc.is_null())
       results["localization"] = loc;
-    if (auto ts = tsne_section(cfg.out_dir); !ts.is_null()) results["tsne"] = ts;
+    if (!tsne.is_null()) results["tsne"] = tsne;
     core::write_json_file(results_path, results);
   };
 
-  tsne_section(cfg.out_dir);  // a broken tsne-*.json fails now, not after the first run
   for (const auto& model : cfg.models) {
     // A fixed-length model (FC) cannot take variable-length bags; `tutti train` refuses them, and
     // an experiment comparing many models goes on without it, saying why in results.json.

@@ -53,6 +53,14 @@ void check_trainable(const data::BagDataset& ds, const std::string& model,
           what, model, ds.max_instances);
 }
 
+void check_embedder_override(const data::BagDataset& ds, const core::Json& overrides,
+                             const std::string& what) {
+  if (ds.embedder.empty() || !overrides.contains("embedder")) return;
+  const auto given = overrides.at("embedder").get<std::string>();
+  check<UsageError>(given == ds.embedder, "--embedder {}: {} was made by embedder '{}'", given,
+                    what, ds.embedder);
+}
+
 void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
                       std::int64_t dim, std::int64_t max_instances,
                       const std::vector<std::string>& classes, bool require_classes) {

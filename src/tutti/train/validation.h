@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tutti/core/json.h"
 #include "tutti/data/bag_dataset.h"
 
 namespace tutti::train {
@@ -20,6 +21,12 @@ void check_trainable(const data::BagDataset& ds, const std::string& model, const
 void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
                       std::int64_t dim, std::int64_t max_instances,
                       const std::vector<std::string>& classes, bool require_classes);
+
+// Throws tutti::UsageError "--embedder X: <what> was made by embedder 'Y'" when the user's
+// training overrides (`--embedder`) name another embedder than the one recorded in `ds`
+// (an empty record accepts any). `train` and `experiment` share it.
+void check_embedder_override(const data::BagDataset& ds, const core::Json& overrides,
+                             const std::string& what);
 
 // Macro average precision over the classes that have a known positive, on known entries only.
 // scores [N,C]. NaN when no class has a known positive.
