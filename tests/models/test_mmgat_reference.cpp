@@ -82,24 +82,29 @@ TEST(MmgatReference, MultiScaleLayer) {
   const auto& lm = ref().meta.at("layer");
   const auto& go = ref().meta.at("graphs")[lm.at("graph").get<std::size_t>()];
   const auto g = build_instance_graph(ref().at("g0__x"), ref().at("g0__mask"), graph_options(go));
-  MultiScaleGatLayer layer(lm.at("hidden").get<std::int64_t>(),
-                           lm.at("scales").get<std::int64_t>(), 0.0);
-  std::size_t copied = 0;
-  {
-    torch::NoGradGuard ng;
-    for (const auto& p : layer->named_parameters()) {
-      std::string key = "layer__";
-      for (char c : p.key()) key += c == '.' ? std::string("__") : std::string(1, c);
-      p.value().copy_(ref().at(key));
-      ++copied;
+  for (const std::string fusion : {"linear", "tanh"}) {
+    SCOPED_TRACE(fusion);
+    MultiScaleGatLayer layer(lm.at("hidden").get<std::int64_t>(),
+                             lm.at("scales").get<std::int64_t>(), 0.0, fusion);
+    std::size_t copied = 0;
+    {
+      torch::NoGradGuard ng;
+      for (const auto& p : layer->named_parameters()) {
+        std::string key = "layer__";
+        for (char c : p.key()) key += c == '.' ? std::string("__") : std::string(1, c);
+        p.value().copy_(ref().at(key));
+        ++copied;
+      }
     }
+    EXPECT_EQ(copied, 7u);
+    layer->eval();
+    const auto out = layer(ref().at("layer__h"), g.adjacency, g.weight.clamp_min(1e-6).log());
+    const auto mask = ref().at("g0__mask").unsqueeze(-1);
+    // Only real nodes are defined by the reference.
+    EXPECT_LT(max_abs_diff(out * mask, ref().at("layer__out_" + fusion)), 1e-5);
   }
-  EXPECT_EQ(copied, 7u);
-  layer->eval();
-  const auto out = layer(ref().at("layer__h"), g.adjacency, g.weight.clamp_min(1e-6).log());
-  const auto mask = ref().at("g0__mask").unsqueeze(-1);
-  // Only real nodes are defined by the reference.
-  EXPECT_LT(max_abs_diff(out * mask, ref().at("layer__out")), 1e-5);
+  // The two fusions are different functions.
+  EXPECT_GT(max_abs_diff(ref().at("layer__out_linear"), ref().at("layer__out_tanh")), 1e-3);
 }
 
 ModelSpec model_spec() { return ModelSpec::from_json(ref().meta.at("model_spec")); }

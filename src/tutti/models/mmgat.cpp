@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "tutti/core/error.h"
+#include "tutti/models/clip_bmm.h"
 
 namespace tutti::models {
 
@@ -46,6 +47,7 @@ MmgatOptions MmgatOptions::from_spec(const ModelSpec& spec) {
   o.hidden = r.integer("hidden", o.hidden, 1, 4096);
   o.num_layers = r.integer("num_layers", o.num_layers, 1, 16);
   o.dropout = r.number("dropout", o.dropout, 0.0, 0.999);
+  o.scale_fusion = r.choice("scale_fusion", o.scale_fusion, {"linear", "tanh"});
   o.label_embeddings = r.string("label_embeddings", o.label_embeddings);
   check<UsageError>(!o.label_embeddings.empty(),
                     "model '{}': option 'label_embeddings' must be ppmi, learned or a file path",
@@ -89,7 +91,7 @@ torch::Tensor pairwise_weights(const torch::Tensor& x, const GraphOptions& o) {
   if (o.similarity == "cosine") {
     const auto xc = x - o.center;
     const auto xn = xc / xc.norm(2, -1, /*keepdim=*/true).clamp_min(1e-8);
-    const auto cos = torch::matmul(xn, xn.transpose(1, 2)).clamp(-1.0, 1.0);
+    const auto cos = clip_bmm(xn, xn.transpose(1, 2)).clamp(-1.0, 1.0);
     return (cos + 1.0) * 0.5;
   }
   // EMD between the vectors read as 1-D histograms over their dimensions: shift to >= 0,
@@ -134,7 +136,7 @@ InstanceGraph build_instance_graph(const torch::Tensor& x, const torch::Tensor& 
   const auto a_f = adj.to(torch::kFloat32);
   auto reach = a_f;
   for (std::int64_t s = 1; s < o.scales; ++s) {
-    reach = (torch::bmm(reach, a_f) > 0).to(torch::kFloat32);
+    reach = (clip_bmm(reach, a_f) > 0).to(torch::kFloat32);
     scales.push_back(reach > 0);
   }
   InstanceGraph g;
@@ -146,8 +148,10 @@ InstanceGraph build_instance_graph(const torch::Tensor& x, const torch::Tensor& 
 // --- Multi-scale graph attention layer -----------------------------------------------------------
 
 MultiScaleGatLayerImpl::MultiScaleGatLayerImpl(std::int64_t hidden, std::int64_t scales,
-                                               double dropout_p)
-    : dropout(dropout_p) {
+                                               double dropout_p, std::string fusion_kind)
+    : dropout(dropout_p), fusion(std::move(fusion_kind)) {
+  check<UsageError>(fusion == "linear" || fusion == "tanh",
+                    "scale_fusion '{}': expected linear or tanh", fusion);
   proj = register_module("proj",
                          torch::nn::Linear(torch::nn::LinearOptions(hidden, hidden).bias(false)));
   const double bound = std::sqrt(6.0 / static_cast<double>(hidden + 1));  // Xavier, GAT's init
@@ -170,12 +174,23 @@ torch::Tensor MultiScaleGatLayerImpl::forward(const torch::Tensor& h,
   e = e + log_w.unsqueeze(1);
   const auto alpha = masked_softmax(e, adjacency, -1);               // [B,S,K,K]
   const std::int64_t bsz = h.size(0), s = alpha.size(1), k = h.size(1), hd = h.size(2);
-  // One bmm over [B, S*K, K] x [B, K, H] (a broadcasting matmul would copy z S times).
-  const auto out = torch::bmm(alpha.reshape({bsz, s * k, k}), z).view({bsz, s, k, hd});  // [B,S,K,H]
-  const auto f = torch::tanh(out).reshape({-1, hd}).mv(fuse_u).view({bsz, s, k}) +
-                 fuse_b.view({1, -1, 1});                                                   // [B,S,K]
-  const auto beta = torch::softmax(f, 1);                                            // [B,S,K]
-  auto m = (beta.unsqueeze(-1) * out).sum(1);                                        // [B,K,H]
+  torch::Tensor m;  // [B,K,H]
+  if (fusion == "linear") {
+    // u . out_s,i = sum_j alpha_s,ij (u . z_j), and sum_s beta_s,i out_s,i = (sum_s beta_s,i
+    // alpha_s,i.) z: the scores and the fused output come from [B,S,K,K] attention alone.
+    const auto zu = z.matmul(fuse_u);                                                // [B,K]
+    const auto f = (alpha * zu.view({bsz, 1, 1, k})).sum(-1) + fuse_b.view({1, -1, 1});  // [B,S,K]
+    const auto beta = torch::softmax(f, 1);                                          // [B,S,K]
+    const auto mixed = (beta.unsqueeze(-1) * alpha).sum(1);                          // [B,K,K]
+    m = clip_bmm(mixed, z);
+  } else {
+    // One product over [B, S*K, K] x [B, K, H] (a broadcasting matmul would copy z S times).
+    const auto out = clip_bmm(alpha.reshape({bsz, s * k, k}), z).view({bsz, s, k, hd});
+    const auto f = torch::tanh(out).reshape({-1, hd}).mv(fuse_u).view({bsz, s, k}) +
+                   fuse_b.view({1, -1, 1});                                          // [B,S,K]
+    const auto beta = torch::softmax(f, 1);
+    m = (beta.unsqueeze(-1) * out).sum(1);
+  }
   m = torch::dropout(torch::elu(m), dropout, is_training());
   return norm(h + m);
 }
@@ -190,7 +205,8 @@ MmgatImpl::MmgatImpl(ModelSpec spec)
   input_norm_ = register_module("input_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h})));
   for (std::int64_t i = 0; i < o.num_layers; ++i)
     layers_.push_back(register_module("gat" + std::to_string(i + 1),
-                                      MultiScaleGatLayer(h, o.graph.scales, o.dropout)));
+                                      MultiScaleGatLayer(h, o.graph.scales, o.dropout,
+                                                         o.scale_fusion)));
   key_ = register_module("key", torch::nn::Linear(torch::nn::LinearOptions(h, h).bias(false)));
   if (o.use_labels) {
     if (!o.label_embedding_matrix.empty()) {
@@ -310,7 +326,7 @@ torch::Tensor MmgatImpl::extra_loss(const BagOutput& /*out*/, const torch::Tenso
 
   // Center loss 1: per-class clip features of the present classes (Wen et al. 2016).
   if (o.lambda_c1 > 0) {
-    const auto feat = torch::bmm(last_alpha_.transpose(1, 2), last_h_);  // [B,C,H]
+    const auto feat = clip_bmm(last_alpha_.transpose(1, 2), last_h_);  // [B,C,H]
     const auto diff = feat - center_class_.unsqueeze(0).clone();
     const auto d2 = 0.5 * diff.pow(2).sum(-1);                             // [B,C]
     loss = loss + o.lambda_c1 * (d2 * pf).sum() / pf.sum().clamp_min(1.0);

@@ -35,6 +35,7 @@ struct MmgatOptions {
   std::int64_t hidden = 128;    // H
   std::int64_t num_layers = 3;  // graph attention layers
   double dropout = 0.2;         // on each layer's update and on the input projection
+  std::string scale_fusion = "linear";  // per-node scale scores u . out_s (+ b_s) | u . tanh(out_s)
   // Label semantic embeddings (queries of the class-specific pooling).
   bool use_labels = true;                     // false for mmgat-graph (also: no autoencoder)
   std::string label_embeddings = "ppmi";      // ppmi | learned | <file.npy|file.csv> (train time)
@@ -80,9 +81,13 @@ InstanceGraph build_instance_graph(const torch::Tensor& x, const torch::Tensor& 
 // One multi-scale graph attention layer: per scale GAT attention over that scale's neighbourhood
 // (shared projection, per-scale attention vectors, log edge weight added to the score), scales
 // fused with per-node softmax weights, then h' = LayerNorm(h + dropout(ELU(fused))).
+// fusion "linear" scores scale s of node i by u . out_s,i + b_s; then the fused output is one
+// product with the beta-weighted sum of the scales' attention matrices, and no per-scale [K,H]
+// output is ever formed. "tanh" scores by u . tanh(out_s,i) + b_s (HAN style) and needs them.
 class MultiScaleGatLayerImpl : public torch::nn::Module {
  public:
-  MultiScaleGatLayerImpl(std::int64_t hidden, std::int64_t scales, double dropout);
+  MultiScaleGatLayerImpl(std::int64_t hidden, std::int64_t scales, double dropout,
+                         std::string fusion = "linear");
   // h [B,K,H], adjacency [B,S,K,K] bool, log_w [B,K,K] -> [B,K,H]
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& adjacency,
                         const torch::Tensor& log_w);
@@ -93,6 +98,7 @@ class MultiScaleGatLayerImpl : public torch::nn::Module {
   torch::Tensor fuse_b;            // [S]
   torch::nn::LayerNorm norm{nullptr};
   double dropout = 0;
+  std::string fusion;
 };
 TORCH_MODULE(MultiScaleGatLayer);
 
