@@ -1,5 +1,9 @@
 #include "tutti/train/trainer.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -101,9 +105,25 @@ ValResult validate_model(models::BagModelImpl& model, AttFused* fused, const Bag
   return r;
 }
 
+// Autograd frees and reallocates the same multi-megabyte activations at every step. glibc's
+// defaults serve blocks over its mmap threshold with fresh pages and give freed heap back to the
+// kernel, so each step paid page faults and page clearing: 15 % of an MMGAT step
+// (docs/benchmarks.md). Keep such blocks in the heap and the heap untrimmed.
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    return true;
+  }();
+  (void)once;
+#endif
+}
+
 }  // namespace
 
 torch::Device setup_torch(const TrainConfig& cfg) {
+  keep_freed_memory();
   const int threads = cfg.threads > 0 ? cfg.threads
                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
