@@ -22,14 +22,18 @@ namespace {
 
 // LibTorch parallelizes each op over its intra-op threads (--threads). Left alone, OpenBLAS adds
 // its own threads inside those ops and libgomp's idle workers spin between ops; on 2 cores that
-// oversubscription made ATT training 7x slower (docs/benchmarks.md). libgomp reads its environment
-// when the library loads, before main, so the settings are made here and the program re-executes
-// itself once. Values the user set are kept.
+// oversubscription made ATT training 7x slower (docs/benchmarks.md). So OpenBLAS runs single-
+// threaded inside torch's threads. libgomp's workers then have the cores to themselves and may
+// wait for the next op by spinning: a bounded spin (about 10 ms) before sleeping made autograd
+// training on 2 threads 1.7x faster than sleeping at once (OMP_WAIT_POLICY=PASSIVE, which is
+// still the choice when several jobs share the cores). libgomp reads its environment when the
+// library loads, before main, so the settings are made here and the program re-executes itself
+// once. Values the user set are kept.
 void ensure_thread_environment(char** argv) {
   if (std::getenv("TUTTI_THREAD_ENV")) return;
   ::setenv("TUTTI_THREAD_ENV", "1", 1);
   ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  if (!std::getenv("OMP_WAIT_POLICY")) ::setenv("GOMP_SPINCOUNT", "30000000", 0);
   ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
 }
 
