@@ -8,9 +8,10 @@
 #   bench/att_side_by_side.sh [BUILD_DIR]      (env: CLIPS=20000 THREADS=2 ROUNDS=3 AUTOGRAD=0)
 #
 # Thread environment. tutti runs as the `tutti` program runs itself (apps/tutti/main.cpp): one
-# BLAS thread inside LibTorch's intra-op threads, passive OpenMP waits. PyTorch gets
-# torch.set_num_threads(THREADS) and, in every round, each of the environments in TORCH_ENVS; its
-# best one counts (the defaults, OpenBLAS's own threads plus spinning OpenMP workers, were ~100x
+# BLAS thread inside LibTorch's intra-op threads, OpenMP workers spinning up to ~10 ms between
+# ops. PyTorch gets torch.set_num_threads(THREADS) and, in every round, each of the environments
+# in TORCH_ENVS (the same one, passive waits, and passive waits with OpenBLAS threads); its best
+# one counts (the defaults, OpenBLAS's own threads plus spinning OpenMP workers, were ~100x
 # slower on this 2-core machine, so they are not in the default list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,8 @@ CLIPS=${CLIPS:-20000}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
 AUTOGRAD=${AUTOGRAD:-0}
-TUTTI_ENV="OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE"
-TORCH_ENVS=${TORCH_ENVS:-"OPENBLAS_NUM_THREADS=1,OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=$THREADS,OMP_WAIT_POLICY=PASSIVE"}
+TUTTI_ENV="OPENBLAS_NUM_THREADS=1 GOMP_SPINCOUNT=30000000"
+TORCH_ENVS=${TORCH_ENVS:-"OPENBLAS_NUM_THREADS=1,GOMP_SPINCOUNT=30000000 OPENBLAS_NUM_THREADS=1,OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=$THREADS,OMP_WAIT_POLICY=PASSIVE"}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 FILTER='BM_AttEpoch/0|BM_AttInference'

@@ -1,7 +1,7 @@
 // VGGish network throughput (examples/s), random weights, LibTorch C++ side of
 // bench/vggish_side_by_side.sh (the PyTorch eager side is bench/vggish_side_by_side.py).
 //
-//   OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE ./build/bench/bench_vggish
+//   OPENBLAS_NUM_THREADS=1 GOMP_SPINCOUNT=30000000 ./build/bench/bench_vggish
 //
 // Args: {intra-op threads, batch}. Counter examples_per_s uses wall time (the intra-op threads'
 // CPU time is not the main thread's).

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch eager side of the VGGish throughput comparison (bench/vggish_side_by_side.sh).
 
-    OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/vggish_side_by_side.py \
+    OPENBLAS_NUM_THREADS=1 GOMP_SPINCOUNT=30000000 /usr/bin/python3 bench/vggish_side_by_side.py \
         --threads 1 --batch 32 --seconds 5
 
 Random weights; the architecture of torchvggish (tools/fixtures/make_vggish_fixtures.py's VGG).

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # VGGish network throughput, LibTorch C++ (bench_vggish) vs PyTorch eager, same machine, same
-# thread settings as the tutti CLI (OPENBLAS_NUM_THREADS=1, OMP_WAIT_POLICY=PASSIVE), at 1 and 2
+# thread settings as the tutti CLI (OPENBLAS_NUM_THREADS=1, GOMP_SPINCOUNT=30000000), at 1 and 2
 # intra-op threads, alternating the two sides for ROUNDS rounds; prints the medians and the ratio.
 #   bench/vggish_side_by_side.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 ROUNDS=${2:-3}
-export OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+export OPENBLAS_NUM_THREADS=1 GOMP_SPINCOUNT=30000000
 for t in 1 2; do
   cpp=() py=()
   for _ in $(seq "$ROUNDS"); do

@@ -3,7 +3,7 @@
 # Without names, runs all of them. Numbers vary with machine load: compare ratios from one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE  # as the tutti program runs (main.cpp)
+export OPENBLAS_NUM_THREADS=1 GOMP_SPINCOUNT=30000000  # as the tutti program runs (main.cpp)
 SHARED=${TUTTI_SHARED_DATA:-$PWD/../shared/data}
 names=("$@")
 run_if() { local n=$1; shift; if [ ${#names[@]} -eq 0 ] || [[ " ${names[*]} " == *" $n "* ]]; then echo "== $n" >&2; "$@"; fi; }
@@ -15,3 +15,4 @@ run_if frontend build/bench/bench_frontend
 run_if synth build/bench/bench_synth --benchmark_filter='TimGM6mb|MuseScore'
 run_if att bench/att_side_by_side.sh build
 run_if rf /usr/bin/python3 bench/rf_side_by_side.py build/tutti
+run_if models bench/model_table.sh build
