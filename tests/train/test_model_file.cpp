@@ -179,3 +179,33 @@ TEST(PredictorErrors, DatasetMustFitTheModel) {
         << e.what();
   }
 }
+
+// Format 2 records MMGAT's scale_fusion; a format-1 file (no such option: the models fused the
+// scales with tanh) is read as tanh, and the fusion really changes the predictions.
+TEST(ModelFileMigration, FormatOneMmgatReadsAsTanhFusion) {
+  TempDir dir;
+  const auto ds = train_fixture("train_small.npz");
+  const auto test = train_fixture("test_small.npz");
+  const auto v2 = dir / "v2.tutti";
+  train::train_model_file(ds, quick("mmgat"), v2, "train_small.npz");
+  const auto p2 = train::Predictor::load(v2);
+  EXPECT_EQ(p2.info().format_version, 2);
+  EXPECT_EQ(p2.info().spec.options.at("scale_fusion"), "linear");
+
+  core::ZipReader zr(v2);
+  const auto meta_bytes = zr.read("meta.json");
+  auto meta = core::Json::parse(meta_bytes.begin(), meta_bytes.end());
+  meta["format_version"] = 1;
+  meta["model"]["options"].erase("scale_fusion");
+  const std::string s = meta.dump();
+  const auto v1 = dir / "v1.tutti";
+  replace_entry(v2, v1, "meta.json", {s.begin(), s.end()});
+  const auto p1 = train::Predictor::load(v1);
+  EXPECT_EQ(p1.info().spec.options.at("scale_fusion"), "tanh");
+  const auto a = p2.predict(test, false, 1, "test").scores;
+  const auto b = p1.predict(test, false, 1, "test").scores;
+  ASSERT_EQ(a.size(), b.size());
+  double max_diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
+  EXPECT_GT(max_diff, 1e-6);  // same weights, deterministic: only the fusion differs
+}

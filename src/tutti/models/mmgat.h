@@ -61,9 +61,6 @@ struct MmgatOptions {
   static MmgatOptions from_spec(const ModelSpec& spec);
 };
 
-// True for "mmgat" and its ablations.
-bool is_mmgat(const std::string& name);
-
 struct InstanceGraph {
   torch::Tensor weight;     // [B,K,K] edge weights in [0, 1]; 1 on the diagonal
   torch::Tensor adjacency;  // [B,S,K,K] bool: j within s+1 hops of i; self-loops everywhere

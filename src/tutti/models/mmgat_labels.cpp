@@ -157,6 +157,7 @@ ModelSpec mmgat_training_spec(ModelSpec spec, const data::BagDataset& train) {
                        : read_label_embeddings(o.label_embeddings, train.num_classes());
     opt["label_embedding_matrix"] = m;
   }
+  opt["scale_fusion"] = o.scale_fusion;  // recorded: the default changed once (model format 2)
   // (mmgat-principal has no auxiliary task; o.use_aux is still false here without groups.)
   if (spec.name != "mmgat-principal" && !opt.contains("onset_groups"))
     opt["onset_groups"] = onset_groups_for(train.classes, o.onset_table);

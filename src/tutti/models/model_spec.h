@@ -39,6 +39,8 @@ std::vector<std::string> model_names();
 bool requires_fixed_length(const std::string& name);
 // True for models with per-instance class scores, which `localize` can score (not FC, not RF).
 bool has_instance_outputs(const std::string& name);
+// True for "mmgat" and its ablations (defined with the model, mmgat.cpp).
+bool is_mmgat(const std::string& name);
 
 // Reads a model's options one by one, each with its default and valid range; values outside the
 // range and (at finish()) keys nobody read throw tutti::UsageError naming the model and the key.

@@ -72,12 +72,17 @@ ModelInfo ModelInfo::from_json(const core::Json& j, const std::string& what) {
   } catch (const core::Json::exception& e) {
     fail("model: {}: meta.json: {}", what, e.what());
   }
-  check(m.format_version == kModelFormatVersion,
+  check(m.format_version >= kOldestModelFormatVersion && m.format_version <= kModelFormatVersion,
         "model: {}: model file format version {} (written by tutti {}), this tutti {} reads "
-        "version {}; retrain the model or use a matching tutti",
-        what, m.format_version, m.tutti_version, TUTTI_VERSION, kModelFormatVersion);
+        "versions {} to {}; retrain the model or use a matching tutti",
+        what, m.format_version, m.tutti_version, TUTTI_VERSION, kOldestModelFormatVersion,
+        kModelFormatVersion);
   try {
     m.spec = models::ModelSpec::from_json(j.at("model"));
+    // Version 1 predates MMGAT's scale_fusion option: those models fused with tanh.
+    if (m.format_version == 1 && models::is_mmgat(m.spec.name) && m.spec.options.is_object() &&
+        !m.spec.options.contains("scale_fusion"))
+      m.spec.options["scale_fusion"] = "tanh";
     m.config = TrainConfig::from_json(j.at("train_config"));
     m.classes = j.at("classes").get<std::vector<std::string>>();
     m.features = FeatureSpec::from_json(j.at("features"));

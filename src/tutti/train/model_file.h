@@ -23,7 +23,10 @@
 namespace tutti::train {
 
 inline constexpr const char* kModelFormat = "tutti-model";
-inline constexpr int kModelFormatVersion = 1;
+// Version 2: MMGAT files always record `scale_fusion` (its default changed from tanh to linear);
+// version-1 files are still read, their MMGAT models as tanh (migrate_spec in model_file.cpp).
+inline constexpr int kModelFormatVersion = 2;
+inline constexpr int kOldestModelFormatVersion = 1;
 
 // What the model expects as input.
 struct FeatureSpec {
