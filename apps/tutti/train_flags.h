@@ -28,7 +28,7 @@ struct TrainFlags {
     if (with_seed) add("seed", cmd->add_option("--seed", v.seed, "Random seed (default 1)"));
     add("epochs", cmd->add_option("--epochs", v.epochs, "Epochs (default: 250 att, 100 others)"));
     add("learning_rate",
-        cmd->add_option("--lr", v.learning_rate, "Adam learning rate (default 5e-4; fc 1e-4)"));
+        cmd->add_option("--lr", v.learning_rate, "Adam learning rate (default 5e-4; fc 1e-4, mmgat* 2.5e-4)"));
     add("weight_decay", cmd->add_option("--weight-decay", v.weight_decay,
                                         "Adam L2 weight decay (default 1e-5)"));
     add("batch_size", cmd->add_option("--batch-size", v.batch_size, "Clips per batch (default 128)"));

@@ -147,6 +147,7 @@ TEST(Mmgat, OptionErrors) {
   EXPECT_THROW(make_model(spec_of("mmgat", 16, 3, {{"top_k", 0}})), UsageError);
   EXPECT_THROW(make_model(spec_of("mmgat", 16, 3, {{"threshold", 1.5}})), UsageError);
   EXPECT_THROW(make_model(spec_of("mmgat", 16, 3, {{"scales", 0}})), UsageError);
+  EXPECT_THROW(make_model(spec_of("mmgat", 16, 3, {{"scale_fusion", "cubic"}})), UsageError);
   EXPECT_THROW(make_model(spec_of("mmgat", 16, 3, {{"onset_groups", {0, 1}}})), UsageError);
   EXPECT_THROW(make_model(spec_of("mmgat", 16, 3, {{"label_embedding_matrix", {{1.0}, {2.0}}}})),
                UsageError);

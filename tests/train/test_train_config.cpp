@@ -22,6 +22,11 @@ TEST(TrainConfig, DefaultsFollowTheAttentionMicStudy) {
     EXPECT_EQ(c.epochs, 100) << m;
     EXPECT_DOUBLE_EQ(c.learning_rate, 5e-4) << m;
   }
+  for (const char* m : {"mmgat", "mmgat-single", "mmgat-principal", "mmgat-graph"}) {
+    const auto c = TrainConfig::for_model(m);
+    EXPECT_EQ(c.epochs, 100) << m;
+    EXPECT_DOUBLE_EQ(c.learning_rate, 2.5e-4) << m;  // tutti's measured choice (docs/models.md)
+  }
   const auto rf = TrainConfig::for_model("rf");
   EXPECT_TRUE(rf.is_forest());
   EXPECT_EQ(rf.rf_trees, 100);
