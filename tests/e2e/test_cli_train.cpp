@@ -192,4 +192,17 @@ TEST(CliTrain, ExperimentWritesResultsAndResumes) {
   r = tutti_cli(changed, dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("another configuration"), std::string::npos) << r.err;
+
+  // Another model with other options joins the folder; the runs of att and rf stay as they are.
+  r = tutti_cli({"experiment", "--train", fx("train_small.npz"), "--test", fx("test_small.npz"),
+                 "--models", "fc_t", "--seeds", "1", "--epochs", "3", "--patience", "1",
+                 "--batch-size", "32", "--threads", "2", "-o", exp},
+                dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto joined = tutti::core::read_json_file(dir / "exp/results.json");
+  EXPECT_EQ(joined["runs"].size(), 5u);
+  EXPECT_EQ(joined["summary"]["att"]["n_runs"], 2);
+  EXPECT_EQ(joined["summary"]["fc_t"]["n_runs"], 1);
+  EXPECT_EQ(joined["runs"][0]["train_config"]["epochs"], 2);
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "exp/att-seed1.tutti"), before);
 }

@@ -182,9 +182,13 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
       const auto model = r.at("model").get<std::string>();
       const int seed = r.at("seed").get<int>();
       if (!fs::exists(cfg.out_dir / r.value("model_file", run_file_name(model, seed)))) continue;
+      // Runs of the models asked for now must have been made as they would be now; runs of
+      // other models are kept with the configuration they record (a folder can gather models
+      // trained with different options, e.g. --patience for some, into one report).
+      const bool asked = std::find(cfg.models.begin(), cfg.models.end(), model) != cfg.models.end();
       check(r.contains("train_config") &&
-                comparable(r.at("train_config")) ==
-                    comparable(cfg.run_config(model, seed).to_json()),
+                (!asked || comparable(r.at("train_config")) ==
+                               comparable(cfg.run_config(model, seed).to_json())),
             "{}: run {} seed {} was made with another configuration; use another output folder "
             "or the same options",
             results_path.string(), model, seed);
