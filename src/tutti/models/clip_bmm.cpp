@@ -11,30 +11,20 @@ namespace {
 // Work (multiply-adds) per parallel chunk below which a chunk is not split further.
 constexpr std::int64_t kGrainWork = 1 << 16;
 
-std::int64_t grain(std::int64_t per_item) {
-  return std::max<std::int64_t>(1, kGrainWork / std::max<std::int64_t>(1, per_item));
+// f(t) for every batch item t, items in parallel (each item's sums stay in one thread).
+template <class F>
+void each_item(std::int64_t bs, std::int64_t work_per_item, const F& f) {
+  const std::int64_t grain =
+      std::max<std::int64_t>(1, kGrainWork / std::max<std::int64_t>(1, work_per_item));
+  at::parallel_for(0, bs, grain, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t t = lo; t < hi; ++t) f(t);
+  });
 }
 
-// out[t] = a[t] . b[t]: a [B,M,K], b [B,K,N], out [B,M,N], contiguous.
-void bmm_nn(const float* a, const float* b, float* out, std::int64_t bs, std::int64_t m,
-            std::int64_t k, std::int64_t n) {
-  at::parallel_for(0, bs, grain(m * k * n), [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t t = lo; t < hi; ++t) {
-      const float* at = a + t * m * k;
-      const float* bt = b + t * k * n;
-      float* ot = out + t * m * n;
-      for (std::int64_t i = 0; i < m; ++i) {
-        float* o = ot + i * n;
-        std::fill(o, o + n, 0.0f);
-        for (std::int64_t j = 0; j < k; ++j) {
-          const float s = at[i * k + j];
-          if (s == 0.0f) continue;  // masked attention and graph entries are exact zeros
-          const float* r = bt + j * n;
-          for (std::int64_t c = 0; c < n; ++c) o[c] += s * r[c];
-        }
-      }
-    }
-  });
+// y += s x over n floats; exact zeros of s (masked attention and graph entries) are skipped.
+inline void axpy(float s, const float* x, float* y, std::int64_t n) {
+  if (s == 0.0f) return;
+  for (std::int64_t c = 0; c < n; ++c) y[c] += s * x[c];
 }
 
 // x . y in kLanes interleaved partial sums added in a fixed order: vectorizable without
@@ -51,40 +41,37 @@ float dot(const float* x, const float* y, std::int64_t n) {
   return s;
 }
 
+// out[t] = a[t] . b[t]: a [B,M,K], b [B,K,N], out [B,M,N], contiguous.
+void bmm_nn(const float* a, const float* b, float* out, std::int64_t bs, std::int64_t m,
+            std::int64_t k, std::int64_t n) {
+  each_item(bs, m * k * n, [&](std::int64_t t) {
+    const float* at = a + t * m * k;
+    float* ot = out + t * m * n;
+    std::fill(ot, ot + m * n, 0.0f);
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < k; ++j) axpy(at[i * k + j], b + (t * k + j) * n, ot + i * n, n);
+  });
+}
+
 // ga[t] = g[t] . b[t]^T  (g [B,M,N], b [B,K,N] -> ga [B,M,K])
 void bmm_nt(const float* g, const float* b, float* ga, std::int64_t bs, std::int64_t m,
             std::int64_t k, std::int64_t n) {
-  at::parallel_for(0, bs, grain(m * k * n), [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t t = lo; t < hi; ++t) {
-      const float* gt = g + t * m * n;
-      const float* bt = b + t * k * n;
-      float* o = ga + t * m * k;
-      for (std::int64_t i = 0; i < m; ++i)
-        for (std::int64_t j = 0; j < k; ++j) {
-          o[i * k + j] = dot(gt + i * n, bt + j * n, n);
-        }
-    }
+  each_item(bs, m * k * n, [&](std::int64_t t) {
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < k; ++j)
+        ga[(t * m + i) * k + j] = dot(g + (t * m + i) * n, b + (t * k + j) * n, n);
   });
 }
 
 // gb[t] = a[t]^T . g[t]  (a [B,M,K], g [B,M,N] -> gb [B,K,N])
 void bmm_tn(const float* a, const float* g, float* gb, std::int64_t bs, std::int64_t m,
             std::int64_t k, std::int64_t n) {
-  at::parallel_for(0, bs, grain(m * k * n), [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t t = lo; t < hi; ++t) {
-      const float* at = a + t * m * k;
-      const float* gt = g + t * m * n;
-      float* o = gb + t * k * n;
-      std::fill(o, o + k * n, 0.0f);
-      for (std::int64_t i = 0; i < m; ++i)
-        for (std::int64_t j = 0; j < k; ++j) {
-          const float s = at[i * k + j];
-          if (s == 0.0f) continue;
-          const float* r = gt + i * n;
-          float* oj = o + j * n;
-          for (std::int64_t c = 0; c < n; ++c) oj[c] += s * r[c];
-        }
-    }
+  each_item(bs, m * k * n, [&](std::int64_t t) {
+    const float* at = a + t * m * k;
+    float* ot = gb + t * k * n;
+    std::fill(ot, ot + k * n, 0.0f);
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < k; ++j) axpy(at[i * k + j], g + (t * m + i) * n, ot + j * n, n);
   });
 }
 
