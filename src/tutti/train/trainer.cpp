@@ -107,8 +107,8 @@ ValResult validate_model(models::BagModelImpl& model, AttFused* fused, const Bag
 
 // Autograd frees and reallocates the same multi-megabyte activations at every step. glibc's
 // defaults serve blocks over its mmap threshold with fresh pages and give freed heap back to the
-// kernel, so each step paid page faults and page clearing: 15 % of an MMGAT step
-// (docs/benchmarks.md). Keep such blocks in the heap and the heap untrimmed.
+// kernel, so each step paid page faults and page clearing (about 8 % of an MMGAT step in perf;
+// docs/benchmarks.md). Keep such blocks in the heap and the heap untrimmed.
 void keep_freed_memory() {
 #ifdef __GLIBC__
   static const bool once = [] {
