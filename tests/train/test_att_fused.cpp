@@ -2,6 +2,12 @@
 // gradients, same batch-norm running statistics, same eval outputs (float tolerance).
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <random>
+#include <utility>
+#include <vector>
+
 #include "tutti/core/error.h"
 #include "tutti/models/bag_model.h"
 #include "tutti/train/att_fused.h"
@@ -19,7 +25,8 @@ Batch make_batch(std::int64_t b, std::int64_t k, std::int64_t d, std::int64_t c,
   torch::manual_seed(11);
   Batch r;
   r.x = torch::rand({b, k, d});
-  auto lengths = ragged ? torch::randint(1, k + 1, {b}, torch::kInt64) : torch::full({b}, k, torch::kInt64);
+  auto lengths =
+      ragged ? torch::randint(1, k + 1, {b}, torch::kInt64) : torch::full({b}, k, torch::kInt64);
   r.mask = torch::arange(k).unsqueeze(0).lt(lengths.unsqueeze(1));
   r.x.mul_(r.mask.unsqueeze(-1).to(torch::kFloat32));
   r.y = torch::rand({b, c}).gt(0.6).to(torch::kFloat32);
@@ -47,7 +54,8 @@ models::BagModel make_att(std::int64_t d, std::int64_t c, double dropout) {
   return m;
 }
 
-void expect_close(const torch::Tensor& a, const torch::Tensor& b, double tol, const std::string& what) {
+void expect_close(const torch::Tensor& a, const torch::Tensor& b, double tol,
+                  const std::string& what) {
   ASSERT_TRUE(a.defined() && b.defined()) << what;
   ASSERT_EQ(a.sizes(), b.sizes()) << what;
   const double diff = (a - b).abs().max().item<double>();
@@ -84,7 +92,9 @@ TEST_P(AttFusedGrad, MatchesAutogradLossGradientsAndRunningStats) {
     expect_close(fp[item.key()].grad(), item.value().grad(), 2e-4, item.key() + ".grad");
   }
   auto rb = ref->named_buffers(true), fb = fused_model->named_buffers(true);
-  for (const auto& item : rb) expect_close(fb[item.key()].to(torch::kFloat64), item.value().to(torch::kFloat64), 1e-5, item.key());
+  for (const auto& item : rb)
+    expect_close(fb[item.key()].to(torch::kFloat64), item.value().to(torch::kFloat64), 1e-5,
+                 item.key());
 }
 
 INSTANTIATE_TEST_SUITE_P(Masks, AttFusedGrad, ::testing::Values(false, true));
@@ -108,7 +118,7 @@ TEST(AttFused, EvalForwardMatchesTheModel) {
   }
 }
 
-TEST(AttFused, DropoutKeepsTheExpectedFractionAndIsSeeded) {
+TEST(AttFused, DropoutIsSeeded) {
   const auto batch = make_batch(64, 10, 16, 5, false);
   auto a = make_att(16, 5, 0.6), b = make_att(16, 5, 0.6), c = make_att(16, 5, 0.6);
   train::AttFused ea(*a, 3), eb(*b, 3), ec(*c, 4);
@@ -118,6 +128,70 @@ TEST(AttFused, DropoutKeepsTheExpectedFractionAndIsSeeded) {
   const auto ga = a->named_parameters()["linear1.weight"].grad();
   EXPECT_TRUE(torch::equal(ga, b->named_parameters()["linear1.weight"].grad()));
   EXPECT_FALSE(torch::equal(ga, c->named_parameters()["linear1.weight"].grad()));
+}
+
+// The published SplitMix64 (Vigna), written out here independently of the engine's copy.
+std::uint64_t reference_splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// relu_dropout against its definition, element by element: the vectorized middle, unaligned
+// heads and tails, one-element ranges, NaN and zeros; the kept fraction; no dropout = ReLU.
+TEST(AttFused, ReluDropoutFollowsItsDefinition) {
+  // The generator's first two outputs from state 0, as published with it.
+  ASSERT_EQ(reference_splitmix64(0), 0xE220A8397B1DCDAFull);
+  ASSERT_EQ(reference_splitmix64(0x9E3779B97F4A7C15ull), 0x6E789E6AA1B965F4ull);
+  const std::int64_t n = 40003;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> in(static_cast<std::size_t>(n));
+  for (auto& v : in) v = u(rng);
+  in[10] = 0.0f;
+  in[11] = -0.0f;
+  in[12] = std::numeric_limits<float>::quiet_NaN();
+  const std::uint64_t base = 987654321;
+  const std::uint32_t keep_below = 26214;  // keep 0.4
+  const float scale = 2.5f;
+  auto expected = [&](std::int64_t q) {
+    const std::uint64_t bits = reference_splitmix64(base + static_cast<std::uint64_t>(q / 4 * 4));
+    const bool kept = ((bits >> (16 * (q % 4))) & 0xFFFF) < keep_below;
+    return in[static_cast<std::size_t>(q)] > 0.0f && kept ? in[static_cast<std::size_t>(q)] * scale
+                                                          : 0.0f;
+  };
+  for (auto [q0, q1] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {0, n}, {3, n - 2}, {5, 6}, {6, 9}, {1, 4}, {8, 8}}) {
+    std::vector<float> out = in;
+    train::relu_dropout(out.data(), base, q0, q1, keep_below, scale);
+    for (std::int64_t q = 0; q < n; ++q) {
+      const float want = q >= q0 && q < q1 ? expected(q) : in[static_cast<std::size_t>(q)];
+      const float got = out[static_cast<std::size_t>(q)];
+      if (std::isnan(want)) {
+        ASSERT_TRUE(std::isnan(got)) << q;  // outside the range: untouched
+      } else {
+        ASSERT_EQ(got, want) << "range [" << q0 << "," << q1 << ") element " << q;
+        ASSERT_FALSE(std::signbit(got) && q >= q0 && q < q1) << q;
+      }
+    }
+  }
+  std::vector<float> out = in;
+  train::relu_dropout(out.data(), base, 0, n, keep_below, scale);
+  std::int64_t positive = 0, kept = 0;
+  for (std::int64_t q = 0; q < n; ++q)
+    if (in[static_cast<std::size_t>(q)] > 0.0f) {
+      ++positive;
+      kept += out[static_cast<std::size_t>(q)] != 0.0f;
+    }
+  EXPECT_NEAR(static_cast<double>(kept) / static_cast<double>(positive), 0.4, 0.015);
+  // keep_below 65536 (no dropout) with scale 1: exactly ReLU.
+  out = in;
+  train::relu_dropout(out.data(), base, 0, n, 65536, 1.0f);
+  for (std::int64_t q = 0; q < n; ++q) {
+    const float v = in[static_cast<std::size_t>(q)];
+    ASSERT_EQ(out[static_cast<std::size_t>(q)], v > 0.0f ? v : 0.0f) << q;
+  }
 }
 
 TEST(AttFused, RejectsOtherModels) {

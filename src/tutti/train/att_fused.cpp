@@ -18,8 +18,8 @@ namespace {
 constexpr double kBnEps = 1e-5;  // torch::nn::BatchNorm1d defaults
 constexpr double kBnMomentum = 0.1;
 constexpr float kAttMin = 1e-7f, kAttMax = 1.0f - 1e-7f;  // AttImpl's clamp of the attention
-constexpr std::int64_t kEvalChunk = 512;                    // bags per eval pass (bounds buffers)
-constexpr std::int64_t kMinRowsPerPart = 64;                // below this, one part
+constexpr std::int64_t kEvalChunk = 512;                  // bags per eval pass (bounds buffers)
+constexpr std::int64_t kMinRowsPerPart = 64;              // below this, one part
 
 std::uint64_t splitmix64(std::uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
@@ -29,6 +29,51 @@ std::uint64_t splitmix64(std::uint64_t x) {
 }
 
 inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+}  // namespace
+
+// Written with GCC vector types, four elements per hash: both outcomes are random, and the
+// branchy scalar loop was the engine's hottest line.
+void relu_dropout(float* u, std::uint64_t base, std::int64_t q0, std::int64_t q1,
+                  std::uint32_t keep_below, float keep_scale) {
+  using v4u = std::uint32_t __attribute__((vector_size(16)));
+  using v4f = float __attribute__((vector_size(16)));
+  const auto kept = [&](std::int64_t q) {
+    const std::int64_t grp = q & ~std::int64_t{3};
+    const std::uint64_t bits =
+        splitmix64(base + static_cast<std::uint64_t>(grp)) >> (16 * (q - grp));
+    return static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below;
+  };
+  const auto one = [&](std::int64_t q) {
+    u[q] = (u[q] > 0.0f && kept(q)) ? u[q] * keep_scale : 0.0f;
+  };
+  std::int64_t q = q0;
+  for (; q < q1 && (q & 3) != 0; ++q) one(q);
+  const v4u below = {keep_below, keep_below, keep_below, keep_below};
+  const v4f scale = {keep_scale, keep_scale, keep_scale, keep_scale};
+  const v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (; q + 4 <= q1; q += 4) {
+    const std::uint64_t b = splitmix64(base + static_cast<std::uint64_t>(q));
+    const v4u lanes = {
+        static_cast<std::uint32_t>(b & 0xFFFF), static_cast<std::uint32_t>((b >> 16) & 0xFFFF),
+        static_cast<std::uint32_t>((b >> 32) & 0xFFFF), static_cast<std::uint32_t>(b >> 48)};
+    v4f x;
+    std::memcpy(&x, u + q, sizeof x);
+    const v4u keep = reinterpret_cast<v4u>(lanes < below) & reinterpret_cast<v4u>(x > zero);
+    x = reinterpret_cast<v4f>(reinterpret_cast<v4u>(x * scale) & keep);
+    std::memcpy(u + q, &x, sizeof x);
+  }
+  for (; q < q1; ++q) one(q);
+}
+
+namespace {
+
+// The gradient through ReLU and dropout: g *= keep_scale where the block output h is positive
+// (kept by both), else 0. Vectorizes (a select between two factors, no branch).
+void mask_grad(float* __restrict g, const float* __restrict h, std::int64_t q0, std::int64_t q1,
+               float keep_scale) {
+  for (std::int64_t q = q0; q < q1; ++q) g[q] *= h[q] > 0.0f ? keep_scale : 0.0f;
+}
 
 // uint8 feature value -> float, exactly as to_tensors does (v / 255 in float).
 const std::array<float, 256>& u8_table() {
@@ -91,8 +136,8 @@ void mm_gth(float* c, const float* g, std::int64_t m, std::int64_t ldg, std::int
 }
 
 // Per-part partial column sums (double): sums[p][0..d) = sum v, [d..2d) = sum v*w (or v*v).
-void partial_sums(const float* v, const float* w, std::int64_t r0, std::int64_t r1,
-                  std::int64_t d, double* out) {
+void partial_sums(const float* v, const float* w, std::int64_t r0, std::int64_t r1, std::int64_t d,
+                  double* out) {
   std::fill(out, out + 2 * d, 0.0);
   for (std::int64_t i = r0; i < r1; ++i) {
     const float* vr = v + i * d;
@@ -354,22 +399,6 @@ AttFused::StepLoss AttFused::train_core() {
   const double keep = 1.0 - dropout_;
   const std::uint32_t keep_below = static_cast<std::uint32_t>(std::llround(keep * 65536.0));
   const float scale = keep > 0 ? static_cast<float>(1.0 / keep) : 0.0f;
-  auto relu_dropout = [&](float* u, std::uint64_t base, std::int64_t q0, std::int64_t q1) {
-    if (dropout_ <= 0) {
-      for (std::int64_t q = q0; q < q1; ++q) u[q] = u[q] > 0.0f ? u[q] : 0.0f;
-      return;
-    }
-    std::int64_t q = q0;
-    while (q < q1) {
-      const std::int64_t grp = q & ~std::int64_t{3};
-      std::uint64_t bits = splitmix64(base + static_cast<std::uint64_t>(grp)) >> (16 * (q - grp));
-      const std::int64_t end = std::min(q1, grp + 4);
-      for (; q < end; ++q, bits >>= 16) {
-        const bool kept = static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below;
-        u[q] = (u[q] > 0.0f && kept) ? u[q] * scale : 0.0f;
-      }
-    }
-  };
 
   // Forward ---------------------------------------------------------------------------------
   for_parts(np, [&](std::int64_t p) {
@@ -388,7 +417,7 @@ AttFused::StepLoss AttFused::train_core() {
         normalize(raw, xhat0, hs[0], in_, invstds[nl], r0, r1);
       } else {
         normalize(xhats[l - 1], xhats[l - 1], hs[l], blocks_[l - 1], invstds[l - 1], r0, r1);
-        relu_dropout(hs[l], bases[l - 1], r0 * d, r1 * d);
+        relu_dropout(hs[l], bases[l - 1], r0 * d, r1 * d, keep_below, scale);
       }
       mm_awt(xhats[l] + r0 * d, hs[l] + r0 * d, r1 - r0, wd_[l]);  // z, normalized in place later
       partial_sums(xhats[l], nullptr, r0, r1, d, &partial[p * 2 * d]);
@@ -406,7 +435,7 @@ AttFused::StepLoss AttFused::train_core() {
     const auto [r0, r1] = rows_of(p);
     float* hl = hs[nl];
     normalize(xhats[nl - 1], xhats[nl - 1], hl, blocks_[nl - 1], invstds[nl - 1], r0, r1);
-    relu_dropout(hl, bases[nl - 1], r0 * d, r1 * d);
+    relu_dropout(hl, bases[nl - 1], r0 * d, r1 * d, keep_below, scale);
     for (std::int64_t q = r0 * d; q < r1 * d; ++q) hf[q] = hl[q] + raw[q];
     mm_awt(logit + r0 * c2, hf + r0 * d, r1 - r0, wcat_);
     const float* bc = bcat_.data_ptr<float>();
@@ -447,8 +476,7 @@ AttFused::StepLoss AttFused::train_core() {
     loss_part[p] = bce;
     // d(loss)/d(hf) = dlog . Wcat; through the last dropout and ReLU: zero where h_L == 0.
     mm_aw(du + r0 * d, dlog + r0 * c2, r1 - r0, wcat_);
-    // (scale = 1 / keep; 1 without dropout)
-    for (std::int64_t q = r0 * d; q < r1 * d; ++q) du[q] = hl[q] > 0.0f ? du[q] * scale : 0.0f;
+    mask_grad(du, hl, r0 * d, r1 * d, scale);
     partial_sums(du, xhats[nl - 1], r0, r1, d, &partial[p * 2 * d]);
   });
   StepLoss loss;
@@ -510,9 +538,7 @@ AttFused::StepLoss AttFused::train_core() {
         }
       mm_aw(dh + r0 * d, dz + r0 * d, r1 - r0, wd_[l]);
       if (l > 0) {
-        const float* hin = hs[l];  // block l's input = block l-1's output
-        for (std::int64_t q = r0 * d; q < r1 * d; ++q)
-          dh[q] = hin[q] > 0.0f ? dh[q] * scale : 0.0f;
+        mask_grad(dh, hs[l], r0 * d, r1 * d, scale);  // block l's input = block l-1's output
         partial_sums(dh, xhats[l - 1], r0, r1, d, &partial[p * 2 * d]);
       } else {
         partial_sums(dh, xhat0, r0, r1, d, &partial[p * 2 * d]);
@@ -681,7 +707,8 @@ void AttFused::eval_rows(const BagSource& src, std::int64_t begin, std::int64_t 
     }
     // Bags without instances: clip 0.
     for (std::int64_t b = 0; b < gb_.nb; ++b)
-      if (gb_.offset[b] == gb_.offset[b + 1]) std::fill(part.clip + b * c_, part.clip + (b + 1) * c_, 0.0f);
+      if (gb_.offset[b] == gb_.offset[b + 1])
+        std::fill(part.clip + b * c_, part.clip + (b + 1) * c_, 0.0f);
     eval_core(part);
   }
 }

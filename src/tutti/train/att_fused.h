@@ -106,11 +106,11 @@ class AttFused {
   std::uint64_t seed_;
   std::uint64_t counter_ = 0;
   std::int64_t d_ = 0, c_ = 0;
-  Block in_;                         // input batch-norm (w undefined)
-  std::vector<Block> blocks_;        // hidden blocks
-  std::vector<torch::Tensor> wd_;    // detached aliases of the block weights (for BLAS calls)
-  torch::Tensor wa_, ba_, wc_, bc_;  // attention / classifier heads [C,D], [C]
-  torch::Tensor wcat_, bcat_;        // both heads stacked: [2C,D], [2C]
+  Block in_;                           // input batch-norm (w undefined)
+  std::vector<Block> blocks_;          // hidden blocks
+  std::vector<torch::Tensor> wd_;      // detached aliases of the block weights (for BLAS calls)
+  torch::Tensor wa_, ba_, wc_, bc_;    // attention / classifier heads [C,D], [C]
+  torch::Tensor wcat_, bcat_;          // both heads stacked: [2C,D], [2C]
   std::vector<torch::Tensor> params_;  // every parameter (model order), for Adam
   std::vector<std::vector<float>> adam_m_, adam_v_;
   std::int64_t adam_steps_ = 0;
@@ -120,5 +120,12 @@ class AttFused {
   std::vector<std::int64_t> part_bag_;  // [parts_+1] first bag of each part
   std::vector<torch::Tensor> bufs_;     // work buffers, grown as needed
 };
+
+// The engine's ReLU + dropout on elements q0..q1 of a buffer (exposed for its test):
+// u = u * keep_scale if u > 0 and element q is kept, else 0; q is kept when the 16 bits
+// [16 (q & 3), 16 (q & 3) + 16) of splitmix64(base + (q & ~3)) are below keep_below
+// (keep probability keep_below / 65536).
+void relu_dropout(float* u, std::uint64_t base, std::int64_t q0, std::int64_t q1,
+                  std::uint32_t keep_below, float keep_scale);
 
 }  // namespace tutti::train
