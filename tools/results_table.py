@@ -2,9 +2,12 @@
 """Markdown table (mean +- sample std over seeds) from a `tutti experiment` results.json.
 
     python3 tools/results_table.py exp/results.json [--per-class]
+    python3 tools/results_table.py A/results.json [B/results.json ...] --paired BASE
 
 --per-class prints instead the mean per-class average precision over seeds, one column per
-model, the best of each row in bold.
+model, the best of each row in bold. --paired BASE (an ablation table) reads the runs of every
+file given (a model and seed found in two files must agree) and prints each model's mAP and AUC
+with the mean difference of its mAP from BASE's on the same seeds, and the per-seed differences.
 """
 import json
 import statistics
@@ -58,8 +61,34 @@ def per_class(path):
         print(f"| {c} | " + " | ".join(cells) + " |")
 
 
+def paired(paths, base):
+    runs = {}
+    for path in paths:
+        for r in json.load(open(path))["runs"]:
+            key = (r["model"], r["seed"])
+            if key in runs and runs[key]["metrics"]["mAP"] != r["metrics"]["mAP"]:
+                sys.exit(f"results_table: {path}: {key[0]} seed {key[1]} differs from an earlier file")
+            runs[key] = r
+    models = list(dict.fromkeys(m for m, _ in runs))
+    if base not in models:
+        sys.exit(f"results_table: no runs of the base model '{base}'")
+    print(f"| model | seeds | mAP | AUC | minus `{base}` on the same seeds | per seed |")
+    print("|---|---|---|---|---|---|")
+    for m in models:
+        seeds = sorted(s for mm, s in runs if mm == m)
+        cells = [fmt([runs[(m, s)]["metrics"][k] for s in seeds]) for k in ("mAP", "auc")]
+        diffs = [runs[(m, s)]["metrics"]["mAP"] - runs[(base, s)]["metrics"]["mAP"]
+                 for s in seeds if (base, s) in runs]
+        d = "" if m == base or not diffs else f"{statistics.fmean(diffs):+.3f}"
+        per = "" if m == base else ", ".join(f"{v:+.3f}" for v in diffs)
+        print(f"| {m} | {len(seeds)} | {cells[0]} | {cells[1]} | {d} | {per} |")
+
+
 if __name__ == "__main__":
-    if "--per-class" in sys.argv[2:]:
+    if "--paired" in sys.argv:
+        i = sys.argv.index("--paired")
+        paired(sys.argv[1:i] + sys.argv[i + 2:], sys.argv[i + 1])
+    elif "--per-class" in sys.argv[2:]:
         per_class(sys.argv[1])
     else:
         main(sys.argv[1])
