@@ -24,7 +24,7 @@ namespace tutti::train {
 
 inline constexpr const char* kModelFormat = "tutti-model";
 // Version 2: MMGAT files always record `scale_fusion` (its default changed from tanh to linear);
-// version-1 files are still read, their MMGAT models as tanh (migrate_spec in model_file.cpp).
+// version-1 files are still read, their MMGAT models as tanh (ModelInfo::from_json).
 inline constexpr int kModelFormatVersion = 2;
 inline constexpr int kOldestModelFormatVersion = 1;
 
