@@ -5,6 +5,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/models/clip_bmm.h"
+#include "tutti/models/hashed_dropout.h"
 
 namespace tutti::models {
 
@@ -191,7 +192,7 @@ torch::Tensor MultiScaleGatLayerImpl::forward(const torch::Tensor& h,
     const auto beta = torch::softmax(f, 1);
     m = (beta.unsqueeze(-1) * out).sum(1);
   }
-  m = torch::dropout(torch::elu(m), dropout, is_training());
+  m = hashed_dropout(torch::elu(m), dropout, is_training());
   return norm(h + m);
 }
 
@@ -273,7 +274,7 @@ BagOutput MmgatImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) 
   const auto log_w = graph.weight.clamp_min(kMinWeight).log();  // [B,K,K]
 
   auto h = input_norm_(input_(xz));  // [B,K,H]
-  h = torch::dropout(h, options_.dropout, is_training());
+  h = hashed_dropout(h, options_.dropout, is_training());
   for (auto& layer : layers_) h = layer(h, graph.adjacency, log_w);
 
   // Class-specific attention pooling: node keys against per-class queries.

@@ -10,23 +10,19 @@
 
 #include "tutti/core/error.h"
 #include "tutti/models/att.h"
+#include "tutti/models/hashed_dropout.h"
 
 namespace tutti::train {
 
 namespace {
+
+using models::splitmix64;
 
 constexpr double kBnEps = 1e-5;  // torch::nn::BatchNorm1d defaults
 constexpr double kBnMomentum = 0.1;
 constexpr float kAttMin = 1e-7f, kAttMax = 1.0f - 1e-7f;  // AttImpl's clamp of the attention
 constexpr std::int64_t kEvalChunk = 512;                  // bags per eval pass (bounds buffers)
 constexpr std::int64_t kMinRowsPerPart = 64;              // below this, one part
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 

@@ -1,0 +1,57 @@
+#include "tutti/models/hashed_dropout.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace tutti::models {
+
+void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t q1,
+                  std::uint32_t keep_below, float keep_scale) {
+  const auto one = [&](std::int64_t q) {
+    const std::int64_t grp = q & ~std::int64_t{3};
+    const std::uint64_t bits =
+        splitmix64(base + static_cast<std::uint64_t>(grp)) >> (16 * (q - grp));
+    mask[q] = static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below ? keep_scale : 0.0f;
+  };
+  using v4u = std::uint32_t __attribute__((vector_size(16)));
+  using v4f = float __attribute__((vector_size(16)));
+  std::int64_t q = q0;
+  for (; q < q1 && (q & 3) != 0; ++q) one(q);
+  const v4u below = {keep_below, keep_below, keep_below, keep_below};
+  const v4f scale = {keep_scale, keep_scale, keep_scale, keep_scale};
+  for (; q + 4 <= q1; q += 4) {
+    const std::uint64_t b = splitmix64(base + static_cast<std::uint64_t>(q));
+    const v4u lanes = {
+        static_cast<std::uint32_t>(b & 0xFFFF), static_cast<std::uint32_t>((b >> 16) & 0xFFFF),
+        static_cast<std::uint32_t>((b >> 32) & 0xFFFF), static_cast<std::uint32_t>(b >> 48)};
+    const v4f m = reinterpret_cast<v4f>(reinterpret_cast<v4u>(scale) &
+                                        reinterpret_cast<v4u>(lanes < below));
+    std::memcpy(mask + q, &m, sizeof m);
+  }
+  for (; q < q1; ++q) one(q);
+}
+
+torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0.0) return x;
+  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32)
+    return torch::dropout(x, p, training);
+  const double keep = 1.0 - p;
+  const auto keep_below = static_cast<std::uint32_t>(std::llround(keep * 65536.0));
+  const float scale = keep > 0 ? static_cast<float>(1.0 / keep) : 0.0f;
+  const auto base = static_cast<std::uint64_t>(
+      torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kInt64)
+          .item<std::int64_t>());
+  auto mask = torch::empty(x.sizes(), x.options().requires_grad(false));
+  float* m = mask.data_ptr<float>();
+  // Chunks start at multiples of 4, so every hash serves one chunk.
+  at::parallel_for(0, (mask.numel() + 3) / 4, 1 << 13, [&](std::int64_t g0, std::int64_t g1) {
+    dropout_mask(m, base, 4 * g0, std::min(4 * g1, mask.numel()), keep_below, scale);
+  });
+  return x * mask;
+}
+
+}  // namespace tutti::models

@@ -1,0 +1,37 @@
+// Counter-based dropout for the autograd models (MMGAT), and the hash it shares with the fused
+// ATT engine.
+//
+// torch::dropout draws one Bernoulli variate per element from the global CPU generator: serial,
+// one locked random64() call each. In MMGAT training that was 13 % of a one-thread epoch and more
+// of a two-thread one (docs/benchmarks.md). Here one 64-bit base is drawn from torch's generator
+// per call (so torch::manual_seed still makes runs reproducible) and element q is kept when a
+// 16-bit lane of splitmix64(base + (q & ~3)) is below the keep threshold: four elements per hash,
+// filled in parallel, independent of the thread count. The mask is a constant factor, so autograd
+// differentiates x * mask as dropout's backward.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace tutti::models {
+
+// The SplitMix64 output function (Vigna) of state x.
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// mask[q] = keep_scale when the 16 bits [16 (q & 3), 16 (q & 3) + 16) of splitmix64(base +
+// (q & ~3)) are below keep_below, else 0, for q in [q0, q1) (keep probability keep_below / 65536).
+void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t q1,
+                  std::uint32_t keep_below, float keep_scale);
+
+// Inverted dropout of a float32 CPU tensor with that mask (keep probability 1 - p rounded to a
+// multiple of 1/65536, kept values scaled by 1 / (1 - p)); x itself when !training or p == 0.
+// Other tensors (CUDA, double) go to torch::dropout.
+torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training);
+
+}  // namespace tutti::models
