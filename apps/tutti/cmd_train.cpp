@@ -20,11 +20,15 @@ void setup_train(CLI::App& root) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
-      "train", "Train a model (att, fc_t, fc, rnn, rf) on a bag dataset and write a .tutti file");
+      "train",
+      "Train a model (att, fc_t, fc, rnn, rf, mmgat*) on a bag dataset and write a .tutti file");
   cmd->add_option("DATA", o->data, "Training bag dataset (.npz)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--model,-m", o->model, "Model: att, fc_t, fc, rnn or rf")->capture_default_str();
+  cmd->add_option("--model,-m", o->model,
+                  "Model: att, fc_t, fc, rnn, rf, mmgat, mmgat-single, mmgat-principal or "
+                  "mmgat-graph")
+      ->capture_default_str();
   cmd->add_option("-o,--output", o->out, "Output model file (.tutti)")->required();
   o->flags.bind(cmd, /*with_seed=*/true);
   cmd->callback([o] {
