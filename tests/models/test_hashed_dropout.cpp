@@ -27,7 +27,7 @@ TEST(HashedDropout, MaskFollowsItsDefinition) {
   for (auto [q0, q1] : std::vector<std::pair<std::int64_t, std::int64_t>>{
            {0, n}, {3, n - 2}, {5, 6}, {6, 9}, {1, 4}, {8, 8}}) {
     std::vector<float> mask(static_cast<std::size_t>(n), -7.0f);
-    tutti::models::dropout_mask(mask.data(), base, q0, q1, keep_below, 1.25f);
+    tutti::models::dropout_mask(mask.data() + q0, base, q0, q1, keep_below, 1.25f);
     for (std::int64_t q = 0; q < n; ++q) {
       const std::uint64_t bits = reference_splitmix64(base + static_cast<std::uint64_t>(q / 4 * 4));
       const bool kept = ((bits >> (16 * (q % 4))) & 0xFFFF) < keep_below;

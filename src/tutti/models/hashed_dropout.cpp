@@ -15,7 +15,7 @@ void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t
     const std::int64_t grp = q & ~std::int64_t{3};
     const std::uint64_t bits =
         splitmix64(base + static_cast<std::uint64_t>(grp)) >> (16 * (q - grp));
-    mask[q] = static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below ? keep_scale : 0.0f;
+    mask[q - q0] = static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below ? keep_scale : 0.0f;
   };
   using v4u = std::uint32_t __attribute__((vector_size(16)));
   using v4f = float __attribute__((vector_size(16)));
@@ -30,26 +30,34 @@ void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t
         static_cast<std::uint32_t>((b >> 32) & 0xFFFF), static_cast<std::uint32_t>(b >> 48)};
     const v4f m = reinterpret_cast<v4f>(reinterpret_cast<v4u>(scale) &
                                         reinterpret_cast<v4u>(lanes < below));
-    std::memcpy(mask + q, &m, sizeof m);
+    std::memcpy(mask + (q - q0), &m, sizeof m);
   }
   for (; q < q1; ++q) one(q);
+}
+
+std::uint64_t draw_dropout_base() {
+  return static_cast<std::uint64_t>(
+      torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kInt64)
+          .item<std::int64_t>());
+}
+
+DropoutKeep dropout_keep(double p) {
+  const double keep = 1.0 - p;
+  return {static_cast<std::uint32_t>(std::llround(keep * 65536.0)),
+          keep > 0 ? static_cast<float>(1.0 / keep) : 0.0f};
 }
 
 torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0.0) return x;
   if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32)
     return torch::dropout(x, p, training);
-  const double keep = 1.0 - p;
-  const auto keep_below = static_cast<std::uint32_t>(std::llround(keep * 65536.0));
-  const float scale = keep > 0 ? static_cast<float>(1.0 / keep) : 0.0f;
-  const auto base = static_cast<std::uint64_t>(
-      torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kInt64)
-          .item<std::int64_t>());
+  const auto [keep_below, scale] = dropout_keep(p);
+  const auto base = draw_dropout_base();
   auto mask = torch::empty(x.sizes(), x.options().requires_grad(false));
   float* m = mask.data_ptr<float>();
   // Chunks start at multiples of 4, so every hash serves one chunk.
   at::parallel_for(0, (mask.numel() + 3) / 4, 1 << 13, [&](std::int64_t g0, std::int64_t g1) {
-    dropout_mask(m, base, 4 * g0, std::min(4 * g1, mask.numel()), keep_below, scale);
+    dropout_mask(m + 4 * g0, base, 4 * g0, std::min(4 * g1, mask.numel()), keep_below, scale);
   });
   return x * mask;
 }

@@ -24,10 +24,19 @@ inline std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// mask[q] = keep_scale when the 16 bits [16 (q & 3), 16 (q & 3) + 16) of splitmix64(base +
+// mask[q - q0] = keep_scale when the 16 bits [16 (q & 3), 16 (q & 3) + 16) of splitmix64(base +
 // (q & ~3)) are below keep_below, else 0, for q in [q0, q1) (keep probability keep_below / 65536).
 void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t q1,
                   std::uint32_t keep_below, float keep_scale);
+
+// What hashed_dropout uses: a base drawn from torch's default generator, and the threshold and
+// scale for dropout probability p (keep 1 - p rounded to a multiple of 1/65536).
+std::uint64_t draw_dropout_base();
+struct DropoutKeep {
+  std::uint32_t below = 65536;
+  float scale = 1.0f;
+};
+DropoutKeep dropout_keep(double p);
 
 // Inverted dropout of a float32 CPU tensor with that mask (keep probability 1 - p rounded to a
 // multiple of 1/65536, kept values scaled by 1 / (1 - p)); x itself when !training or p == 0.

@@ -5,6 +5,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/models/clip_bmm.h"
+#include "tutti/models/gat_fused.h"
 #include "tutti/models/hashed_dropout.h"
 
 namespace tutti::models {
@@ -168,6 +169,13 @@ torch::Tensor MultiScaleGatLayerImpl::forward(const torch::Tensor& h,
                                               const torch::Tensor& adjacency,
                                               const torch::Tensor& log_w) {
   // h [B,K,H], adjacency [B,S,K,K], log_w [B,K,K] -> [B,K,H]
+  if (fused && fusion == "linear" && can_fuse_gat(h)) {
+    const auto& ln = norm->options;
+    return fused_gat_layer(h, adjacency, log_w,
+                           {proj->weight, att_src, att_dst, fuse_u, fuse_b, norm->weight,
+                            norm->bias, ln.eps()},
+                           dropout, is_training());
+  }
   const auto z = proj(h);                                          // [B,K,H]
   const auto e_dst = torch::matmul(z, att_dst.t()).transpose(1, 2);  // [B,S,K]
   const auto e_src = torch::matmul(z, att_src.t()).transpose(1, 2);  // [B,S,K]
@@ -247,6 +255,10 @@ MmgatImpl::MmgatImpl(ModelSpec spec)
     group_members_ = register_buffer("group_members", members);
     center_group_ = register_buffer("center_group", torch::zeros({g, h}));
   }
+}
+
+void MmgatImpl::set_fused_layers(bool on) {
+  for (auto& layer : layers_) layer->fused = on;
 }
 
 torch::Tensor MmgatImpl::queries() {

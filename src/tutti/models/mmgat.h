@@ -96,6 +96,9 @@ class MultiScaleGatLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm norm{nullptr};
   double dropout = 0;
   std::string fusion;
+  // fusion "linear" on float32 CPU tensors runs as one op with a hand-written backward
+  // (gat_fused.h) unless this is false (then: LibTorch ops and autograd, the reference path).
+  bool fused = true;
 };
 TORCH_MODULE(MultiScaleGatLayer);
 
@@ -111,6 +114,8 @@ class MmgatImpl : public BagModelImpl {
   torch::Tensor extra_loss(const BagOutput& out, const torch::Tensor& y,
                            const torch::Tensor& y_mask) override;
   const MmgatOptions& options() const { return options_; }
+  // Graph attention layers as one fused op each (default) or as LibTorch ops (MultiScaleGatLayer).
+  void set_fused_layers(bool on);
   // The autoencoder over a class vector v [B,C] in [-1, 1] -> logits [B,C].
   torch::Tensor autoencoder(const torch::Tensor& v);
 

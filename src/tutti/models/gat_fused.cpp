@@ -1,0 +1,402 @@
+#include "tutti/models/gat_fused.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "tutti/models/hashed_dropout.h"
+
+namespace tutti::models {
+
+namespace {
+
+constexpr float kSlope = 0.2f;             // leaky ReLU of the attention scores (GAT)
+// The [B*K,H] products run on fixed blocks of rows (of output rows for the weight gradient):
+// OpenBLAS's sums for a row depend on how the rows are split, so the split must not follow the
+// thread count.
+constexpr std::int64_t kRowBlock = 256;
+constexpr std::int64_t kWeightRowBlock = 32;
+constexpr std::int64_t kClipWork = 1 << 15;  // multiply-adds per parallel chunk of clips
+
+float dot(const float* x, const float* y, std::int64_t n) {
+  constexpr std::int64_t kLanes = 8;  // interleaved partial sums: vectorizable, fixed order
+  float acc[kLanes] = {};
+  std::int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes)
+    for (std::int64_t l = 0; l < kLanes; ++l) acc[l] += x[c + l] * y[c + l];
+  float s = 0.0f;
+  for (std::int64_t l = 0; l < kLanes; ++l) s += acc[l];
+  for (; c < n; ++c) s += x[c] * y[c];
+  return s;
+}
+
+float lane_sum(const float* x, std::int64_t n) {
+  constexpr std::int64_t kLanes = 8;
+  float acc[kLanes] = {};
+  std::int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes)
+    for (std::int64_t l = 0; l < kLanes; ++l) acc[l] += x[c + l];
+  float s = 0.0f;
+  for (std::int64_t l = 0; l < kLanes; ++l) s += acc[l];
+  for (; c < n; ++c) s += x[c];
+  return s;
+}
+
+inline void axpy(float s, const float* x, float* y, std::int64_t n) {
+  if (s == 0.0f) return;
+  for (std::int64_t c = 0; c < n; ++c) y[c] += s * x[c];
+}
+
+// f(t0, t1) over ranges of the clips [0, b), in parallel.
+template <class F>
+void each_clips(std::int64_t b, std::int64_t work_per_clip, const F& f) {
+  at::parallel_for(0, b, std::max<std::int64_t>(1, kClipWork / std::max<std::int64_t>(1, work_per_clip)),
+                   f);
+}
+
+// Grad mode is thread-local: LibTorch turns it off for a Function's forward and backward on the
+// calling thread only, so the products in worker threads run under their own guard.
+
+// f(begin, length) for the blocks of `block` of [0, n), blocks in parallel.
+template <class F>
+void each_block(std::int64_t n, std::int64_t block, const F& f) {
+  at::parallel_for(0, (n + block - 1) / block, 1, [&](std::int64_t b0, std::int64_t b1) {
+    torch::NoGradGuard ng;
+    for (std::int64_t b = b0; b < b1; ++b) f(b * block, std::min(block, n - b * block));
+  });
+}
+
+// Per node, the 2S+1 scores that are linear in z: e_dst (S), e_src (S) and u . z (fusion).
+// sc = z P^T with P = [att_dst; att_src; fuse_u] [2S+1,H].
+struct Saved {
+  torch::Tensor z, sc, alpha, beta, elu, xhat, rstd;
+};
+
+class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& h_in,
+                               const torch::Tensor& adjacency_in, const torch::Tensor& log_w_in,
+                               const torch::Tensor& w_proj, const torch::Tensor& att_src,
+                               const torch::Tensor& att_dst, const torch::Tensor& fuse_u,
+                               const torch::Tensor& fuse_b, const torch::Tensor& ln_weight,
+                               const torch::Tensor& ln_bias, double ln_eps, double dropout,
+                               bool training) {
+    const auto h = h_in.contiguous();
+    const auto adjacency = adjacency_in.contiguous();
+    const auto log_w = log_w_in.contiguous();
+    const auto w = w_proj.contiguous();
+    const auto proj = torch::cat({att_dst, att_src, fuse_u.unsqueeze(0)}).contiguous();
+    const auto fb = fuse_b.contiguous();
+    const auto g = ln_weight.contiguous(), lb = ln_bias.contiguous();
+    const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2), ns = att_src.size(0);
+    const std::int64_t np = 2 * ns + 1;
+    const auto opt = h.options();
+    Saved sv;
+    sv.z = torch::empty({bs, k, hd}, opt);
+    sv.sc = torch::empty({bs * k, np}, opt);
+    const auto z2 = sv.z.view({bs * k, hd}), h2 = h.view({bs * k, hd});
+    each_block(bs * k, kRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto o = z2.narrow(0, r, n);
+      at::mm_out(o, h2.narrow(0, r, n), w.t());
+      auto so = sv.sc.narrow(0, r, n);
+      at::mm_out(so, o, proj.t());
+    });
+    sv.alpha = torch::empty({bs, ns, k, k}, opt);
+    sv.beta = torch::empty({bs, ns, k}, opt);
+    sv.elu = torch::empty({bs, k, hd}, opt);
+    sv.xhat = torch::empty({bs, k, hd}, opt);
+    sv.rstd = torch::empty({bs, k}, opt);
+    auto out = torch::empty({bs, k, hd}, opt);
+    const bool drop = training && dropout > 0.0;
+    const std::uint64_t base = drop ? draw_dropout_base() : 0;
+    const auto keep = dropout_keep(drop ? dropout : 0.0);
+
+    const float *hp = h.data_ptr<float>(), *zp = sv.z.data_ptr<float>(),
+                *scp = sv.sc.data_ptr<float>();
+    const bool* adj = adjacency.data_ptr<bool>();
+    const float *lw = log_w.data_ptr<float>(), *fbp = fb.data_ptr<float>(),
+                *gp = g.data_ptr<float>(), *lbp = lb.data_ptr<float>();
+    float *al = sv.alpha.data_ptr<float>(), *be = sv.beta.data_ptr<float>(),
+          *ep = sv.elu.data_ptr<float>(), *xh = sv.xhat.data_ptr<float>(),
+          *rs = sv.rstd.data_ptr<float>(), *op = out.data_ptr<float>();
+    const float eps = static_cast<float>(ln_eps);
+    each_clips(bs, 2 * k * k * hd, [&](std::int64_t t0, std::int64_t t1) {
+      const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
+      std::vector<float> f(sz(ns * k)), mixed(sz(k * k)), row(sz(k));
+      for (std::int64_t t = t0; t < t1; ++t) {
+        const float* zt = zp + t * k * hd;
+        const float* sct = scp + t * k * np;  // node i: e_dst sct[i np + s], e_src [.. + S + s]
+        float* alt = al + t * ns * k * k;
+        float* bet = be + t * ns * k;
+        // Attention per scale and node: masked softmax over the neighbourhood.
+        for (std::int64_t s = 0; s < ns; ++s)
+          for (std::int64_t i = 0; i < k; ++i) {
+            const bool* allow = adj + ((t * ns + s) * k + i) * k;
+            const float* lwi = lw + (t * k + i) * k;
+            float* a = alt + (s * k + i) * k;
+            const float edi = sct[i * np + s];
+            float mx = -std::numeric_limits<float>::infinity();
+            for (std::int64_t j = 0; j < k; ++j) {
+              if (!allow[j]) continue;
+              const float pre = edi + sct[j * np + ns + s];
+              row[sz(j)] = (pre > 0.0f ? pre : kSlope * pre) + lwi[j];
+              mx = std::max(mx, row[sz(j)]);
+            }
+            float sum = 0.0f;
+            for (std::int64_t j = 0; j < k; ++j) {
+              a[j] = allow[j] ? std::exp(row[sz(j)] - mx) : 0.0f;
+              sum += a[j];
+            }
+            float fi = 0.0f;
+            for (std::int64_t j = 0; j < k; ++j) {
+              a[j] /= sum;
+              fi += a[j] * sct[j * np + 2 * ns];
+            }
+            f[sz(s * k + i)] = fi + fbp[s];
+          }
+        // Scale weights: softmax over the scales per node; the fused attention matrix.
+        std::fill(mixed.begin(), mixed.end(), 0.0f);
+        for (std::int64_t i = 0; i < k; ++i) {
+          float mx = -std::numeric_limits<float>::infinity();
+          for (std::int64_t s = 0; s < ns; ++s) mx = std::max(mx, f[sz(s * k + i)]);
+          float sum = 0.0f;
+          for (std::int64_t s = 0; s < ns; ++s)
+            sum += (bet[s * k + i] = std::exp(f[sz(s * k + i)] - mx));
+          for (std::int64_t s = 0; s < ns; ++s) {
+            bet[s * k + i] /= sum;
+            axpy(bet[s * k + i], alt + (s * k + i) * k, mixed.data() + i * k, k);
+          }
+        }
+        // m = mixed z (ELU applied below).
+        float* et = ep + t * k * hd;
+        std::fill(et, et + k * hd, 0.0f);
+        for (std::int64_t i = 0; i < k; ++i)
+          for (std::int64_t j = 0; j < k; ++j) axpy(mixed[sz(i * k + j)], zt + j * hd, et + i * hd, hd);
+      }
+    });
+    {
+      // ELU over the whole batch with ATen's kernel (vectorized exp, chosen for the CPU at run
+      // time; one libm call per element was a third of this op). Kept for the backward.
+      torch::NoGradGuard ng;
+      at::elu_(sv.elu);
+    }
+    each_clips(bs, k * hd * 8, [&](std::int64_t t0, std::int64_t t1) {
+      std::vector<float> mask(static_cast<std::size_t>(k * hd), 1.0f);
+      for (std::int64_t t = t0; t < t1; ++t) {
+        // Dropout; residual; LayerNorm.
+        const float* et = ep + t * k * hd;
+        if (drop)
+          dropout_mask(mask.data(), base, t * k * hd, (t + 1) * k * hd, keep.below, keep.scale);
+        for (std::int64_t i = 0; i < k; ++i) {
+          const float* hi = hp + (t * k + i) * hd;
+          const float* ei = et + i * hd;
+          const float* mi = mask.data() + i * hd;
+          float* xi = xh + (t * k + i) * hd;
+          for (std::int64_t c = 0; c < hd; ++c) xi[c] = hi[c] + ei[c] * mi[c];
+          const float mean = lane_sum(xi, hd) / static_cast<float>(hd);
+          for (std::int64_t c = 0; c < hd; ++c) xi[c] -= mean;
+          const float var = dot(xi, xi, hd);
+          const float r = 1.0f / std::sqrt(var / static_cast<float>(hd) + eps);
+          rs[t * k + i] = r;
+          float* oi = op + (t * k + i) * hd;
+          for (std::int64_t c = 0; c < hd; ++c) {
+            xi[c] *= r;
+            oi[c] = xi[c] * gp[c] + lbp[c];
+          }
+        }
+      }
+    });
+    ctx->save_for_backward({h, adjacency, w, proj, g, sv.z, sv.sc, sv.alpha, sv.beta, sv.elu,
+                            sv.xhat, sv.rstd});
+    ctx->saved_data["base"] = static_cast<std::int64_t>(base);
+    ctx->saved_data["drop"] = drop;
+    ctx->saved_data["keep_below"] = static_cast<std::int64_t>(keep.below);
+    ctx->saved_data["keep_scale"] = static_cast<double>(keep.scale);
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &h = saved[0], &adjacency = saved[1], &w = saved[2], &proj = saved[3],
+               &g = saved[4], &z = saved[5], &sc = saved[6], &alpha = saved[7],
+               &beta = saved[8], &elu = saved[9], &xhat = saved[10], &rstd = saved[11];
+    const auto dout = grads[0].contiguous();
+    const auto base = static_cast<std::uint64_t>(ctx->saved_data["base"].toInt());
+    const bool drop = ctx->saved_data["drop"].toBool();
+    const auto keep_below = static_cast<std::uint32_t>(ctx->saved_data["keep_below"].toInt());
+    const auto keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
+    const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2);
+    const std::int64_t np = proj.size(0), ns = (np - 1) / 2;
+    const auto opt = h.options();
+    // Per-clip gradients of the LayerNorm weight [H] and bias [H] and of fuse_b [S], summed over
+    // the clips afterwards in a fixed order.
+    const std::int64_t o_lb = hd, o_fb = 2 * hd, npg = 2 * hd + ns;
+    auto pg = torch::zeros({bs, npg}, opt);
+    auto dh = torch::empty({bs, k, hd}, opt);
+    auto dz = torch::empty({bs, k, hd}, opt);
+    auto dsc = torch::empty({bs * k, np}, opt);  // d loss / d sc
+
+    const float *dop = dout.data_ptr<float>(), *zp = z.data_ptr<float>(),
+                *scp = sc.data_ptr<float>(), *al = alpha.data_ptr<float>(),
+                *be = beta.data_ptr<float>(), *ep = elu.data_ptr<float>(),
+                *xh = xhat.data_ptr<float>(), *rs = rstd.data_ptr<float>(),
+                *gp = g.data_ptr<float>();
+    const bool* adj = adjacency.data_ptr<bool>();
+    float *pgp = pg.data_ptr<float>(), *dhp = dh.data_ptr<float>(), *dzp = dz.data_ptr<float>(),
+          *dscp = dsc.data_ptr<float>();
+    each_clips(bs, 3 * k * k * hd, [&](std::int64_t t0, std::int64_t t1) {
+      const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
+      std::vector<float> dm(sz(k * hd)), mask(sz(k * hd), 1.0f), mixed(sz(k * k)),
+          dmixed(sz(k * k)), dalpha(sz(ns * k * k)), dbeta(sz(ns * k)), dx(sz(hd));
+      for (std::int64_t t = t0; t < t1; ++t) {
+        float* pgt = pgp + t * npg;
+        const float* zt = zp + t * k * hd;
+        const float* sct = scp + t * k * np;
+        float* dsct = dscp + t * k * np;
+        const float* alt = al + t * ns * k * k;
+        const float* bet = be + t * ns * k;
+        float* dzt = dzp + t * k * hd;
+        if (drop) dropout_mask(mask.data(), base, t * k * hd, (t + 1) * k * hd, keep_below, keep_scale);
+        // LayerNorm, residual, dropout and ELU (slope 1, or elu + 1 = exp(m) where m <= 0).
+        for (std::int64_t i = 0; i < k; ++i) {
+          const float* doi = dop + (t * k + i) * hd;
+          const float* xi = xh + (t * k + i) * hd;
+          const float* ei = ep + (t * k + i) * hd;
+          const float* mi = mask.data() + i * hd;
+          float* dhi = dhp + (t * k + i) * hd;
+          float* dmi = dm.data() + i * hd;
+          for (std::int64_t c = 0; c < hd; ++c) {
+            dx[sz(c)] = doi[c] * gp[c];
+            pgt[c] += doi[c] * xi[c];
+            pgt[o_lb + c] += doi[c];
+          }
+          const float s1 = lane_sum(dx.data(), hd) / static_cast<float>(hd);
+          const float s2 = dot(dx.data(), xi, hd) / static_cast<float>(hd);
+          const float r = rs[t * k + i];
+          for (std::int64_t c = 0; c < hd; ++c) {
+            const float dr = r * (dx[sz(c)] - s1 - xi[c] * s2);
+            dhi[c] = dr;
+            dmi[c] = dr * mi[c] * (ei[c] > 0.0f ? 1.0f : ei[c] + 1.0f);
+          }
+        }
+        // m = mixed z.
+        std::fill(mixed.begin(), mixed.end(), 0.0f);
+        for (std::int64_t s = 0; s < ns; ++s)
+          for (std::int64_t i = 0; i < k; ++i)
+            axpy(bet[s * k + i], alt + (s * k + i) * k, mixed.data() + i * k, k);
+        std::fill(dzt, dzt + k * hd, 0.0f);
+        for (std::int64_t i = 0; i < k; ++i)
+          for (std::int64_t j = 0; j < k; ++j) {
+            dmixed[sz(i * k + j)] = dot(dm.data() + i * hd, zt + j * hd, hd);
+            axpy(mixed[sz(i * k + j)], dm.data() + i * hd, dzt + j * hd, hd);
+          }
+        // mixed = sum_s beta alpha; beta = softmax_s(f); f = alpha zu + b.
+        for (std::int64_t s = 0; s < ns; ++s)
+          for (std::int64_t i = 0; i < k; ++i) {
+            const float* a = alt + (s * k + i) * k;
+            float db = 0.0f;
+            for (std::int64_t j = 0; j < k; ++j) db += dmixed[sz(i * k + j)] * a[j];
+            dbeta[sz(s * k + i)] = db;
+          }
+        std::fill(dsct, dsct + k * np, 0.0f);
+        for (std::int64_t i = 0; i < k; ++i) {
+          float sb = 0.0f;
+          for (std::int64_t s = 0; s < ns; ++s) sb += bet[s * k + i] * dbeta[sz(s * k + i)];
+          for (std::int64_t s = 0; s < ns; ++s) {
+            const float b = bet[s * k + i];
+            const float dfi = b * (dbeta[sz(s * k + i)] - sb);
+            pgt[o_fb + s] += dfi;
+            const float* a = alt + (s * k + i) * k;
+            float* da = dalpha.data() + (s * k + i) * k;
+            for (std::int64_t j = 0; j < k; ++j) {
+              da[j] = b * dmixed[sz(i * k + j)] + dfi * sct[j * np + 2 * ns];
+              dsct[j * np + 2 * ns] += dfi * a[j];
+            }
+          }
+        }
+        // alpha = masked softmax_j(leaky(e_dst,i + e_src,j) + log_w).
+        for (std::int64_t s = 0; s < ns; ++s)
+          for (std::int64_t i = 0; i < k; ++i) {
+            const float* a = alt + (s * k + i) * k;
+            const float* da = dalpha.data() + (s * k + i) * k;
+            const bool* allow = adj + ((t * ns + s) * k + i) * k;
+            float sd = 0.0f;
+            for (std::int64_t j = 0; j < k; ++j) sd += a[j] * da[j];
+            for (std::int64_t j = 0; j < k; ++j) {
+              if (!allow[j]) continue;
+              const float pre = sct[i * np + s] + sct[j * np + ns + s];
+              const float de = a[j] * (da[j] - sd) * (pre > 0.0f ? 1.0f : kSlope);
+              dsct[i * np + s] += de;
+              dsct[j * np + ns + s] += de;
+            }
+          }
+      }
+    });
+    // sc = z P^T: dz += dsc P, dP = dsc^T z. z = h w^T: dh += dz w, dw = dz^T h.
+    const auto dz2 = dz.view({bs * k, hd}), h2 = h.view({bs * k, hd}), z2 = z.view({bs * k, hd});
+    auto dh2 = dh.view({bs * k, hd});
+    each_block(bs * k, kRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto dzb = dz2.narrow(0, r, n);
+      dzb.addmm_(dsc.narrow(0, r, n), proj);
+      dh2.narrow(0, r, n).addmm_(dzb, w);
+    });
+    auto dw = torch::empty_like(w);
+    each_block(w.size(0), kWeightRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto o = dw.narrow(0, r, n);
+      at::mm_out(o, dz2.narrow(1, r, n).t(), h2);
+    });
+    torch::Tensor dproj;
+    {
+      torch::NoGradGuard ng;
+      dproj = torch::mm(dsc.t(), z2);  // [2S+1,H]
+    }
+    // LayerNorm and fuse_b gradients: the clips' partial sums in clip order.
+    auto pgs = torch::empty({npg}, opt);
+    float* pgsp = pgs.data_ptr<float>();
+    at::parallel_for(0, npg, 64, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t c = c0; c < c1; ++c) {
+        float s = 0.0f;
+        for (std::int64_t t = 0; t < bs; ++t) s += pgp[t * npg + c];
+        pgsp[c] = s;
+      }
+    });
+    return {dh,
+            torch::Tensor(),
+            torch::Tensor(),
+            dw,
+            dproj.narrow(0, ns, ns).clone(),   // att_src
+            dproj.narrow(0, 0, ns).clone(),    // att_dst
+            dproj[2 * ns].clone(),             // fuse_u
+            pgs.narrow(0, o_fb, ns).clone(),
+            pgs.narrow(0, 0, hd).clone(),
+            pgs.narrow(0, o_lb, hd).clone(),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool can_fuse_gat(const torch::Tensor& h) {
+  return h.device().is_cpu() && h.scalar_type() == torch::kFloat32;
+}
+
+torch::Tensor fused_gat_layer(const torch::Tensor& h, const torch::Tensor& adjacency,
+                              const torch::Tensor& log_w, const GatLayerParams& p, double dropout,
+                              bool training) {
+  TORCH_CHECK(can_fuse_gat(h) && h.dim() == 3 && adjacency.dim() == 4 &&
+                  adjacency.scalar_type() == torch::kBool && log_w.dim() == 3,
+              "fused_gat_layer: h ", h.sizes(), ", adjacency ", adjacency.sizes(), ", log_w ",
+              log_w.sizes());
+  return FusedGatLayer::apply(h, adjacency, log_w.detach(), p.w_proj, p.att_src, p.att_dst,
+                              p.fuse_u, p.fuse_b, p.ln_weight, p.ln_bias, p.ln_eps, dropout,
+                              training);
+}
+
+}  // namespace tutti::models

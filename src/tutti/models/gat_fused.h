@@ -1,0 +1,38 @@
+// MMGAT's multi-scale graph attention layer (linear scale fusion) as one differentiable op with a
+// hand-written backward (float32, CPU).
+//
+// Same mathematics as MultiScaleGatLayerImpl::forward with fusion "linear" (mmgat.h), including
+// its dropout (hashed_dropout: the same base drawn from torch's generator, the same masks), so
+// the two paths agree to float rounding (tests/models/test_gat_fused.cpp). Under autograd the
+// layer was ~20 small ops per layer and direction, most below ATen's parallel grain: one thread
+// worked while the other waited. Here the per-clip work (attention scores, the masked softmaxes,
+// the scale fusion, ELU, dropout, residual, LayerNorm, and all of their gradients) runs in one
+// loop over the clips in parallel, and the three [B*K,H]x[H,H] products are split by rows (by
+// output rows for the weight gradient). Parameter gradients are summed per clip and then over
+// the clips in a fixed order, so results do not depend on the thread count.
+#pragma once
+
+#include <torch/types.h>
+
+namespace tutti::models {
+
+struct GatLayerParams {
+  torch::Tensor w_proj;              // [H,H]: z = h w_proj^T
+  torch::Tensor att_src, att_dst;    // [S,H]
+  torch::Tensor fuse_u;              // [H]
+  torch::Tensor fuse_b;              // [S]
+  torch::Tensor ln_weight, ln_bias;  // [H]
+  double ln_eps = 1e-5;
+};
+
+// Whether fused_gat_layer takes these inputs (float32 CPU tensors).
+bool can_fuse_gat(const torch::Tensor& h);
+
+// h [B,K,H], adjacency [B,S,K,K] bool (every row allows at least its diagonal), log_w [B,K,K]
+// (no gradient) -> LayerNorm(h + dropout(ELU(fused))) [B,K,H], differentiable in h and in every
+// tensor of p.
+torch::Tensor fused_gat_layer(const torch::Tensor& h, const torch::Tensor& adjacency,
+                              const torch::Tensor& log_w, const GatLayerParams& p, double dropout,
+                              bool training);
+
+}  // namespace tutti::models
