@@ -124,6 +124,24 @@ TEST(GatFused, SameBitsOnOneAndTwoThreads) {
   for (const auto& [name, g] : one.grads) EXPECT_TRUE(torch::equal(g, two.grads.at(name))) << name;
 }
 
+// Under InferenceMode (validation, predict) on two threads: the row blocks run in worker
+// threads, which must write the inference tensors of the calling thread.
+TEST(GatFused, RunsUnderInferenceModeOnTwoThreads) {
+  const auto c = make_case(300, 10, 32, 3);
+  auto layer = make_layer(32, 3, 0.2);
+  layer->eval();
+  const auto want = layer(c.h, c.adjacency, c.log_w).detach();
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  torch::Tensor got;
+  {
+    c10::InferenceMode im;
+    got = layer(c.h, c.adjacency, c.log_w);
+  }
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(got, want));
+}
+
 TEST(GatFused, WholeModelGradientsMatchTheAutogradLayers) {
   ModelSpec spec;
   spec.name = "mmgat";

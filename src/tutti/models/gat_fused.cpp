@@ -58,13 +58,16 @@ void each_clips(std::int64_t b, std::int64_t work_per_clip, const F& f) {
                    f);
 }
 
-// Grad mode is thread-local: LibTorch turns it off for a Function's forward and backward on the
-// calling thread only, so the products in worker threads run under their own guard.
+// Grad mode and inference mode are thread-local: LibTorch sets them for a Function's forward and
+// backward (and the caller for inference) on the calling thread only, so the products in worker
+// threads run under the caller's inference mode and without grad mode.
 
 // f(begin, length) for the blocks of `block` of [0, n), blocks in parallel.
 template <class F>
 void each_block(std::int64_t n, std::int64_t block, const F& f) {
+  const bool inference = c10::InferenceMode::is_enabled();
   at::parallel_for(0, (n + block - 1) / block, 1, [&](std::int64_t b0, std::int64_t b1) {
+    c10::InferenceMode im(inference);
     torch::NoGradGuard ng;
     for (std::int64_t b = b0; b < b1; ++b) f(b * block, std::min(block, n - b * block));
   });
