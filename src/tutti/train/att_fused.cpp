@@ -556,39 +556,8 @@ AttFused::StepLoss AttFused::train_core() {
 }
 
 void AttFused::adam_step(const AdamOptions& o) {
-  torch::NoGradGuard ng;
-  if (adam_m_.size() != params_.size()) {
-    adam_m_.assign(params_.size(), {});
-    adam_v_.assign(params_.size(), {});
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      adam_m_[i].assign(static_cast<std::size_t>(params_[i].numel()), 0.0f);
-      adam_v_[i].assign(static_cast<std::size_t>(params_[i].numel()), 0.0f);
-    }
-  }
-  ++adam_steps_;
-  const double bc1 = 1 - std::pow(o.beta1, static_cast<double>(adam_steps_));
-  const double bc2 = 1 - std::pow(o.beta2, static_cast<double>(adam_steps_));
-  const float step_size = static_cast<float>(o.lr / bc1);
-  const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-  const float b1 = static_cast<float>(o.beta1), b2 = static_cast<float>(o.beta2);
-  const float omb1 = static_cast<float>(1 - o.beta1), omb2 = static_cast<float>(1 - o.beta2);
-  const float wd = static_cast<float>(o.weight_decay), eps = static_cast<float>(o.eps);
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    auto& p = params_[i];
-    if (!p.grad().defined()) continue;
-    float* w = p.data_ptr<float>();
-    const float* gr = p.grad().data_ptr<float>();
-    float* mm = adam_m_[i].data();
-    float* vv = adam_v_[i].data();
-    const std::int64_t n = p.numel();
-    for (std::int64_t q = 0; q < n; ++q) {
-      const float gq = gr[q] + wd * w[q];
-      mm[q] = mm[q] * b1 + omb1 * gq;
-      vv[q] = vv[q] * b2 + omb2 * gq * gq;
-      const float denom = std::sqrt(vv[q]) / bc2_sqrt + eps;
-      w[q] -= step_size * (mm[q] / denom);
-    }
-  }
+  if (!adam_) adam_ = std::make_unique<FusedAdam>(params_);
+  adam_->step(o);
 }
 
 // --- Inference ---------------------------------------------------------------------------------

@@ -25,10 +25,12 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "tutti/models/bag_model.h"
+#include "tutti/train/fused_adam.h"
 #include "tutti/train/tensors.h"
 
 namespace tutti::train {
@@ -52,13 +54,8 @@ class AttFused {
   StepLoss train_step(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& y,
                       const torch::Tensor& y_mask);
 
-  // One Adam step over every parameter with the gradients of the last train_step, in one pass per
-  // tensor without temporaries: PyTorch semantics (L2 weight decay added to the gradient, bias
-  // corrections, eps added to sqrt(v_hat)), as torch::optim::Adam without amsgrad. The moments
-  // live in the engine.
-  struct AdamOptions {
-    double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
-  };
+  // One Adam step (FusedAdam) over every parameter with the gradients of the last train_step.
+  using AdamOptions = FusedAdam::Options;
   void adam_step(const AdamOptions& o);
 
   // Eval-mode forward (running statistics, no dropout) of the clips [begin, end) of `src`, as
@@ -112,8 +109,7 @@ class AttFused {
   torch::Tensor wa_, ba_, wc_, bc_;    // attention / classifier heads [C,D], [C]
   torch::Tensor wcat_, bcat_;          // both heads stacked: [2C,D], [2C]
   std::vector<torch::Tensor> params_;  // every parameter (model order), for Adam
-  std::vector<std::vector<float>> adam_m_, adam_v_;
-  std::int64_t adam_steps_ = 0;
+  std::unique_ptr<FusedAdam> adam_;
 
   Gathered gb_;
   std::int64_t parts_ = 1;

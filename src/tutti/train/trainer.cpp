@@ -15,8 +15,10 @@
 #include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/models/mmgat.h"
 #include "tutti/models/mmgat_labels.h"
 #include "tutti/train/att_fused.h"
+#include "tutti/train/fused_adam.h"
 #include "tutti/train/tensors.h"
 #include "tutti/train/validation.h"
 
@@ -170,12 +172,22 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   spec = models::mmgat_training_spec(spec, tr);  // label embeddings, onset groups (else no-op)
   models::BagModel model = models::make_model(spec);
   model->to(device);
+  // ATT: the whole step in the fused engine. MMGAT: fused graph attention layers and FusedAdam
+  // around autograd. --engine autograd: LibTorch ops, autograd and torch::optim::Adam only.
   const bool can_fuse = device.is_cpu() && AttFused::supports(*model);
-  check<UsageError>(cfg.engine != "fused" || can_fuse,
-                    "--engine fused: model '{}' on {} has no fused engine (ATT on the CPU only)",
+  const bool mmgat_fused = device.is_cpu() && models::is_mmgat(cfg.model);
+  check<UsageError>(cfg.engine != "fused" || can_fuse || mmgat_fused,
+                    "--engine fused: model '{}' on {} has no fused engine (ATT and MMGAT on the "
+                    "CPU only)",
                     cfg.model, cfg.device);
   std::unique_ptr<AttFused> fused;
   if (can_fuse && cfg.engine != "autograd") fused = std::make_unique<AttFused>(*model, cfg.seed);
+  std::unique_ptr<FusedAdam> fused_adam;
+  if (mmgat_fused) {
+    auto& mmgat = dynamic_cast<models::MmgatImpl&>(*model);
+    mmgat.set_fused_layers(cfg.engine != "autograd");
+    if (cfg.engine != "autograd") fused_adam = std::make_unique<FusedAdam>(model->parameters());
+  }
   if (!fused) {
     tt.x = to_tensors(tr).x;
     vt.x = to_tensors(val_sub).x;
@@ -232,9 +244,15 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
       auto loss = bce_sum / known.clamp_min(1.0);
       auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
       if (extra.defined()) loss = loss + extra;
-      optim.zero_grad();
-      loss.backward();
-      optim.step();
+      if (fused_adam) {
+        fused_adam->zero_grad();
+        loss.backward();
+        fused_adam->step(adam);
+      } else {
+        optim.zero_grad();
+        loss.backward();
+        optim.step();
+      }
       loss_sum += bce_sum.item<double>();
       known_sum += known.item<double>();
     }
