@@ -109,6 +109,8 @@ torch::Tensor pairwise_weights(const torch::Tensor& x, const GraphOptions& o) {
 
 InstanceGraph build_instance_graph(const torch::Tensor& x, const torch::Tensor& mask,
                                    const GraphOptions& o) {
+  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32)
+    return build_instance_graph_cpu(x, mask, o);
   const std::int64_t b = x.size(0), k = x.size(1);
   const auto xz = x.masked_fill(~mask.unsqueeze(-1), 0.0);
   auto w = pairwise_weights(xz, o);                                       // [B,K,K]
@@ -258,6 +260,7 @@ MmgatImpl::MmgatImpl(ModelSpec spec)
 }
 
 void MmgatImpl::set_fused_layers(bool on) {
+  fused_ = on;
   for (auto& layer : layers_) layer->fused = on;
 }
 
@@ -285,8 +288,15 @@ BagOutput MmgatImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) 
   }
   const auto log_w = graph.weight.clamp_min(kMinWeight).log();  // [B,K,K]
 
-  auto h = input_norm_(input_(xz));  // [B,K,H]
-  h = hashed_dropout(h, options_.dropout, is_training());
+  torch::Tensor h;  // [B,K,H]
+  if (fused_ && can_fuse_gat(xz)) {
+    h = fused_input_layer(xz,
+                          {input_->weight, input_->bias, input_norm_->weight, input_norm_->bias,
+                           input_norm_->options.eps()},
+                          options_.dropout, is_training());
+  } else {
+    h = hashed_dropout(input_norm_(input_(xz)), options_.dropout, is_training());
+  }
   for (auto& layer : layers_) h = layer(h, graph.adjacency, log_w);
 
   // Class-specific attention pooling: node keys against per-class queries.

@@ -74,6 +74,10 @@ torch::Tensor pairwise_weights(const torch::Tensor& x, const GraphOptions& o);
 // mask [B,K] bool.
 InstanceGraph build_instance_graph(const torch::Tensor& x, const torch::Tensor& mask,
                                    const GraphOptions& o);
+// The same for float32 CPU tensors as one parallel loop over the clips (mmgat_graph.cpp), which
+// build_instance_graph uses for them; top-k ties go to the lower index.
+InstanceGraph build_instance_graph_cpu(const torch::Tensor& x, const torch::Tensor& mask,
+                                       const GraphOptions& o);
 
 // One multi-scale graph attention layer: per scale GAT attention over that scale's neighbourhood
 // (shared projection, per-scale attention vectors, log edge weight added to the score), scales
@@ -114,7 +118,8 @@ class MmgatImpl : public BagModelImpl {
   torch::Tensor extra_loss(const BagOutput& out, const torch::Tensor& y,
                            const torch::Tensor& y_mask) override;
   const MmgatOptions& options() const { return options_; }
-  // Graph attention layers as one fused op each (default) or as LibTorch ops (MultiScaleGatLayer).
+  // Input stage and graph attention layers as fused ops (default, gat_fused.h) or as LibTorch
+  // ops (the reference path).
   void set_fused_layers(bool on);
   // The autoencoder over a class vector v [B,C] in [-1, 1] -> logits [B,C].
   torch::Tensor autoencoder(const torch::Tensor& v);
@@ -123,6 +128,7 @@ class MmgatImpl : public BagModelImpl {
   torch::Tensor queries();  // [C,H]
 
   MmgatOptions options_;
+  bool fused_ = true;
   torch::nn::Linear input_{nullptr};
   torch::nn::LayerNorm input_norm_{nullptr};
   std::vector<MultiScaleGatLayer> layers_;
