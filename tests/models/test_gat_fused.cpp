@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tutti/models/gat_fused.h"
+#include "tutti/models/hashed_dropout.h"
 #include "tutti/models/mmgat.h"
 
 namespace tutti::models {
@@ -140,6 +141,43 @@ TEST(GatFused, RunsUnderInferenceModeOnTwoThreads) {
   }
   at::set_num_threads(threads);
   EXPECT_TRUE(torch::equal(got, want));
+}
+
+// The input stage against Linear + LayerNorm + hashed_dropout under autograd, gradients of the
+// input included, over several row blocks; 1 and 2 threads give the same bits.
+TEST(GatFused, InputLayerMatchesAutograd) {
+  torch::manual_seed(4);
+  torch::nn::Linear lin(12, 16);
+  torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({16}));
+  {
+    torch::NoGradGuard ng;
+    ln->weight.uniform_(0.5, 1.5);
+    ln->bias.uniform_(-0.5, 0.5);
+  }
+  const auto x0 = torch::randn({70, 9, 12});  // 630 rows: three blocks
+  const auto r = torch::randn({70, 9, 16});
+  auto run = [&](bool fused, int threads) {
+    const int before = at::get_num_threads();
+    at::set_num_threads(threads);
+    for (auto& p : lin->parameters()) p.mutable_grad() = torch::Tensor();
+    for (auto& p : ln->parameters()) p.mutable_grad() = torch::Tensor();
+    const auto x = x0.clone().requires_grad_(true);
+    torch::manual_seed(17);
+    const auto out = fused ? fused_input_layer(x, {lin->weight, lin->bias, ln->weight, ln->bias,
+                                                   1e-5},
+                                               0.25, true)
+                           : hashed_dropout(ln(lin(x)), 0.25, true);
+    (out * r).sum().backward();
+    at::set_num_threads(before);
+    return std::vector<torch::Tensor>{out.detach(), x.grad(), lin->weight.grad(),
+                                      lin->bias.grad(), ln->weight.grad(), ln->bias.grad()};
+  };
+  const auto f1 = run(true, 1), f2 = run(true, 2), a = run(false, 1);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_LT(max_rel(f1[i], a[i]), 1e-4);
+    EXPECT_TRUE(torch::equal(f1[i], f2[i]));
+  }
 }
 
 TEST(GatFused, WholeModelGradientsMatchTheAutogradLayers) {

@@ -46,6 +46,33 @@ float lane_sum(const float* x, std::int64_t n) {
   return s;
 }
 
+// LayerNorm of one row: x (the input, overwritten with x_hat) -> out = x_hat g + b; returns
+// 1 / sqrt(var + eps) (biased variance, as torch::nn::LayerNorm).
+float layer_norm_row(float* x, const float* g, const float* b, float* out, std::int64_t n,
+                     float eps) {
+  const float mean = lane_sum(x, n) / static_cast<float>(n);
+  for (std::int64_t c = 0; c < n; ++c) x[c] -= mean;
+  const float r = 1.0f / std::sqrt(dot(x, x, n) / static_cast<float>(n) + eps);
+  for (std::int64_t c = 0; c < n; ++c) {
+    x[c] *= r;
+    out[c] = x[c] * g[c] + b[c];
+  }
+  return r;
+}
+
+// Its backward: d out -> d x (dx), accumulating d g and d b; scratch holds n floats.
+void layer_norm_row_backward(const float* dout, const float* xhat, float rstd, const float* g,
+                             float* dg, float* db, float* dx, float* scratch, std::int64_t n) {
+  for (std::int64_t c = 0; c < n; ++c) {
+    scratch[c] = dout[c] * g[c];
+    dg[c] += dout[c] * xhat[c];
+    db[c] += dout[c];
+  }
+  const float s1 = lane_sum(scratch, n) / static_cast<float>(n);
+  const float s2 = dot(scratch, xhat, n) / static_cast<float>(n);
+  for (std::int64_t c = 0; c < n; ++c) dx[c] = rstd * (scratch[c] - s1 - xhat[c] * s2);
+}
+
 inline void axpy(float s, const float* x, float* y, std::int64_t n) {
   if (s == 0.0f) return;
   for (std::int64_t c = 0; c < n; ++c) y[c] += s * x[c];
@@ -200,16 +227,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
           const float* mi = mask.data() + i * hd;
           float* xi = xh + (t * k + i) * hd;
           for (std::int64_t c = 0; c < hd; ++c) xi[c] = hi[c] + ei[c] * mi[c];
-          const float mean = lane_sum(xi, hd) / static_cast<float>(hd);
-          for (std::int64_t c = 0; c < hd; ++c) xi[c] -= mean;
-          const float var = dot(xi, xi, hd);
-          const float r = 1.0f / std::sqrt(var / static_cast<float>(hd) + eps);
-          rs[t * k + i] = r;
-          float* oi = op + (t * k + i) * hd;
-          for (std::int64_t c = 0; c < hd; ++c) {
-            xi[c] *= r;
-            oi[c] = xi[c] * gp[c] + lbp[c];
-          }
+          rs[t * k + i] = layer_norm_row(xi, gp, lbp, op + (t * k + i) * hd, hd, eps);
         }
       }
     });
@@ -273,19 +291,9 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
           const float* mi = mask.data() + i * hd;
           float* dhi = dhp + (t * k + i) * hd;
           float* dmi = dm.data() + i * hd;
-          for (std::int64_t c = 0; c < hd; ++c) {
-            dx[sz(c)] = doi[c] * gp[c];
-            pgt[c] += doi[c] * xi[c];
-            pgt[o_lb + c] += doi[c];
-          }
-          const float s1 = lane_sum(dx.data(), hd) / static_cast<float>(hd);
-          const float s2 = dot(dx.data(), xi, hd) / static_cast<float>(hd);
-          const float r = rs[t * k + i];
-          for (std::int64_t c = 0; c < hd; ++c) {
-            const float dr = r * (dx[sz(c)] - s1 - xi[c] * s2);
-            dhi[c] = dr;
-            dmi[c] = dr * mi[c] * (ei[c] > 0.0f ? 1.0f : ei[c] + 1.0f);
-          }
+          layer_norm_row_backward(doi, xi, rs[t * k + i], gp, pgt, pgt + o_lb, dhi, dx.data(), hd);
+          for (std::int64_t c = 0; c < hd; ++c)
+            dmi[c] = dhi[c] * mi[c] * (ei[c] > 0.0f ? 1.0f : ei[c] + 1.0f);
         }
         // m = mixed z.
         std::fill(mixed.begin(), mixed.end(), 0.0f);
@@ -384,6 +392,109 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
   }
 };
 
+// dropout(LayerNorm(x w^T + b)) over rows, in fixed row blocks.
+class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_in,
+                               const torch::Tensor& w_in, const torch::Tensor& b_in,
+                               const torch::Tensor& ln_weight, const torch::Tensor& ln_bias,
+                               double ln_eps, double dropout, bool training) {
+    const auto x = x_in.contiguous(), w = w_in.contiguous(), b = b_in.contiguous();
+    const auto g = ln_weight.contiguous(), lb = ln_bias.contiguous();
+    const std::int64_t m = x.numel() / x.size(-1), d = x.size(-1), hd = w.size(0);
+    const auto x2 = x.view({m, d});
+    auto xhat = torch::empty({m, hd}, x.options());
+    auto rstd = torch::empty({m}, x.options());
+    auto out = torch::empty({m, hd}, x.options());
+    const bool drop = training && dropout > 0.0;
+    const std::uint64_t base = drop ? draw_dropout_base() : 0;
+    const auto keep = dropout_keep(drop ? dropout : 0.0);
+    float *xh = xhat.data_ptr<float>(), *rs = rstd.data_ptr<float>(), *op = out.data_ptr<float>();
+    const float *gp = g.data_ptr<float>(), *lbp = lb.data_ptr<float>();
+    const auto eps = static_cast<float>(ln_eps);
+    each_block(m, kRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto pre = xhat.narrow(0, r, n);
+      at::addmm_out(pre, b, x2.narrow(0, r, n), w.t());
+      std::vector<float> mask(static_cast<std::size_t>(n * hd), 1.0f);
+      if (drop) dropout_mask(mask.data(), base, r * hd, (r + n) * hd, keep.below, keep.scale);
+      for (std::int64_t i = r; i < r + n; ++i) {
+        float* oi = op + i * hd;
+        rs[i] = layer_norm_row(xh + i * hd, gp, lbp, oi, hd, eps);
+        const float* mi = mask.data() + (i - r) * hd;
+        for (std::int64_t c = 0; c < hd; ++c) oi[c] *= mi[c];
+      }
+    });
+    ctx->save_for_backward({x, w, g, xhat, rstd});
+    ctx->saved_data["base"] = static_cast<std::int64_t>(base);
+    ctx->saved_data["drop"] = drop;
+    ctx->saved_data["keep_below"] = static_cast<std::int64_t>(keep.below);
+    ctx->saved_data["keep_scale"] = static_cast<double>(keep.scale);
+    auto sizes = x.sizes().vec();
+    sizes.back() = hd;
+    return out.view(sizes);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &w = saved[1], &g = saved[2], &xhat = saved[3], &rstd = saved[4];
+    const auto base = static_cast<std::uint64_t>(ctx->saved_data["base"].toInt());
+    const bool drop = ctx->saved_data["drop"].toBool();
+    const auto keep_below = static_cast<std::uint32_t>(ctx->saved_data["keep_below"].toInt());
+    const auto keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
+    const std::int64_t m = xhat.size(0), d = x.size(-1), hd = w.size(0);
+    const auto dout = grads[0].contiguous().view({m, hd});
+    const auto x2 = x.view({m, d});
+    auto dpre = torch::empty({m, hd}, x.options());
+    // Per row block: d LayerNorm weight, d LayerNorm bias, d linear bias; summed in block order.
+    const std::int64_t nblocks = (m + kRowBlock - 1) / kRowBlock;
+    auto pg = torch::zeros({nblocks, 3 * hd}, x.options());
+    const float *dop = dout.data_ptr<float>(), *xh = xhat.data_ptr<float>(),
+                *rs = rstd.data_ptr<float>(), *gp = g.data_ptr<float>();
+    float *dp = dpre.data_ptr<float>(), *pgp = pg.data_ptr<float>();
+    each_block(m, kRowBlock, [&](std::int64_t r, std::int64_t n) {
+      std::vector<float> mask(static_cast<std::size_t>(n * hd), 1.0f), dy(static_cast<std::size_t>(hd)),
+          scratch(static_cast<std::size_t>(hd));
+      if (drop) dropout_mask(mask.data(), base, r * hd, (r + n) * hd, keep_below, keep_scale);
+      float* pgb = pgp + (r / kRowBlock) * 3 * hd;
+      for (std::int64_t i = r; i < r + n; ++i) {
+        const float* mi = mask.data() + (i - r) * hd;
+        for (std::int64_t c = 0; c < hd; ++c) dy[static_cast<std::size_t>(c)] = dop[i * hd + c] * mi[c];
+        float* di = dp + i * hd;
+        layer_norm_row_backward(dy.data(), xh + i * hd, rs[i], gp, pgb, pgb + hd, di,
+                                scratch.data(), hd);
+        for (std::int64_t c = 0; c < hd; ++c) pgb[2 * hd + c] += di[c];
+      }
+    });
+    auto dw = torch::empty_like(w);
+    each_block(hd, kWeightRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto o = dw.narrow(0, r, n);
+      at::mm_out(o, dpre.narrow(1, r, n).t(), x2);
+    });
+    torch::Tensor dx;
+    if (ctx->needs_input_grad(0)) {
+      dx = torch::empty({m, d}, x.options());
+      each_block(m, kRowBlock, [&](std::int64_t r, std::int64_t n) {
+        auto o = dx.narrow(0, r, n);
+        at::mm_out(o, dpre.narrow(0, r, n), w);
+      });
+      dx = dx.view(x.sizes());
+    }
+    auto sums = torch::zeros({3 * hd}, x.options());
+    float* sp = sums.data_ptr<float>();
+    for (std::int64_t q = 0; q < nblocks; ++q)
+      for (std::int64_t c = 0; c < 3 * hd; ++c) sp[c] += pgp[q * 3 * hd + c];
+    return {dx,
+            dw,
+            sums.narrow(0, 2 * hd, hd).clone(),
+            sums.narrow(0, 0, hd).clone(),
+            sums.narrow(0, hd, hd).clone(),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 bool can_fuse_gat(const torch::Tensor& h) {
@@ -400,6 +511,14 @@ torch::Tensor fused_gat_layer(const torch::Tensor& h, const torch::Tensor& adjac
   return FusedGatLayer::apply(h, adjacency, log_w.detach(), p.w_proj, p.att_src, p.att_dst,
                               p.fuse_u, p.fuse_b, p.ln_weight, p.ln_bias, p.ln_eps, dropout,
                               training);
+}
+
+torch::Tensor fused_input_layer(const torch::Tensor& x, const InputLayerParams& p, double dropout,
+                                bool training) {
+  TORCH_CHECK(can_fuse_gat(x) && x.dim() >= 2 && x.size(-1) == p.weight.size(1),
+              "fused_input_layer: x ", x.sizes(), ", weight ", p.weight.sizes());
+  return FusedInputLayer::apply(x, p.weight, p.bias, p.ln_weight, p.ln_bias, p.ln_eps, dropout,
+                                training);
 }
 
 }  // namespace tutti::models

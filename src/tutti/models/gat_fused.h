@@ -1,5 +1,5 @@
-// MMGAT's multi-scale graph attention layer (linear scale fusion) as one differentiable op with a
-// hand-written backward (float32, CPU).
+// MMGAT's multi-scale graph attention layer (linear scale fusion) and input stage as differentiable
+// ops with hand-written backwards (float32, CPU).
 //
 // Same mathematics as MultiScaleGatLayerImpl::forward with fusion "linear" (mmgat.h), including
 // its dropout (hashed_dropout: the same base drawn from torch's generator, the same masks), so
@@ -34,5 +34,15 @@ bool can_fuse_gat(const torch::Tensor& h);
 torch::Tensor fused_gat_layer(const torch::Tensor& h, const torch::Tensor& adjacency,
                               const torch::Tensor& log_w, const GatLayerParams& p, double dropout,
                               bool training);
+
+// MMGAT's input stage dropout(LayerNorm(x w^T + b)) as one op over row blocks (the same masks
+// as hashed_dropout): x [..., D] -> [..., H], differentiable in x and every tensor of p.
+struct InputLayerParams {
+  torch::Tensor weight, bias;        // [H,D], [H]
+  torch::Tensor ln_weight, ln_bias;  // [H]
+  double ln_eps = 1e-5;
+};
+torch::Tensor fused_input_layer(const torch::Tensor& x, const InputLayerParams& p, double dropout,
+                                bool training);
 
 }  // namespace tutti::models
