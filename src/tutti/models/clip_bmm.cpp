@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tutti/models/lane_ops.h"
+
 namespace tutti::models {
 
 namespace {
@@ -21,25 +23,8 @@ void each_item(std::int64_t bs, std::int64_t work_per_item, const F& f) {
   });
 }
 
-// y += s x over n floats; exact zeros of s (masked attention and graph entries) are skipped.
-inline void axpy(float s, const float* x, float* y, std::int64_t n) {
-  if (s == 0.0f) return;
-  for (std::int64_t c = 0; c < n; ++c) y[c] += s * x[c];
-}
-
-// x . y in kLanes interleaved partial sums added in a fixed order: vectorizable without
-// reassociating (a single running sum is not), and the same bits on any thread count.
-constexpr std::int64_t kLanes = 8;
-float dot(const float* x, const float* y, std::int64_t n) {
-  float acc[kLanes] = {};
-  std::int64_t c = 0;
-  for (; c + kLanes <= n; c += kLanes)
-    for (std::int64_t l = 0; l < kLanes; ++l) acc[l] += x[c + l] * y[c + l];
-  float s = 0.0f;
-  for (std::int64_t l = 0; l < kLanes; ++l) s += acc[l];
-  for (; c < n; ++c) s += x[c] * y[c];
-  return s;
-}
+using lanes::axpy;
+using lanes::dot;
 
 // out[t] = a[t] . b[t]: a [B,M,K], b [B,K,N], out [B,M,N], contiguous.
 void bmm_nn(const float* a, const float* b, float* out, std::int64_t bs, std::int64_t m,

@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "tutti/models/hashed_dropout.h"
+#include "tutti/models/lane_ops.h"
 
 namespace tutti::models {
 
 namespace {
 
-constexpr float kSlope = 0.2f;             // leaky ReLU of the attention scores (GAT)
+constexpr float kSlope = 0.2f;  // leaky ReLU of the attention scores (GAT)
 // The [B*K,H] products run on fixed blocks of rows (of output rows for the weight gradient):
 // OpenBLAS's sums for a row depend on how the rows are split, so the split must not follow the
 // thread count.
@@ -22,35 +23,14 @@ constexpr std::int64_t kRowBlock = 256;
 constexpr std::int64_t kWeightRowBlock = 32;
 constexpr std::int64_t kClipWork = 1 << 15;  // multiply-adds per parallel chunk of clips
 
-float dot(const float* x, const float* y, std::int64_t n) {
-  constexpr std::int64_t kLanes = 8;  // interleaved partial sums: vectorizable, fixed order
-  float acc[kLanes] = {};
-  std::int64_t c = 0;
-  for (; c + kLanes <= n; c += kLanes)
-    for (std::int64_t l = 0; l < kLanes; ++l) acc[l] += x[c + l] * y[c + l];
-  float s = 0.0f;
-  for (std::int64_t l = 0; l < kLanes; ++l) s += acc[l];
-  for (; c < n; ++c) s += x[c] * y[c];
-  return s;
-}
-
-float lane_sum(const float* x, std::int64_t n) {
-  constexpr std::int64_t kLanes = 8;
-  float acc[kLanes] = {};
-  std::int64_t c = 0;
-  for (; c + kLanes <= n; c += kLanes)
-    for (std::int64_t l = 0; l < kLanes; ++l) acc[l] += x[c + l];
-  float s = 0.0f;
-  for (std::int64_t l = 0; l < kLanes; ++l) s += acc[l];
-  for (; c < n; ++c) s += x[c];
-  return s;
-}
+using lanes::axpy;
+using lanes::dot;
 
 // LayerNorm of one row: x (the input, overwritten with x_hat) -> out = x_hat g + b; returns
 // 1 / sqrt(var + eps) (biased variance, as torch::nn::LayerNorm).
 float layer_norm_row(float* x, const float* g, const float* b, float* out, std::int64_t n,
                      float eps) {
-  const float mean = lane_sum(x, n) / static_cast<float>(n);
+  const float mean = lanes::sum(x, n) / static_cast<float>(n);
   for (std::int64_t c = 0; c < n; ++c) x[c] -= mean;
   const float r = 1.0f / std::sqrt(dot(x, x, n) / static_cast<float>(n) + eps);
   for (std::int64_t c = 0; c < n; ++c) {
@@ -68,21 +48,16 @@ void layer_norm_row_backward(const float* dout, const float* xhat, float rstd, c
     dg[c] += dout[c] * xhat[c];
     db[c] += dout[c];
   }
-  const float s1 = lane_sum(scratch, n) / static_cast<float>(n);
+  const float s1 = lanes::sum(scratch, n) / static_cast<float>(n);
   const float s2 = dot(scratch, xhat, n) / static_cast<float>(n);
   for (std::int64_t c = 0; c < n; ++c) dx[c] = rstd * (scratch[c] - s1 - xhat[c] * s2);
-}
-
-inline void axpy(float s, const float* x, float* y, std::int64_t n) {
-  if (s == 0.0f) return;
-  for (std::int64_t c = 0; c < n; ++c) y[c] += s * x[c];
 }
 
 // f(t0, t1) over ranges of the clips [0, b), in parallel.
 template <class F>
 void each_clips(std::int64_t b, std::int64_t work_per_clip, const F& f) {
-  at::parallel_for(0, b, std::max<std::int64_t>(1, kClipWork / std::max<std::int64_t>(1, work_per_clip)),
-                   f);
+  const std::int64_t grain = kClipWork / std::max<std::int64_t>(1, work_per_clip);
+  at::parallel_for(0, b, std::max<std::int64_t>(1, grain), f);
 }
 
 // Grad mode and inference mode are thread-local: LibTorch sets them for a Function's forward and

@@ -11,25 +11,12 @@
 #include <numeric>
 #include <vector>
 
+#include "tutti/models/lane_ops.h"
 #include "tutti/models/mmgat.h"
 
 namespace tutti::models {
 
-namespace {
-
-float lane_dot(const float* x, const float* y, std::int64_t n) {
-  constexpr std::int64_t kLanes = 8;  // interleaved partial sums: vectorizable, fixed order
-  float acc[kLanes] = {};
-  std::int64_t c = 0;
-  for (; c + kLanes <= n; c += kLanes)
-    for (std::int64_t l = 0; l < kLanes; ++l) acc[l] += x[c + l] * y[c + l];
-  float s = 0.0f;
-  for (std::int64_t l = 0; l < kLanes; ++l) s += acc[l];
-  for (; c < n; ++c) s += x[c] * y[c];
-  return s;
-}
-
-}  // namespace
+using lanes::dot;
 
 InstanceGraph build_instance_graph_cpu(const torch::Tensor& x_in, const torch::Tensor& mask_in,
                                        const GraphOptions& o) {
@@ -62,7 +49,7 @@ InstanceGraph build_instance_graph_cpu(const torch::Tensor& x_in, const torch::T
         for (std::int64_t c = 0; c < d; ++c) vi[c] = real[i] ? xp[(t * k + i) * d + c] : 0.0f;
         if (cosine) {
           for (std::int64_t c = 0; c < d; ++c) vi[c] -= center;
-          const float nrm = std::max(std::sqrt(lane_dot(vi, vi, d)), 1e-8f);
+          const float nrm = std::max(std::sqrt(dot(vi, vi, d)), 1e-8f);
           for (std::int64_t c = 0; c < d; ++c) vi[c] /= nrm;
         } else {
           // Shift to >= 0, normalize to sum 1 (uniform when all equal), cumulative sum.
@@ -84,7 +71,7 @@ InstanceGraph build_instance_graph_cpu(const torch::Tensor& x_in, const torch::T
           } else if (!real[i] || !real[j]) {
             wij = 0.0f;
           } else if (cosine) {
-            const float c = std::clamp(lane_dot(v.data() + i * d, v.data() + j * d, d), -1.0f, 1.0f);
+            const float c = std::clamp(dot(v.data() + i * d, v.data() + j * d, d), -1.0f, 1.0f);
             wij = (c + 1.0f) * 0.5f;
           } else {
             float emd = 0.0f;
