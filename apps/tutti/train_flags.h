@@ -33,7 +33,8 @@ struct TrainFlags {
                                         "Adam L2 weight decay (default 1e-5)"));
     add("batch_size", cmd->add_option("--batch-size", v.batch_size, "Clips per batch (default 128)"));
     add("engine", cmd->add_option("--engine", v.engine,
-                                  "auto (fused ATT engine on the CPU), autograd or fused")
+                                  "auto (on the CPU: ATT's fused engine, MMGAT's fused ops), "
+                                  "autograd (LibTorch only) or fused")
                       ->check(CLI::IsMember({"auto", "autograd", "fused"})));
     add("patience", cmd->add_option("--patience", v.patience,
                                     "Stop after N epochs without a lower validation loss (0 = off)"));
