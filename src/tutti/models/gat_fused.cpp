@@ -60,11 +60,10 @@ void each_clips(std::int64_t b, std::int64_t work_per_clip, const F& f) {
   at::parallel_for(0, b, std::max<std::int64_t>(1, grain), f);
 }
 
-// Grad mode and inference mode are thread-local: LibTorch sets them for a Function's forward and
-// backward (and the caller for inference) on the calling thread only, so the products in worker
-// threads run under the caller's inference mode and without grad mode.
-
-// f(begin, length) for the blocks of `block` of [0, n), blocks in parallel.
+// f(begin, length) for the blocks of `block` of [0, n), blocks in parallel. Grad mode and
+// inference mode are thread-local: LibTorch sets them for a Function's forward and backward (and
+// the caller for inference) on the calling thread only, so the blocks in worker threads run under
+// the caller's inference mode and without grad mode.
 template <class F>
 void each_block(std::int64_t n, std::int64_t block, const F& f) {
   const bool inference = c10::InferenceMode::is_enabled();
