@@ -5,6 +5,7 @@
 
 #include "tutti/core/error.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -58,6 +59,15 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The published SplitMix64 output function (Vigna), written out independently of the library's
+// copy, for tests of the counter-based dropout masks.
+inline std::uint64_t reference_splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
 
 }  // namespace tutti::testing
 

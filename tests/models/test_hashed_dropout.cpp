@@ -7,20 +7,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "test_util.h"
 #include "tutti/models/hashed_dropout.h"
 
 namespace {
 
-std::uint64_t reference_splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using tutti::testing::reference_splitmix64;
 
 TEST(HashedDropout, MaskFollowsItsDefinition) {
-  ASSERT_EQ(tutti::models::splitmix64(0), 0xE220A8397B1DCDAFull);  // published first outputs
-  ASSERT_EQ(tutti::models::splitmix64(0x9E3779B97F4A7C15ull), 0x6E789E6AA1B965F4ull);
+  ASSERT_EQ(reference_splitmix64(0), 0xE220A8397B1DCDAFull);  // published first outputs
+  ASSERT_EQ(reference_splitmix64(0x9E3779B97F4A7C15ull), 0x6E789E6AA1B965F4ull);
+  ASSERT_EQ(tutti::models::splitmix64(12345), reference_splitmix64(12345));
   const std::int64_t n = 10007;
   const std::uint64_t base = 123456789;
   const std::uint32_t keep_below = 52429;  // keep 0.8

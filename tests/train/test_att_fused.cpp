@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/models/bag_model.h"
 #include "tutti/train/att_fused.h"
@@ -130,13 +131,7 @@ TEST(AttFused, DropoutIsSeeded) {
   EXPECT_FALSE(torch::equal(ga, c->named_parameters()["linear1.weight"].grad()));
 }
 
-// The published SplitMix64 (Vigna), written out here independently of the engine's copy.
-std::uint64_t reference_splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using tutti::testing::reference_splitmix64;
 
 // relu_dropout against its definition, element by element: the vectorized middle, unaligned
 // heads and tails, one-element ranges, NaN and zeros; the kept fraction; no dropout = ReLU.
