@@ -12,24 +12,16 @@ namespace tutti::models {
 void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t q1,
                   std::uint32_t keep_below, float keep_scale) {
   const auto one = [&](std::int64_t q) {
-    const std::int64_t grp = q & ~std::int64_t{3};
-    const std::uint64_t bits =
-        splitmix64(base + static_cast<std::uint64_t>(grp)) >> (16 * (q - grp));
-    mask[q - q0] = static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below ? keep_scale : 0.0f;
+    mask[q - q0] = hash_kept(base, q, keep_below) ? keep_scale : 0.0f;
   };
-  using v4u = std::uint32_t __attribute__((vector_size(16)));
   using v4f = float __attribute__((vector_size(16)));
   std::int64_t q = q0;
   for (; q < q1 && (q & 3) != 0; ++q) one(q);
-  const v4u below = {keep_below, keep_below, keep_below, keep_below};
+  const HashLanes below = {keep_below, keep_below, keep_below, keep_below};
   const v4f scale = {keep_scale, keep_scale, keep_scale, keep_scale};
   for (; q + 4 <= q1; q += 4) {
-    const std::uint64_t b = splitmix64(base + static_cast<std::uint64_t>(q));
-    const v4u lanes = {
-        static_cast<std::uint32_t>(b & 0xFFFF), static_cast<std::uint32_t>((b >> 16) & 0xFFFF),
-        static_cast<std::uint32_t>((b >> 32) & 0xFFFF), static_cast<std::uint32_t>(b >> 48)};
-    const v4f m = reinterpret_cast<v4f>(reinterpret_cast<v4u>(scale) &
-                                        reinterpret_cast<v4u>(lanes < below));
+    const v4f m = reinterpret_cast<v4f>(reinterpret_cast<HashLanes>(scale) &
+                                        reinterpret_cast<HashLanes>(hash_lanes(base, q) < below));
     std::memcpy(mask + (q - q0), &m, sizeof m);
   }
   for (; q < q1; ++q) one(q);

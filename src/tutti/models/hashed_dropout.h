@@ -24,6 +24,23 @@ inline std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// The keep rule below, shared with the fused ATT engine's ReLU + dropout (train/att_fused.cpp).
+// Element q is kept when 16-bit lane q & 3 of splitmix64(base + (q & ~3)) is below keep_below.
+inline bool hash_kept(std::uint64_t base, std::int64_t q, std::uint32_t keep_below) {
+  const std::int64_t grp = q & ~std::int64_t{3};
+  const std::uint64_t bits = splitmix64(base + static_cast<std::uint64_t>(grp)) >> (16 * (q - grp));
+  return static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below;
+}
+// The four lanes for elements q .. q + 3 (q a multiple of 4), as a GCC vector.
+using HashLanes = std::uint32_t __attribute__((vector_size(16)));
+inline HashLanes hash_lanes(std::uint64_t base, std::int64_t q) {
+  const std::uint64_t b = splitmix64(base + static_cast<std::uint64_t>(q));
+  return HashLanes{static_cast<std::uint32_t>(b & 0xFFFF),
+                   static_cast<std::uint32_t>((b >> 16) & 0xFFFF),
+                   static_cast<std::uint32_t>((b >> 32) & 0xFFFF),
+                   static_cast<std::uint32_t>(b >> 48)};
+}
+
 // mask[q - q0] = keep_scale when the 16 bits [16 (q & 3), 16 (q & 3) + 16) of splitmix64(base +
 // (q & ~3)) are below keep_below, else 0, for q in [q0, q1) (keep probability keep_below / 65536).
 void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t q1,
