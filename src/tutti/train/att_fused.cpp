@@ -32,16 +32,10 @@ inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 // branchy scalar loop was the engine's hottest line.
 void relu_dropout(float* u, std::uint64_t base, std::int64_t q0, std::int64_t q1,
                   std::uint32_t keep_below, float keep_scale) {
-  using v4u = std::uint32_t __attribute__((vector_size(16)));
+  using v4u = models::HashLanes;
   using v4f = float __attribute__((vector_size(16)));
-  const auto kept = [&](std::int64_t q) {
-    const std::int64_t grp = q & ~std::int64_t{3};
-    const std::uint64_t bits =
-        splitmix64(base + static_cast<std::uint64_t>(grp)) >> (16 * (q - grp));
-    return static_cast<std::uint32_t>(bits & 0xFFFF) < keep_below;
-  };
   const auto one = [&](std::int64_t q) {
-    u[q] = (u[q] > 0.0f && kept(q)) ? u[q] * keep_scale : 0.0f;
+    u[q] = (u[q] > 0.0f && models::hash_kept(base, q, keep_below)) ? u[q] * keep_scale : 0.0f;
   };
   std::int64_t q = q0;
   for (; q < q1 && (q & 3) != 0; ++q) one(q);
@@ -49,10 +43,7 @@ void relu_dropout(float* u, std::uint64_t base, std::int64_t q0, std::int64_t q1
   const v4f scale = {keep_scale, keep_scale, keep_scale, keep_scale};
   const v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
   for (; q + 4 <= q1; q += 4) {
-    const std::uint64_t b = splitmix64(base + static_cast<std::uint64_t>(q));
-    const v4u lanes = {
-        static_cast<std::uint32_t>(b & 0xFFFF), static_cast<std::uint32_t>((b >> 16) & 0xFFFF),
-        static_cast<std::uint32_t>((b >> 32) & 0xFFFF), static_cast<std::uint32_t>(b >> 48)};
+    const v4u lanes = models::hash_lanes(base, q);
     v4f x;
     std::memcpy(&x, u + q, sizeof x);
     const v4u keep = reinterpret_cast<v4u>(lanes < below) & reinterpret_cast<v4u>(x > zero);
@@ -186,11 +177,10 @@ AttFused::AttFused(models::BagModelImpl& model, std::uint64_t seed) : model_(mod
   bc_ = param(model, "classifier.bias");
   d_ = wa_.size(1);
   c_ = wa_.size(0);
-  for (auto& t : model.parameters(true)) {
-    check(t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous(),
-          "att fused engine: parameters must be contiguous float32 on the CPU");
-    params_.push_back(t);
-  }
+  const auto params = model.parameters(true);
+  check(FusedAdam::supports(params),
+        "att fused engine: parameters must be contiguous float32 on the CPU");
+  adam_ = std::make_unique<FusedAdam>(params);
   wcat_ = torch::empty({2 * c_, d_});
   bcat_ = torch::empty({2 * c_});
 }
@@ -556,7 +546,6 @@ AttFused::StepLoss AttFused::train_core() {
 }
 
 void AttFused::adam_step(const AdamOptions& o) {
-  if (!adam_) adam_ = std::make_unique<FusedAdam>(params_);
   adam_->step(o);
 }
 

@@ -108,8 +108,7 @@ class AttFused {
   std::vector<torch::Tensor> wd_;      // detached aliases of the block weights (for BLAS calls)
   torch::Tensor wa_, ba_, wc_, bc_;    // attention / classifier heads [C,D], [C]
   torch::Tensor wcat_, bcat_;          // both heads stacked: [2C,D], [2C]
-  std::vector<torch::Tensor> params_;  // every parameter (model order), for Adam
-  std::unique_ptr<FusedAdam> adam_;
+  std::unique_ptr<FusedAdam> adam_;    // every parameter (model order)
 
   Gathered gb_;
   std::int64_t parts_ = 1;
