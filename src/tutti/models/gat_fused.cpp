@@ -74,6 +74,39 @@ void each_block(std::int64_t n, std::int64_t block, const F& f) {
   });
 }
 
+// The dropout of one op call: drawn in forward (same order as hashed_dropout), kept for backward.
+struct Dropout {
+  bool on = false;
+  std::uint64_t base = 0;
+  DropoutKeep keep;
+
+  static Dropout draw(double p, bool training) {
+    Dropout d;
+    d.on = training && p > 0.0;
+    d.base = d.on ? draw_dropout_base() : 0;
+    d.keep = dropout_keep(d.on ? p : 0.0);
+    return d;
+  }
+  void save(torch::autograd::AutogradContext* ctx) const {
+    ctx->saved_data["drop"] = on;
+    ctx->saved_data["base"] = static_cast<std::int64_t>(base);
+    ctx->saved_data["keep_below"] = static_cast<std::int64_t>(keep.below);
+    ctx->saved_data["keep_scale"] = static_cast<double>(keep.scale);
+  }
+  static Dropout load(torch::autograd::AutogradContext* ctx) {
+    Dropout d;
+    d.on = ctx->saved_data["drop"].toBool();
+    d.base = static_cast<std::uint64_t>(ctx->saved_data["base"].toInt());
+    d.keep = {static_cast<std::uint32_t>(ctx->saved_data["keep_below"].toInt()),
+              static_cast<float>(ctx->saved_data["keep_scale"].toDouble())};
+    return d;
+  }
+  // Factors (keep scale or 0) for the elements [q0, q0 + n); left as they are (1) when off.
+  void mask(float* out, std::int64_t q0, std::int64_t n) const {
+    if (on) dropout_mask(out, base, q0, q0 + n, keep.below, keep.scale);
+  }
+};
+
 // Per node, the 2S+1 scores that are linear in z: e_dst (S), e_src (S) and u . z (fusion).
 // sc = z P^T with P = [att_dst; att_src; fuse_u] [2S+1,H].
 struct Saved {
@@ -115,9 +148,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
     sv.xhat = torch::empty({bs, k, hd}, opt);
     sv.rstd = torch::empty({bs, k}, opt);
     auto out = torch::empty({bs, k, hd}, opt);
-    const bool drop = training && dropout > 0.0;
-    const std::uint64_t base = drop ? draw_dropout_base() : 0;
-    const auto keep = dropout_keep(drop ? dropout : 0.0);
+    const auto drop = Dropout::draw(dropout, training);
 
     const float *hp = h.data_ptr<float>(), *zp = sv.z.data_ptr<float>(),
                 *scp = sv.sc.data_ptr<float>();
@@ -193,8 +224,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
       for (std::int64_t t = t0; t < t1; ++t) {
         // Dropout; residual; LayerNorm.
         const float* et = ep + t * k * hd;
-        if (drop)
-          dropout_mask(mask.data(), base, t * k * hd, (t + 1) * k * hd, keep.below, keep.scale);
+        drop.mask(mask.data(), t * k * hd, k * hd);
         for (std::int64_t i = 0; i < k; ++i) {
           const float* hi = hp + (t * k + i) * hd;
           const float* ei = et + i * hd;
@@ -207,10 +237,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
     });
     ctx->save_for_backward({h, adjacency, w, proj, g, sv.z, sv.sc, sv.alpha, sv.beta, sv.elu,
                             sv.xhat, sv.rstd});
-    ctx->saved_data["base"] = static_cast<std::int64_t>(base);
-    ctx->saved_data["drop"] = drop;
-    ctx->saved_data["keep_below"] = static_cast<std::int64_t>(keep.below);
-    ctx->saved_data["keep_scale"] = static_cast<double>(keep.scale);
+    drop.save(ctx);
     return out;
   }
 
@@ -221,10 +248,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
                &g = saved[4], &z = saved[5], &sc = saved[6], &alpha = saved[7],
                &beta = saved[8], &elu = saved[9], &xhat = saved[10], &rstd = saved[11];
     const auto dout = grads[0].contiguous();
-    const auto base = static_cast<std::uint64_t>(ctx->saved_data["base"].toInt());
-    const bool drop = ctx->saved_data["drop"].toBool();
-    const auto keep_below = static_cast<std::uint32_t>(ctx->saved_data["keep_below"].toInt());
-    const auto keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
+    const auto drop = Dropout::load(ctx);
     const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2);
     const std::int64_t np = proj.size(0), ns = (np - 1) / 2;
     const auto opt = h.options();
@@ -256,7 +280,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
         const float* alt = al + t * ns * k * k;
         const float* bet = be + t * ns * k;
         float* dzt = dzp + t * k * hd;
-        if (drop) dropout_mask(mask.data(), base, t * k * hd, (t + 1) * k * hd, keep_below, keep_scale);
+        drop.mask(mask.data(), t * k * hd, k * hd);
         // LayerNorm, residual, dropout and ELU (slope 1, or elu + 1 = exp(m) where m <= 0).
         for (std::int64_t i = 0; i < k; ++i) {
           const float* doi = dop + (t * k + i) * hd;
@@ -380,9 +404,7 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
     auto xhat = torch::empty({m, hd}, x.options());
     auto rstd = torch::empty({m}, x.options());
     auto out = torch::empty({m, hd}, x.options());
-    const bool drop = training && dropout > 0.0;
-    const std::uint64_t base = drop ? draw_dropout_base() : 0;
-    const auto keep = dropout_keep(drop ? dropout : 0.0);
+    const auto drop = Dropout::draw(dropout, training);
     float *xh = xhat.data_ptr<float>(), *rs = rstd.data_ptr<float>(), *op = out.data_ptr<float>();
     const float *gp = g.data_ptr<float>(), *lbp = lb.data_ptr<float>();
     const auto eps = static_cast<float>(ln_eps);
@@ -390,7 +412,7 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
       auto pre = xhat.narrow(0, r, n);
       at::addmm_out(pre, b, x2.narrow(0, r, n), w.t());
       std::vector<float> mask(static_cast<std::size_t>(n * hd), 1.0f);
-      if (drop) dropout_mask(mask.data(), base, r * hd, (r + n) * hd, keep.below, keep.scale);
+      drop.mask(mask.data(), r * hd, n * hd);
       for (std::int64_t i = r; i < r + n; ++i) {
         float* oi = op + i * hd;
         rs[i] = layer_norm_row(xh + i * hd, gp, lbp, oi, hd, eps);
@@ -399,10 +421,7 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
       }
     });
     ctx->save_for_backward({x, w, g, xhat, rstd});
-    ctx->saved_data["base"] = static_cast<std::int64_t>(base);
-    ctx->saved_data["drop"] = drop;
-    ctx->saved_data["keep_below"] = static_cast<std::int64_t>(keep.below);
-    ctx->saved_data["keep_scale"] = static_cast<double>(keep.scale);
+    drop.save(ctx);
     auto sizes = x.sizes().vec();
     sizes.back() = hd;
     return out.view(sizes);
@@ -412,10 +431,7 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &w = saved[1], &g = saved[2], &xhat = saved[3], &rstd = saved[4];
-    const auto base = static_cast<std::uint64_t>(ctx->saved_data["base"].toInt());
-    const bool drop = ctx->saved_data["drop"].toBool();
-    const auto keep_below = static_cast<std::uint32_t>(ctx->saved_data["keep_below"].toInt());
-    const auto keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
+    const auto drop = Dropout::load(ctx);
     const std::int64_t m = xhat.size(0), d = x.size(-1), hd = w.size(0);
     const auto dout = grads[0].contiguous().view({m, hd});
     const auto x2 = x.view({m, d});
@@ -429,7 +445,7 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
     each_block(m, kRowBlock, [&](std::int64_t r, std::int64_t n) {
       std::vector<float> mask(static_cast<std::size_t>(n * hd), 1.0f), dy(static_cast<std::size_t>(hd)),
           scratch(static_cast<std::size_t>(hd));
-      if (drop) dropout_mask(mask.data(), base, r * hd, (r + n) * hd, keep_below, keep_scale);
+      drop.mask(mask.data(), r * hd, n * hd);
       float* pgb = pgp + (r / kRowBlock) * 3 * hd;
       for (std::int64_t i = r; i < r + n; ++i) {
         const float* mi = mask.data() + (i - r) * hd;
