@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "threads_guard.h"
 #include "tutti/models/clip_bmm.h"
 
 using tutti::models::clip_bmm;
@@ -55,12 +56,11 @@ TEST(ClipBmm, SameBitsForAnyThreadCount) {
   const auto a = torch::randn({64, 30, 10});
   const auto b = torch::randn({64, 10, 128});
   const auto w = torch::randn({64, 30, 128});
-  const int before = torch::get_num_threads();
-  torch::set_num_threads(1);
-  const auto one = run(true, a, b, w);
-  torch::set_num_threads(2);
-  const auto two = run(true, a, b, w);
-  torch::set_num_threads(before);
+  const auto with_threads = [&](int n) {
+    tutti::testing::ThreadsGuard tg(n);
+    return run(true, a, b, w);
+  };
+  const auto one = with_threads(1), two = with_threads(2);
   EXPECT_TRUE(torch::equal(one.out, two.out));
   EXPECT_TRUE(torch::equal(one.ga, two.ga));
   EXPECT_TRUE(torch::equal(one.gb, two.gb));

@@ -3,13 +3,13 @@
 // with dropout (same masks) and in eval mode, on bags of 1 to K instances; bit-identical results
 // on 1 and 2 threads; and the whole MMGAT model's gradients on both paths. The forward pass is
 // also checked against the PyTorch reference in test_mmgat_reference.cpp (fused by default).
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <map>
 #include <string>
 
+#include "threads_guard.h"
 #include "tutti/models/gat_fused.h"
 #include "tutti/models/hashed_dropout.h"
 #include "tutti/models/mmgat.h"
@@ -114,12 +114,11 @@ TEST(GatFused, MatchesAutogradInEvalAndWithOneScale) {
 TEST(GatFused, SameBitsOnOneAndTwoThreads) {
   const auto c = make_case(300, 10, 32, 3);  // enough rows and clips to be split
   auto layer = make_layer(32, 3, 0.2);
-  const int threads = at::get_num_threads();
-  at::set_num_threads(1);
-  const auto one = run(layer, c, true, true);
-  at::set_num_threads(2);
-  const auto two = run(layer, c, true, true);
-  at::set_num_threads(threads);
+  const auto with_threads = [&](int n) {
+    testing::ThreadsGuard tg(n);
+    return run(layer, c, true, true);
+  };
+  const auto one = with_threads(1), two = with_threads(2);
   EXPECT_TRUE(torch::equal(one.out, two.out));
   EXPECT_TRUE(torch::equal(one.dh, two.dh));
   for (const auto& [name, g] : one.grads) EXPECT_TRUE(torch::equal(g, two.grads.at(name))) << name;
@@ -132,14 +131,12 @@ TEST(GatFused, RunsUnderInferenceModeOnTwoThreads) {
   auto layer = make_layer(32, 3, 0.2);
   layer->eval();
   const auto want = layer(c.h, c.adjacency, c.log_w).detach();
-  const int threads = at::get_num_threads();
-  at::set_num_threads(2);
   torch::Tensor got;
   {
+    testing::ThreadsGuard tg(2);
     c10::InferenceMode im;
     got = layer(c.h, c.adjacency, c.log_w);
   }
-  at::set_num_threads(threads);
   EXPECT_TRUE(torch::equal(got, want));
 }
 
@@ -157,8 +154,7 @@ TEST(GatFused, InputLayerMatchesAutograd) {
   const auto x0 = torch::randn({70, 9, 12});  // 630 rows: three blocks
   const auto r = torch::randn({70, 9, 16});
   auto run = [&](bool fused, int threads) {
-    const int before = at::get_num_threads();
-    at::set_num_threads(threads);
+    testing::ThreadsGuard tg(threads);
     for (auto& p : lin->parameters()) p.mutable_grad() = torch::Tensor();
     for (auto& p : ln->parameters()) p.mutable_grad() = torch::Tensor();
     const auto x = x0.clone().requires_grad_(true);
@@ -168,7 +164,6 @@ TEST(GatFused, InputLayerMatchesAutograd) {
                                                0.25, true)
                            : hashed_dropout(ln(lin(x)), 0.25, true);
     (out * r).sum().backward();
-    at::set_num_threads(before);
     return std::vector<torch::Tensor>{out.detach(), x.grad(), lin->weight.grad(),
                                       lin->bias.grad(), ln->weight.grad(), ln->bias.grad()};
   };

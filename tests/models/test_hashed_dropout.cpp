@@ -1,6 +1,5 @@
 // hashed_dropout / dropout_mask against their definition (an independent SplitMix64), the kept
 // fraction, reproducibility under torch::manual_seed, thread-count independence and the gradient.
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "test_util.h"
+#include "threads_guard.h"
 #include "tutti/models/hashed_dropout.h"
 
 namespace {
@@ -51,15 +51,18 @@ TEST(HashedDropout, KeepsTheFractionScalesAndDifferentiates) {
 
 TEST(HashedDropout, SeededThreadIndependentAndOffInEval) {
   const auto x = torch::ones({300, 128});
-  const int threads = at::get_num_threads();
-  torch::manual_seed(11);
-  at::set_num_threads(1);
-  const auto a = tutti::models::hashed_dropout(x, 0.5, true);
-  const auto a2 = tutti::models::hashed_dropout(x, 0.5, true);  // the next call: a new mask
-  torch::manual_seed(11);
-  at::set_num_threads(2);
-  const auto b = tutti::models::hashed_dropout(x, 0.5, true);
-  at::set_num_threads(threads);
+  torch::Tensor a, a2, b;
+  {
+    tutti::testing::ThreadsGuard tg(1);
+    torch::manual_seed(11);
+    a = tutti::models::hashed_dropout(x, 0.5, true);
+    a2 = tutti::models::hashed_dropout(x, 0.5, true);  // the next call: a new mask
+  }
+  {
+    tutti::testing::ThreadsGuard tg(2);
+    torch::manual_seed(11);
+    b = tutti::models::hashed_dropout(x, 0.5, true);
+  }
   EXPECT_TRUE(torch::equal(a, b));
   EXPECT_FALSE(torch::equal(a, a2));
   EXPECT_TRUE(tutti::models::hashed_dropout(x, 0.5, false).is_same(x));

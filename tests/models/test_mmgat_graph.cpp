@@ -2,10 +2,10 @@
 // tensor-op path (build_instance_graph on float64 input): every similarity, sparsification and
 // number of scales, bags of 0 to K real instances, K = 1; and its speed-relevant property that
 // it does not depend on the thread count.
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "threads_guard.h"
 #include "tutti/models/mmgat.h"
 
 namespace tutti::models {
@@ -54,12 +54,11 @@ TEST(MmgatGraph, SameOnOneAndTwoThreads) {
   const auto x = torch::rand({200, 10, 32});
   const auto mask = torch::rand({200, 10}) > 0.2;
   GraphOptions o;
-  const int threads = at::get_num_threads();
-  at::set_num_threads(1);
-  const auto a = build_instance_graph_cpu(x, mask, o);
-  at::set_num_threads(2);
-  const auto b = build_instance_graph_cpu(x, mask, o);
-  at::set_num_threads(threads);
+  const auto with_threads = [&](int n) {
+    testing::ThreadsGuard tg(n);
+    return build_instance_graph_cpu(x, mask, o);
+  };
+  const auto a = with_threads(1), b = with_threads(2);
   EXPECT_TRUE(torch::equal(a.weight, b.weight));
   EXPECT_TRUE(torch::equal(a.adjacency, b.adjacency));
 }

@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "threads_guard.h"
 #include "tutti/models/bag_model.h"
 #include "tutti/train/att_fused.h"
 #include "tutti/train/tensors.h"
@@ -62,11 +63,7 @@ void expect_close(const torch::Tensor& a, const torch::Tensor& b, double tol, co
   EXPECT_LE(diff, tol * scale) << what << " max abs diff " << diff;
 }
 
-struct ThreadsGuard {
-  int saved = at::get_num_threads();
-  explicit ThreadsGuard(int n) { at::set_num_threads(n); }
-  ~ThreadsGuard() { at::set_num_threads(saved); }
-};
+using tutti::testing::ThreadsGuard;
 
 }  // namespace
 
