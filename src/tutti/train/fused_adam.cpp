@@ -1,5 +1,6 @@
 #include "tutti/train/fused_adam.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -7,6 +8,10 @@
 #include "tutti/core/error.h"
 
 namespace tutti::train {
+
+namespace {
+constexpr std::int64_t kGrain = 8192;  // elements per parallel chunk
+}  // namespace
 
 FusedAdam::FusedAdam(std::vector<torch::Tensor> params) : params_(std::move(params)) {
   check(supports(params_), "FusedAdam: parameters must be float32 CPU tensors");
@@ -45,14 +50,16 @@ void FusedAdam::step(const Options& o) {
     const float* gr = g.data_ptr<float>();
     float* mm = m_[i].data();
     float* vv = v_[i].data();
-    const std::int64_t n = p.numel();
-    for (std::int64_t q = 0; q < n; ++q) {
-      const float gq = gr[q] + wd * w[q];
-      mm[q] = mm[q] * b1 + omb1 * gq;
-      vv[q] = vv[q] * b2 + omb2 * gq * gq;
-      const float denom = std::sqrt(vv[q]) / bc2_sqrt + eps;
-      w[q] -= step_size * (mm[q] / denom);
-    }
+    // Element-wise: the same bits for any split over the threads.
+    at::parallel_for(0, p.numel(), kGrain, [&](std::int64_t q0, std::int64_t q1) {
+      for (std::int64_t q = q0; q < q1; ++q) {
+        const float gq = gr[q] + wd * w[q];
+        mm[q] = mm[q] * b1 + omb1 * gq;
+        vv[q] = vv[q] * b2 + omb2 * gq * gq;
+        const float denom = std::sqrt(vv[q]) / bc2_sqrt + eps;
+        w[q] -= step_size * (mm[q] / denom);
+      }
+    });
   }
 }
 
