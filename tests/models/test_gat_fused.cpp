@@ -1,11 +1,13 @@
 // The fused multi-scale GAT layer (gat_fused.h) against the same layer as LibTorch ops with
 // autograd (MultiScaleGatLayer with fused = false): outputs and every gradient, in training mode
 // with dropout (same masks) and in eval mode, on bags of 1 to K instances; bit-identical results
-// on 1 and 2 threads; and the whole MMGAT model's gradients on both paths. The forward pass is
+// on 1 and 2 threads; the class pooling and center distance ops against LibTorch ops; and the
+// whole MMGAT model's gradients on both paths. The forward pass is
 // also checked against the PyTorch reference in test_mmgat_reference.cpp (fused by default).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
 #include <map>
 #include <string>
 
@@ -173,6 +175,90 @@ TEST(GatFused, InputLayerMatchesAutograd) {
     EXPECT_LT(max_rel(f1[i], a[i]), 1e-4);
     EXPECT_TRUE(torch::equal(f1[i], f2[i]));
   }
+}
+
+// Class-specific attention pooling against LibTorch ops under autograd: outputs and the
+// gradients of h, queries, cls_w and cls_b, from all three outputs or from the logits alone (the
+// other output gradients undefined), over several row blocks; same bits on 1 and 2 threads.
+TEST(GatFused, ClassPoolingMatchesAutograd) {
+  const auto c = make_case(300, 10, 16, 1);  // 3,000 rows, bags of 1 to 10
+  torch::manual_seed(8);
+  const auto q0 = torch::randn({5, 16}), w0 = torch::randn({5, 16}), b0 = torch::randn({5});
+  const auto r1 = torch::randn({300, 5}), r2 = torch::randn({300, 10, 5}),
+             r3 = torch::randn({300, 10, 5});
+  auto run = [&](bool fused, bool all_outputs, int threads) {
+    testing::ThreadsGuard tg(threads);
+    const auto h = c.h.clone().requires_grad_(true), q = q0.clone().requires_grad_(true),
+               w = w0.clone().requires_grad_(true), b = b0.clone().requires_grad_(true);
+    torch::Tensor logits, alpha, node;
+    if (fused) {
+      const auto p = fused_class_pooling(h, c.mask, q, w, b);
+      logits = p.logits, alpha = p.alpha, node = p.node_logits;
+    } else {
+      alpha = torch::softmax(torch::matmul(h, q.t()).masked_fill(~c.mask.unsqueeze(-1),
+                                                                 -std::numeric_limits<float>::infinity()),
+                             1);
+      node = torch::matmul(h, w.t()) + b;
+      logits = (alpha * node).sum(1);
+    }
+    auto loss = (logits * r1).sum();
+    if (all_outputs) loss = loss + (alpha * r2).sum() + (node * r3).sum();
+    loss.backward();
+    return std::vector<torch::Tensor>{logits.detach(), alpha.detach(), node.detach(), h.grad(),
+                                      q.grad(), w.grad(), b.grad()};
+  };
+  for (bool all : {true, false}) {
+    SCOPED_TRACE(all);
+    const auto f1 = run(true, all, 1), f2 = run(true, all, 2), a = run(false, all, 1);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      SCOPED_TRACE(i);
+      EXPECT_GT(a[i].abs().max().item<double>(), 0.0);
+      EXPECT_LT(max_rel(f1[i], a[i]), 1e-4);
+      EXPECT_TRUE(torch::equal(f1[i], f2[i]));
+    }
+    // Padding nodes get exactly zero attention.
+    EXPECT_EQ(f1[1].masked_select(~c.mask.unsqueeze(-1).expand_as(f1[1])).abs().max().item<float>(),
+              0.0f);
+  }
+}
+
+// Center distances over the positive pairs against the per-class features of every pair formed
+// with LibTorch ops: d2 (zero off the positives), the per-class sums for the center update, and
+// the gradients of alpha and h; same bits on 1 and 2 threads.
+TEST(GatFused, CenterDistancesMatchAutograd) {
+  const auto c = make_case(300, 10, 16, 1);
+  torch::manual_seed(9);
+  const auto alpha0 = torch::softmax(torch::randn({300, 10, 5}).masked_fill(
+                                         ~c.mask.unsqueeze(-1), -std::numeric_limits<float>::infinity()),
+                                     1);
+  const auto pos = (torch::rand({300, 5}) > 0.7).to(torch::kFloat32);
+  const auto centers = torch::randn({5, 16});
+  const auto r = torch::randn({300, 5});
+  auto run = [&](bool fused, int threads) {
+    testing::ThreadsGuard tg(threads);
+    const auto alpha = alpha0.clone().requires_grad_(true), h = c.h.clone().requires_grad_(true);
+    torch::Tensor d2, sums;
+    if (fused) {
+      const auto cd = fused_center_distances(alpha, h, pos, centers);
+      d2 = cd.d2, sums = cd.sums;
+    } else {
+      const auto diff = torch::matmul(alpha.transpose(1, 2), h) - centers;  // every pair
+      d2 = 0.5 * diff.pow(2).sum(-1) * pos;
+      sums = (diff * pos.unsqueeze(-1)).sum(0).detach();
+    }
+    (d2 * r).sum().backward();
+    return std::vector<torch::Tensor>{d2.detach(), sums, alpha.grad(), h.grad()};
+  };
+  const auto f1 = run(true, 1), f2 = run(true, 2), a = run(false, 1);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_GT(a[i].abs().max().item<double>(), 0.0);
+    EXPECT_LT(max_rel(f1[i], a[i]), 1e-4);
+    EXPECT_TRUE(torch::equal(f1[i], f2[i]));
+  }
+  EXPECT_EQ(f1[0].masked_select(pos == 0).abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(f1[2].masked_select((pos == 0).unsqueeze(1).expand({300, 10, 5})).abs().max().item<float>(),
+            0.0f);
 }
 
 TEST(GatFused, WholeModelGradientsMatchTheAutogradLayers) {

@@ -485,6 +485,195 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
   }
 };
 
+// MMGAT's class-specific attention pooling. Per clip, S = h [q; w]^T ([K,2C], one product over
+// the batch's rows); per class c: alpha_ic = softmax over the clip's nodes of S_ic, node logit
+// n_ic = S_i(C+c) + b_c, clip logit sum_i alpha_ic n_ic.
+class FusedClassPooling : public torch::autograd::Function<FusedClassPooling> {
+ public:
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
+                                                const torch::Tensor& h_in,
+                                                const torch::Tensor& mask_in,
+                                                const torch::Tensor& q, const torch::Tensor& w,
+                                                const torch::Tensor& b_in) {
+    const auto h = h_in.contiguous(), mask = mask_in.contiguous(), b = b_in.contiguous();
+    const auto proj = torch::cat({q, w}).contiguous();  // [2C,H]
+    const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2), nc = q.size(0);
+    const auto opt = h.options();
+    auto sc = torch::empty({bs * k, 2 * nc}, opt);
+    const auto h2 = h.view({bs * k, hd});
+    each_block(bs * k, kRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto o = sc.narrow(0, r, n);
+      at::mm_out(o, h2.narrow(0, r, n), proj.t());
+    });
+    auto logits = torch::empty({bs, nc}, opt);
+    auto alpha = torch::empty({bs, k, nc}, opt);
+    auto node = torch::empty({bs, k, nc}, opt);
+    const float *scp = sc.data_ptr<float>(), *bp = b.data_ptr<float>();
+    const bool* mp = mask.data_ptr<bool>();
+    float *lp = logits.data_ptr<float>(), *ap = alpha.data_ptr<float>(),
+          *np = node.data_ptr<float>();
+    each_clips(bs, 4 * k * nc, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t) {
+        const bool* mt = mp + t * k;
+        for (std::int64_t c = 0; c < nc; ++c) {
+          float mx = -std::numeric_limits<float>::infinity();
+          for (std::int64_t i = 0; i < k; ++i)
+            if (mt[i]) mx = std::max(mx, scp[(t * k + i) * 2 * nc + c]);
+          float sum = 0.0f;
+          for (std::int64_t i = 0; i < k; ++i) {
+            float& a = ap[(t * k + i) * nc + c];
+            a = mt[i] ? std::exp(scp[(t * k + i) * 2 * nc + c] - mx) : 0.0f;
+            sum += a;
+          }
+          float logit = 0.0f;
+          for (std::int64_t i = 0; i < k; ++i) {
+            float& a = ap[(t * k + i) * nc + c];
+            if (sum > 0.0f) a /= sum;
+            float& n = np[(t * k + i) * nc + c];
+            n = scp[(t * k + i) * 2 * nc + nc + c] + bp[c];
+            logit += a * n;
+          }
+          lp[t * nc + c] = logit;
+        }
+      }
+    });
+    ctx->save_for_backward({h, proj, alpha, node});
+    return {logits, alpha, node};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &h = saved[0], &proj = saved[1], &alpha = saved[2], &node = saved[3];
+    const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2), nc = proj.size(0) / 2;
+    const auto opt = h.options();
+    const auto dlog = grads[0].defined() ? grads[0].contiguous() : torch::Tensor();
+    const auto dal = grads[1].defined() ? grads[1].contiguous() : torch::Tensor();
+    const auto dnode = grads[2].defined() ? grads[2].contiguous() : torch::Tensor();
+    auto dsc = torch::empty({bs * k, 2 * nc}, opt);
+    auto pg = torch::empty({bs, nc}, opt);  // per clip: d b
+    const float *ap = alpha.data_ptr<float>(), *np = node.data_ptr<float>(),
+                *dlp = dlog.defined() ? dlog.data_ptr<float>() : nullptr,
+                *dap = dal.defined() ? dal.data_ptr<float>() : nullptr,
+                *dnp = dnode.defined() ? dnode.data_ptr<float>() : nullptr;
+    float *dsp = dsc.data_ptr<float>(), *pgp = pg.data_ptr<float>();
+    each_clips(bs, 4 * k * nc, [&](std::int64_t t0, std::int64_t t1) {
+      std::vector<float> da(static_cast<std::size_t>(k));
+      for (std::int64_t t = t0; t < t1; ++t)
+        for (std::int64_t c = 0; c < nc; ++c) {
+          const float dl = dlp ? dlp[t * nc + c] : 0.0f;
+          float sd = 0.0f, db = 0.0f;
+          for (std::int64_t i = 0; i < k; ++i) {
+            const std::int64_t e = (t * k + i) * nc + c;
+            const float d = dl * np[e] + (dap ? dap[e] : 0.0f);
+            da[static_cast<std::size_t>(i)] = d;
+            sd += ap[e] * d;
+            const float dn = dl * ap[e] + (dnp ? dnp[e] : 0.0f);
+            dsp[(t * k + i) * 2 * nc + nc + c] = dn;
+            db += dn;
+          }
+          for (std::int64_t i = 0; i < k; ++i) {
+            const std::int64_t e = (t * k + i) * nc + c;
+            dsp[(t * k + i) * 2 * nc + c] = ap[e] * (da[static_cast<std::size_t>(i)] - sd);
+          }
+          pgp[t * nc + c] = db;
+        }
+    });
+    // S = h P^T: dh = dS P, dP = dS^T h.
+    const auto h2 = h.view({bs * k, hd});
+    auto dh = torch::empty({bs * k, hd}, opt);
+    each_block(bs * k, kRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto o = dh.narrow(0, r, n);
+      at::mm_out(o, dsc.narrow(0, r, n), proj);
+    });
+    auto dproj = torch::empty_like(proj);
+    each_block(2 * nc, kWeightRowBlock, [&](std::int64_t r, std::int64_t n) {
+      auto o = dproj.narrow(0, r, n);
+      at::mm_out(o, dsc.narrow(1, r, n).t(), h2);
+    });
+    auto db = torch::zeros({nc}, opt);
+    float* dbp = db.data_ptr<float>();
+    for (std::int64_t t = 0; t < bs; ++t)
+      for (std::int64_t c = 0; c < nc; ++c) dbp[c] += pgp[t * nc + c];
+    return {dh.view(h.sizes()), torch::Tensor(), dproj.narrow(0, 0, nc).clone(),
+            dproj.narrow(0, nc, nc).clone(), db};
+  }
+};
+
+// MMGAT's class center distances over the positive pairs (b,c) only: F_bc = sum_i alpha_bic h_bi,
+// d2_bc = |F_bc - center_c|^2 / 2 (0 for the other pairs); with the per-class sums of F - center
+// over the positives, for the center update.
+class FusedCenterDistances : public torch::autograd::Function<FusedCenterDistances> {
+ public:
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
+                                                const torch::Tensor& alpha_in,
+                                                const torch::Tensor& h_in,
+                                                const torch::Tensor& pos_in,
+                                                const torch::Tensor& centers_in) {
+    const auto alpha = alpha_in.contiguous(), h = h_in.contiguous();
+    const auto pos = pos_in.contiguous(), centers = centers_in.contiguous();
+    const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2), nc = alpha.size(2);
+    const auto opt = h.options();
+    auto d2 = torch::zeros({bs, nc}, opt);
+    auto diff = torch::zeros({bs, nc, hd}, opt);  // F - center, positive pairs only
+    const float *ap = alpha.data_ptr<float>(), *hp = h.data_ptr<float>(),
+                *pp = pos.data_ptr<float>(), *cp = centers.data_ptr<float>();
+    float *dp = d2.data_ptr<float>(), *fp = diff.data_ptr<float>();
+    each_clips(bs, k * hd * 2, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t)
+        for (std::int64_t c = 0; c < nc; ++c) {
+          if (pp[t * nc + c] <= 0.0f) continue;
+          float* f = fp + (t * nc + c) * hd;
+          for (std::int64_t i = 0; i < k; ++i)
+            axpy(ap[(t * k + i) * nc + c], hp + (t * k + i) * hd, f, hd);
+          for (std::int64_t j = 0; j < hd; ++j) f[j] -= cp[c * hd + j];
+          dp[t * nc + c] = 0.5f * dot(f, f, hd);
+        }
+    });
+    auto sums = torch::zeros({nc, hd}, opt);
+    float* sp = sums.data_ptr<float>();
+    for (std::int64_t t = 0; t < bs; ++t)
+      for (std::int64_t c = 0; c < nc; ++c)
+        if (pp[t * nc + c] > 0.0f) axpy(1.0f, fp + (t * nc + c) * hd, sp + c * hd, hd);
+    ctx->save_for_backward({alpha, h, pos, diff});
+    ctx->mark_non_differentiable({sums});
+    return {d2, sums};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &alpha = saved[0], &h = saved[1], &pos = saved[2], &diff = saved[3];
+    const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2), nc = alpha.size(2);
+    auto dalpha = torch::zeros_like(alpha);
+    auto dh = torch::zeros_like(h);
+    if (grads[0].defined()) {
+      const auto dd = grads[0].contiguous();
+      const float *ap = alpha.data_ptr<float>(), *hp = h.data_ptr<float>(),
+                  *pp = pos.data_ptr<float>(), *fp = diff.data_ptr<float>(),
+                  *ddp = dd.data_ptr<float>();
+      float *dap = dalpha.data_ptr<float>(), *dhp = dh.data_ptr<float>();
+      // dF_bc = g_bc (F_bc - center_c); d alpha_bic = dF_bc . h_bi; d h_bi += alpha_bic dF_bc.
+      each_clips(bs, k * hd * 2, [&](std::int64_t t0, std::int64_t t1) {
+        std::vector<float> df(static_cast<std::size_t>(hd));
+        for (std::int64_t t = t0; t < t1; ++t)
+          for (std::int64_t c = 0; c < nc; ++c) {
+            const float g = ddp[t * nc + c];
+            if (pp[t * nc + c] <= 0.0f || g == 0.0f) continue;
+            const float* f = fp + (t * nc + c) * hd;
+            for (std::int64_t j = 0; j < hd; ++j) df[static_cast<std::size_t>(j)] = g * f[j];
+            for (std::int64_t i = 0; i < k; ++i) {
+              const std::int64_t e = (t * k + i) * nc + c;
+              dap[e] = dot(df.data(), hp + (t * k + i) * hd, hd);
+              axpy(ap[e], df.data(), dhp + (t * k + i) * hd, hd);
+            }
+          }
+      });
+    }
+    return {dalpha, dh, torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 bool can_fuse_gat(const torch::Tensor& h) {
@@ -509,6 +698,32 @@ torch::Tensor fused_input_layer(const torch::Tensor& x, const InputLayerParams& 
               "fused_input_layer: x ", x.sizes(), ", weight ", p.weight.sizes());
   return FusedInputLayer::apply(x, p.weight, p.bias, p.ln_weight, p.ln_bias, p.ln_eps, dropout,
                                 training);
+}
+
+ClassPooling fused_class_pooling(const torch::Tensor& h, const torch::Tensor& mask,
+                                 const torch::Tensor& queries, const torch::Tensor& cls_w,
+                                 const torch::Tensor& cls_b) {
+  TORCH_CHECK(can_fuse_gat(h) && h.dim() == 3 && mask.sizes() == h.sizes().slice(0, 2) &&
+                  mask.scalar_type() == torch::kBool && queries.dim() == 2 &&
+                  queries.size(1) == h.size(2) && cls_w.sizes() == queries.sizes() &&
+                  cls_b.dim() == 1 && cls_b.size(0) == queries.size(0),
+              "fused_class_pooling: h ", h.sizes(), ", mask ", mask.sizes(), ", queries ",
+              queries.sizes(), ", cls_w ", cls_w.sizes(), ", cls_b ", cls_b.sizes());
+  auto out = FusedClassPooling::apply(h, mask, queries, cls_w, cls_b);
+  return {out[0], out[1], out[2]};
+}
+
+CenterDistances fused_center_distances(const torch::Tensor& alpha, const torch::Tensor& h,
+                                       const torch::Tensor& pos, const torch::Tensor& centers) {
+  TORCH_CHECK(can_fuse_gat(h) && h.dim() == 3 && alpha.dim() == 3 &&
+                  alpha.sizes().slice(0, 2) == h.sizes().slice(0, 2) &&
+                  pos.sizes() == at::IntArrayRef({h.size(0), alpha.size(2)}) &&
+                  pos.scalar_type() == torch::kFloat32 &&
+                  centers.sizes() == at::IntArrayRef({alpha.size(2), h.size(2)}),
+              "fused_center_distances: alpha ", alpha.sizes(), ", h ", h.sizes(), ", pos ",
+              pos.sizes(), ", centers ", centers.sizes());
+  auto out = FusedCenterDistances::apply(alpha, h, pos.detach(), centers.detach());
+  return {out[0], out[1]};
 }
 
 }  // namespace tutti::models

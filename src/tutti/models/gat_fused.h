@@ -1,5 +1,6 @@
-// MMGAT's multi-scale graph attention layer (linear scale fusion) and input stage as differentiable
-// ops with hand-written backwards (float32, CPU).
+// MMGAT's multi-scale graph attention layer (linear scale fusion), input stage, class-specific
+// attention pooling and class center distances as differentiable ops with hand-written backwards
+// (float32, CPU).
 //
 // Same mathematics as MultiScaleGatLayerImpl::forward with fusion "linear" (mmgat.h), including
 // its dropout (hashed_dropout: the same base drawn from torch's generator, the same masks), so
@@ -44,5 +45,28 @@ struct InputLayerParams {
 };
 torch::Tensor fused_input_layer(const torch::Tensor& x, const InputLayerParams& p, double dropout,
                                 bool training);
+
+// MMGAT's class-specific attention pooling. h [B,K,H], mask [B,K] bool, queries [C,H] (already
+// scaled), cls_w [C,H], cls_b [C] -> alpha [B,K,C] (per class, a softmax over the clip's nodes;
+// 0 on padding), node logits [B,K,C] (h cls_w^T + cls_b) and clip logits [B,C] (sum over the
+// nodes of alpha times node logits: the per-class classifier on the pooled per-class feature).
+// Differentiable in h, queries, cls_w and cls_b. A bag without nodes gets alpha 0 and logit 0.
+struct ClassPooling {
+  torch::Tensor logits, alpha, node_logits;
+};
+ClassPooling fused_class_pooling(const torch::Tensor& h, const torch::Tensor& mask,
+                                 const torch::Tensor& queries, const torch::Tensor& cls_w,
+                                 const torch::Tensor& cls_b);
+
+// MMGAT's first center loss term, over the positive pairs only (the per-class features of the
+// other pairs are never formed). alpha [B,K,C], h [B,K,H], pos [B,C] (1 = present), centers [C,H]
+// -> d2 [B,C] = |F_bc - center_c|^2 / 2 with F_bc = sum_i alpha_bic h_bi where pos, else 0
+// (differentiable in alpha and h), and sums [C,H] = sum over the positive b of F_bc - center_c
+// (for the moving-average center update; no gradient).
+struct CenterDistances {
+  torch::Tensor d2, sums;
+};
+CenterDistances fused_center_distances(const torch::Tensor& alpha, const torch::Tensor& h,
+                                       const torch::Tensor& pos, const torch::Tensor& centers);
 
 }  // namespace tutti::models

@@ -302,12 +302,19 @@ BagOutput MmgatImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) 
   // Class-specific attention pooling: node keys against per-class queries.
   const double scale = 1.0 / std::sqrt(static_cast<double>(options_.hidden));
   const auto qk = torch::matmul(queries(), key_->weight);                 // [C,H]: q_c^T W_k
-  const auto scores = torch::matmul(h, qk.t()) * scale;                  // [B,K,C]
-  const auto alpha = masked_softmax(scores, m3, 1);                      // [B,K,C]
-  const auto inst_logits = torch::matmul(h, cls_w_.t()) + cls_b_;        // [B,K,C]
   // Per-class classifier on the per-class feature F_c = sum_i alpha_ic h_i equals the
   // alpha-weighted sum of the per-node logits (the classifier is linear, alpha sums to 1).
-  auto logits = (alpha * inst_logits).sum(1);                            // [B,C]
+  torch::Tensor alpha, inst_logits, logits;  // [B,K,C], [B,K,C], [B,C]
+  if (fused_ && can_fuse_gat(h)) {
+    auto pool = fused_class_pooling(h, mask, qk * scale, cls_w_, cls_b_);
+    alpha = pool.alpha;
+    inst_logits = pool.node_logits;
+    logits = pool.logits;
+  } else {
+    alpha = masked_softmax(torch::matmul(h, qk.t()) * scale, m3, 1);
+    inst_logits = torch::matmul(h, cls_w_.t()) + cls_b_;
+    logits = (alpha * inst_logits).sum(1);
+  }
   if (options_.use_labels) logits = logits + autoencoder(2.0 * torch::sigmoid(logits) - 1.0);
 
   const auto fmask = m3.to(h.scalar_type());
@@ -349,14 +356,22 @@ torch::Tensor MmgatImpl::extra_loss(const BagOutput& /*out*/, const torch::Tenso
 
   // Center loss 1: per-class clip features of the present classes (Wen et al. 2016).
   if (o.lambda_c1 > 0) {
-    const auto feat = clip_bmm(last_alpha_.transpose(1, 2), last_h_);  // [B,C,H]
-    const auto diff = feat - center_class_.unsqueeze(0).clone();
-    const auto d2 = 0.5 * diff.pow(2).sum(-1);                             // [B,C]
-    loss = loss + o.lambda_c1 * (d2 * pf).sum() / pf.sum().clamp_min(1.0);
+    torch::Tensor d2, sums;  // [B,C] (0 where absent), [C,H]: sum over the positives of f - c
+    if (fused_ && can_fuse_gat(last_h_)) {
+      auto cd = fused_center_distances(last_alpha_, last_h_, pf, center_class_);
+      d2 = cd.d2;
+      sums = cd.sums;
+    } else {
+      const auto feat = clip_bmm(last_alpha_.transpose(1, 2), last_h_);  // [B,C,H]
+      const auto diff = feat - center_class_.unsqueeze(0).clone();
+      d2 = 0.5 * diff.pow(2).sum(-1) * pf;
+      sums = (diff.detach() * pf.unsqueeze(-1)).sum(0);
+    }
+    loss = loss + o.lambda_c1 * d2.sum() / pf.sum().clamp_min(1.0);
     torch::NoGradGuard ng;
     const auto cnt = pf.sum(0);                                            // [C]
-    const auto delta = (diff.detach() * pf.unsqueeze(-1)).sum(0) / (1.0 + cnt).unsqueeze(-1);
-    center_class_.add_(delta, o.center_alpha);  // c -= alpha * sum(c - f) / (1 + n), Wen eq. 4
+    // c -= alpha * sum(c - f) / (1 + n), Wen eq. 4
+    center_class_.add_(sums / (1.0 + cnt).unsqueeze(-1), o.center_alpha);
   }
 
   if (o.use_aux) {
