@@ -1,8 +1,13 @@
 // MMGAT training and inference speed next to ATT (fused engine and autograd engine), side by side
 // in one process so that a loaded machine slows all of them alike.
 //
-//   build-mmgat/bench/bench_mmgat     # TUTTI_BENCH_CLIPS=20000 TUTTI_BENCH_THREADS=2
-//   TUTTI_BENCH_NPZ=/work/exp/as20-train.npz build-mmgat/bench/bench_mmgat
+//   ./run bench mmgat    # the AudioSet OpenMIC-20 train part, 1 and 2 threads, Epoch only
+//   OPENBLAS_NUM_THREADS=1 GOMP_SPINCOUNT=30000000 build/bench/bench_mmgat
+//       # env: TUTTI_BENCH_NPZ=FILE.npz or TUTTI_BENCH_CLIPS=20000; TUTTI_BENCH_THREADS=2
+//
+// The thread environment must be the tutti program's (apps/tutti/main.cpp): OpenBLAS reads it
+// when it loads, before main. Without OPENBLAS_NUM_THREADS=1 OpenBLAS's own threads compete
+// with LibTorch's and the 2-thread epochs came out 3-5x slower (2026-11-26); the program warns.
 //
 // Data: N random clips x 10 x 128 uint8, 20 classes named as OpenMIC's (so the onset table
 // applies), 20% of the labels known; or an .npz (TUTTI_BENCH_NPZ).
@@ -16,7 +21,9 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <random>
 
 #include "tutti/data/bag_dataset.h"
@@ -124,4 +131,13 @@ BENCHMARK(BM_Inference)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iteratio
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (const char* v = std::getenv("OPENBLAS_NUM_THREADS"); !v || std::string(v) != "1")
+    std::fprintf(stderr, "bench_mmgat: warning: OPENBLAS_NUM_THREADS is not 1, unlike the tutti "
+                         "program: timings are not comparable (use ./run bench mmgat)\n");
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -16,3 +16,15 @@ run_if synth build/bench/bench_synth --benchmark_filter='TimGM6mb|MuseScore'
 run_if att bench/att_side_by_side.sh build
 run_if rf /usr/bin/python3 bench/rf_side_by_side.py build/tutti
 run_if models bench/model_table.sh build
+mmgat_epochs() {  # MMGAT vs ATT epochs on the AudioSet OpenMIC-20 train part, 1 and 2 threads
+  local tmp; tmp=$(mktemp -d)
+  build/tutti data convert audioset "$SHARED/audioset/bal_train" --taxonomy openmic20 \
+    -o "$tmp/as20.npz" >/dev/null
+  build/tutti data split "$tmp/as20.npz" --test-fraction 0.2 --seed 0 >/dev/null
+  for t in 1 2; do
+    TUTTI_BENCH_NPZ="$tmp/as20-train.npz" TUTTI_BENCH_THREADS=$t build/bench/bench_mmgat \
+      --benchmark_filter=Epoch
+  done
+  rm -rf "$tmp"
+}
+run_if mmgat mmgat_epochs
