@@ -74,6 +74,25 @@ void each_block(std::int64_t n, std::int64_t block, const F& f) {
   });
 }
 
+// out = a b, by fixed blocks of rows of a and out in parallel (a [N,I], b [I,O], out [N,O]).
+void rows_mm(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b) {
+  each_block(a.size(0), kRowBlock, [&](std::int64_t r, std::int64_t n) {
+    auto o = out.narrow(0, r, n);
+    at::mm_out(o, a.narrow(0, r, n), b);
+  });
+}
+
+// A weight's gradient dy^T x (dy [N,O], x [N,I] -> [O,I]), by fixed blocks of its rows in
+// parallel.
+torch::Tensor weight_grad(const torch::Tensor& dy, const torch::Tensor& x) {
+  auto dw = torch::empty({dy.size(1), x.size(1)}, x.options());
+  each_block(dy.size(1), kWeightRowBlock, [&](std::int64_t r, std::int64_t n) {
+    auto o = dw.narrow(0, r, n);
+    at::mm_out(o, dy.narrow(1, r, n).t(), x);
+  });
+  return dw;
+}
+
 // The dropout of one op call: drawn in forward (same order as hashed_dropout), kept for backward.
 struct Dropout {
   bool on = false;
@@ -354,11 +373,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
       dzb.addmm_(dsc.narrow(0, r, n), proj);
       dh2.narrow(0, r, n).addmm_(dzb, w);
     });
-    auto dw = torch::empty_like(w);
-    each_block(w.size(0), kWeightRowBlock, [&](std::int64_t r, std::int64_t n) {
-      auto o = dw.narrow(0, r, n);
-      at::mm_out(o, dz2.narrow(1, r, n).t(), h2);
-    });
+    const auto dw = weight_grad(dz2, h2);
     torch::Tensor dproj;
     {
       torch::NoGradGuard ng;
@@ -456,18 +471,11 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
         for (std::int64_t c = 0; c < hd; ++c) pgb[2 * hd + c] += di[c];
       }
     });
-    auto dw = torch::empty_like(w);
-    each_block(hd, kWeightRowBlock, [&](std::int64_t r, std::int64_t n) {
-      auto o = dw.narrow(0, r, n);
-      at::mm_out(o, dpre.narrow(1, r, n).t(), x2);
-    });
+    const auto dw = weight_grad(dpre, x2);
     torch::Tensor dx;
     if (ctx->needs_input_grad(0)) {
       dx = torch::empty({m, d}, x.options());
-      each_block(m, kRowBlock, [&](std::int64_t r, std::int64_t n) {
-        auto o = dx.narrow(0, r, n);
-        at::mm_out(o, dpre.narrow(0, r, n), w);
-      });
+      rows_mm(dx, dpre, w);
       dx = dx.view(x.sizes());
     }
     auto sums = torch::zeros({3 * hd}, x.options());
@@ -500,11 +508,7 @@ class FusedClassPooling : public torch::autograd::Function<FusedClassPooling> {
     const std::int64_t bs = h.size(0), k = h.size(1), hd = h.size(2), nc = q.size(0);
     const auto opt = h.options();
     auto sc = torch::empty({bs * k, 2 * nc}, opt);
-    const auto h2 = h.view({bs * k, hd});
-    each_block(bs * k, kRowBlock, [&](std::int64_t r, std::int64_t n) {
-      auto o = sc.narrow(0, r, n);
-      at::mm_out(o, h2.narrow(0, r, n), proj.t());
-    });
+    rows_mm(sc, h.view({bs * k, hd}), proj.t());
     auto logits = torch::empty({bs, nc}, opt);
     auto alpha = torch::empty({bs, k, nc}, opt);
     auto node = torch::empty({bs, k, nc}, opt);
@@ -582,15 +586,8 @@ class FusedClassPooling : public torch::autograd::Function<FusedClassPooling> {
     // S = h P^T: dh = dS P, dP = dS^T h.
     const auto h2 = h.view({bs * k, hd});
     auto dh = torch::empty({bs * k, hd}, opt);
-    each_block(bs * k, kRowBlock, [&](std::int64_t r, std::int64_t n) {
-      auto o = dh.narrow(0, r, n);
-      at::mm_out(o, dsc.narrow(0, r, n), proj);
-    });
-    auto dproj = torch::empty_like(proj);
-    each_block(2 * nc, kWeightRowBlock, [&](std::int64_t r, std::int64_t n) {
-      auto o = dproj.narrow(0, r, n);
-      at::mm_out(o, dsc.narrow(1, r, n).t(), h2);
-    });
+    rows_mm(dh, dsc, proj);
+    const auto dproj = weight_grad(dsc, h2);
     auto db = torch::zeros({nc}, opt);
     float* dbp = db.data_ptr<float>();
     for (std::int64_t t = 0; t < bs; ++t)
