@@ -93,6 +93,23 @@ torch::Tensor weight_grad(const torch::Tensor& dy, const torch::Tensor& x) {
   return dw;
 }
 
+// Column sums of per-clip or per-block partials [N,M] -> [M], the rows added in order: parameter
+// gradients that do not depend on how the rows were split over the threads.
+torch::Tensor column_sums(const torch::Tensor& partials) {
+  const std::int64_t n = partials.size(0), m = partials.size(1);
+  auto out = torch::empty({m}, partials.options());
+  const float* p = partials.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  at::parallel_for(0, m, 64, [&](std::int64_t c0, std::int64_t c1) {
+    for (std::int64_t c = c0; c < c1; ++c) {
+      float s = 0.0f;
+      for (std::int64_t t = 0; t < n; ++t) s += p[t * m + c];
+      o[c] = s;
+    }
+  });
+  return out;
+}
+
 // The dropout of one op call: drawn in forward (same order as hashed_dropout), kept for backward.
 struct Dropout {
   bool on = false;
@@ -374,21 +391,8 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
       dh2.narrow(0, r, n).addmm_(dzb, w);
     });
     const auto dw = weight_grad(dz2, h2);
-    torch::Tensor dproj;
-    {
-      torch::NoGradGuard ng;
-      dproj = torch::mm(dsc.t(), z2);  // [2S+1,H]
-    }
-    // LayerNorm and fuse_b gradients: the clips' partial sums in clip order.
-    auto pgs = torch::empty({npg}, opt);
-    float* pgsp = pgs.data_ptr<float>();
-    at::parallel_for(0, npg, 64, [&](std::int64_t c0, std::int64_t c1) {
-      for (std::int64_t c = c0; c < c1; ++c) {
-        float s = 0.0f;
-        for (std::int64_t t = 0; t < bs; ++t) s += pgp[t * npg + c];
-        pgsp[c] = s;
-      }
-    });
+    const auto dproj = weight_grad(dsc, z2);  // [2S+1,H]
+    const auto pgs = column_sums(pg);          // LayerNorm and fuse_b gradients
     return {dh,
             torch::Tensor(),
             torch::Tensor(),
@@ -478,10 +482,7 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
       rows_mm(dx, dpre, w);
       dx = dx.view(x.sizes());
     }
-    auto sums = torch::zeros({3 * hd}, x.options());
-    float* sp = sums.data_ptr<float>();
-    for (std::int64_t q = 0; q < nblocks; ++q)
-      for (std::int64_t c = 0; c < 3 * hd; ++c) sp[c] += pgp[q * 3 * hd + c];
+    const auto sums = column_sums(pg);
     return {dx,
             dw,
             sums.narrow(0, 2 * hd, hd).clone(),
@@ -588,10 +589,7 @@ class FusedClassPooling : public torch::autograd::Function<FusedClassPooling> {
     auto dh = torch::empty({bs * k, hd}, opt);
     rows_mm(dh, dsc, proj);
     const auto dproj = weight_grad(dsc, h2);
-    auto db = torch::zeros({nc}, opt);
-    float* dbp = db.data_ptr<float>();
-    for (std::int64_t t = 0; t < bs; ++t)
-      for (std::int64_t c = 0; c < nc; ++c) dbp[c] += pgp[t * nc + c];
+    const auto db = column_sums(pg);
     return {dh.view(h.sizes()), torch::Tensor(), dproj.narrow(0, 0, nc).clone(),
             dproj.narrow(0, nc, nc).clone(), db};
   }
