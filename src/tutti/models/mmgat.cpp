@@ -288,8 +288,9 @@ BagOutput MmgatImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) 
   }
   const auto log_w = graph.weight.clamp_min(kMinWeight).log();  // [B,K,K]
 
+  const bool fused = fused_ && can_fuse_gat(xz);  // the fused ops (gat_fused.h)
   torch::Tensor h;  // [B,K,H]
-  if (fused_ && can_fuse_gat(xz)) {
+  if (fused) {
     h = fused_input_layer(xz,
                           {input_->weight, input_->bias, input_norm_->weight, input_norm_->bias,
                            input_norm_->options.eps()},
@@ -305,7 +306,7 @@ BagOutput MmgatImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) 
   // Per-class classifier on the per-class feature F_c = sum_i alpha_ic h_i equals the
   // alpha-weighted sum of the per-node logits (the classifier is linear, alpha sums to 1).
   torch::Tensor alpha, inst_logits, logits;  // [B,K,C], [B,K,C], [B,C]
-  if (fused_ && can_fuse_gat(h)) {
+  if (fused) {
     auto pool = fused_class_pooling(h, mask, qk * scale, cls_w_, cls_b_);
     alpha = pool.alpha;
     inst_logits = pool.node_logits;

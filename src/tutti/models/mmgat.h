@@ -118,8 +118,8 @@ class MmgatImpl : public BagModelImpl {
   torch::Tensor extra_loss(const BagOutput& out, const torch::Tensor& y,
                            const torch::Tensor& y_mask) override;
   const MmgatOptions& options() const { return options_; }
-  // Input stage and graph attention layers as fused ops (default, gat_fused.h) or as LibTorch
-  // ops (the reference path).
+  // Input stage, graph attention layers, class pooling and center distances as fused ops
+  // (default, gat_fused.h) or as LibTorch ops (the reference path).
   void set_fused_layers(bool on);
   // The autoencoder over a class vector v [B,C] in [-1, 1] -> logits [B,C].
   torch::Tensor autoencoder(const torch::Tensor& v);
