@@ -43,8 +43,9 @@ TEST(MmgatGraph, LoopsMatchTheTensorOps) {
               << (got.adjacency != want.adjacency).sum().item<std::int64_t>() << " entries differ";
           EXPECT_LT((got.weight.to(torch::kFloat64) - want.weight).abs().max().item<double>(), 1e-5);
           // The sparsification did something: fewer edges than all pairs at K = 9.
-          if (k == 9 && scales == 1)
+          if (k == 9 && scales == 1) {
             EXPECT_LT(got.adjacency.sum().item<std::int64_t>(), got.adjacency.numel());
+          }
         }
   }
 }
