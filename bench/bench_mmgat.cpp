@@ -23,13 +23,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 #include <random>
+#include <string>
 
 #include "tutti/data/bag_dataset.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/infer/run_model.h"
 #include "tutti/models/bag_model.h"
 #include "tutti/models/mmgat_labels.h"
+#include "tutti/models/torch_runtime.h"
 #include "tutti/train/trainer.h"
 
 using namespace tutti;
@@ -119,7 +121,7 @@ void BM_Inference(benchmark::State& state) {
   model->eval();
   train::TrainConfig cfg;
   cfg.threads = static_cast<int>(env_int("TUTTI_BENCH_THREADS", 2));
-  train::setup_torch(cfg);
+  models::setup_torch(cfg.threads);
   for (auto _ : state) {
     auto out = train::run_model(*model, ds, false);
     benchmark::DoNotOptimize(out.clip.data_ptr<float>());

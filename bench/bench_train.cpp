@@ -14,7 +14,9 @@
 #include <random>
 
 #include "tutti/data/bag_dataset.h"
+#include "tutti/infer/run_model.h"
 #include "tutti/models/bag_model.h"
+#include "tutti/models/torch_runtime.h"
 #include "tutti/train/trainer.h"
 
 using namespace tutti;
@@ -79,7 +81,7 @@ void BM_AttInference(benchmark::State& state) {
   model->eval();
   train::TrainConfig cfg;
   cfg.threads = static_cast<int>(env_int("TUTTI_BENCH_THREADS", 2));
-  train::setup_torch(cfg);
+  models::setup_torch(cfg.threads);
   for (auto _ : state) {
     auto out = train::run_model(*model, ds, false);
     benchmark::DoNotOptimize(out.clip.data_ptr<float>());

@@ -13,8 +13,7 @@
 #include "tutti/data/bag_io.h"
 #include "tutti/data/noise.h"
 #include "tutti/eval/evaluate.h"
-#include "tutti/train/predictor.h"
-#include "tutti/train/validation.h"
+#include "tutti/infer/predictor.h"
 
 namespace tutti::cli {
 namespace {

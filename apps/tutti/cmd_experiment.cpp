@@ -7,8 +7,8 @@
 
 #include "command.h"
 #include "train_flags.h"
+#include "tutti/pipelines/experiment.h"
 #include "tutti/report/experiment_report.h"
-#include "tutti/train/experiment.h"
 
 namespace tutti::cli {
 namespace {

@@ -11,9 +11,9 @@
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
 #include "tutti/data/bag_io.h"
-#include "tutti/train/localize.h"
-#include "tutti/train/predictor.h"
-#include "tutti/tag/segment_localization.h"
+#include "tutti/infer/predictor.h"
+#include "tutti/pipelines/localize.h"
+#include "tutti/pipelines/segment_localization.h"
 
 namespace tutti::cli {
 namespace {

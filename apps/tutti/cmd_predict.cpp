@@ -6,7 +6,7 @@
 #include "tutti/core/error.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/data/npz.h"
-#include "tutti/train/predictor.h"
+#include "tutti/infer/predictor.h"
 
 namespace tutti::cli {
 namespace {

@@ -5,10 +5,10 @@
 
 #include "command.h"
 #include "tutti/core/progress.h"
+#include "tutti/pipelines/synth_dataset.h"
 #include "tutti/synth/dataset.h"
 #include "tutti/synth/instruments.h"
 #include "tutti/synth/noise_dataset.h"
-#include "tutti/tag/synth_dataset.h"
 
 namespace tutti::cli {
 namespace {

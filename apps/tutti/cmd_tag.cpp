@@ -10,9 +10,9 @@
 #include "command.h"
 #include "tutti/core/error.h"
 #include "tutti/core/progress.h"
+#include "tutti/infer/tag.h"
 #include "tutti/report/plots.h"
 #include "tutti/report/svg.h"
-#include "tutti/tag/tag.h"
 
 namespace tutti::cli {
 namespace {

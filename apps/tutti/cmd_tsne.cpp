@@ -12,9 +12,9 @@
 #include "tutti/core/json.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/eval/tsne.h"
+#include "tutti/infer/predictor.h"
 #include "tutti/report/plots.h"
 #include "tutti/report/svg.h"
-#include "tutti/train/predictor.h"
 
 namespace fs = std::filesystem;
 

@@ -4,13 +4,13 @@
 
 #include <fstream>
 
-#include "train_test_util.h"
+#include "../train/train_test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/zip.h"
 #include "tutti/eval/evaluate.h"
-#include "tutti/train/model_file.h"
-#include "tutti/train/predictor.h"
+#include "tutti/infer/model_file.h"
+#include "tutti/infer/predictor.h"
 #include "tutti/train/train.h"
 
 using namespace tutti;
@@ -71,7 +71,7 @@ TEST_P(ModelFile, RecordsEverythingAndPredictsLikeTheTrainedModel) {
   EXPECT_EQ(m.features.dim, 16);
   EXPECT_EQ(m.features.scaling, "uint8/255");
   EXPECT_EQ(m.features.embedder, "vggish");
-  EXPECT_EQ(m.config.to_json(), cfg.to_json());
+  EXPECT_EQ(m.train_config, cfg.to_json());
   ASSERT_EQ(m.thresholds.size(), 3u);
   EXPECT_EQ(m.thresholds, info.thresholds);
   EXPECT_EQ(m.training.n_train + m.training.n_val, 160);

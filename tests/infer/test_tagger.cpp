@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "tag_test_util.h"
-#include "tutti/tag/tag.h"
-#include "tutti/train/predictor.h"
+#include "tutti/infer/predictor.h"
+#include "tutti/infer/tag.h"
 
 namespace tutti::tag {
 namespace {

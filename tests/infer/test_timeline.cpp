@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
-#include "tutti/tag/tag.h"
-#include "tutti/tag/timeline.h"
+#include "tutti/infer/tag.h"
+#include "tutti/infer/timeline.h"
 
 namespace tutti::tag {
 namespace {

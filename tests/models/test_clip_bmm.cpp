@@ -4,7 +4,7 @@
 #include <torch/torch.h>
 
 #include "threads_guard.h"
-#include "tutti/models/clip_bmm.h"
+#include "tutti/models/kernels/clip_bmm.h"
 
 using tutti::models::clip_bmm;
 

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "threads_guard.h"
-#include "tutti/models/gat_fused.h"
-#include "tutti/models/hashed_dropout.h"
+#include "tutti/models/kernels/gat_fused.h"
+#include "tutti/models/kernels/hashed_dropout.h"
 #include "tutti/models/mmgat.h"
 
 namespace tutti::models {

@@ -8,7 +8,7 @@
 
 #include "test_util.h"
 #include "threads_guard.h"
-#include "tutti/models/hashed_dropout.h"
+#include "tutti/models/kernels/hashed_dropout.h"
 
 namespace {
 

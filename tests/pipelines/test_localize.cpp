@@ -7,7 +7,7 @@
 #include "test_util.h"
 #include "tutti/core/json.h"
 #include "tutti/models/model_spec.h"
-#include "tutti/train/localize.h"
+#include "tutti/pipelines/localize.h"
 
 namespace tutti::train {
 namespace {

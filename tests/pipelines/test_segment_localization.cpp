@@ -4,7 +4,7 @@
 
 #include "test_util.h"
 #include "tutti/core/file_io.h"
-#include "tutti/tag/segment_localization.h"
+#include "tutti/pipelines/segment_localization.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include "test_util.h"
 #include "tutti/core/file_io.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/pipelines/synth_dataset.h"
 #include "tutti/synth/instruments.h"
-#include "tutti/tag/synth_dataset.h"
 
 namespace {
 

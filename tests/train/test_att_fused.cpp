@@ -11,8 +11,8 @@
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/models/bag_model.h"
-#include "tutti/train/att_fused.h"
-#include "tutti/train/tensors.h"
+#include "tutti/models/bag_tensors.h"
+#include "tutti/models/kernels/att_fused.h"
 
 using namespace tutti;
 

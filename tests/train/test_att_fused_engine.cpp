@@ -7,8 +7,9 @@
 
 #include "threads_guard.h"
 #include "tutti/models/bag_model.h"
-#include "tutti/train/att_fused.h"
-#include "tutti/train/tensors.h"
+#include "tutti/models/bag_tensors.h"
+#include "tutti/models/kernels/att_fused.h"
+#include "tutti/train/fused_adam.h"
 #include "tutti/train/trainer.h"
 
 using namespace tutti;
@@ -107,14 +108,15 @@ TEST(AttFusedEngine, FusedAdamMatchesTorchAdam) {
   a->train();
   b->train();
   train::AttFused ea(*a, 9), eb(*b, 9);
+  train::FusedAdam adam(a->parameters());
   torch::optim::Adam opt(b->parameters(), torch::optim::AdamOptions(3e-3).weight_decay(1e-3));
-  train::AttFused::AdamOptions ao;
+  train::FusedAdam::Options ao;
   ao.lr = 3e-3;
   ao.weight_decay = 1e-3;
   for (int step = 0; step < 3; ++step) {
     ea.train_step(train::BagSource::of(ds), rows);
     eb.train_step(train::BagSource::of(ds), rows);
-    ea.adam_step(ao);
+    adam.step(ao);
     opt.step();
   }
   auto pa = a->named_parameters(true), pb = b->named_parameters(true);
@@ -179,11 +181,12 @@ TEST(AttFusedEngine, RerunsAreBitIdenticalAndPartsAgree) {
     auto m = make_att(16, 5, 0.6);
     m->train();
     train::AttFused e(*m, 3);
-    train::AttFused::AdamOptions ao;
+    train::FusedAdam adam(m->parameters());
+    train::FusedAdam::Options ao;
     double loss = 0;
     for (int s = 0; s < 3; ++s) {
       loss = e.train_step(train::BagSource::of(ds), rows).bce_sum;
-      e.adam_step(ao);
+      adam.step(ao);
     }
     return std::pair{loss, m->named_parameters()["linear2.weight"].clone()};
   };

@@ -6,7 +6,7 @@
 
 #include "train_test_util.h"
 #include "tutti/core/error.h"
-#include "tutti/train/random_forest.h"
+#include "tutti/models/random_forest.h"
 #include "tutti/train/validation.h"
 
 using namespace tutti;
@@ -16,8 +16,8 @@ using tutti::testing::train_reference;
 TEST(ClipStatistics, MatchNumpyMeanAndPopulationStd) {
   const auto test = train_fixture("test_small.npz");
   const auto ref = train_reference().at("clip_stats");
-  const auto mean = train::clip_statistics(test, "mean");
-  const auto both = train::clip_statistics(test, "mean_std");
+  const auto mean = models::clip_statistics(test, "mean");
+  const auto both = models::clip_statistics(test, "mean_std");
   const std::int64_t d = test.dim;
   ASSERT_EQ(mean.size(), static_cast<std::size_t>(test.size() * d));
   ASSERT_EQ(both.size(), static_cast<std::size_t>(test.size() * 2 * d));
@@ -29,14 +29,14 @@ TEST(ClipStatistics, MatchNumpyMeanAndPopulationStd) {
       EXPECT_NEAR(both[i * 2 * d + d + j], s, 1e-5);
     }
   }
-  EXPECT_THROW(train::clip_statistics(test, "median"), Error);
+  EXPECT_THROW(models::clip_statistics(test, "median"), Error);
 }
 
 TEST(ClipStatistics, ClipWithoutInstancesIsZero) {
   auto ds = data::BagDataset::zeros(2, 3, 2, {"a"}, data::FeatureType::kUint8);
   ds.n_instances = {0, 1};
   ds.x_u8 = {9, 9, 9, 9, 9, 9, 255, 51, 0, 0, 0, 0};
-  const auto s = train::clip_statistics(ds, "mean");
+  const auto s = models::clip_statistics(ds, "mean");
   EXPECT_EQ(s[0], 0.0f);
   EXPECT_EQ(s[1], 0.0f);
   EXPECT_FLOAT_EQ(s[2], 1.0f);
@@ -48,7 +48,7 @@ TEST(RandomForest, MatchesScikitLearnMapOnTheSameData) {
   const auto test = train_fixture("test_small.npz");
   auto cfg = train::TrainConfig::for_model("rf");
   cfg.threads = 2;
-  const auto rf = train::RandomForestBR::fit(train_ds, cfg);
+  const auto rf = models::RandomForestBR::fit(train_ds, train::forest_options(cfg));
   ASSERT_EQ(rf.num_classes(), 3);
   const auto scores = rf.predict(test, 2);
   for (float s : scores) ASSERT_TRUE(s >= 0.0f && s <= 1.0f);
@@ -66,22 +66,22 @@ TEST(RandomForest, SameSeedSameForestAndBlobsRoundTrip) {
   auto cfg = train::TrainConfig::for_model("rf");
   cfg.rf_trees = 20;
   cfg.rf_features = "mean_std";
-  const auto a = train::RandomForestBR::fit(train_ds, cfg);
-  const auto b = train::RandomForestBR::fit(train_ds, cfg);
+  const auto a = models::RandomForestBR::fit(train_ds, train::forest_options(cfg));
+  const auto b = models::RandomForestBR::fit(train_ds, train::forest_options(cfg));
   const auto pa = a.predict(test, 1);
   EXPECT_EQ(pa, b.predict(test, 2));
   cfg.seed = 2;
-  EXPECT_NE(pa, train::RandomForestBR::fit(train_ds, cfg).predict(test, 1));
+  EXPECT_NE(pa, models::RandomForestBR::fit(train_ds, train::forest_options(cfg)).predict(test, 1));
 
   const auto blobs = a.to_blobs();
   ASSERT_EQ(blobs.size(), 3u);
-  const auto back = train::RandomForestBR::from_blobs(blobs, 3, "mean_std", "m.tutti");
+  const auto back = models::RandomForestBR::from_blobs(blobs, 3, "mean_std", "m.tutti");
   EXPECT_EQ(back.predict(test, 1), pa);
 
   auto broken = blobs;
   broken["forest-1.ubj"].resize(10);
   try {
-    train::RandomForestBR::from_blobs(broken, 3, "mean_std", "m.tutti");
+    models::RandomForestBR::from_blobs(broken, 3, "mean_std", "m.tutti");
     ADD_FAILURE() << "truncated forest accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("forest-1.ubj"), std::string::npos) << e.what();
@@ -91,10 +91,10 @@ TEST(RandomForest, SameSeedSameForestAndBlobsRoundTrip) {
 TEST(RandomForest, RejectsEmptyDataAndClassesWithoutKnownLabels) {
   auto cfg = train::TrainConfig::for_model("rf");
   auto empty = data::BagDataset::zeros(0, 10, 16, {"a"}, data::FeatureType::kUint8);
-  EXPECT_THROW(train::RandomForestBR::fit(empty, cfg), Error);
+  EXPECT_THROW(models::RandomForestBR::fit(empty, train::forest_options(cfg)), Error);
   const auto bad = train_fixture("bad_noknown.npz");
   try {
-    train::RandomForestBR::fit(bad, cfg);
+    models::RandomForestBR::fit(bad, train::forest_options(cfg));
     ADD_FAILURE() << "class without labels accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'c2'"), std::string::npos) << e.what();

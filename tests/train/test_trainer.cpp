@@ -6,7 +6,7 @@
 
 #include "train_test_util.h"
 #include "tutti/core/error.h"
-#include "tutti/train/tensors.h"
+#include "tutti/models/bag_tensors.h"
 #include "tutti/train/train.h"
 #include "tutti/train/trainer.h"
 #include "tutti/train/validation.h"

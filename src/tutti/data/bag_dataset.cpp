@@ -102,4 +102,12 @@ BagDataset BagDataset::zeros(std::int64_t n, std::int64_t k, std::int64_t d,
   return ds;
 }
 
+std::vector<std::int64_t> nonempty_rows(const BagDataset& ds) {
+  std::vector<std::int64_t> rows;
+  rows.reserve(static_cast<std::size_t>(ds.size()));
+  for (std::int64_t i = 0; i < ds.size(); ++i)
+    if (ds.n_instances[static_cast<std::size_t>(i)] > 0) rows.push_back(i);
+  return rows;
+}
+
 }  // namespace tutti::data

@@ -61,4 +61,7 @@ struct BagDataset {
                           std::vector<std::string> classes, FeatureType type);
 };
 
+// Rows of `ds` with at least one instance (the clips a model can score).
+std::vector<std::int64_t> nonempty_rows(const BagDataset& ds);
+
 }  // namespace tutti::data

@@ -1,4 +1,4 @@
-#include "tutti/train/model_file.h"
+#include "tutti/infer/model_file.h"
 
 #include "tutti/core/error.h"
 #include "tutti/core/zip.h"
@@ -50,14 +50,10 @@ TrainingSummary TrainingSummary::from_json(const core::Json& j) {
 }
 
 core::Json ModelInfo::to_json() const {
-  return {{"format", kModelFormat},
-          {"format_version", format_version},
-          {"tutti_version", tutti_version},
-          {"model", spec.to_json()},
-          {"train_config", config.to_json()},
-          {"classes", classes},
-          {"features", features.to_json()},
-          {"thresholds", thresholds},
+  return {{"format", kModelFormat},         {"format_version", format_version},
+          {"tutti_version", tutti_version}, {"model", spec.to_json()},
+          {"train_config", train_config},   {"classes", classes},
+          {"features", features.to_json()}, {"thresholds", thresholds},
           {"training", training.to_json()}};
 }
 
@@ -83,7 +79,8 @@ ModelInfo ModelInfo::from_json(const core::Json& j, const std::string& what) {
     if (m.format_version == 1 && models::is_mmgat(m.spec.name) && m.spec.options.is_object() &&
         !m.spec.options.contains("scale_fusion"))
       m.spec.options["scale_fusion"] = "tanh";
-    m.config = TrainConfig::from_json(j.at("train_config"));
+    m.train_config = j.at("train_config");
+    check(m.train_config.is_object(), "'train_config' must be an object");
     m.classes = j.at("classes").get<std::vector<std::string>>();
     m.features = FeatureSpec::from_json(j.at("features"));
     m.thresholds = j.at("thresholds").get<std::vector<float>>();

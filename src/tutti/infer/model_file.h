@@ -18,7 +18,6 @@
 
 #include "tutti/core/json.h"
 #include "tutti/models/model_spec.h"
-#include "tutti/train/train_config.h"
 
 namespace tutti::train {
 
@@ -62,7 +61,9 @@ struct ModelInfo {
   int format_version = kModelFormatVersion;
   std::string tutti_version;  // TUTTI_VERSION of the writer
   models::ModelSpec spec;
-  TrainConfig config;
+  // The training options as recorded by the trainer (train::TrainConfig::to_json; read back with
+  // train::TrainConfig::from_json). Inference does not interpret them.
+  core::Json train_config = core::Json::object();
   std::vector<std::string> classes;
   FeatureSpec features;
   std::vector<float> thresholds;  // [C], chosen on the validation set (max F1)

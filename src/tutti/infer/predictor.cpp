@@ -1,12 +1,12 @@
-#include "tutti/train/predictor.h"
+#include "tutti/infer/predictor.h"
 
 #include <optional>
 
 #include "tutti/core/error.h"
+#include "tutti/infer/run_model.h"
 #include "tutti/models/bag_model.h"
-#include "tutti/train/random_forest.h"
-#include "tutti/train/trainer.h"
-#include "tutti/train/validation.h"
+#include "tutti/models/random_forest.h"
+#include "tutti/models/torch_runtime.h"
 
 namespace tutti::train {
 
@@ -14,7 +14,7 @@ struct Predictor::Impl {
   std::filesystem::path path;
   ModelInfo info;
   models::BagModel model;           // neural models
-  std::optional<RandomForestBR> rf;  // rf
+  std::optional<models::RandomForestBR> rf;  // rf
 };
 
 Predictor::Predictor() : impl_(std::make_unique<Impl>()) {}
@@ -32,8 +32,10 @@ Predictor Predictor::load(const std::filesystem::path& path) {
   p.impl_->info = std::move(f.info);
   const ModelInfo& info = p.impl_->info;
   if (info.is_forest()) {
-    p.impl_->rf = RandomForestBR::from_blobs(f.blobs, info.spec.num_classes,
-                                             info.config.rf_features, path.string());
+    // The clip statistic the forest was fit on: recorded with the training options.
+    const std::string features = info.train_config.value("rf_features", std::string("mean"));
+    p.impl_->rf =
+        models::RandomForestBR::from_blobs(f.blobs, info.spec.num_classes, features, path.string());
   } else {
     try {
       p.impl_->model = models::make_model(info.spec);
@@ -44,6 +46,23 @@ Predictor Predictor::load(const std::filesystem::path& path) {
     p.impl_->model->eval();
   }
   return p;
+}
+
+void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
+                      std::int64_t dim, std::int64_t max_instances,
+                      const std::vector<std::string>& classes, bool require_classes) {
+  ds.validate(what);
+  check(ds.dim == dim, "{}: features have D = {}, the model expects D = {}", what, ds.dim, dim);
+  if (models::requires_fixed_length(model)) {
+    check(ds.max_instances == max_instances && ds.fixed_length(),
+          "{}: model '{}' needs exactly {} instances in every clip", what, model, max_instances);
+  }
+  if (require_classes) {
+    check(ds.classes == classes,
+          "{}: the dataset's {} classes differ from the model's {} classes (names and order must "
+          "match; first model class '{}')",
+          what, ds.classes.size(), classes.size(), classes.empty() ? "" : classes.front());
+  }
 }
 
 Predictions Predictor::predict(const data::BagDataset& ds, bool with_instances, int threads,
@@ -59,9 +78,7 @@ Predictions Predictor::predict(const data::BagDataset& ds, bool with_instances, 
     out.scores = impl_->rf->predict(ds, threads);
     return out;
   }
-  TrainConfig cfg;
-  cfg.threads = threads;
-  setup_torch(cfg);
+  models::setup_torch(threads);
   if (out.n == 0) return out;
   const NeuralOutputs o = run_model(*impl_->model, ds, with_instances);
   auto copy = [](const torch::Tensor& t, std::vector<float>& v) {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "tutti/data/bag_dataset.h"
-#include "tutti/train/model_file.h"
+#include "tutti/infer/model_file.h"
 
 namespace tutti::train {
 
@@ -49,5 +49,11 @@ class Predictor {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Throws "<what>: ..." when `ds` does not fit a model built for `dim` features, `classes` (only
+// when require_classes) and, for fixed-length models, exactly `max_instances` instances per clip.
+void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
+                      std::int64_t dim, std::int64_t max_instances,
+                      const std::vector<std::string>& classes, bool require_classes);
 
 }  // namespace tutti::train

@@ -1,4 +1,4 @@
-#include "tutti/tag/tag.h"
+#include "tutti/infer/tag.h"
 
 #include <fmt/format.h>
 
@@ -11,8 +11,8 @@
 #include "tutti/core/error.h"
 #include "tutti/data/bag_dataset.h"
 #include "tutti/embed/embed_files.h"
+#include "tutti/infer/predictor.h"
 #include "tutti/models/model_spec.h"
-#include "tutti/train/predictor.h"
 
 namespace tutti::tag {
 

@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "tutti/embed/embedder.h"
-#include "tutti/tag/timeline.h"
-#include "tutti/train/model_file.h"
+#include "tutti/infer/model_file.h"
+#include "tutti/infer/timeline.h"
 
 namespace tutti::tag {
 

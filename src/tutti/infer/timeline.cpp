@@ -1,4 +1,4 @@
-#include "tutti/tag/timeline.h"
+#include "tutti/infer/timeline.h"
 
 #include "tutti/core/error.h"
 

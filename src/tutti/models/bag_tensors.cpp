@@ -1,4 +1,4 @@
-#include "tutti/train/tensors.h"
+#include "tutti/models/bag_tensors.h"
 
 namespace tutti::train {
 

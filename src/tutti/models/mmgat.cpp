@@ -4,9 +4,9 @@
 #include <limits>
 
 #include "tutti/core/error.h"
-#include "tutti/models/clip_bmm.h"
-#include "tutti/models/gat_fused.h"
-#include "tutti/models/hashed_dropout.h"
+#include "tutti/models/kernels/clip_bmm.h"
+#include "tutti/models/kernels/gat_fused.h"
+#include "tutti/models/kernels/hashed_dropout.h"
 
 namespace tutti::models {
 

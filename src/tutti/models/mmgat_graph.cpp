@@ -11,7 +11,7 @@
 #include <numeric>
 #include <vector>
 
-#include "tutti/models/lane_ops.h"
+#include "tutti/models/kernels/lane_ops.h"
 #include "tutti/models/mmgat.h"
 
 namespace tutti::models {

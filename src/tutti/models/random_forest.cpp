@@ -1,10 +1,10 @@
-#include "tutti/train/random_forest.h"
+#include "tutti/models/random_forest.h"
 
 #include <xgboost/c_api.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -13,7 +13,7 @@
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
 
-namespace tutti::train {
+namespace tutti::models {
 
 namespace {
 
@@ -129,13 +129,13 @@ RandomForestBR::~RandomForestBR() = default;
 RandomForestBR::RandomForestBR(RandomForestBR&&) noexcept = default;
 RandomForestBR& RandomForestBR::operator=(RandomForestBR&&) noexcept = default;
 
-RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainConfig& cfg) {
+RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const ForestOptions& cfg) {
   const std::int64_t n = train.size(), c = train.num_classes(), d = train.dim;
   check(n > 0, "rf: the training set is empty");
   check(c > 0, "rf: the training set has no classes");
   const int threads = resolve_threads(cfg.threads);
-  const std::vector<float> stats = clip_statistics(train, cfg.rf_features);
-  const std::int64_t f = cfg.rf_features == "mean_std" ? 2 * d : d;
+  const std::vector<float> stats = clip_statistics(train, cfg.features);
+  const std::int64_t f = cfg.features == "mean_std" ? 2 * d : d;
   // scikit-learn's max_features="sqrt": max(1, floor(sqrt(F))) features per split.
   const double colsample =
       std::max(1.0, std::floor(std::sqrt(static_cast<double>(f)))) / static_cast<double>(f);
@@ -150,7 +150,7 @@ RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainCon
           train.classes[static_cast<std::size_t>(cls)]);
   }
   RandomForestBR rf;
-  rf.impl_->features = cfg.rf_features;
+  rf.impl_->features = cfg.features;
   rf.impl_->boosters.resize(static_cast<std::size_t>(c));
   auto fit_class = [&](std::int64_t cls) {
     std::vector<float> x, y;
@@ -168,10 +168,10 @@ RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainCon
     set_param(h, "booster", "gbtree");
     set_param(h, "objective", "binary:logistic");
     set_param(h, "tree_method", "hist");
-    set_param(h, "num_parallel_tree", std::to_string(cfg.rf_trees));
+    set_param(h, "num_parallel_tree", std::to_string(cfg.trees));
     set_param(h, "learning_rate", "1");
-    set_param(h, "max_depth", std::to_string(cfg.rf_max_depth));
-    set_param(h, "subsample", fmt::format("{}", cfg.rf_subsample));
+    set_param(h, "max_depth", std::to_string(cfg.max_depth));
+    set_param(h, "subsample", fmt::format("{}", cfg.subsample));
     set_param(h, "colsample_bynode", fmt::format("{}", colsample));
     // Unregularized leaves, as a classic random forest: from base 0.5 each logistic Newton leaf is
     // 4 * (positive fraction - 0.5), an affine map of the leaf's class frequency, so the summed
@@ -192,7 +192,7 @@ RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const TrainCon
   return rf;
 }
 
-RandomForestBR RandomForestBR::from_blobs(const ModelBlobs& blobs, std::int64_t num_classes,
+RandomForestBR RandomForestBR::from_blobs(const ForestBlobs& blobs, std::int64_t num_classes,
                                           std::string features, const std::string& what) {
   RandomForestBR rf;
   rf.impl_->features = std::move(features);
@@ -210,8 +210,8 @@ RandomForestBR RandomForestBR::from_blobs(const ModelBlobs& blobs, std::int64_t 
   return rf;
 }
 
-ModelBlobs RandomForestBR::to_blobs() const {
-  ModelBlobs out;
+ForestBlobs RandomForestBR::to_blobs() const {
+  ForestBlobs out;
   for (std::size_t cls = 0; cls < impl_->boosters.size(); ++cls) {
     bst_ulong len = 0;
     const char* data = nullptr;
@@ -265,4 +265,4 @@ std::int64_t RandomForestBR::total_nodes() const {
   return nodes;
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::models

@@ -9,19 +9,31 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "tutti/data/bag_dataset.h"
-#include "tutti/train/model_file.h"
-#include "tutti/train/train_config.h"
 
-namespace tutti::train {
+namespace tutti::models {
 
 // Per-clip statistics [N, F] row-major: F = D ("mean") or 2 D ("mean_std": mean then population
 // std over the real instances). Clips without instances get zeros.
 std::vector<float> clip_statistics(const data::BagDataset& ds, const std::string& features);
+
+// What to fit (the rf options of train::TrainConfig; docs/training.md).
+struct ForestOptions {
+  int trees = 100;  // trees per class
+  int max_depth = 8;
+  double subsample = 0.632;       // rows per tree, without replacement
+  std::string features = "mean";  // mean | mean_std (clip_statistics)
+  std::uint64_t seed = 1;         // class c uses seed + c
+  int threads = 0;                // 0 = all cores
+};
+
+// Model-file entry name -> bytes (forest-<c>.ubj).
+using ForestBlobs = std::map<std::string, std::vector<std::uint8_t>>;
 
 class RandomForestBR {
  public:
@@ -30,13 +42,13 @@ class RandomForestBR {
   RandomForestBR(RandomForestBR&&) noexcept;
   RandomForestBR& operator=(RandomForestBR&&) noexcept;
 
-  // Trains one forest per class with cfg.rf_* options, cfg.seed and cfg.threads. Throws
-  // tutti::Error for an empty dataset or a class without any known label.
-  static RandomForestBR fit(const data::BagDataset& train, const TrainConfig& cfg);
+  // Trains one forest per class. Throws tutti::Error for an empty dataset or a class without any
+  // known label.
+  static RandomForestBR fit(const data::BagDataset& train, const ForestOptions& cfg);
   // From model-file entries forest-<c>.ubj (c = 0..num_classes-1).
-  static RandomForestBR from_blobs(const ModelBlobs& blobs, std::int64_t num_classes,
+  static RandomForestBR from_blobs(const ForestBlobs& blobs, std::int64_t num_classes,
                                    std::string features, const std::string& what);
-  ModelBlobs to_blobs() const;
+  ForestBlobs to_blobs() const;
 
   // Clip probabilities [N, C] row-major.
   std::vector<float> predict(const data::BagDataset& ds, int threads) const;
@@ -49,4 +61,4 @@ class RandomForestBR {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace tutti::train
+}  // namespace tutti::models

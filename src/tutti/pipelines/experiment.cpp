@@ -1,4 +1,4 @@
-#include "tutti/train/experiment.h"
+#include "tutti/pipelines/experiment.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,9 +8,9 @@
 #include "tutti/core/file_io.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/eval/evaluate.h"
+#include "tutti/infer/predictor.h"
 #include "tutti/models/model_spec.h"
-#include "tutti/train/localize.h"
-#include "tutti/train/predictor.h"
+#include "tutti/pipelines/localize.h"
 #include "tutti/train/validation.h"
 
 namespace tutti::train {

@@ -1,4 +1,4 @@
-#include "tutti/train/localize.h"
+#include "tutti/pipelines/localize.h"
 
 #include <algorithm>
 #include <cmath>

@@ -26,7 +26,7 @@
 #include "tutti/core/json.h"
 #include "tutti/data/bag_dataset.h"
 #include "tutti/eval/localization.h"
-#include "tutti/train/predictor.h"
+#include "tutti/infer/predictor.h"
 
 namespace tutti::train {
 

@@ -1,4 +1,4 @@
-#include "tutti/tag/segment_localization.h"
+#include "tutti/pipelines/segment_localization.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/data/csv.h"
-#include "tutti/tag/timeline.h"
+#include "tutti/infer/timeline.h"
 
 namespace tutti::tag {
 

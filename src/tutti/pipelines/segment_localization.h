@@ -19,7 +19,7 @@
 
 #include "tutti/data/bag_dataset.h"
 #include "tutti/eval/localization.h"
-#include "tutti/train/predictor.h"
+#include "tutti/infer/predictor.h"
 
 namespace tutti::tag {
 

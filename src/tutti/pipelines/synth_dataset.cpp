@@ -1,4 +1,4 @@
-#include "tutti/tag/synth_dataset.h"
+#include "tutti/pipelines/synth_dataset.h"
 
 #include <unistd.h>
 

@@ -8,7 +8,7 @@
 #include "tutti/data/npz.h"
 #include "tutti/data/split.h"
 #include "tutti/eval/evaluate.h"
-#include "tutti/train/random_forest.h"
+#include "tutti/models/random_forest.h"
 #include "tutti/train/trainer.h"
 #include "tutti/train/validation.h"
 
@@ -32,6 +32,17 @@ double masked_bce(const data::BagDataset& ds, const std::vector<float>& scores) 
 }
 
 }  // namespace
+
+models::ForestOptions forest_options(const TrainConfig& cfg) {
+  models::ForestOptions o;
+  o.trees = cfg.rf_trees;
+  o.max_depth = cfg.rf_max_depth;
+  o.subsample = cfg.rf_subsample;
+  o.features = cfg.rf_features;
+  o.seed = cfg.seed;
+  o.threads = cfg.threads;
+  return o;
+}
 
 ValidationSplit make_validation_split(const data::BagDataset& data, const TrainConfig& cfg) {
   ValidationSplit out;
@@ -74,7 +85,7 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
 
   ModelInfo info;
   info.tutti_version = TUTTI_VERSION;
-  info.config = cfg;
+  info.train_config = cfg.to_json();
   info.classes = data.classes;
   info.features.dim = data.dim;
   info.features.max_instances = data.max_instances;
@@ -92,7 +103,7 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
   std::vector<float> val_scores;
   if (cfg.is_forest()) {
     const auto t0 = std::chrono::steady_clock::now();
-    RandomForestBR rf = RandomForestBR::fit(train, cfg);
+    models::RandomForestBR rf = models::RandomForestBR::fit(train, forest_options(cfg));
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     val_scores = rf.predict(val, cfg.threads);

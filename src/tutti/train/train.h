@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "tutti/data/bag_dataset.h"
-#include "tutti/train/model_file.h"
+#include "tutti/infer/model_file.h"
+#include "tutti/models/random_forest.h"
 #include "tutti/train/train_config.h"
 
 namespace tutti::train {
@@ -34,6 +35,9 @@ struct ValidationSplit {
 // The validation split cfg asks for. Throws tutti::Error naming the index file for missing arrays,
 // indices outside [0, N), overlapping or empty parts.
 ValidationSplit make_validation_split(const data::BagDataset& data, const TrainConfig& cfg);
+
+// The forest options of cfg (rf_*, seed, threads).
+models::ForestOptions forest_options(const TrainConfig& cfg);
 
 // Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
 ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,

@@ -1,9 +1,5 @@
 #include "tutti/train/trainer.h"
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,11 +11,13 @@
 #include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/infer/run_model.h"
+#include "tutti/models/bag_tensors.h"
+#include "tutti/models/kernels/att_fused.h"
 #include "tutti/models/mmgat.h"
 #include "tutti/models/mmgat_labels.h"
-#include "tutti/train/att_fused.h"
+#include "tutti/models/torch_runtime.h"
 #include "tutti/train/fused_adam.h"
-#include "tutti/train/tensors.h"
 #include "tutti/train/validation.h"
 
 namespace tutti::train {
@@ -107,36 +105,10 @@ ValResult validate_model(models::BagModelImpl& model, AttFused* fused, const Bag
   return r;
 }
 
-// Autograd frees and reallocates the same multi-megabyte activations at every step. glibc's
-// defaults serve blocks over its mmap threshold with fresh pages and give freed heap back to the
-// kernel, so each step paid page faults and page clearing (about 8 % of an MMGAT step in perf;
-// docs/benchmarks.md). Keep such blocks in the heap and the heap untrimmed.
-void keep_freed_memory() {
-#ifdef __GLIBC__
-  static const bool once = [] {
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-    return true;
-  }();
-  (void)once;
-#endif
-}
-
 }  // namespace
 
 torch::Device setup_torch(const TrainConfig& cfg) {
-  keep_freed_memory();
-  const int threads = cfg.threads > 0 ? cfg.threads
-                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
-  if (cfg.device == "cuda") {
-    check<UsageError>(torch::cuda::is_available(),
-                      "--device cuda: this tutti was built with a CPU-only LibTorch (or no CUDA "
-                      "device is visible); use --device cpu");
-    return torch::Device(torch::kCUDA);
-  }
-  check<UsageError>(cfg.device == "cpu", "--device {}: expected cpu or cuda", cfg.device);
-  return torch::Device(torch::kCPU);
+  return models::setup_torch(cfg.threads, cfg.device);
 }
 
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
@@ -150,8 +122,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   const torch::Device device = setup_torch(cfg);
 
   // Clips without instances carry no evidence and cannot pass through a model.
-  const auto train_rows = nonempty_rows(train);
-  const auto val_rows = nonempty_rows(val);
+  const auto train_rows = data::nonempty_rows(train);
+  const auto val_rows = data::nonempty_rows(val);
   check(!val_rows.empty(), "validation set: no clip has any instance");
   std::optional<data::BagDataset> train_sub;
   if (train_rows.size() != static_cast<std::size_t>(train.size()))
@@ -186,8 +158,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   if (mmgat_fused) {
     auto& mmgat = dynamic_cast<models::MmgatImpl&>(*model);
     mmgat.set_fused_layers(cfg.engine != "autograd");
-    if (cfg.engine != "autograd") fused_adam = std::make_unique<FusedAdam>(model->parameters());
   }
+  if (fused || (mmgat_fused && cfg.engine != "autograd"))
+    fused_adam = std::make_unique<FusedAdam>(model->parameters());
   if (!fused) {
     tt.x = to_tensors(tr).x;
     vt.x = to_tensors(val_sub).x;
@@ -195,7 +168,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
       tt = {tt.x.to(device), tt.mask.to(device), tt.y.to(device), tt.y_mask.to(device)};
   }
   const BagSource train_src = BagSource::of(tr);
-  AttFused::AdamOptions adam;
+  FusedAdam::Options adam;
   adam.lr = cfg.learning_rate;
   adam.weight_decay = cfg.weight_decay;
 
@@ -228,7 +201,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         const auto l = fused->train_step(
             train_src, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(s),
                                                                     static_cast<std::size_t>(e - s)));
-        fused->adam_step(adam);
+        fused_adam->step(adam);
         loss_sum += l.bce_sum;
         known_sum += l.known;
         continue;
@@ -284,79 +257,6 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   return result;
 }
 
-NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
-                        bool with_instances, std::int64_t chunk) {
-  torch::InferenceMode guard;
-  model.eval();
-  const std::int64_t n = ds.size(), k = ds.max_instances;
-  if (AttFused::supports(model) && model.parameters().front().device().is_cpu()) {
-    // The fused eval forward, straight from the dataset into the outputs (clips without
-    // instances score 0).
-    AttFused fused(model, 0);
-    const std::int64_t c = model.spec().num_classes;
-    NeuralOutputs out;
-    out.clip = torch::zeros({n, c});
-    AttFused::EvalOut eo;
-    eo.clip = out.clip.data_ptr<float>();
-    if (with_instances) {
-      out.instance = torch::zeros({n, k, c});
-      out.attention = torch::zeros({n, k, c});
-      out.embedding = torch::zeros({n, ds.dim});
-      eo.instance = out.instance.data_ptr<float>();
-      eo.attention = out.attention.data_ptr<float>();
-      eo.embedding = out.embedding.data_ptr<float>();
-    }
-    fused.eval_rows(BagSource::of(ds), 0, n, eo);
-    return out;
-  }
-  const auto rows = nonempty_rows(ds);
-  const bool all = rows.size() == static_cast<std::size_t>(n);
-  std::optional<data::BagDataset> sub;
-  if (!all) sub = ds.subset(rows);
-  const data::BagDataset& src = sub ? *sub : ds;
-  const std::int64_t m = src.size();
-  const std::int64_t cm = model.spec().num_classes;
-  NeuralOutputs out;
-  out.clip = torch::zeros({n, cm});
-  if (with_instances) {
-    out.instance = torch::zeros({n, k, cm});
-    out.attention = torch::zeros({n, k, cm});
-  }
-  bool has_att = false, has_inst = false;
-  torch::Tensor row_idx =
-      torch::from_blob(const_cast<std::int64_t*>(rows.data()), {m}, torch::kInt64);
-  for (std::int64_t s = 0; s < m; s += chunk) {
-    const std::int64_t e = std::min(m, s + chunk);
-    // Convert one chunk at a time to bound memory.
-    const std::vector<std::int64_t> local = [&] {
-      std::vector<std::int64_t> v(static_cast<std::size_t>(e - s));
-      std::iota(v.begin(), v.end(), s);
-      return v;
-    }();
-    BagTensors t = to_tensors(src.subset(local));
-    auto o = model.forward(t.x, t.mask);
-    auto idx = row_idx.slice(0, s, e);
-    out.clip.index_copy_(0, idx, o.clip);
-    if (with_instances) {
-      if (o.instance.defined()) {
-        has_inst = true;
-        out.instance.index_copy_(0, idx, o.instance);
-      }
-      if (o.attention.defined()) {
-        has_att = true;
-        out.attention.index_copy_(0, idx, o.attention);
-      }
-      if (o.embedding.defined()) {
-        if (!out.embedding.defined()) out.embedding = torch::zeros({n, o.embedding.size(1)});
-        out.embedding.index_copy_(0, idx, o.embedding);
-      }
-    }
-  }
-  if (!has_inst) out.instance = torch::Tensor();
-  if (!has_att) out.attention = torch::Tensor();
-  return out;
-}
-
 std::vector<std::uint8_t> save_weights(models::BagModelImpl& model) {
   torch::serialize::OutputArchive ar;
   model.save(ar);
@@ -364,19 +264,6 @@ std::vector<std::uint8_t> save_weights(models::BagModelImpl& model) {
   ar.save_to(os);
   const std::string s = os.str();
   return {s.begin(), s.end()};
-}
-
-void load_weights(models::BagModelImpl& model, const std::vector<std::uint8_t>& bytes,
-                  const std::string& what) {
-  try {
-    torch::serialize::InputArchive ar;
-    ar.load_from(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    model.load(ar);
-  } catch (const c10::Error& e) {
-    const std::string msg = e.what_without_backtrace();
-    fail("model: {}: weights.pt cannot be loaded into a '{}' model: {}", what, model.spec().name,
-         msg.substr(0, msg.find('\n')));
-  }
 }
 
 }  // namespace tutti::train

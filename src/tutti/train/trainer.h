@@ -14,8 +14,9 @@
 #include <functional>
 
 #include "tutti/data/bag_dataset.h"
+#include "tutti/infer/model_file.h"
+#include "tutti/infer/run_model.h"
 #include "tutti/models/bag_model.h"
-#include "tutti/train/model_file.h"
 #include "tutti/train/train.h"
 #include "tutti/train/train_config.h"
 
@@ -35,21 +36,8 @@ torch::Device setup_torch(const TrainConfig& cfg);
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch = {});
 
-// Clip probabilities and, optionally, per-instance outputs of a model on a dataset, computed in
-// eval mode without autograd in chunks of `chunk` clips. Clips without instances get 0 scores.
-struct NeuralOutputs {
-  torch::Tensor clip;       // [N,C]
-  torch::Tensor instance;   // [N,K,C] or undefined
-  torch::Tensor attention;  // [N,K,C] or undefined
-  torch::Tensor embedding;  // [N,E] or undefined
-};
-NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
-                        bool with_instances, std::int64_t chunk = 2048);
-
-// Weights <-> bytes (torch::serialize archive of parameters and buffers).
+// Weights -> bytes (torch::serialize archive of parameters and buffers; infer/run_model.h
+// load_weights reads them back).
 std::vector<std::uint8_t> save_weights(models::BagModelImpl& model);
-// `what` names the model file in errors.
-void load_weights(models::BagModelImpl& model, const std::vector<std::uint8_t>& bytes,
-                  const std::string& what);
 
 }  // namespace tutti::train

@@ -24,14 +24,6 @@ void known_column(const data::BagDataset& ds, std::span<const float> scores, std
 
 }  // namespace
 
-std::vector<std::int64_t> nonempty_rows(const data::BagDataset& ds) {
-  std::vector<std::int64_t> rows;
-  rows.reserve(static_cast<std::size_t>(ds.size()));
-  for (std::int64_t i = 0; i < ds.size(); ++i)
-    if (ds.n_instances[static_cast<std::size_t>(i)] > 0) rows.push_back(i);
-  return rows;
-}
-
 void check_trainable(const data::BagDataset& ds, const std::string& model,
                      const std::string& what) {
   ds.validate(what);
@@ -39,7 +31,7 @@ void check_trainable(const data::BagDataset& ds, const std::string& model,
   check(ds.num_classes() > 0, "{}: the dataset has no classes", what);
   check(ds.dim > 0 && ds.max_instances > 0, "{}: the dataset has no features (K={}, D={})", what,
         ds.max_instances, ds.dim);
-  check(!nonempty_rows(ds).empty(), "{}: no clip has any instance", what);
+  check(!data::nonempty_rows(ds).empty(), "{}: no clip has any instance", what);
   for (std::int64_t c = 0; c < ds.num_classes(); ++c) {
     bool any = false;
     for (std::int64_t i = 0; i < ds.size() && !any; ++i) any = ds.known(i, c);
@@ -59,23 +51,6 @@ void check_embedder_override(const data::BagDataset& ds, const core::Json& overr
   const auto given = overrides.at("embedder").get<std::string>();
   check<UsageError>(given == ds.embedder, "--embedder {}: {} was made by embedder '{}'", given,
                     what, ds.embedder);
-}
-
-void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
-                      std::int64_t dim, std::int64_t max_instances,
-                      const std::vector<std::string>& classes, bool require_classes) {
-  ds.validate(what);
-  check(ds.dim == dim, "{}: features have D = {}, the model expects D = {}", what, ds.dim, dim);
-  if (model != "rf" && models::requires_fixed_length(model)) {
-    check(ds.max_instances == max_instances && ds.fixed_length(),
-          "{}: model '{}' needs exactly {} instances in every clip", what, model, max_instances);
-  }
-  if (require_classes) {
-    check(ds.classes == classes,
-          "{}: the dataset's {} classes differ from the model's {} classes (names and order must "
-          "match; first model class '{}')",
-          what, ds.classes.size(), classes.size(), classes.empty() ? "" : classes.front());
-  }
 }
 
 double macro_average_precision(const data::BagDataset& ds, std::span<const float> scores) {

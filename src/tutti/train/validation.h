@@ -16,12 +16,6 @@ namespace tutti::train {
 // bags for a fixed-length model (FC).
 void check_trainable(const data::BagDataset& ds, const std::string& model, const std::string& what);
 
-// Throws "<what>: ..." when `ds` does not fit a model built for `dim` features, `classes` (only
-// when require_classes) and, for fixed-length models, exactly `max_instances` instances per clip.
-void check_compatible(const data::BagDataset& ds, const std::string& what, const std::string& model,
-                      std::int64_t dim, std::int64_t max_instances,
-                      const std::vector<std::string>& classes, bool require_classes);
-
 // Throws tutti::UsageError "--embedder X: <what> was made by embedder 'Y'" when the user's
 // training overrides (`--embedder`) name another embedder than the one recorded in `ds`
 // (an empty record accepts any). `train` and `experiment` share it.
@@ -31,8 +25,5 @@ void check_embedder_override(const data::BagDataset& ds, const core::Json& overr
 // Macro average precision over the classes that have a known positive, on known entries only.
 // scores [N,C]. NaN when no class has a known positive.
 double macro_average_precision(const data::BagDataset& ds, std::span<const float> scores);
-
-// Rows of `ds` with at least one instance.
-std::vector<std::int64_t> nonempty_rows(const data::BagDataset& ds);
 
 }  // namespace tutti::train

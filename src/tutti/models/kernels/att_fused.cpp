@@ -1,4 +1,4 @@
-#include "tutti/train/att_fused.h"
+#include "tutti/models/kernels/att_fused.h"
 
 #include <ATen/Parallel.h>
 
@@ -10,7 +10,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/models/att.h"
-#include "tutti/models/hashed_dropout.h"
+#include "tutti/models/kernels/hashed_dropout.h"
 
 namespace tutti::train {
 
@@ -177,10 +177,6 @@ AttFused::AttFused(models::BagModelImpl& model, std::uint64_t seed) : model_(mod
   bc_ = param(model, "classifier.bias");
   d_ = wa_.size(1);
   c_ = wa_.size(0);
-  const auto params = model.parameters(true);
-  check(FusedAdam::supports(params),
-        "att fused engine: parameters must be contiguous float32 on the CPU");
-  adam_ = std::make_unique<FusedAdam>(params);
   wcat_ = torch::empty({2 * c_, d_});
   bcat_ = torch::empty({2 * c_});
 }
@@ -543,10 +539,6 @@ AttFused::StepLoss AttFused::train_core() {
   set_grad(ba_, dbcat);
   set_grad(bc_, dbcat + c);
   return loss;
-}
-
-void AttFused::adam_step(const AdamOptions& o) {
-  adam_->step(o);
 }
 
 // --- Inference ---------------------------------------------------------------------------------

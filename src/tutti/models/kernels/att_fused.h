@@ -1,6 +1,7 @@
-// A fused CPU engine for the ATT model (LibTorch; train-internal).
+// A fused CPU kernel for the ATT model (LibTorch): the training step for train/ and the eval
+// forward for infer/.
 //
-// Same mathematics as models::AttImpl::forward + autograd + torch::optim::Adam, on the module's
+// Same mathematics as models::AttImpl::forward + autograd, on the module's
 // own parameters and buffers (looked up by name), with the backward pass written out by hand:
 // the three hidden blocks [linear -> batch-norm -> ReLU -> dropout], the residual, the
 // attention/classifier heads (one matrix product for both), the per-bag attention pooling and the
@@ -30,8 +31,7 @@
 #include <vector>
 
 #include "tutti/models/bag_model.h"
-#include "tutti/train/fused_adam.h"
-#include "tutti/train/tensors.h"
+#include "tutti/models/bag_tensors.h"
 
 namespace tutti::train {
 
@@ -53,10 +53,6 @@ class AttFused {
   // The same on tensors: x [B,K,D] float, mask [B,K] bool, y [B,C] 0/1, y_mask [B,C] 0/1 float.
   StepLoss train_step(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& y,
                       const torch::Tensor& y_mask);
-
-  // One Adam step (FusedAdam) over every parameter with the gradients of the last train_step.
-  using AdamOptions = FusedAdam::Options;
-  void adam_step(const AdamOptions& o);
 
   // Eval-mode forward (running statistics, no dropout) of the clips [begin, end) of `src`, as
   // AttImpl::forward in eval mode. Writes clip [end-begin, C]; instance / attention [.., K, C]
@@ -108,7 +104,6 @@ class AttFused {
   std::vector<torch::Tensor> wd_;      // detached aliases of the block weights (for BLAS calls)
   torch::Tensor wa_, ba_, wc_, bc_;    // attention / classifier heads [C,D], [C]
   torch::Tensor wcat_, bcat_;          // both heads stacked: [2C,D], [2C]
-  std::unique_ptr<FusedAdam> adam_;    // every parameter (model order)
 
   Gathered gb_;
   std::int64_t parts_ = 1;

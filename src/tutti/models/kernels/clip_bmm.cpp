@@ -1,10 +1,10 @@
-#include "tutti/models/clip_bmm.h"
+#include "tutti/models/kernels/clip_bmm.h"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 
-#include "tutti/models/lane_ops.h"
+#include "tutti/models/kernels/lane_ops.h"
 
 namespace tutti::models {
 

@@ -1,4 +1,4 @@
-#include "tutti/models/gat_fused.h"
+#include "tutti/models/kernels/gat_fused.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -8,8 +8,8 @@
 #include <limits>
 #include <vector>
 
-#include "tutti/models/hashed_dropout.h"
-#include "tutti/models/lane_ops.h"
+#include "tutti/models/kernels/hashed_dropout.h"
+#include "tutti/models/kernels/lane_ops.h"
 
 namespace tutti::models {
 

@@ -1,4 +1,4 @@
-#include "tutti/models/hashed_dropout.h"
+#include "tutti/models/kernels/hashed_dropout.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
