@@ -35,7 +35,7 @@ for m in ["att", "fc_t", "rnn", "rf", "mmgat"]:
                 for h in t.get("history", []):
                     h.pop("seconds", None)
                 t.pop("train_seconds", None)
-                keep = {"thresholds": meta["thresholds"], "training": t, "spec": meta["spec"]}
+                keep = {"thresholds": meta["thresholds"], "training": t, "model": meta["model"]}
                 data = json.dumps(keep, sort_keys=True).encode()
             print(m, name, hashlib.sha256(data).hexdigest()[:16])
     with np.load(f"{work}/{m}-pred.npz") as p:
