@@ -307,8 +307,8 @@ int Unpickler::make_seq(PickleValue::Kind kind, std::vector<int> items) {
 }
 
 void Unpickler::add_items(int container, PickleValue::Kind kind, const std::vector<int>& vs) {
-  check(values_[container].kind == kind, "{}: malformed pickle ({} to a {})", what(),
-        kind == V::kList ? "append" : "setitem", pickle_kind_name(values_[container].kind));
+  check(values_[container].kind == kind, "{}: malformed pickle ({} a {})", what(),
+        kind == V::kList ? "append to" : "setitem on", pickle_kind_name(values_[container].kind));
   auto& items = values_[container].items;
   items.insert(items.end(), vs.begin(), vs.end());
 }
