@@ -1,7 +1,5 @@
 // core/pickle.h against pickles written by Python itself (fuzz/corpus/fuzz_pickle/, made by
 // tools/fixtures/make_pickle_corpus.py), and every error path on hand-made inputs.
-#include "tutti/core/pickle.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,6 +8,7 @@
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
+#include "tutti/core/pickle.h"
 
 namespace tutti::core {
 namespace {
@@ -40,7 +39,7 @@ TEST(Pickle, ReadsPythonContainersOfEveryProtocol) {
     const int root = u.run();
     EXPECT_EQ(u.pos(), bytes.size());
     const V& ints = u.value(dict_get(u, root, "ints"));
-    const std::int64_t want[] = {0, 1, -1, 255, 65535, -2147483648LL, 2147483647LL,
+    const std::int64_t want[] = {0,         1,        -1, 255, 65535, -2147483648LL, 2147483647LL,
                                  INT64_MAX, INT64_MIN};
     ASSERT_EQ(ints.items.size(), 10u);
     for (std::size_t j = 0; j < 9; ++j) {
@@ -82,7 +81,9 @@ TEST(Pickle, NumpyArrayReductionStaysInert) {
     EXPECT_EQ(fn.s2, "_reconstruct");
     const V& list = u.value(u.value(root.items[2]).items[4]);
     ASSERT_EQ(list.items.size(), 4u);
-    EXPECT_EQ(u.value(list.items[3]).s, "\xc3\xbcn\xc3\xaf" "code");
+    EXPECT_EQ(u.value(list.items[3]).s,
+              "\xc3\xbcn\xc3\xaf"
+              "code");
   }
 }
 
@@ -133,7 +134,9 @@ TEST(Pickle, RejectsMalformedInput) {
       {"\x80\x02]].", "malformed pickle at STOP"},
       {"\x80\x02K\x01]a.", "malformed pickle (append to a int)"},
       {"\x80\x02]K\x01K\x02s.", "malformed pickle (setitem on a list)"},
-      {"(K\x01" "d.", "malformed pickle (DICT)"},
+      {"(K\x01"
+       "d.",
+       "malformed pickle (DICT)"},
       {"}(K\x01u.", "malformed pickle (SETITEMS)"},
       {"K\x01K\x02\x93.", "STACK_GLOBAL"},
       {"cos\nsystem\nK\x01R.", "REDUCE args"},

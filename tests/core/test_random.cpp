@@ -1,8 +1,6 @@
 // core/random.h: engines and draws against reference values computed independently in Python
 // (tools/fixtures/make_random_reference.py: MT19937-64, xoshiro256**, SplitMix64 and libstdc++'s
 // shuffle algorithm written out), and against libstdc++'s std:: versions when built with it.
-#include "tutti/core/random.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +8,8 @@
 #include <numeric>
 #include <random>
 #include <vector>
+
+#include "tutti/core/random.h"
 
 namespace tutti::core {
 namespace {

@@ -1,5 +1,3 @@
-#include "tutti/core/work_pool.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +6,7 @@
 #include <vector>
 
 #include "tutti/core/error.h"
+#include "tutti/core/work_pool.h"
 
 namespace tutti::core {
 namespace {
@@ -46,8 +45,8 @@ TEST(WorkPool, ForEachRecordsEveryFailureAndGoesOn) {
     if (i == 2) throw std::runtime_error("");
     if (i == 4) throw 42;
   });
-  EXPECT_EQ(errors, (std::vector<std::string>{"", "bad file", "unknown error", "", "unknown error",
-                                              ""}));
+  EXPECT_EQ(errors,
+            (std::vector<std::string>{"", "bad file", "unknown error", "", "unknown error", ""}));
 }
 
 TEST(WorkPool, ProgressIsSerializedAndCountsUp) {

@@ -32,19 +32,32 @@ std::string latin1_to_utf8(const std::uint8_t* b, std::size_t n) {
 
 const char* pickle_kind_name(PickleValue::Kind kind) {
   switch (kind) {
-    case V::kNone: return "None";
-    case V::kBool: return "bool";
-    case V::kInt: return "int";
-    case V::kBigInt: return "int";
-    case V::kFloat: return "float";
-    case V::kStr: return "str";
-    case V::kBytes: return "bytes";
-    case V::kTuple: return "tuple";
-    case V::kList: return "list";
-    case V::kDict: return "dict";
-    case V::kGlobal: return "global";
-    case V::kObject: return "object";
-    case V::kCustom: return "object";
+    case V::kNone:
+      return "None";
+    case V::kBool:
+      return "bool";
+    case V::kInt:
+      return "int";
+    case V::kBigInt:
+      return "int";
+    case V::kFloat:
+      return "float";
+    case V::kStr:
+      return "str";
+    case V::kBytes:
+      return "bytes";
+    case V::kTuple:
+      return "tuple";
+    case V::kList:
+      return "list";
+    case V::kDict:
+      return "dict";
+    case V::kGlobal:
+      return "global";
+    case V::kObject:
+      return "object";
+    case V::kCustom:
+      return "object";
   }
   return "?";
 }
@@ -63,28 +76,49 @@ int Unpickler::run() {
   memo_.clear();
   for (;;) {
     const std::uint8_t op = byte();
-    if (!options_.opcodes.empty() && options_.opcodes.find(static_cast<char>(op)) == std::string_view::npos)
-      unsupported(fmt::format("the pickle holds opcode 0x{:02x} at byte {}, which tutti does not read", op,
-                              pos_ - 1));
+    if (!options_.opcodes.empty() &&
+        options_.opcodes.find(static_cast<char>(op)) == std::string_view::npos)
+      unsupported(fmt::format(
+          "the pickle holds opcode 0x{:02x} at byte {}, which tutti does not read", op, pos_ - 1));
     switch (op) {
-      case 0x80: byte(); break;    // PROTO
-      case 0x95: bytes(8); break;  // FRAME (the length is advisory)
-      case '.':                    // STOP
+      case 0x80:
+        byte();
+        break;  // PROTO
+      case 0x95:
+        bytes(8);
+        break;   // FRAME (the length is advisory)
+      case '.':  // STOP
         check(stack_.size() == 1 && marks_.empty(), "{}: malformed pickle at STOP", what());
         return stack_.back();
       case '(':  // MARK
         check(marks_.size() < n_, "{}: pickle: more marks than input bytes", what());
         marks_.push_back(stack_.size());
         break;
-      case ')': push(make(V::kTuple)); break;  // EMPTY_TUPLE
-      case ']': push(make(V::kList)); break;   // EMPTY_LIST
-      case '}': push(make(V::kDict)); break;   // EMPTY_DICT
-      case 'N': push(make(V::kNone)); break;   // NONE
-      case 0x88: push_int(V::kBool, 1); break;  // NEWTRUE
-      case 0x89: push_int(V::kBool, 0); break;  // NEWFALSE
-      case 'J': push_int(V::kInt, static_cast<std::int32_t>(u32())); break;  // BININT
-      case 'K': push_int(V::kInt, byte()); break;                           // BININT1
-      case 'M': {                                                           // BININT2
+      case ')':
+        push(make(V::kTuple));
+        break;  // EMPTY_TUPLE
+      case ']':
+        push(make(V::kList));
+        break;  // EMPTY_LIST
+      case '}':
+        push(make(V::kDict));
+        break;  // EMPTY_DICT
+      case 'N':
+        push(make(V::kNone));
+        break;  // NONE
+      case 0x88:
+        push_int(V::kBool, 1);
+        break;  // NEWTRUE
+      case 0x89:
+        push_int(V::kBool, 0);
+        break;  // NEWFALSE
+      case 'J':
+        push_int(V::kInt, static_cast<std::int32_t>(u32()));
+        break;  // BININT
+      case 'K':
+        push_int(V::kInt, byte());
+        break;     // BININT1
+      case 'M': {  // BININT2
         const std::uint32_t lo = byte(), hi = byte();
         push_int(V::kInt, lo | (hi << 8));
         break;
@@ -115,15 +149,31 @@ int Unpickler::run() {
         push(k);
         break;
       }
-      case 'X': push_string(V::kStr, u32()); break;         // BINUNICODE
-      case 0x8c: push_string(V::kStr, byte()); break;       // SHORT_BINUNICODE
-      case 0x8d: push_string(V::kStr, u64()); break;        // BINUNICODE8
-      case 'U': push_string(V::kStr, byte(), true); break;  // SHORT_BINSTRING (Python 2 str)
-      case 'T': push_string(V::kStr, u32(), true); break;   // BINSTRING
-      case 'C': push_string(V::kBytes, byte()); break;      // SHORT_BINBYTES
-      case 'B': push_string(V::kBytes, u32()); break;       // BINBYTES
-      case 0x8e: push_string(V::kBytes, u64()); break;      // BINBYTES8
-      case 'c': {                                           // GLOBAL "module\nname\n"
+      case 'X':
+        push_string(V::kStr, u32());
+        break;  // BINUNICODE
+      case 0x8c:
+        push_string(V::kStr, byte());
+        break;  // SHORT_BINUNICODE
+      case 0x8d:
+        push_string(V::kStr, u64());
+        break;  // BINUNICODE8
+      case 'U':
+        push_string(V::kStr, byte(), true);
+        break;  // SHORT_BINSTRING (Python 2 str)
+      case 'T':
+        push_string(V::kStr, u32(), true);
+        break;  // BINSTRING
+      case 'C':
+        push_string(V::kBytes, byte());
+        break;  // SHORT_BINBYTES
+      case 'B':
+        push_string(V::kBytes, u32());
+        break;  // BINBYTES
+      case 0x8e:
+        push_string(V::kBytes, u64());
+        break;     // BINBYTES8
+      case 'c': {  // GLOBAL "module\nname\n"
         std::string module = line();
         std::string name = line();
         push_global(std::move(module), std::move(name));
@@ -137,17 +187,37 @@ int Unpickler::run() {
         push_global(values_[module].s, values_[name].s);
         break;
       }
-      case 'q': memo_put(byte()); break;                                         // BINPUT
-      case 'r': memo_put(u32()); break;                                          // LONG_BINPUT
-      case 0x94: memo_put(static_cast<std::uint32_t>(memo_.size())); break;      // MEMOIZE
-      case 'h': push(memo_get(byte())); break;                                   // BINGET
-      case 'j': push(memo_get(u32())); break;                                    // LONG_BINGET
-      case 't': push(make_seq(V::kTuple, pop_mark())); break;                    // TUPLE
-      case 0x85: push(make_seq(V::kTuple, pop_n(1))); break;                     // TUPLE1
-      case 0x86: push(make_seq(V::kTuple, pop_n(2))); break;                     // TUPLE2
-      case 0x87: push(make_seq(V::kTuple, pop_n(3))); break;                     // TUPLE3
-      case 'l': push(make_seq(V::kList, pop_mark())); break;                     // LIST
-      case 'a': {                                                                // APPEND
+      case 'q':
+        memo_put(byte());
+        break;  // BINPUT
+      case 'r':
+        memo_put(u32());
+        break;  // LONG_BINPUT
+      case 0x94:
+        memo_put(static_cast<std::uint32_t>(memo_.size()));
+        break;  // MEMOIZE
+      case 'h':
+        push(memo_get(byte()));
+        break;  // BINGET
+      case 'j':
+        push(memo_get(u32()));
+        break;  // LONG_BINGET
+      case 't':
+        push(make_seq(V::kTuple, pop_mark()));
+        break;  // TUPLE
+      case 0x85:
+        push(make_seq(V::kTuple, pop_n(1)));
+        break;  // TUPLE1
+      case 0x86:
+        push(make_seq(V::kTuple, pop_n(2)));
+        break;  // TUPLE2
+      case 0x87:
+        push(make_seq(V::kTuple, pop_n(3)));
+        break;  // TUPLE3
+      case 'l':
+        push(make_seq(V::kList, pop_mark()));
+        break;     // LIST
+      case 'a': {  // APPEND
         const int v = pop();
         add_items(top(), V::kList, {v});
         break;
@@ -181,16 +251,19 @@ int Unpickler::run() {
         push(reduce(callable, args));
         break;
       }
-      case 'b': build(pop()); break;  // BUILD
-      case 'Q': {                     // BINPERSID
+      case 'b':
+        build(pop());
+        break;     // BUILD
+      case 'Q': {  // BINPERSID
         const int pid = pop();
         if (!options_.persistent_load) unsupported("the pickle holds a persistent id");
         push(options_.persistent_load(*this, pid));
         break;
       }
       default:
-        unsupported(fmt::format("the pickle holds opcode 0x{:02x} at byte {}, which tutti does not read",
-                                op, pos_ - 1));
+        unsupported(
+            fmt::format("the pickle holds opcode 0x{:02x} at byte {}, which tutti does not read",
+                        op, pos_ - 1));
     }
   }
 }
