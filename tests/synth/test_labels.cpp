@@ -9,7 +9,7 @@
 #include "tutti/synth/composer.h"
 #include "tutti/synth/labels.h"
 #include "tutti/synth/mix.h"
-#include "tutti/synth/rng.h"
+#include "tutti/core/random.h"
 #include "tutti/synth/synth_config.h"
 
 namespace ts = tutti::synth;
@@ -201,7 +201,7 @@ TEST(SynthConfig, ImpossibleOptionsAreUsageErrors) {
 }
 
 TEST(SynthMix, NoiseIsAddedAtTheRequestedSnr) {
-  ts::Rng rng(3);
+  tutti::core::Rng rng(3);
   std::vector<float> clean(2 * 44100);
   for (std::size_t i = 0; i < clean.size(); ++i)  // a decaying tone, uneven power over time
     clean[i] = static_cast<float>(0.5 * std::sin(0.05 * i) * std::exp(-1e-5 * i));
@@ -269,7 +269,7 @@ TEST(SynthMix, ChannelsAndPeakNormalization) {
 }
 
 TEST(SynthRng, DeterministicAndInRange) {
-  ts::Rng a(42), b(42), c(43);
+  tutti::core::Rng a(42), b(42), c(43);
   bool differs = false;
   for (int i = 0; i < 1000; ++i) {
     const auto x = a.next();
@@ -285,7 +285,7 @@ TEST(SynthRng, DeterministicAndInRange) {
     EXPECT_GE(u, 0.0);
     EXPECT_LT(u, 1.0);
   }
-  EXPECT_NE(ts::derive_seed(1, 0, 0), ts::derive_seed(1, 1, 0));
-  EXPECT_NE(ts::derive_seed(1, 0, 0), ts::derive_seed(1, 0, 1));
-  EXPECT_NE(ts::derive_seed(1, 0, 0), ts::derive_seed(2, 0, 0));
+  EXPECT_NE(tutti::core::derive_seed(1, 0, 0), tutti::core::derive_seed(1, 1, 0));
+  EXPECT_NE(tutti::core::derive_seed(1, 0, 0), tutti::core::derive_seed(1, 0, 1));
+  EXPECT_NE(tutti::core::derive_seed(1, 0, 0), tutti::core::derive_seed(2, 0, 0));
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -58,6 +59,54 @@ void AtomicFile::commit() {
   fs::rename(temp_, target_, ec);
   check(!ec, "{}: cannot move output into place: {}", target_.string(), ec.message());
   committed_ = true;
+}
+
+namespace {
+
+// A new empty folder TARGET<tag>-XXXXXX (mkdtemp: a unique name, created atomically).
+fs::path make_dir_next_to(const fs::path& target, const char* tag) {
+  std::string tmpl = target.string() + tag + "-XXXXXX";
+  check(::mkdtemp(tmpl.data()) != nullptr, "{}: cannot create a staging folder next to it: {}",
+        target.string(), std::strerror(errno));
+  return fs::path(tmpl);
+}
+
+}  // namespace
+
+StagingDir::StagingDir(const fs::path& target) : target_(fs::absolute(target)) {
+  std::error_code ec;
+  fs::create_directories(target_.parent_path(), ec);
+  check(!ec, "{}: cannot create its parent folder: {}", target_.string(), ec.message());
+  path_ = make_dir_next_to(target_, ".tmp");
+}
+
+StagingDir::~StagingDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);  // after publish() only what was left beside the content
+}
+
+void StagingDir::publish(bool replace, const fs::path& content) {
+  check(!published_, "{}: staging folder published twice", target_.string());
+  const fs::path from = content.empty() ? path_ : content;
+  std::error_code ec;
+  if (fs::exists(target_, ec)) {
+    check(replace, "{}: already exists", target_.string());
+    const fs::path old = make_dir_next_to(target_, ".old");
+    fs::remove(old, ec);
+    fs::rename(target_, old, ec);
+    check(!ec, "{}: cannot move the old folder aside: {}", target_.string(), ec.message());
+    fs::rename(from, target_, ec);
+    if (ec) {
+      std::error_code ignored;
+      fs::rename(old, target_, ignored);  // put the previous folder back
+      fail("{}: cannot move the new folder into place: {}", target_.string(), ec.message());
+    }
+    fs::remove_all(old, ec);
+  } else {
+    fs::rename(from, target_, ec);
+    check(!ec, "{}: cannot move the new folder into place: {}", target_.string(), ec.message());
+  }
+  published_ = true;
 }
 
 void write_file_atomic(const fs::path& path, std::string_view data) {

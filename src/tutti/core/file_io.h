@@ -1,5 +1,5 @@
-// Reading whole files and writing files atomically (temporary file in the same folder + rename),
-// so that an interrupted run never leaves a broken model or dataset behind.
+// Reading whole files and writing files and folders atomically (a temporary file or folder next to
+// the target + rename), so that an interrupted run never leaves a broken model or dataset behind.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,37 @@ class AtomicFile {
   std::filesystem::path target_;
   std::filesystem::path temp_;
   bool committed_ = false;
+};
+
+// A folder DIR.tmp-XXXXXX next to the target DIR, filled by the caller, that becomes DIR on
+// publish(). If the object is destroyed without publish() (an exception, a failed step), the
+// folder and everything in it are removed and DIR is untouched.
+//
+//   core::StagingDir stage(out_dir);
+//   write_everything_into(stage.path());
+//   stage.publish(overwrite);
+class StagingDir {
+ public:
+  // Creates the target's parent folders and the staging folder; throws tutti::Error naming the
+  // target when it cannot.
+  explicit StagingDir(const std::filesystem::path& target);
+  ~StagingDir();
+  StagingDir(const StagingDir&) = delete;
+  StagingDir& operator=(const StagingDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& target() const { return target_; }  // absolute
+
+  // Renames `content` (a folder inside path(); the staging folder itself when empty) to the
+  // target. An existing target is an error unless `replace`, in which case it is moved aside
+  // first, put back if the rename fails, and removed only once the new folder is in place.
+  // Whatever else is left in the staging folder is removed. Throws tutti::Error.
+  void publish(bool replace, const std::filesystem::path& content = {});
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path path_;
+  bool published_ = false;
 };
 
 // Writes `data` to `path` atomically.

@@ -3,13 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
-#include <thread>
 
 #include "tutti/core/error.h"
 #include "tutti/core/progress.h"
+#include "tutti/core/work_pool.h"
 #include "tutti/data/protobuf.h"
 
 namespace tutti::data {
@@ -400,36 +398,18 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
     for (const int i : ontology.class_indices(options.select_labels, true)) sel.selected[i] = 1;
   }
 
-  // Shards are parsed by `threads` workers taking the next index; results are kept per shard
-  // and joined in shard order, so the dataset does not depend on the thread count. The error of
-  // the lowest-numbered failing shard is the one thrown.
+  // Results are kept per shard and joined in shard order, so the dataset does not depend on the
+  // thread count; the error of the lowest-numbered failing shard is the one thrown.
   std::vector<ShardResult> results(shards.size());
-  std::vector<std::exception_ptr> errors(shards.size());
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  auto work = [&] {
-    std::vector<std::uint8_t> buf;
-    for (std::size_t i; !failed && (i = next.fetch_add(1)) < shards.size();) {
-      try {
+  core::parallel_for(
+      shards.size(), options.threads,
+      [&](std::size_t i) {
+        std::vector<std::uint8_t> buf;
         read_shard(shards[i], sel, buf, results[i]);
-      } catch (...) {
-        errors[i] = std::current_exception();
-        failed = true;
-      }
-      if (progress) progress->advance(1);
-    }
-  };
-  const int n_threads = static_cast<int>(
-      std::min<std::size_t>(options.threads, std::max<std::size_t>(shards.size(), 1)));
-  if (n_threads <= 1) {
-    work();
-  } else {
-    std::vector<std::jthread> pool;
-    for (int t = 0; t < n_threads; ++t) pool.emplace_back(work);
-  }
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+      },
+      [&](std::size_t, std::size_t) {
+        if (progress) progress->advance(1);
+      });
 
   std::int64_t n = 0, k = 0;
   for (const auto& r : results) {

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "tutti/core/error.h"
-#include "tutti/data/seeded_random.h"
+#include "tutti/core/random.h"
 
 namespace tutti::data {
 
@@ -88,7 +88,7 @@ BagDataset concat_bags(const BagDataset& a, const BagDataset& b, const ConcatOpt
       if (b.positive(j, k)) b_by_class[k].push_back(j);
 
   // Draw every clip's partners first: K of the result is the longest total.
-  SeededRng rng(options.seed);
+  std::mt19937_64 rng(options.seed);
   ConcatStats st;
   st.clips = n;
   std::vector<std::vector<std::int64_t>> partners(static_cast<std::size_t>(n));
@@ -98,7 +98,7 @@ BagDataset concat_bags(const BagDataset& a, const BagDataset& b, const ConcatOpt
   for (std::int64_t i = 0; i < n; ++i) {
     const auto span = static_cast<std::uint64_t>(options.max_per_clip - options.min_per_clip + 1);
     const std::int64_t m =
-        options.min_per_clip + static_cast<std::int64_t>(uniform_index(rng, span));
+        options.min_per_clip + static_cast<std::int64_t>(core::uniform_index(rng, span));
     cand.clear();
     if (options.same_label_only) {
       std::fill(seen.begin(), seen.end(), 0);
@@ -115,7 +115,7 @@ BagDataset concat_bags(const BagDataset& a, const BagDataset& b, const ConcatOpt
     const auto take = std::min<std::int64_t>(m, static_cast<std::int64_t>(cand.size()));
     for (std::int64_t s = 0; s < take; ++s) {
       const auto r = s + static_cast<std::int64_t>(
-                             uniform_index(rng, static_cast<std::uint64_t>(cand.size() - s)));
+                             core::uniform_index(rng, static_cast<std::uint64_t>(cand.size() - s)));
       std::swap(cand[s], cand[r]);
     }
     partners[i].assign(cand.begin(), cand.begin() + take);

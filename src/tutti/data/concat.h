@@ -16,7 +16,7 @@
 // total; labels are the union: Y_mask = OR of the parts, Y_true = the maximum over the parts where
 // the label is known (A's value where no part knows it); Y_instance is concatenated along the
 // instances when both A and B have it, and absent otherwise. Deterministic for a seed
-// (std::mt19937_64, portable draws; seeded_random.h).
+// (std::mt19937_64, portable draws; core/random.h).
 //
 // Throws tutti::Error naming both files when the class lists differ (names and order), the
 // feature dimension or type differ, or B is empty; tutti::UsageError for impossible options.

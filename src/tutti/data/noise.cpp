@@ -5,8 +5,8 @@
 #include <numeric>
 
 #include "tutti/core/error.h"
+#include "tutti/core/random.h"
 #include "tutti/data/concat.h"
-#include "tutti/data/seeded_random.h"
 
 namespace tutti::data {
 
@@ -38,13 +38,13 @@ BagDataset add_instance_noise(const BagDataset& data, const BagDataset& pool,
   NoiseStats st;
   st.pool_clips = pool.size();
   st.pool_instances = total;
-  SeededRng rng(noise.seed);
+  std::mt19937_64 rng(noise.seed);
   const std::int64_t d = data.dim, c = data.num_classes();
   for (std::int64_t i = 0; i < data.size(); ++i) {
     for (std::int64_t t = 0; t < data.n_instances[i]; ++t) {
       ++st.instances;
-      const double u = uniform01(rng);
-      const auto q = static_cast<std::int64_t>(uniform_index(rng, static_cast<std::uint64_t>(total)));
+      const double u = core::uniform01(rng);
+      const auto q = static_cast<std::int64_t>(core::uniform_index(rng, static_cast<std::uint64_t>(total)));
       if (!(u < noise.probability)) continue;
       const auto j = std::upper_bound(ends.begin(), ends.end(), q) - ends.begin();
       const std::int64_t s = q - (j > 0 ? ends[j - 1] : 0);

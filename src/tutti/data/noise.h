@@ -15,7 +15,7 @@
 // index are drawn whatever p is, and the instance is replaced when u < p. So with one seed, the
 // instances replaced at p = 0.1 are a subset of those at p = 0.2, replaced by the same pool
 // instances, and the drop between noise levels is not blurred by a different random draw.
-// std::mt19937_64 with portable draws (seeded_random.h): the same on every machine.
+// std::mt19937_64 with portable draws (core/random.h): the same on every machine.
 //
 // Throws tutti::UsageError for p outside [0, 1] (or NaN); tutti::Error naming both files when the
 // pool's feature dimension or type differ from the data's, or the pool has no real instance.

@@ -8,10 +8,10 @@
 #include <bit>
 #include <cstring>
 #include <string_view>
-#include <unordered_map>
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
+#include "tutti/core/pickle.h"
 #include "tutti/core/zip.h"
 
 namespace tutti::data {
@@ -271,298 +271,47 @@ bool decode_utf8(std::string_view s, std::vector<std::uint32_t>& out) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Object arrays: a pickle *reader* for numpy's reduction of an ndarray of str.
+// Object arrays of str, read with core's pickle reader.
 //
 // np.save pickles object arrays as
 //   _reconstruct(ndarray, (0,), b'b') + BUILD (1, shape, dtype('O8'), is_fortran, [obj, ...])
-// We interpret just enough opcodes to rebuild that structure as inert values (nothing is ever
-// called or imported), then accept it only if the final list holds nothing but strings.
+// The reader rebuilds that structure as inert values (nothing is ever called or imported); it is
+// accepted only if the final list holds nothing but strings.
 
-class PickleStrings {
- public:
-  PickleStrings(const std::uint8_t* p, std::size_t n, const std::string& what)
-      : p_(p), n_(n), what_(what) {}
+// The opcodes that structure uses (protocols 2-5): PROTO FRAME STOP GLOBAL STACK_GLOBAL, the memo,
+// small ints, None/True/False, str and bytes, MARK, tuples, lists, APPEND(S), REDUCE and BUILD.
+constexpr std::string_view kObjectArrayOpcodes =
+    "\x80\x95.c\x93qr\x94hjKMJN\x88\x89X\x8c\x8dUTCB()\x85\x86\x87tl]aeRb";
 
-  std::vector<std::string> run() {
-    int root = -1;
-    while (root < 0) {
-      const std::uint8_t op = byte();
-      switch (op) {
-        case 0x80:
-          byte();
-          break;  // PROTO
-        case 0x95:
-          take(8);
-          break;   // FRAME (length is advisory)
-        case '.':  // STOP
-          check(stack_.size() == 1 && marks_.empty(), "{}: malformed pickle at STOP", what_);
-          root = stack_.back();
-          break;
-        case 'c': {  // GLOBAL "module\nname\n"
-          std::string mod = line(), name = line();
-          push(make_global(std::move(mod), std::move(name)));
-          break;
-        }
-        case 0x93: {  // STACK_GLOBAL
-          const int name = pop(), mod = pop();
-          check(nodes_[mod].kind == kStr && nodes_[name].kind == kStr,
-                "{}: malformed pickle (STACK_GLOBAL)", what_);
-          push(make_global(nodes_[mod].s, nodes_[name].s));
-          break;
-        }
-        case 'q':
-          memo_put(byte());
-          break;  // BINPUT
-        case 'r':
-          memo_put(u32());
-          break;  // LONG_BINPUT
-        case 0x94:
-          memo_put(static_cast<std::uint32_t>(memo_.size()));
-          break;  // MEMOIZE
-        case 'h':
-          memo_get(byte());
-          break;  // BINGET
-        case 'j':
-          memo_get(u32());
-          break;  // LONG_BINGET
-        case 'K':
-          push(make_int(byte()));
-          break;     // BININT1
-        case 'M': {  // BININT2
-          const std::uint32_t lo = byte(), hi = byte();
-          push(make_int(lo | (hi << 8)));
-          break;
-        }
-        case 'J':
-          push(make_int(static_cast<std::int32_t>(u32())));
-          break;  // BININT
-        case 'N':
-          push(make_node(kNone));
-          break;
-        case 0x88:
-          push(make_int(1));
-          break;  // NEWTRUE
-        case 0x89:
-          push(make_int(0));
-          break;  // NEWFALSE
-        case 'X':
-          push(make_str(take(u32()), false));
-          break;  // BINUNICODE
-        case 0x8c:
-          push(make_str(take(byte()), false));
-          break;  // SHORT_BINUNICODE
-        case 0x8d:
-          push(make_str(take(u64()), false));
-          break;  // BINUNICODE8
-        case 'U':
-          push(make_str(take(byte()), true));
-          break;  // SHORT_BINSTRING (py2 str)
-        case 'T':
-          push(make_str(take(u32()), true));
-          break;  // BINSTRING
-        case 'C':
-          take(byte());
-          push(make_node(kBytes));
-          break;  // SHORT_BINBYTES
-        case 'B':
-          take(u32());
-          push(make_node(kBytes));
-          break;  // BINBYTES
-        case '(':
-          marks_.push_back(stack_.size());
-          break;  // MARK
-        case ')':
-          push(make_node(kTuple));
-          break;  // EMPTY_TUPLE
-        case 0x85:
-        case 0x86:
-        case 0x87: {  // TUPLE1..3
-          const std::size_t k = static_cast<std::size_t>(op - 0x84);
-          check(stack_.size() >= k + (marks_.empty() ? 0 : marks_.back()),
-                "{}: malformed pickle (stack underflow)", what_);
-          collect(kTuple, stack_.size() - k);
-          break;
-        }
-        case 't':
-          collect(kTuple, pop_mark());
-          break;  // TUPLE
-        case 'l':
-          collect(kList, pop_mark());
-          break;  // LIST
-        case ']':
-          push(make_node(kList));
-          break;     // EMPTY_LIST
-        case 'a': {  // APPEND
-          const int v = pop();
-          list_at_top().items.push_back(v);
-          break;
-        }
-        case 'e': {  // APPENDS
-          const std::size_t m = pop_mark();
-          check(m >= 1, "{}: malformed pickle (APPENDS without list)", what_);
-          std::vector<int> items(stack_.begin() + static_cast<std::ptrdiff_t>(m), stack_.end());
-          stack_.resize(m);
-          auto& list = list_at_top();
-          list.items.insert(list.items.end(), items.begin(), items.end());
-          break;
-        }
-        case 'R': {  // REDUCE: callable(*args) -> an inert object node
-          const int args = pop(), callable = pop();
-          check(nodes_[args].kind == kTuple, "{}: malformed pickle (REDUCE args)", what_);
-          const int obj = make_node(kObject);
-          nodes_[obj].items = {callable, args};
-          push(obj);
-          break;
-        }
-        case 'b': {  // BUILD: obj.__setstate__(state)
-          const int state = pop();
-          check(!stack_.empty() && nodes_[stack_.back()].kind == kObject,
-                "{}: malformed pickle (BUILD)", what_);
-          auto& obj = nodes_[stack_.back()];
-          obj.items.resize(2);
-          obj.items.push_back(state);
-          break;
-        }
-        default:
-          fail(
-              "{}: object array holds a pickle opcode 0x{:02x} that tutti does not read "
-              "(only arrays of str are supported)",
-              what_, op);
-      }
-      check(stack_.size() <= n_ + 1, "{}: malformed pickle", what_);
-    }
-    check(pos_ == n_, "{}: {} unexpected bytes after the pickle", what_, n_ - pos_);
-    return extract(root);
+std::vector<std::string> read_object_strings(const std::uint8_t* p, std::size_t n,
+                                             const std::string& what) {
+  using V = core::PickleValue;
+  core::PickleOptions o;
+  o.what = what;
+  o.reads = "only arrays of str are supported";
+  o.opcodes = kObjectArrayOpcodes;
+  core::Unpickler u(p, n, std::move(o));
+  const int root = u.run();
+  check(u.pos() == n, "{}: {} unexpected bytes after the pickle", what, n - u.pos());
+  const V& r = u.value(root);
+  const bool reconstruct = r.kind == V::kObject && u.value(r.items[0]).kind == V::kGlobal &&
+                           (u.value(r.items[0]).s == "numpy.core.multiarray" ||
+                            u.value(r.items[0]).s == "numpy._core.multiarray") &&
+                           u.value(r.items[0]).s2 == "_reconstruct";
+  check(reconstruct && r.items.size() == 3,
+        "{}: object array pickle is not a numpy array reduction", what);
+  const V& state = u.value(r.items[2]);
+  check(state.kind == V::kTuple && state.items.size() == 5 &&
+            u.value(state.items[4]).kind == V::kList,
+        "{}: object array pickle has an unexpected state (only arrays of str are supported)", what);
+  std::vector<std::string> out;
+  for (int id : u.value(state.items[4]).items) {
+    check(u.value(id).kind == V::kStr,
+          "{}: object array holds a non-string value (only arrays of str are supported)", what);
+    out.push_back(u.value(id).s);
   }
-
- private:
-  enum NodeKind { kNone, kInt, kStr, kBytes, kGlobal, kTuple, kList, kObject };
-  struct Node {
-    NodeKind kind;
-    std::int64_t i = 0;
-    std::string s, s2;
-    std::vector<int> items;  // indices into nodes_
-  };
-
-  [[noreturn]] void truncated() const { fail("{}: object array pickle is truncated", what_); }
-  std::uint8_t byte() {
-    if (pos_ >= n_) truncated();
-    return p_[pos_++];
-  }
-  std::uint32_t u32() {
-    std::uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) v |= static_cast<std::uint32_t>(byte()) << (8 * k);
-    return v;
-  }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    for (int k = 0; k < 8; ++k) v |= static_cast<std::uint64_t>(byte()) << (8 * k);
-    return v;
-  }
-  std::string_view take(std::uint64_t len) {
-    if (len > n_ - pos_) truncated();
-    std::string_view v(reinterpret_cast<const char*>(p_ + pos_), static_cast<std::size_t>(len));
-    pos_ += static_cast<std::size_t>(len);
-    return v;
-  }
-  std::string line() {
-    std::string out;
-    for (;;) {
-      const char c = static_cast<char>(byte());
-      if (c == '\n') return out;
-      out.push_back(c);
-      check(out.size() <= 256, "{}: malformed pickle (GLOBAL name too long)", what_);
-    }
-  }
-  int make_node(NodeKind k) {
-    nodes_.push_back(Node{k, 0, {}, {}, {}});
-    return static_cast<int>(nodes_.size() - 1);
-  }
-  int make_int(std::int64_t v) {
-    const int id = make_node(kInt);
-    nodes_[id].i = v;
-    return id;
-  }
-  int make_global(std::string mod, std::string name) {
-    const int id = make_node(kGlobal);
-    nodes_[id].s = std::move(mod);
-    nodes_[id].s2 = std::move(name);
-    return id;
-  }
-  int make_str(std::string_view bytes, bool latin1) {
-    const int id = make_node(kStr);
-    if (latin1) {
-      for (unsigned char c : bytes) append_utf8(nodes_[id].s, c);
-    } else {
-      nodes_[id].s.assign(bytes);
-    }
-    return id;
-  }
-  void push(int id) { stack_.push_back(id); }
-  int pop() {
-    const std::size_t floor = marks_.empty() ? 0 : marks_.back();
-    check(stack_.size() > floor, "{}: malformed pickle (stack underflow)", what_);
-    const int v = stack_.back();
-    stack_.pop_back();
-    return v;
-  }
-  std::size_t pop_mark() {
-    check(!marks_.empty(), "{}: malformed pickle (no MARK)", what_);
-    const std::size_t m = marks_.back();
-    marks_.pop_back();
-    return m;
-  }
-  void collect(NodeKind kind, std::size_t from) {
-    const int id = make_node(kind);
-    nodes_[id].items.assign(stack_.begin() + static_cast<std::ptrdiff_t>(from), stack_.end());
-    stack_.resize(from);
-    push(id);
-  }
-  Node& list_at_top() {
-    check(!stack_.empty() && nodes_[stack_.back()].kind == kList,
-          "{}: malformed pickle (append to a non-list)", what_);
-    return nodes_[stack_.back()];
-  }
-  void memo_put(std::uint32_t key) {
-    check(!stack_.empty(), "{}: malformed pickle (memo on empty stack)", what_);
-    memo_[key] = stack_.back();
-  }
-  void memo_get(std::uint32_t key) {
-    auto it = memo_.find(key);
-    check(it != memo_.end(), "{}: malformed pickle (unknown memo key {})", what_, key);
-    push(it->second);
-  }
-
-  std::vector<std::string> extract(int root) const {
-    const Node& r = nodes_[root];
-    const bool reconstruct = r.kind == kObject && nodes_[r.items[0]].kind == kGlobal &&
-                             (nodes_[r.items[0]].s == "numpy.core.multiarray" ||
-                              nodes_[r.items[0]].s == "numpy._core.multiarray") &&
-                             nodes_[r.items[0]].s2 == "_reconstruct";
-    check(reconstruct && r.items.size() == 3,
-          "{}: object array pickle is not a numpy array reduction", what_);
-    const Node& state = nodes_[r.items[2]];
-    check(state.kind == kTuple && state.items.size() == 5 && nodes_[state.items[4]].kind == kList,
-          "{}: object array pickle has an unexpected state (only arrays of str are supported)",
-          what_);
-    std::vector<std::string> out;
-    for (int id : nodes_[state.items[4]].items) {
-      check(nodes_[id].kind == kStr,
-            "{}: object array holds a non-string value (only arrays of str are supported)", what_);
-      out.push_back(nodes_[id].s);
-    }
-    return out;
-  }
-
-  const std::uint8_t* p_;
-  std::size_t n_;
-  const std::string& what_;
-  std::size_t pos_ = 0;
-  std::vector<Node> nodes_;
-  std::vector<int> stack_;
-  std::vector<std::size_t> marks_;
-  std::unordered_map<std::uint32_t, int> memo_;
-};
+  return out;
+}
 
 // The header of an .npy stream: returns the parsed dict and the payload offset.
 Header parse_preamble(const std::uint8_t* data, std::size_t size, const std::string& what,
@@ -738,7 +487,7 @@ NpyArray parse_meta(const std::uint8_t* data, std::size_t size, const std::strin
   a.shape = h.shape;
   decoded = false;
   if (t.kind == Kind::kObject) {
-    auto strings = PickleStrings(data + offset, size - offset, what).run();
+    auto strings = read_object_strings(data + offset, size - offset, what);
     check(static_cast<std::int64_t>(strings.size()) == n,
           "{}: object array holds {} strings, shape {} needs {}", what, strings.size(),
           shape_to_string(h.shape), n);

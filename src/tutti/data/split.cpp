@@ -5,6 +5,7 @@
 #include <random>
 
 #include "tutti/core/error.h"
+#include "tutti/core/random.h"
 
 namespace tutti::data {
 
@@ -61,7 +62,7 @@ SplitIndices stratified_split(const BagDataset& ds, double test_fraction, std::u
     if (best < 0) break;
     done[best] = 1;
     std::vector<std::int64_t> order = clips_of[best];
-    std::shuffle(order.begin(), order.end(), rng);
+    core::shuffle(order.begin(), order.end(), rng);
     for (auto i : order) {
       if (side[i] >= 0) continue;
       int s = pick(want[kTrain][best], want[kTest][best]);
@@ -74,7 +75,7 @@ SplitIndices stratified_split(const BagDataset& ds, double test_fraction, std::u
   std::vector<std::int64_t> rest;
   for (std::int64_t i = 0; i < n; ++i)
     if (side[i] < 0) rest.push_back(i);
-  std::shuffle(rest.begin(), rest.end(), rng);
+  core::shuffle(rest.begin(), rest.end(), rng);
   for (auto i : rest) assign(i, pick(want_total[kTrain], want_total[kTest]));
 
   // Repair: every class with >= 2 positives keeps at least one on each side. Move the clip with the

@@ -3,16 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/core/work_pool.h"
 #include "tutti/data/csv.h"
 
 namespace tutti::embed {
@@ -136,33 +134,13 @@ EmbedResult embed_files(std::span<const InputFile> files, const Embedder& embedd
   check<UsageError>(!files.empty(), "embed: no input files");
   const std::size_t n = files.size();
   std::vector<std::optional<FileEmbedding>> done(n);
-  std::vector<std::string> errors(n);
-
-  std::atomic<std::size_t> next{0};
-  std::mutex mu;
-  std::size_t finished = 0;
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-      try {
+  // A file that fails is recorded with its message and the others go on.
+  const auto errors = core::parallel_for_each(
+      n, options.threads,
+      [&](std::size_t i) {
         done[i] = embed_file(embedder, files[i].path, options.max_instances, options.batch_size);
-      } catch (const std::exception& e) {
-        errors[i] = e.what();
-        if (errors[i].empty()) errors[i] = "unknown error";
-      }
-      std::lock_guard lock(mu);
-      ++finished;
-      if (progress) progress(finished, n);
-    }
-  };
-  unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
-                                         : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, n));
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::jthread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
-  }
+      },
+      progress);
 
   EmbedResult r;
   std::int64_t k = 1;  // at least one slot, so a dataset of short files is still valid

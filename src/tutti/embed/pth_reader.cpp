@@ -1,4 +1,4 @@
-// torch.save state-dict reader. References: CPython Lib/pickletools.py (opcodes),
+// torch.save state-dict reader (the pickle itself is read by core/pickle.h). References:
 // torch/serialization.py (_save / _legacy_save: the two container formats), torch/_utils.py
 // (_rebuild_tensor_v2's arguments).
 #include "tutti/embed/pth_reader.h"
@@ -13,6 +13,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
+#include "tutti/core/pickle.h"
 #include "tutti/core/zip.h"
 
 namespace tutti::embed {
@@ -39,374 +40,131 @@ const DtypeInfo* dtype_of_storage(const std::string& global) {
   return nullptr;
 }
 
-// One pickled value. Containers refer to other nodes by index so that memoized objects are shared
-// (a dict filled by SETITEMS after it was memoized, a storage used by several tensors).
-struct Node {
-  enum Kind { kNone, kBool, kInt, kFloat, kStr, kBytes, kTuple, kList, kDict, kGlobal, kStorage,
-              kTensor, kBigInt };
-  Kind kind = kNone;
-  std::int64_t i = 0;      // int, bool; storage: element count
-  double f = 0;            // float
-  std::string s;           // str, bytes, big int bytes; global "module.name"; storage key
-  const DtypeInfo* dtype = nullptr;  // storage
-  std::vector<int> items;  // tuple, list; dict: key0, value0, key1, value1, ...
-  // tensor
-  int storage = -1;
+using V = core::PickleValue;
+
+// What the hooks build: storages and tensors, kept beside the pickle's values (a kCustom value's
+// `i` indexes these).
+enum CustomTag { kStorageTag = 1, kTensorTag = 2 };
+struct Storage {
+  std::string key;
+  const DtypeInfo* dtype = nullptr;
+  std::int64_t numel = 0;
+};
+struct Tensor {
+  int storage = -1;  // index into storages
   std::int64_t offset = 0;
   std::vector<std::int64_t> shape, stride;
 };
 
-const char* kind_name(Node::Kind k) {
-  switch (k) {
-    case Node::kNone: return "None";
-    case Node::kBool: return "bool";
-    case Node::kInt: return "int";
-    case Node::kFloat: return "float";
-    case Node::kStr: return "str";
-    case Node::kBytes: return "bytes";
-    case Node::kTuple: return "tuple";
-    case Node::kList: return "list";
-    case Node::kDict: return "dict";
-    case Node::kGlobal: return "global";
-    case Node::kStorage: return "storage";
-    case Node::kTensor: return "tensor";
-    case Node::kBigInt: return "int";
-  }
-  return "?";
-}
-
-// A pickle *reader*: interprets the opcodes protocol 2-5 use for dicts of tensors and builds
-// nodes; it calls nothing and imports nothing.
-class Unpickler {
+// A state-dict pickle: core's reader with the two hooks torch.save needs. It knows exactly the
+// globals a state dict uses (collections.OrderedDict, torch._utils._rebuild_tensor[_v2],
+// _rebuild_parameter, torch.<Type>Storage as persistent ids) and refuses any other.
+class StateDictPickle {
  public:
-  Unpickler(const std::uint8_t* data, std::size_t size, std::string what)
-      : p_(data), n_(size), what_(std::move(what)) {}
+  StateDictPickle(const std::uint8_t* data, std::size_t size, const std::string& what)
+      : what_(what), u_(data, size, options()) {}
 
-  // Runs from the current position to STOP; returns the root node.
-  int run() {
-    stack_.clear();
-    marks_.clear();
-    memo_.clear();
-    for (;;) {
-      const std::uint8_t op = byte();
-      switch (op) {
-        case 0x80: byte(); break;            // PROTO
-        case 0x95: bytes(8); break;          // FRAME
-        case '.': {                          // STOP
-          check(stack_.size() == 1 && marks_.empty(), "{}: malformed pickle at STOP", what_);
-          return stack_.back();
-        }
-        case '(': marks_.push_back(stack_.size()); break;  // MARK
-        case ')': push(make(Node::kTuple)); break;
-        case ']': push(make(Node::kList)); break;
-        case '}': push(make(Node::kDict)); break;
-        case 'N': push(make(Node::kNone)); break;
-        case 0x88: push_int(Node::kBool, 1); break;
-        case 0x89: push_int(Node::kBool, 0); break;
-        case 'J': {  // BININT
-          std::int32_t v;
-          std::memcpy(&v, bytes(4), 4);
-          push_int(Node::kInt, v);
-          break;
-        }
-        case 'K': push_int(Node::kInt, byte()); break;
-        case 'M': {
-          const auto* b = bytes(2);
-          push_int(Node::kInt, b[0] | (b[1] << 8));
-          break;
-        }
-        case 0x8a: {  // LONG1: little-endian two's complement
-          const std::size_t len = byte();
-          const auto* b = bytes(len);
-          if (len > 8) {
-            const int k = make(Node::kBigInt);
-            nodes_[k].s.assign(reinterpret_cast<const char*>(b), len);
-            push(k);
-            break;
-          }
-          std::uint64_t v = 0;
-          for (std::size_t j = 0; j < len; ++j) v |= std::uint64_t{b[j]} << (8 * j);
-          if (len > 0 && len < 8 && (b[len - 1] & 0x80)) v |= ~std::uint64_t{0} << (8 * len);
-          push_int(Node::kInt, static_cast<std::int64_t>(v));
-          break;
-        }
-        case 'G': {  // BINFLOAT, big-endian
-          const auto* b = bytes(8);
-          std::uint64_t bits = 0;
-          for (int j = 0; j < 8; ++j) bits = (bits << 8) | b[j];
-          double d;
-          std::memcpy(&d, &bits, 8);
-          const int k = make(Node::kFloat);
-          nodes_[k].f = d;
-          push(k);
-          break;
-        }
-        case 'X': push_string(Node::kStr, u32()); break;      // BINUNICODE
-        case 0x8c: push_string(Node::kStr, byte()); break;    // SHORT_BINUNICODE
-        case 0x8d: push_string(Node::kStr, u64()); break;     // BINUNICODE8
-        case 'B': push_string(Node::kBytes, u32()); break;    // BINBYTES
-        case 'C': push_string(Node::kBytes, byte()); break;   // SHORT_BINBYTES
-        case 0x8e: push_string(Node::kBytes, u64()); break;   // BINBYTES8
-        case 'c': {                                           // GLOBAL "module\nname\n"
-          std::string module = line();
-          std::string name = line();
-          push_global(module + "." + name);
-          break;
-        }
-        case 0x93: {  // STACK_GLOBAL
-          const int name = pop();
-          const int module = pop();
-          check(nodes_[name].kind == Node::kStr && nodes_[module].kind == Node::kStr,
-                "{}: malformed pickle (STACK_GLOBAL)", what_);
-          push_global(nodes_[module].s + "." + nodes_[name].s);
-          break;
-        }
-        case 'q': memoize(byte()); break;  // BINPUT
-        case 'r': memoize(u32()); break;   // LONG_BINPUT
-        case 0x94: memoize(static_cast<std::uint32_t>(memo_.size())); break;  // MEMOIZE
-        case 'h': push(memo_get(byte())); break;   // BINGET
-        case 'j': push(memo_get(u32())); break;    // LONG_BINGET
-        case 't': push(make_seq(Node::kTuple, pop_mark())); break;
-        case 0x85: push(make_seq(Node::kTuple, pop_n(1))); break;
-        case 0x86: push(make_seq(Node::kTuple, pop_n(2))); break;
-        case 0x87: push(make_seq(Node::kTuple, pop_n(3))); break;
-        case 'l': push(make_seq(Node::kList, pop_mark())); break;
-        case 'a': {  // APPEND
-          const int v = pop();
-          append_to(top(), {v});
-          break;
-        }
-        case 'e': {  // APPENDS
-          auto vs = pop_mark();
-          append_to(top(), vs);
-          break;
-        }
-        case 'd': {  // DICT
-          auto kv = pop_mark();
-          check(kv.size() % 2 == 0, "{}: malformed pickle (DICT)", what_);
-          push(make_seq(Node::kDict, kv));
-          break;
-        }
-        case 's': {  // SETITEM
-          const int v = pop();
-          const int k = pop();
-          set_items(top(), {k, v});
-          break;
-        }
-        case 'u': {  // SETITEMS
-          auto kv = pop_mark();
-          check(kv.size() % 2 == 0, "{}: malformed pickle (SETITEMS)", what_);
-          set_items(top(), kv);
-          break;
-        }
-        case 'R': {  // REDUCE
-          const int args = pop();
-          const int fn = pop();
-          push(reduce(fn, args));
-          break;
-        }
-        case 'b': pop(); break;  // BUILD: object state (a state dict's _metadata) is not needed
-        case 'Q': push(persistent(pop())); break;  // BINPERSID
-        default:
-          fail("{}: the pickle holds opcode 0x{:02x} at byte {}, which a state dict does not use "
-               "(tutti reads dicts of tensors only)",
-               what_, op, pos_ - 1);
-      }
-      check(stack_.size() <= n_ + 1, "{}: malformed pickle", what_);
-    }
+  int run() { return u_.run(); }
+  std::size_t pos() const { return u_.pos(); }
+  const V& value(int k) const { return u_.value(k); }
+  const Storage* storage_of(const V& v) const {
+    return v.kind == V::kCustom && v.tag == kStorageTag ? &storages_[static_cast<std::size_t>(v.i)]
+                                                        : nullptr;
   }
-
-  std::size_t pos() const { return pos_; }
-  const Node& node(int k) const { return nodes_.at(static_cast<std::size_t>(k)); }
-  const std::vector<Node>& nodes() const { return nodes_; }
+  const Tensor* tensor_of(const V& v) const {
+    return v.kind == V::kCustom && v.tag == kTensorTag ? &tensors_[static_cast<std::size_t>(v.i)]
+                                                       : nullptr;
+  }
+  const std::vector<Storage>& storages() const { return storages_; }
 
  private:
-  [[noreturn]] void truncated() const { fail("{}: the pickle is truncated", what_); }
-  std::uint8_t byte() {
-    if (pos_ >= n_) truncated();
-    return p_[pos_++];
+  core::PickleOptions options() {
+    core::PickleOptions o;
+    o.what = what_;
+    o.reads = "tutti reads dicts of tensors only";
+    o.reduce = [this](core::Unpickler& u, int fn, int args) { return reduce(u, fn, args); };
+    o.persistent_load = [this](core::Unpickler& u, int pid) { return persistent(u, pid); };
+    return o;
   }
-  const std::uint8_t* bytes(std::size_t k) {
-    if (k > n_ - pos_) truncated();
-    const auto* b = p_ + pos_;
-    pos_ += k;
-    return b;
-  }
-  std::uint32_t u32() {
-    std::uint32_t v;
-    std::memcpy(&v, bytes(4), 4);
-    return v;
-  }
-  std::uint64_t u64() {
-    std::uint64_t v;
-    std::memcpy(&v, bytes(8), 8);
-    return v;
-  }
-  std::string line() {
-    std::string out;
-    for (;;) {
-      const char c = static_cast<char>(byte());
-      if (c == '\n') return out;
-      out += c;
-      check(out.size() <= 256, "{}: malformed pickle (GLOBAL name too long)", what_);
-    }
-  }
-  int make(Node::Kind kind) {
-    check(nodes_.size() < std::size_t{1} << 26, "{}: pickle too large", what_);
-    nodes_.push_back(Node{});
-    nodes_.back().kind = kind;
-    return static_cast<int>(nodes_.size() - 1);
-  }
-  void push(int k) { stack_.push_back(k); }
-  void push_int(Node::Kind kind, std::int64_t v) {
-    const int k = make(kind);
-    nodes_[k].i = v;
-    push(k);
-  }
-  void push_string(Node::Kind kind, std::uint64_t len) {
-    if (len > n_ - pos_) truncated();
-    const auto* b = bytes(static_cast<std::size_t>(len));
-    const int k = make(kind);
-    nodes_[k].s.assign(reinterpret_cast<const char*>(b), static_cast<std::size_t>(len));
-    push(k);
-  }
-  void push_global(std::string name) {
-    const int k = make(Node::kGlobal);
-    nodes_[k].s = std::move(name);
-    push(k);
-  }
-  std::size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
-  int pop() {
-    check(stack_.size() > floor(), "{}: malformed pickle (stack underflow)", what_);
-    const int k = stack_.back();
-    stack_.pop_back();
+
+  int make_custom(core::Unpickler& u, CustomTag tag, std::size_t index) {
+    const int k = u.make(V::kCustom);
+    u.mutable_value(k).tag = tag;
+    u.mutable_value(k).i = static_cast<std::int64_t>(index);
     return k;
-  }
-  int top() const {
-    check(stack_.size() > floor(), "{}: malformed pickle (stack underflow)", what_);
-    return stack_.back();
-  }
-  std::vector<int> pop_n(std::size_t k) {
-    check(stack_.size() >= floor() + k, "{}: malformed pickle (stack underflow)", what_);
-    std::vector<int> out(stack_.end() - static_cast<std::ptrdiff_t>(k), stack_.end());
-    stack_.resize(stack_.size() - k);
-    return out;
-  }
-  std::vector<int> pop_mark() {
-    check(!marks_.empty(), "{}: malformed pickle (no MARK)", what_);
-    const std::size_t m = marks_.back();
-    marks_.pop_back();
-    std::vector<int> out(stack_.begin() + static_cast<std::ptrdiff_t>(m), stack_.end());
-    stack_.resize(m);
-    return out;
-  }
-  int make_seq(Node::Kind kind, std::vector<int> items) {
-    const int k = make(kind);
-    nodes_[k].items = std::move(items);
-    return k;
-  }
-  void append_to(int list, const std::vector<int>& vs) {
-    check(nodes_[list].kind == Node::kList, "{}: malformed pickle (append to a {})", what_,
-          kind_name(nodes_[list].kind));
-    auto& items = nodes_[list].items;
-    items.insert(items.end(), vs.begin(), vs.end());
-  }
-  void set_items(int dict, const std::vector<int>& kv) {
-    check(nodes_[dict].kind == Node::kDict, "{}: malformed pickle (setitem on a {})", what_,
-          kind_name(nodes_[dict].kind));
-    auto& items = nodes_[dict].items;
-    items.insert(items.end(), kv.begin(), kv.end());
-  }
-  void memoize(std::uint32_t key) {
-    check(!stack_.empty(), "{}: malformed pickle (PUT on an empty stack)", what_);
-    memo_[key] = stack_.back();
-  }
-  int memo_get(std::uint32_t key) const {
-    auto it = memo_.find(key);
-    check(it != memo_.end(), "{}: malformed pickle (GET of unknown memo {})", what_, key);
-    return it->second;
   }
 
   // The element-count tuples of _rebuild_tensor: (d0, d1, ...) of ints.
-  std::vector<std::int64_t> int_tuple(int k, const char* field) const {
-    const Node& t = nodes_[k];
-    check(t.kind == Node::kTuple && t.items.size() <= kMaxDims,
+  std::vector<std::int64_t> int_tuple(const core::Unpickler& u, int k, const char* field) const {
+    const V& t = u.value(k);
+    check(t.kind == V::kTuple && t.items.size() <= kMaxDims,
           "{}: tensor {} is not a tuple of at most {} ints", what_, field, kMaxDims);
     std::vector<std::int64_t> out;
     for (int e : t.items) {
-      check(nodes_[e].kind == Node::kInt && nodes_[e].i >= 0, "{}: tensor {} holds a bad value",
+      check(u.value(e).kind == V::kInt && u.value(e).i >= 0, "{}: tensor {} holds a bad value",
             what_, field);
-      out.push_back(nodes_[e].i);
+      out.push_back(u.value(e).i);
     }
     return out;
   }
 
-  int reduce(int fn, int args) {
-    check(nodes_[fn].kind == Node::kGlobal && nodes_[args].kind == Node::kTuple,
-          "{}: malformed pickle (REDUCE)", what_);
-    const std::string name = nodes_[fn].s;  // a copy: make() may reallocate nodes_
-    const std::vector<int> a = nodes_[args].items;
+  int reduce(core::Unpickler& u, int fn, int args) {
+    check(u.value(fn).kind == V::kGlobal, "{}: malformed pickle (REDUCE)", what_);
+    const std::string name = u.value(fn).s + "." + u.value(fn).s2;
+    const std::vector<int> a = u.value(args).items;  // a copy: make() may reallocate the values
     if (name == "collections.OrderedDict") {
       check(a.empty(), "{}: OrderedDict built from arguments is not supported", what_);
-      return make(Node::kDict);
+      return u.make(V::kDict);
     }
     if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
       check(a.size() >= 4, "{}: {} with {} arguments", what_, name, a.size());
-      check(nodes_[a[0]].kind == Node::kStorage, "{}: {}: the first argument is a {}, not a storage",
-            what_, name, kind_name(nodes_[a[0]].kind));
-      check(nodes_[a[1]].kind == Node::kInt && nodes_[a[1]].i >= 0, "{}: bad storage offset",
+      const Storage* st = storage_of(u.value(a[0]));
+      check(st != nullptr, "{}: {}: the first argument is a {}, not a storage", what_, name,
+            core::pickle_kind_name(u.value(a[0]).kind));
+      check(u.value(a[1]).kind == V::kInt && u.value(a[1]).i >= 0, "{}: bad storage offset",
             what_);
-      const int k = make(Node::kTensor);
-      nodes_[k].storage = a[0];
-      nodes_[k].offset = nodes_[a[1]].i;
-      nodes_[k].shape = int_tuple(a[2], "size");
-      nodes_[k].stride = int_tuple(a[3], "stride");
-      check(nodes_[k].shape.size() == nodes_[k].stride.size(),
-            "{}: tensor size and stride differ in length", what_);
-      return k;
+      Tensor t;
+      t.storage = static_cast<int>(u.value(a[0]).i);
+      t.offset = u.value(a[1]).i;
+      t.shape = int_tuple(u, a[2], "size");
+      t.stride = int_tuple(u, a[3], "stride");
+      check(t.shape.size() == t.stride.size(), "{}: tensor size and stride differ in length",
+            what_);
+      tensors_.push_back(std::move(t));
+      return make_custom(u, kTensorTag, tensors_.size() - 1);
     }
     if (name == "torch._utils._rebuild_parameter" ||
         name == "torch._utils._rebuild_parameter_with_state") {
-      check(!a.empty() && nodes_[a[0]].kind == Node::kTensor, "{}: {} without a tensor", what_,
+      check(!a.empty() && tensor_of(u.value(a[0])) != nullptr, "{}: {} without a tensor", what_,
             name);
       return a[0];
     }
-    fail("{}: the pickle calls {}, which tutti does not run (it reads dicts of tensors only)",
-         what_, name);
+    u.unsupported(fmt::format("the pickle calls {}, which tutti does not run", name));
   }
 
   // ('storage', torch.FloatStorage, key, location, numel[, view_metadata])
-  int persistent(int pid) {
-    const Node& t = nodes_[pid];
-    check(t.kind == Node::kTuple && t.items.size() >= 5 && nodes_[t.items[0]].kind == Node::kStr &&
-              nodes_[t.items[0]].s == "storage",
+  int persistent(core::Unpickler& u, int pid) {
+    const V& t = u.value(pid);
+    check(t.kind == V::kTuple && t.items.size() >= 5 && u.value(t.items[0]).kind == V::kStr &&
+              u.value(t.items[0]).s == "storage",
           "{}: unsupported persistent id (not a tensor storage)", what_);
-    const Node& type = nodes_[t.items[1]];
-    check(type.kind == Node::kGlobal, "{}: malformed storage reference", what_);
-    const DtypeInfo* dtype = dtype_of_storage(type.s);
-    check(dtype != nullptr, "{}: storage type {} is not supported", what_, type.s);
-    const Node& key = nodes_[t.items[2]];
-    const Node& numel = nodes_[t.items[4]];
-    check(key.kind == Node::kStr && numel.kind == Node::kInt && numel.i >= 0,
+    const V& type = u.value(t.items[1]);
+    check(type.kind == V::kGlobal, "{}: malformed storage reference", what_);
+    const std::string type_name = type.s + "." + type.s2;
+    const DtypeInfo* dtype = dtype_of_storage(type_name);
+    check(dtype != nullptr, "{}: storage type {} is not supported", what_, type_name);
+    const V& key = u.value(t.items[2]);
+    const V& numel = u.value(t.items[4]);
+    check(key.kind == V::kStr && numel.kind == V::kInt && numel.i >= 0,
           "{}: malformed storage reference", what_);
-    // Copies first: make() may reallocate nodes_ and invalidate the references above.
-    std::string key_s = key.s;
-    const std::int64_t count = numel.i;
-    const int k = make(Node::kStorage);
-    nodes_[k].s = std::move(key_s);
-    nodes_[k].dtype = dtype;
-    nodes_[k].i = count;
-    return k;
+    storages_.push_back({key.s, dtype, numel.i});
+    return make_custom(u, kStorageTag, storages_.size() - 1);
   }
 
-  const std::uint8_t* p_;
-  std::size_t n_;
-  std::size_t pos_ = 0;
   std::string what_;
-  std::vector<Node> nodes_;
-  std::vector<int> stack_;
-  std::vector<std::size_t> marks_;
-  std::map<std::uint32_t, int> memo_;
+  std::vector<Storage> storages_;
+  std::vector<Tensor> tensors_;
+  core::Unpickler u_;
 };
 
 // A storage's bytes: the zip entry or the slice of a legacy file.
@@ -417,22 +175,23 @@ struct StorageBytes {
 
 // Resolves the dict's tensor entries into contiguous copies.
 std::map<std::string, PthTensor> collect(
-    const Unpickler& u, int root, const std::string& what,
-    const std::function<StorageBytes(const Node& storage)>& storage_bytes) {
-  const Node& dict = u.node(root);
-  check(dict.kind == Node::kDict, "{}: holds a {}, not a dict of tensors (a state_dict)", what,
-        kind_name(dict.kind));
+    const StateDictPickle& u, int root, const std::string& what,
+    const std::function<StorageBytes(const Storage& storage)>& storage_bytes) {
+  const V& dict = u.value(root);
+  check(dict.kind == V::kDict, "{}: holds a {}, not a dict of tensors (a state_dict)", what,
+        core::pickle_kind_name(dict.kind));
   std::map<std::string, PthTensor> out;
   for (std::size_t j = 0; j + 1 < dict.items.size(); j += 2) {
-    const Node& key = u.node(dict.items[j]);
-    const Node& t = u.node(dict.items[j + 1]);
-    if (key.kind != Node::kStr || t.kind != Node::kTensor) continue;
-    const Node& st = u.node(t.storage);
+    const V& key = u.value(dict.items[j]);
+    const Tensor* tensor = u.tensor_of(u.value(dict.items[j + 1]));
+    if (key.kind != V::kStr || tensor == nullptr) continue;
+    const Tensor& t = *tensor;
+    const Storage& st = u.storages()[static_cast<std::size_t>(t.storage)];
     const std::size_t itemsize = st.dtype->itemsize;
     const auto bytes = storage_bytes(st);
-    check(static_cast<std::uint64_t>(st.i) <= bytes.size / itemsize,
+    check(static_cast<std::uint64_t>(st.numel) <= bytes.size / itemsize,
           "{}: tensor '{}': its storage holds {} bytes, fewer than the {} elements it declares",
-          what, key.s, bytes.size, st.i);
+          what, key.s, bytes.size, st.numel);
     // numel and the furthest element, with overflow checks.
     std::uint64_t numel = 1, last = static_cast<std::uint64_t>(t.offset);
     for (std::size_t d = 0; d < t.shape.size(); ++d) {
@@ -446,9 +205,9 @@ std::map<std::string, PthTensor> collect(
         last += (size - 1) * stride;
       }
     }
-    check(numel == 0 || last < static_cast<std::uint64_t>(st.i),
+    check(numel == 0 || last < static_cast<std::uint64_t>(st.numel),
           "{}: tensor '{}' of shape {} reaches element {} of a storage of {}", what, key.s,
-          numel, last, st.i);
+          numel, last, st.numel);
     PthTensor pt;
     pt.dtype = st.dtype->name;
     pt.shape = t.shape;
@@ -499,15 +258,15 @@ std::map<std::string, PthTensor> read_zip_format(const std::filesystem::path& fi
           "{}: big-endian tensors are not supported", what);
   }
   const auto pkl = zip.read(prefix + "data.pkl");
-  Unpickler u(pkl.data(), pkl.size(), what);
+  StateDictPickle u(pkl.data(), pkl.size(), what);
   const int root = u.run();
   std::map<std::string, std::vector<std::uint8_t>> cache;
-  return collect(u, root, what, [&](const Node& st) {
-    auto it = cache.find(st.s);
+  return collect(u, root, what, [&](const Storage& st) {
+    auto it = cache.find(st.key);
     if (it == cache.end()) {
-      const std::string entry = prefix + "data/" + st.s;
-      check(zip.contains(entry), "{}: storage '{}' is missing (no entry {})", what, st.s, entry);
-      it = cache.emplace(st.s, zip.read(entry)).first;
+      const std::string entry = prefix + "data/" + st.key;
+      check(zip.contains(entry), "{}: storage '{}' is missing (no entry {})", what, st.key, entry);
+      it = cache.emplace(st.key, zip.read(entry)).first;
     }
     return StorageBytes{it->second.data(), it->second.size()};
   });
@@ -524,42 +283,41 @@ std::map<std::string, PthTensor> read_legacy_format(const std::filesystem::path&
                                                      bytes.begin()),
         "{}: not a PyTorch file (neither a torch.save zip archive nor the legacy format)", what);
   std::size_t pos = sizeof(kMagic);
-  auto next = [&](Unpickler& u) {
+  auto next = [&](StateDictPickle& u) {
     const int root = u.run();
     pos += u.pos();
     return root;
   };
   {
-    Unpickler version(bytes.data() + pos, bytes.size() - pos, what);
+    StateDictPickle version(bytes.data() + pos, bytes.size() - pos, what);
     const int v = next(version);
-    check(version.node(v).kind == Node::kInt && version.node(v).i == 1001,
+    check(version.value(v).kind == V::kInt && version.value(v).i == 1001,
           "{}: legacy torch.save protocol version is not 1001", what);
   }
   {
-    Unpickler sys_info(bytes.data() + pos, bytes.size() - pos, what);
+    StateDictPickle sys_info(bytes.data() + pos, bytes.size() - pos, what);
     const int info = next(sys_info);
-    const Node& d = sys_info.node(info);
+    const V& d = sys_info.value(info);
     for (std::size_t j = 0; j + 1 < d.items.size(); j += 2) {
-      const Node& k = sys_info.node(d.items[j]);
-      const Node& v = sys_info.node(d.items[j + 1]);
-      if (k.kind == Node::kStr && k.s == "little_endian")
-        check(v.kind == Node::kBool && v.i == 1, "{}: big-endian tensors are not supported", what);
+      const V& k = sys_info.value(d.items[j]);
+      const V& v = sys_info.value(d.items[j + 1]);
+      if (k.kind == V::kStr && k.s == "little_endian")
+        check(v.kind == V::kBool && v.i == 1, "{}: big-endian tensors are not supported", what);
     }
   }
-  Unpickler main(bytes.data() + pos, bytes.size() - pos, what);
+  StateDictPickle main(bytes.data() + pos, bytes.size() - pos, what);
   const int root = next(main);
-  Unpickler keys_pickle(bytes.data() + pos, bytes.size() - pos, what);
+  StateDictPickle keys_pickle(bytes.data() + pos, bytes.size() - pos, what);
   const int keys_node = next(keys_pickle);
-  const Node& keys = keys_pickle.node(keys_node);
-  check(keys.kind == Node::kList, "{}: malformed legacy file (no storage key list)", what);
+  const V& keys = keys_pickle.value(keys_node);
+  check(keys.kind == V::kList, "{}: malformed legacy file (no storage key list)", what);
   // Item sizes of the storages, from the object pickle.
   std::map<std::string, std::size_t> itemsize;
-  for (const auto& n : main.nodes())
-    if (n.kind == Node::kStorage) itemsize[n.s] = n.dtype->itemsize;
+  for (const auto& st : main.storages()) itemsize[st.key] = st.dtype->itemsize;
   std::map<std::string, StorageBytes> storages;
   for (int k : keys.items) {
-    const Node& key = keys_pickle.node(k);
-    check(key.kind == Node::kStr, "{}: malformed legacy file (storage key)", what);
+    const V& key = keys_pickle.value(k);
+    check(key.kind == V::kStr, "{}: malformed legacy file (storage key)", what);
     auto it = itemsize.find(key.s);
     check(it != itemsize.end(), "{}: storage '{}' is not used by any tensor", what, key.s);
     check(bytes.size() - pos >= 8, "{}: truncated: storage '{}' is missing", what, key.s);
@@ -572,9 +330,9 @@ std::map<std::string, PthTensor> read_legacy_format(const std::filesystem::path&
     storages[key.s] = StorageBytes{bytes.data() + pos, count * it->second};
     pos += count * it->second;
   }
-  return collect(main, root, what, [&](const Node& st) {
-    auto it = storages.find(st.s);
-    check(it != storages.end(), "{}: storage '{}' is missing", what, st.s);
+  return collect(main, root, what, [&](const Storage& st) {
+    auto it = storages.find(st.key);
+    check(it != storages.end(), "{}: storage '{}' is missing", what, st.key);
     return it->second;
   });
 }

@@ -7,7 +7,7 @@
 #include <numeric>
 
 #include "tutti/core/error.h"
-#include "tutti/data/seeded_random.h"
+#include "tutti/core/random.h"
 
 namespace tutti::eval {
 
@@ -295,9 +295,9 @@ TsneResult tsne(std::span<const float> features, std::int64_t n, std::int64_t d,
 
   std::vector<double> y;
   if (config.init != "pca" || !pca_init(features, n, d, y)) {
-    data::SeededRng rng(config.seed);
+    std::mt19937_64 rng(config.seed);
     y.resize(static_cast<std::size_t>(2 * n));
-    for (auto& v : y) v = 1e-4 * data::standard_normal(rng);
+    for (auto& v : y) v = 1e-4 * core::standard_normal(rng);
   }
   for (auto& v : p) v *= config.early_exaggeration;
   double error = 0;
@@ -379,9 +379,9 @@ TsnePoints single_label_points(const data::BagDataset& ds, std::int64_t max_poin
   std::vector<std::int64_t> pick(rows.size());
   std::iota(pick.begin(), pick.end(), 0);
   if (static_cast<std::int64_t>(rows.size()) > max_points) {
-    data::SeededRng rng(seed);
+    std::mt19937_64 rng(seed);
     for (std::int64_t s = 0; s < max_points; ++s) {
-      const auto r = s + static_cast<std::int64_t>(data::uniform_index(
+      const auto r = s + static_cast<std::int64_t>(core::uniform_index(
                              rng, static_cast<std::uint64_t>(pick.size() - s)));
       std::swap(pick[s], pick[r]);
     }

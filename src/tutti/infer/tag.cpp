@@ -3,12 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/core/work_pool.h"
 #include "tutti/data/bag_dataset.h"
 #include "tutti/embed/embed_files.h"
 #include "tutti/infer/predictor.h"
@@ -203,32 +202,14 @@ TagBatch tag_files(const Tagger& tagger, std::span<const fs::path> inputs, int t
   const auto files = embed::collect_audio_files(inputs);
   const std::size_t n = files.size();
   std::vector<std::optional<FileTags>> out(n);
-  std::vector<std::string> errors(n);
-  std::atomic<std::size_t> next{0};
-  std::mutex mu;
-  std::size_t finished = 0;
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-      try {
+  // A file that fails is recorded with its message and the others go on.
+  const auto errors = core::parallel_for_each(
+      n, threads,
+      [&](std::size_t i) {
         out[i] = tagger.tag_file(files[i].path);
         out[i]->file = files[i].key;
-      } catch (const std::exception& e) {
-        errors[i] = e.what();
-      }
-      std::lock_guard lock(mu);
-      ++finished;
-      if (progress) progress(finished, n);
-    }
-  };
-  unsigned t = threads > 0 ? static_cast<unsigned>(threads)
-                           : std::max(1u, std::thread::hardware_concurrency());
-  t = static_cast<unsigned>(std::min<std::size_t>(t, n));
-  if (t <= 1) {
-    worker();
-  } else {
-    std::vector<std::jthread> pool;
-    for (unsigned k = 0; k < t; ++k) pool.emplace_back(worker);
-  }
+      },
+      progress);
   TagBatch b;
   for (std::size_t i = 0; i < n; ++i) {
     if (out[i])

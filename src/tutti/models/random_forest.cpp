@@ -3,15 +3,12 @@
 #include <xgboost/c_api.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <functional>
-#include <mutex>
-#include <thread>
 
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
+#include "tutti/core/work_pool.h"
 
 namespace tutti::models {
 
@@ -34,10 +31,7 @@ struct DMatrixDeleter {
 using BoosterPtr = std::unique_ptr<void, BoosterDeleter>;
 using DMatrixPtr = std::unique_ptr<void, DMatrixDeleter>;
 
-int resolve_threads(int threads) {
-  if (threads > 0) return threads;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
+int resolve_threads(int threads) { return static_cast<int>(core::resolve_threads(threads)); }
 
 DMatrixPtr make_dmatrix(const std::vector<float>& x, std::int64_t rows, std::int64_t cols,
                         int threads) {
@@ -62,27 +56,11 @@ void set_param(BoosterHandle h, const char* name, const std::string& value) {
   xgb_check(XGBoosterSetParam(h, name, value.c_str()), "XGBoosterSetParam");
 }
 
-// Runs fn(cls) for cls in [0, c) on up to `threads` threads; rethrows the first error.
+// Runs fn(cls) for cls in [0, c) on up to `threads` threads; rethrows the error of the
+// lowest-numbered failing class.
 void parallel_classes(std::int64_t c, int threads, const std::function<void(std::int64_t)>& fn) {
-  std::atomic<std::int64_t> next{0};
-  std::exception_ptr error;
-  std::mutex mu;
-  auto worker = [&] {
-    for (std::int64_t cls; (cls = next.fetch_add(1)) < c;) {
-      try {
-        fn(cls);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  const int n = static_cast<int>(std::min<std::int64_t>(threads, c));
-  for (int t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  core::parallel_for(static_cast<std::size_t>(std::max<std::int64_t>(c, 0)), threads,
+                     [&](std::size_t cls) { fn(static_cast<std::int64_t>(cls)); });
 }
 
 }  // namespace

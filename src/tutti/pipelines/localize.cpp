@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tutti/core/error.h"
+#include "tutti/core/random.h"
 #include "tutti/models/model_spec.h"
 
 namespace tutti::train {
@@ -156,13 +157,12 @@ LocalizationReport localize_predictions(const Predictions& p, const data::BagDat
   r.methods.push_back(deterministic("uniform", eval(std::vector<float>(cells, 0.5f))));
 
   std::mt19937_64 rng(opts.seed);
-  std::uniform_real_distribution<float> unif(0.0f, 1.0f);
   std::vector<float> s(cells);
   std::vector<double> maps, aucs;
   LocalizationMethod rnd;
   rnd.name = "random";
   for (int d = 0; d < opts.random_draws; ++d) {
-    for (auto& x : s) x = unif(rng);
+    for (auto& x : s) x = core::uniform_float01(rng);
     auto rep = eval(s);
     maps.push_back(rep.mAP);
     aucs.push_back(rep.auc);

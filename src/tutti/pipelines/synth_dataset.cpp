@@ -1,11 +1,7 @@
 #include "tutti/pipelines/synth_dataset.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "tutti/core/error.h"
+#include "tutti/core/file_io.h"
 #include "tutti/core/json.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/embed/embed_files.h"
@@ -15,32 +11,6 @@
 namespace tutti::tag {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-fs::path temp_dir_next_to(const fs::path& target, const char* tag) {
-  std::string tmpl = target.string() + tag + "-XXXXXX";
-  check(::mkdtemp(tmpl.data()) != nullptr, "synth: cannot create a temporary folder next to {}: {}",
-        target.string(), std::strerror(errno));
-  return fs::path(tmpl);
-}
-
-class Staging {
- public:
-  explicit Staging(fs::path p) : path_(std::move(p)) {}
-  ~Staging() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  Staging(const Staging&) = delete;
-  Staging& operator=(const Staging&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-}  // namespace
 
 SynthEmbedSummary write_embedded_synth_dataset(
     const synth::SynthConfig& cfg, const fs::path& out_dir, const SynthEmbedOptions& options,
@@ -56,8 +26,7 @@ SynthEmbedSummary write_embedded_synth_dataset(
   const auto embedder = embed::make_embedder(options.embedder, options.embedder_options);
 
   const fs::path target = fs::absolute(out_dir);
-  if (!target.parent_path().empty()) fs::create_directories(target.parent_path());
-  Staging stage(temp_dir_next_to(target, ".tmp"));
+  core::StagingDir stage(target);
   const fs::path dir = stage.path() / "synth";
 
   SynthEmbedSummary out;
@@ -97,21 +66,7 @@ SynthEmbedSummary write_embedded_synth_dataset(
 
   if (options.before_publish) options.before_publish(dir);
 
-  // Publish (replacing an old folder only now).
-  if (fs::exists(target, ec)) {
-    const fs::path old = temp_dir_next_to(target, ".old");
-    fs::remove(old);
-    fs::rename(target, old);
-    try {
-      fs::rename(dir, target);
-    } catch (...) {
-      fs::rename(old, target, ec);
-      throw;
-    }
-    fs::remove_all(old, ec);
-  } else {
-    fs::rename(dir, target);
-  }
+  stage.publish(overwrite, dir);  // replaces an old folder only now
   out.synth.out_dir = target;
   return out;
 }

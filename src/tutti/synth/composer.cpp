@@ -4,9 +4,11 @@
 #include <cmath>
 
 #include "tutti/core/error.h"
-#include "tutti/synth/rng.h"
+#include "tutti/core/random.h"
 
 namespace tutti::synth {
+
+using core::Rng;
 
 Palette Palette::general_midi() {
   Palette p;

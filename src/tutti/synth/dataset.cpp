@@ -1,29 +1,26 @@
 #include "tutti/synth/dataset.h"
 
 #include <sndfile.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <fstream>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
+#include "tutti/core/random.h"
+#include "tutti/core/work_pool.h"
 #include "tutti/synth/mix.h"
-#include "tutti/synth/rng.h"
 
 namespace tutti::synth {
 
 namespace fs = std::filesystem;
 
 std::uint64_t clip_seed(std::uint64_t seed, int clip_index, int stream) {
-  return derive_seed(seed, static_cast<std::uint64_t>(clip_index),
+  return core::derive_seed(seed, static_cast<std::uint64_t>(clip_index),
                      static_cast<std::uint64_t>(stream));
 }
 
@@ -86,33 +83,6 @@ struct SndfileCloser {
   void operator()(SNDFILE* f) const { sf_close(f); }
 };
 
-// Removes a temporary folder unless released.
-class TempDirGuard {
- public:
-  explicit TempDirGuard(fs::path p) : path_(std::move(p)) {}
-  ~TempDirGuard() {
-    if (!path_.empty()) {
-      std::error_code ec;
-      fs::remove_all(path_, ec);
-    }
-  }
-  TempDirGuard(const TempDirGuard&) = delete;
-  TempDirGuard& operator=(const TempDirGuard&) = delete;
-  const fs::path& path() const { return path_; }
-  void release() { path_.clear(); }
-
- private:
-  fs::path path_;
-};
-
-fs::path make_temp_dir_next_to(const fs::path& target) {
-  std::string tmpl = target.string() + ".tmp-XXXXXX";
-  char* made = ::mkdtemp(tmpl.data());
-  check(made != nullptr, "synth: cannot create a temporary folder next to {}: {}", target.string(),
-        std::strerror(errno));
-  return fs::path(made);
-}
-
 std::string fmt_time(double t) { return fmt::format("{:.6f}", t); }
 
 }  // namespace
@@ -149,7 +119,6 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
   check<UsageError>(overwrite || !fs::exists(out_dir, ec), "synth: output folder {} already exists",
                     out_dir.string());
   const fs::path target = fs::absolute(out_dir);
-  if (!target.parent_path().empty()) fs::create_directories(target.parent_path());
 
   // The anchor synthesizer checks the font and keeps its samples in FluidSynth's cache while the
   // workers load it again (an .sf3 font is decoded only once).
@@ -170,15 +139,11 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
                     "instruments_per_clip allows up to {} per clip",
                     cfg.soundfont, n_playable, cfg.max_instruments());
 
-  TempDirGuard tmp(make_temp_dir_next_to(target));
+  core::StagingDir tmp(target);
   fs::create_directories(tmp.path() / "audio");
 
   const int n = cfg.n_clips;
   const int groups = (n + cfg.clips_per_synth - 1) / cfg.clips_per_synth;
-  int threads = cfg.threads > 0
-                    ? cfg.threads
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::min(threads, groups);
 
   struct ClipLabels {
     std::vector<StrongLabel> strong;
@@ -186,38 +151,22 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
     InstanceTruth instances;
   };
   std::vector<ClipLabels> labels(static_cast<std::size_t>(n));
-  std::atomic<int> next_group{0}, done{0};
-  std::atomic<bool> stop{false};
-  std::exception_ptr error;
-  std::mutex error_mu;
-
-  auto worker = [&] {
-    try {
-      for (int g = next_group++; g < groups && !stop; g = next_group++) {
-        FluidSynthesizer synth(cfg.soundfont, cfg.sample_rate_hz, cfg.reverb);
-        const int first = g * cfg.clips_per_synth;
-        const int last = std::min(n, first + cfg.clips_per_synth);
-        for (int i = first; i < last && !stop; ++i) {
-          auto clip = synthesize_clip(synth, cfg, palette, i);
-          write_wav(tmp.path() / "audio" / (clip.name + ".wav"), clip.audio, cfg.channels,
-                    cfg.sample_rate_hz, cfg.sample_format);
-          labels[static_cast<std::size_t>(i)] = {std::move(clip.strong), std::move(clip.weak),
-                                                 std::move(clip.instances)};
-          const int d = ++done;
-          if (on_clip_done) on_clip_done(d);
-        }
-      }
-    } catch (...) {
-      std::lock_guard lock(error_mu);
-      if (!error) error = std::current_exception();
-      stop = true;
+  std::atomic<int> done{0};
+  // One synthesizer per group of clips (loading the soundfont is the slow part).
+  core::parallel_for(static_cast<std::size_t>(groups), cfg.threads, [&](std::size_t g) {
+    FluidSynthesizer synth(cfg.soundfont, cfg.sample_rate_hz, cfg.reverb);
+    const int first = static_cast<int>(g) * cfg.clips_per_synth;
+    const int last = std::min(n, first + cfg.clips_per_synth);
+    for (int i = first; i < last; ++i) {
+      auto clip = synthesize_clip(synth, cfg, palette, i);
+      write_wav(tmp.path() / "audio" / (clip.name + ".wav"), clip.audio, cfg.channels,
+                cfg.sample_rate_hz, cfg.sample_format);
+      labels[static_cast<std::size_t>(i)] = {std::move(clip.strong), std::move(clip.weak),
+                                             std::move(clip.instances)};
+      const int d = ++done;
+      if (on_clip_done) on_clip_done(d);
     }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  });
 
   // CSVs in clip order.
   const auto& cs = instrument_classes();
@@ -276,22 +225,7 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
                    {"instances", "instances.csv"}};
   write_text("synth.json", meta.dump(2) + "\n");
 
-  // Publish: rename the finished folder into place (replacing an old one only now).
-  if (fs::exists(target, ec)) {
-    const fs::path old = make_temp_dir_next_to(target);
-    fs::remove(old);
-    fs::rename(target, old);
-    try {
-      fs::rename(tmp.path(), target);
-    } catch (...) {
-      fs::rename(old, target, ec);  // put the previous dataset back
-      throw;
-    }
-    fs::remove_all(old, ec);
-  } else {
-    fs::rename(tmp.path(), target);
-  }
-  tmp.release();
+  tmp.publish(overwrite);  // replaces an old folder only now
   summary.wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return summary;

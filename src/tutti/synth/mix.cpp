@@ -3,9 +3,12 @@
 #include <cmath>
 
 #include "tutti/core/error.h"
-#include "tutti/synth/rng.h"
+#include "tutti/core/random.h"
 
 namespace tutti::synth {
+
+using core::derive_seed;
+using core::Rng;
 
 double peak_abs(std::span<const float> x) {
   double p = 0;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/core/random.h"
 #include "tutti/infer/run_model.h"
 #include "tutti/models/bag_tensors.h"
 #include "tutti/models/kernels/att_fused.h"
@@ -192,7 +193,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     const auto t0 = Clock::now();
     model->train();
     std::iota(order.begin(), order.end(), std::int64_t{0});
-    std::shuffle(order.begin(), order.end(), rng);
+    core::shuffle(order.begin(), order.end(), rng);
     auto perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
     double loss_sum = 0;
     double known_sum = 0;

@@ -14,15 +14,11 @@
 
 #include <cstdint>
 
+#include "tutti/core/random.h"
+
 namespace tutti::models {
 
-// The SplitMix64 output function (Vigna) of state x.
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using core::splitmix64;  // the hash of the keep rule (core/random.h)
 
 // The keep rule below, shared with the fused ATT engine's ReLU + dropout (train/att_fused.cpp).
 // Element q is kept when 16-bit lane q & 3 of splitmix64(base + (q & ~3)) is below keep_below.
