@@ -16,7 +16,7 @@
 // only) for 2 epochs each and times the second epoch (batch 128, no validation beyond 8 clips);
 // counters are the medians over iterations in seconds per epoch and the ratios of the defaults
 // (mmgat/att_fused) and of the pure-autograd paths.
-// BM_Inference/<model>: eval-mode clip scores for all N clips (train::run_model), items/s =
+// BM_Inference/<model>: eval-mode clip scores for all N clips (infer::run_model), items/s =
 // clips/s.
 #include <benchmark/benchmark.h>
 
@@ -123,7 +123,7 @@ void BM_Inference(benchmark::State& state) {
   cfg.threads = static_cast<int>(env_int("TUTTI_BENCH_THREADS", 2));
   models::setup_torch(cfg.threads);
   for (auto _ : state) {
-    auto out = train::run_model(*model, ds, false);
+    auto out = infer::run_model(*model, ds, false);
     benchmark::DoNotOptimize(out.clip.data_ptr<float>());
   }
   state.SetItemsProcessed(state.iterations() * ds.size());

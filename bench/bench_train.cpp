@@ -83,7 +83,7 @@ void BM_AttInference(benchmark::State& state) {
   cfg.threads = static_cast<int>(env_int("TUTTI_BENCH_THREADS", 2));
   models::setup_torch(cfg.threads);
   for (auto _ : state) {
-    auto out = train::run_model(*model, ds, false);
+    auto out = infer::run_model(*model, ds, false);
     benchmark::DoNotOptimize(out.clip.data_ptr<float>());
   }
   state.SetItemsProcessed(state.iterations() * ds.size());

@@ -20,7 +20,7 @@ namespace {
 
 std::string num(double v) { return std::isnan(v) ? "   n/a" : fmt::format("{:6.3f}", v); }
 
-std::string table(const eval::EvalReport& r, const train::ModelInfo& info) {
+std::string table(const eval::EvalReport& r, const infer::ModelInfo& info) {
   std::string s = fmt::format("{:<24} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5}\n",
                               "class", "AP", "AUC", "P", "R", "F1", "thr", "F1@.5", "F1att", "known");
   for (const auto& c : r.per_class)
@@ -69,10 +69,10 @@ void setup_eval(CLI::App& root) {
   cmd->callback([o] {
     const bool noisy = !o->noise_pool.empty();
     if (noisy) data::InstanceNoise{o->noise_instances, o->noise_seed}.validate();
-    const auto predictor = train::Predictor::load(o->model);
+    const auto predictor = infer::Predictor::load(o->model);
     const auto& info = predictor.info();
     auto ds = data::load_bags(o->data);
-    train::check_compatible(ds, o->data, info.spec.name, info.features.dim,
+    infer::check_compatible(ds, o->data, info.spec.name, info.features.dim,
                             info.features.max_instances, info.classes, /*require_classes=*/true);
     data::NoiseStats noise_stats;
     if (noisy) {

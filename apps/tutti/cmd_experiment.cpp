@@ -15,7 +15,7 @@ namespace {
 
 void setup_experiment(CLI::App& root) {
   struct Opts {
-    train::ExperimentConfig cfg;
+    pipelines::ExperimentConfig cfg;
     std::string out;
     TrainFlags flags;
   };
@@ -40,7 +40,7 @@ void setup_experiment(CLI::App& root) {
     o->cfg.out_dir = o->out;
     o->cfg.overrides = o->flags.overrides();
     std::unique_ptr<core::Progress> bar;
-    train::ExperimentEvents ev;
+    pipelines::ExperimentEvents ev;
     const int total = static_cast<int>(o->cfg.models.size()) * o->cfg.seeds;
     int index = 0;
     ev.on_run_start = [&](const std::string& model, int seed, bool skipped) {
@@ -59,7 +59,7 @@ void setup_experiment(CLI::App& root) {
       index += o->cfg.seeds;
       std::fprintf(stderr, "%s: skipped: %s\n", model.c_str(), reason.c_str());
     };
-    ev.on_epoch = [&](const train::EpochRecord& e, int) {
+    ev.on_epoch = [&](const infer::EpochRecord& e, int) {
       if (!bar) return;
       bar->set_status(fmt::format("loss {:.4f} val {:.4f} mAP {:.3f}", e.train_loss, e.val_loss,
                                   e.val_map));
@@ -75,7 +75,7 @@ void setup_experiment(CLI::App& root) {
                    model.c_str(), seed, number(run.at("metrics"), "mAP"),
                    number(run.at("metrics"), "f1_pos"), number(run, "train_seconds"));
     };
-    const core::Json results = train::run_experiment(o->cfg, ev);
+    const core::Json results = pipelines::run_experiment(o->cfg, ev);
     const auto html = std::filesystem::path(o->out) / "report.html";
     report::write_experiment_report(results, html);
     std::fprintf(stderr, "results: %s\nreport:  %s\n",

@@ -24,7 +24,7 @@ void setup_localize(CLI::App& root) {
   struct Opts {
     std::string model, data, strong;
     double resolution = 1.0;
-    train::LocalizeOptions opts;
+    pipelines::LocalizeOptions opts;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -53,14 +53,14 @@ void setup_localize(CLI::App& root) {
       ->capture_default_str();
   cmd->callback([o] {
     o->opts.validate();
-    const auto predictor = train::Predictor::load(o->model);
+    const auto predictor = infer::Predictor::load(o->model);
     const auto ds = data::load_bags(o->data);
     check<UsageError>(std::isfinite(o->resolution) && o->resolution > 0,
                       "localize: --resolution {} must be > 0", o->resolution);
-    const auto r = train::localize(predictor, ds, o->opts, o->data);
+    const auto r = pipelines::localize(predictor, ds, o->opts, o->data);
     std::optional<eval::SegmentReport> seg;
     if (!o->strong.empty())
-      seg = tag::segment_localization(predictor, ds, o->strong, o->resolution, o->opts.threads,
+      seg = pipelines::segment_localization(predictor, ds, o->strong, o->resolution, o->opts.threads,
                                       o->data);
     if (o->json) {
       auto j = r.to_json();

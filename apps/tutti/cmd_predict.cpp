@@ -29,7 +29,7 @@ void setup_predict(CLI::App& root) {
                 "Also write instance_prob (N,K,C), attention (N,K,C, ATT) and n_instances");
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
   cmd->callback([o] {
-    const auto predictor = train::Predictor::load(o->model);
+    const auto predictor = infer::Predictor::load(o->model);
     const auto ds = data::load_bags(o->data);
     const auto p = predictor.predict(ds, o->instances, o->threads, o->data);
     std::map<std::string, data::NpyArray> arrays;

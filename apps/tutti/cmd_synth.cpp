@@ -64,13 +64,13 @@ void setup(CLI::App& root) {
     core::Progress bar(o->noise_only ? "noise" : "synth", cfg.n_clips);
     std::unique_ptr<core::Progress> ebar;
     synth::SynthSummary s;
-    tag::SynthEmbedSummary es;
+    pipelines::SynthEmbedSummary es;
     if (!o->embed.empty()) {
-      tag::SynthEmbedOptions eo;
+      pipelines::SynthEmbedOptions eo;
       eo.embedder = o->embed;
       eo.threads = cfg.threads;
       eo.noise_only = o->noise_only;
-      es = tag::write_embedded_synth_dataset(
+      es = pipelines::write_embedded_synth_dataset(
           cfg, o->out, eo, o->overwrite, [&bar](int) { bar.advance(); },
           [&](std::size_t, std::size_t total) {
             if (!ebar) {

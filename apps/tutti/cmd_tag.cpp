@@ -17,7 +17,7 @@
 namespace tutti::cli {
 namespace {
 
-std::string segments_text(const tag::FileTags& t, int c) {
+std::string segments_text(const infer::FileTags& t, int c) {
   std::string s;
   for (const auto& seg : t.segments) {
     if (seg.class_index != c) continue;
@@ -27,7 +27,7 @@ std::string segments_text(const tag::FileTags& t, int c) {
   return s;
 }
 
-void print_table(const tag::FileTags& t) {
+void print_table(const infer::FileTags& t) {
   std::printf("%s  (%.2f s, %lld instances, windows of %lld)%s%s\n", t.file.c_str(), t.duration_s,
               static_cast<long long>(t.n_instances), static_cast<long long>(t.window_instances),
               t.note.empty() ? "" : ": ", t.note.c_str());
@@ -53,7 +53,7 @@ std::string csv_field(const std::string& s) {
 }
 
 // One timeline per file, stacked in one SVG (each file's plot keeps its own size).
-std::string plot(const std::vector<tag::FileTags>& files) {
+std::string plot(const std::vector<infer::FileTags>& files) {
   std::vector<std::string> parts;
   double width = 0, height = 0;
   std::vector<double> offsets;
@@ -119,15 +119,15 @@ void setup(CLI::App& root) {
                   "Embedder (default and only accepted value: the model's)");
   cmd->add_option("--vggish", o->vggish, "VGGish weights (.tutti-embedder)");
   cmd->callback([o] {
-    tag::TagOptions opt;
+    infer::TagOptions opt;
     opt.embedder = o->embedder;
     opt.embedder_options.vggish_file = o->vggish;
-    const tag::Tagger tagger(o->model, opt);
+    const infer::Tagger tagger(o->model, opt);
     std::vector<std::filesystem::path> inputs(o->inputs.begin(), o->inputs.end());
-    tag::TagBatch b;
+    infer::TagBatch b;
     {
       core::Progress bar("tag", static_cast<std::int64_t>(inputs.size()));
-      b = tag::tag_files(tagger, inputs, o->threads,
+      b = infer::tag_files(tagger, inputs, o->threads,
                          [&](std::size_t, std::size_t) { bar.advance(); });
     }
     for (const auto& f : b.failures) std::fprintf(stderr, "tutti: failed: %s\n", f.message.c_str());

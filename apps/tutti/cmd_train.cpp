@@ -41,7 +41,7 @@ void setup_train(CLI::App& root) {
       bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),
                                              cfg.epochs);
     const auto info = train::train_model_file(
-        ds, cfg, o->out, o->data, [&](const train::EpochRecord& e, int) {
+        ds, cfg, o->out, o->data, [&](const infer::EpochRecord& e, int) {
           bar->set_status(fmt::format("epoch {} loss {:.4f} val {:.4f} mAP {:.3f}", e.epoch,
                                       e.train_loss, e.val_loss, e.val_map));
           bar->advance();

@@ -56,7 +56,7 @@ void setup_tsne(CLI::App& root) {
   cmd->callback([o] {
     check<UsageError>(!o->out.empty() || o->json, "tsne: give -o FILE.svg, --json or both");
     o->cfg.validate();
-    const auto predictor = train::Predictor::load(o->model);
+    const auto predictor = infer::Predictor::load(o->model);
     const auto& info = predictor.info();
     const auto ds = data::load_bags(o->data);
     const auto pts = eval::single_label_points(ds, o->max_points, o->cfg.seed, o->data);

@@ -43,7 +43,7 @@ class Compat : public ::testing::TestWithParam<Case> {};
 TEST_P(Compat, OldModelFileLoadsAndPredictsTheSameScores) {
   const Case& c = GetParam();
   const auto dir = fixture("compat");
-  const auto p = train::Predictor::load(dir / (std::string(c.name) + ".tutti"));
+  const auto p = infer::Predictor::load(dir / (std::string(c.name) + ".tutti"));
   EXPECT_EQ(p.info().spec.name, c.model);
   EXPECT_EQ(p.info().format_version, 2);
   const auto ds = data::load_bags(fixture(std::string("train/") + c.data));

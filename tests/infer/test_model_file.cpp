@@ -30,7 +30,7 @@ train::TrainConfig quick(const std::string& model) {
 
 void expect_error_naming(const std::filesystem::path& file, const std::string& needle) {
   try {
-    train::Predictor::load(file);
+    infer::Predictor::load(file);
     ADD_FAILURE() << "loaded " << file;
   } catch (const Error& e) {
     const std::string msg = e.what();
@@ -62,9 +62,9 @@ TEST_P(ModelFile, RecordsEverythingAndPredictsLikeTheTrainedModel) {
   const auto info = train::train_model_file(ds, cfg, path, "train_small.npz");
   ASSERT_TRUE(std::filesystem::exists(path));
 
-  const auto p = train::Predictor::load(path);
+  const auto p = infer::Predictor::load(path);
   const auto& m = p.info();
-  EXPECT_EQ(m.format_version, train::kModelFormatVersion);
+  EXPECT_EQ(m.format_version, infer::kModelFormatVersion);
   EXPECT_EQ(m.tutti_version, TUTTI_VERSION);
   EXPECT_EQ(m.spec.name, GetParam());
   EXPECT_EQ(m.classes, ds.classes);
@@ -90,7 +90,7 @@ TEST_P(ModelFile, RecordsEverythingAndPredictsLikeTheTrainedModel) {
   const auto pred = p.predict(test, true, 2);
   ASSERT_EQ(pred.scores.size(), static_cast<std::size_t>(test.size() * 3));
   // A second load predicts the same numbers.
-  EXPECT_EQ(train::Predictor::load(path).predict(test, false, 2).scores, pred.scores);
+  EXPECT_EQ(infer::Predictor::load(path).predict(test, false, 2).scores, pred.scores);
   if (GetParam() == "att") {
     EXPECT_EQ(pred.instance.size(), static_cast<std::size_t>(test.size() * 10 * 3));
     EXPECT_EQ(pred.attention.size(), pred.instance.size());
@@ -170,7 +170,7 @@ TEST(PredictorErrors, DatasetMustFitTheModel) {
   TempDir dir;
   const auto path = dir / "m.tutti";
   train::train_model_file(train_fixture("train_small.npz"), quick("att"), path, "train");
-  const auto p = train::Predictor::load(path);
+  const auto p = infer::Predictor::load(path);
   try {
     p.predict(train_fixture("test_d8.npz"), false, 1, "test_d8.npz");
     ADD_FAILURE() << "D = 8 accepted";
@@ -188,7 +188,7 @@ TEST(ModelFileMigration, FormatOneMmgatReadsAsTanhFusion) {
   const auto test = train_fixture("test_small.npz");
   const auto v2 = dir / "v2.tutti";
   train::train_model_file(ds, quick("mmgat"), v2, "train_small.npz");
-  const auto p2 = train::Predictor::load(v2);
+  const auto p2 = infer::Predictor::load(v2);
   EXPECT_EQ(p2.info().format_version, 2);
   EXPECT_EQ(p2.info().spec.options.at("scale_fusion"), "linear");
 
@@ -200,7 +200,7 @@ TEST(ModelFileMigration, FormatOneMmgatReadsAsTanhFusion) {
   const std::string s = meta.dump();
   const auto v1 = dir / "v1.tutti";
   replace_entry(v2, v1, "meta.json", {s.begin(), s.end()});
-  const auto p1 = train::Predictor::load(v1);
+  const auto p1 = infer::Predictor::load(v1);
   EXPECT_EQ(p1.info().spec.options.at("scale_fusion"), "tanh");
   const auto a = p2.predict(test, false, 1, "test").scores;
   const auto b = p1.predict(test, false, 1, "test").scores;

@@ -6,7 +6,7 @@
 #include "tutti/infer/predictor.h"
 #include "tutti/infer/tag.h"
 
-namespace tutti::tag {
+namespace tutti::infer {
 namespace {
 
 using testing::TempDir;
@@ -16,9 +16,9 @@ namespace fs = std::filesystem;
 
 // Predicts the file's windows directly (whole-file embedding, windows cut by hand) to compare
 // with the streaming tagger.
-train::Predictions by_hand(const fs::path& model, const fs::path& audio,
+infer::Predictions by_hand(const fs::path& model, const fs::path& audio,
                            std::vector<Window>& windows) {
-  const auto p = train::Predictor::load(model);
+  const auto p = infer::Predictor::load(model);
   const auto emb = embed::make_embedder("logmel-stats");
   const auto f = embed::embed_file(*emb, audio);
   const std::int64_t W = p.info().features.max_instances, D = 128;
@@ -174,4 +174,4 @@ TEST(TagFiles, FailuresNamedOthersGoOnSameResultsWhateverTheThreads) {
 }
 
 }  // namespace
-}  // namespace tutti::tag
+}  // namespace tutti::infer

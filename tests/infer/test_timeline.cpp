@@ -5,7 +5,7 @@
 #include "tutti/infer/tag.h"
 #include "tutti/infer/timeline.h"
 
-namespace tutti::tag {
+namespace tutti::infer {
 namespace {
 
 using testing::error_of;
@@ -133,4 +133,4 @@ TEST(FileTagsJson, HoldsInstrumentsTimelineAndSegments) {
 }
 
 }  // namespace
-}  // namespace tutti::tag
+}  // namespace tutti::infer

@@ -1,4 +1,4 @@
-// train::localize_predictions against scikit-learn (tools/fixtures/make_localize_fixtures.py),
+// pipelines::localize_predictions against scikit-learn (tools/fixtures/make_localize_fixtures.py),
 // the baselines, the example timelines, the seed summary and every error path.
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "tutti/models/model_spec.h"
 #include "tutti/pipelines/localize.h"
 
-namespace tutti::train {
+namespace tutti::pipelines {
 namespace {
 
 using tutti::testing::error_of;
@@ -17,7 +17,7 @@ using tutti::testing::error_of;
 struct Case {
   core::Json j;
   data::BagDataset ds;
-  Predictions p;
+  infer::Predictions p;
 };
 
 Case load_case() {
@@ -243,4 +243,4 @@ TEST(Localize, WhichModelsHaveInstanceOutputs) {
 }
 
 }  // namespace
-}  // namespace tutti::train
+}  // namespace tutti::pipelines

@@ -1,4 +1,4 @@
-// tag::write_embedded_synth_dataset (`tutti synth --embed`): dataset.npz shapes, labels and
+// pipelines::write_embedded_synth_dataset (`tutti synth --embed`): dataset.npz shapes, labels and
 // Y_instance against the CSVs, noise-only pools, atomicity on failure.
 #include <gtest/gtest.h>
 
@@ -54,9 +54,9 @@ std::int64_t class_index(const tutti::data::BagDataset& ds, const std::string& n
 TEST(SynthEmbed, DatasetMatchesTheCsvs) {
   if (!fs::exists(kTim)) GTEST_SKIP() << "not installed: " << kTim;
   tutti::testing::TempDir tmp;
-  tutti::tag::SynthEmbedOptions o;
+  tutti::pipelines::SynthEmbedOptions o;
   o.threads = 2;
-  const auto s = tutti::tag::write_embedded_synth_dataset(tiny(), tmp / "out", o);
+  const auto s = tutti::pipelines::write_embedded_synth_dataset(tiny(), tmp / "out", o);
   const auto ds = tutti::data::load_bags(tmp / "out" / "dataset.npz");
   ASSERT_EQ(ds.size(), 4);
   EXPECT_EQ(ds.max_instances, 4);  // floor(4 / 0.96)
@@ -109,9 +109,9 @@ TEST(SynthEmbed, NoiseOnlyPoolHasEveryLabelKnownAbsent) {
   cfg.n_clips = 3;
   cfg.soundfont = "/nonexistent.sf2";  // not needed
   cfg.noise_color = tutti::synth::NoiseColor::kPink;
-  tutti::tag::SynthEmbedOptions o;
+  tutti::pipelines::SynthEmbedOptions o;
   o.noise_only = true;
-  tutti::tag::write_embedded_synth_dataset(cfg, tmp / "noise", o);
+  tutti::pipelines::write_embedded_synth_dataset(cfg, tmp / "noise", o);
   const auto ds = tutti::data::load_bags(tmp / "noise" / "dataset.npz");
   ASSERT_EQ(ds.size(), 3);
   EXPECT_EQ(ds.keys[0], "noise_000000.wav");
@@ -124,7 +124,7 @@ TEST(SynthEmbed, NoiseOnlyPoolHasEveryLabelKnownAbsent) {
 TEST(SynthEmbed, FailureAfterRenderingLeavesNoFolder) {
   if (!fs::exists(kTim)) GTEST_SKIP() << "not installed: " << kTim;
   tutti::testing::TempDir tmp;
-  tutti::tag::SynthEmbedOptions o;
+  tutti::pipelines::SynthEmbedOptions o;
   bool called = false;
   o.before_publish = [&](const fs::path& staged) {
     called = true;
@@ -133,24 +133,24 @@ TEST(SynthEmbed, FailureAfterRenderingLeavesNoFolder) {
   };
   auto cfg = tiny();
   cfg.n_clips = 2;
-  EXPECT_THROW(tutti::tag::write_embedded_synth_dataset(cfg, tmp / "out", o), tutti::Error);
+  EXPECT_THROW(tutti::pipelines::write_embedded_synth_dataset(cfg, tmp / "out", o), tutti::Error);
   EXPECT_TRUE(called);
   EXPECT_TRUE(fs::is_empty(tmp.path()));
   // With an old folder and overwrite: the old one stays untouched.
   fs::create_directories(tmp / "out");
   tutti::core::write_file_atomic(tmp / "out" / "old.txt", "old");
-  EXPECT_THROW(tutti::tag::write_embedded_synth_dataset(cfg, tmp / "out", o, true), tutti::Error);
+  EXPECT_THROW(tutti::pipelines::write_embedded_synth_dataset(cfg, tmp / "out", o, true), tutti::Error);
   EXPECT_TRUE(fs::exists(tmp / "out" / "old.txt"));
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 1);
 }
 
 TEST(SynthEmbed, BadEmbedderAndExistingFolderFailBeforeRendering) {
   tutti::testing::TempDir tmp;
-  tutti::tag::SynthEmbedOptions o;
+  tutti::pipelines::SynthEmbedOptions o;
   o.embedder = "no-such-embedder";
   auto cfg = tiny();
   try {
-    tutti::tag::write_embedded_synth_dataset(cfg, tmp / "out", o);
+    tutti::pipelines::write_embedded_synth_dataset(cfg, tmp / "out", o);
     ADD_FAILURE() << "no error";
   } catch (const tutti::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("no-such-embedder"), std::string::npos) << e.what();
@@ -158,10 +158,10 @@ TEST(SynthEmbed, BadEmbedderAndExistingFolderFailBeforeRendering) {
   EXPECT_TRUE(fs::is_empty(tmp.path()));
   fs::create_directories(tmp / "exists");
   o.embedder = "logmel-stats";
-  EXPECT_THROW(tutti::tag::write_embedded_synth_dataset(cfg, tmp / "exists", o),
+  EXPECT_THROW(tutti::pipelines::write_embedded_synth_dataset(cfg, tmp / "exists", o),
                tutti::UsageError);
   o.threads = -1;
-  EXPECT_THROW(tutti::tag::write_embedded_synth_dataset(cfg, tmp / "x", o), tutti::UsageError);
+  EXPECT_THROW(tutti::pipelines::write_embedded_synth_dataset(cfg, tmp / "x", o), tutti::UsageError);
 }
 
 }  // namespace

@@ -76,13 +76,13 @@ TEST_P(AttFusedGrad, MatchesAutogradLossGradientsAndRunningStats) {
 
   ref->train();
   auto out = ref->forward(batch.x, batch.mask);
-  auto bce = train::masked_bce_sum(out.clip, batch.y, batch.ym);
+  auto bce = models::masked_bce_sum(out.clip, batch.y, batch.ym);
   auto loss = bce / batch.ym.sum().clamp_min(1.0);
   ref->zero_grad();
   loss.backward();
 
   fused_model->train();
-  train::AttFused engine(*fused_model, 1);
+  models::AttFused engine(*fused_model, 1);
   const auto l = engine.train_step(batch.x, batch.mask, batch.y, batch.ym);
   EXPECT_NEAR(l.bce_sum, bce.item<double>(), 1e-4 * std::max(1.0, bce.item<double>()));
   EXPECT_EQ(l.known, batch.ym.sum().item<double>());
@@ -107,7 +107,7 @@ TEST(AttFused, EvalForwardMatchesTheModel) {
     m->eval();
     torch::NoGradGuard ng;
     const auto ref = m->forward(batch.x, batch.mask);
-    train::AttFused engine(*m, 1);
+    models::AttFused engine(*m, 1);
     const auto got = engine.forward_eval(batch.x, batch.mask, true);
     expect_close(got.clip, ref.clip, 1e-5, "clip");
     expect_close(got.instance, ref.instance, 1e-5, "instance");
@@ -122,7 +122,7 @@ TEST(AttFused, EvalForwardMatchesTheModel) {
 TEST(AttFused, DropoutIsSeeded) {
   const auto batch = make_batch(64, 10, 16, 5, false);
   auto a = make_att(16, 5, 0.6), b = make_att(16, 5, 0.6), c = make_att(16, 5, 0.6);
-  train::AttFused ea(*a, 3), eb(*b, 3), ec(*c, 4);
+  models::AttFused ea(*a, 3), eb(*b, 3), ec(*c, 4);
   ea.train_step(batch.x, batch.mask, batch.y, batch.ym);
   eb.train_step(batch.x, batch.mask, batch.y, batch.ym);
   ec.train_step(batch.x, batch.mask, batch.y, batch.ym);
@@ -159,7 +159,7 @@ TEST(AttFused, ReluDropoutFollowsItsDefinition) {
   for (auto [q0, q1] : std::vector<std::pair<std::int64_t, std::int64_t>>{
            {0, n}, {3, n - 2}, {5, 6}, {6, 9}, {1, 4}, {8, 8}}) {
     std::vector<float> out = in;
-    train::relu_dropout(out.data(), base, q0, q1, keep_below, scale);
+    models::relu_dropout(out.data(), base, q0, q1, keep_below, scale);
     for (std::int64_t q = 0; q < n; ++q) {
       const float want = q >= q0 && q < q1 ? expected(q) : in[static_cast<std::size_t>(q)];
       const float got = out[static_cast<std::size_t>(q)];
@@ -172,7 +172,7 @@ TEST(AttFused, ReluDropoutFollowsItsDefinition) {
     }
   }
   std::vector<float> out = in;
-  train::relu_dropout(out.data(), base, 0, n, keep_below, scale);
+  models::relu_dropout(out.data(), base, 0, n, keep_below, scale);
   std::int64_t positive = 0, kept = 0;
   for (std::int64_t q = 0; q < n; ++q)
     if (in[static_cast<std::size_t>(q)] > 0.0f) {
@@ -182,7 +182,7 @@ TEST(AttFused, ReluDropoutFollowsItsDefinition) {
   EXPECT_NEAR(static_cast<double>(kept) / static_cast<double>(positive), 0.4, 0.015);
   // keep_below 65536 (no dropout) with scale 1: exactly ReLU.
   out = in;
-  train::relu_dropout(out.data(), base, 0, n, 65536, 1.0f);
+  models::relu_dropout(out.data(), base, 0, n, 65536, 1.0f);
   for (std::int64_t q = 0; q < n; ++q) {
     const float v = in[static_cast<std::size_t>(q)];
     ASSERT_EQ(out[static_cast<std::size_t>(q)], v > 0.0f ? v : 0.0f) << q;
@@ -195,6 +195,6 @@ TEST(AttFused, RejectsOtherModels) {
   spec.input_dim = 16;
   spec.num_classes = 5;
   auto m = models::make_model(spec);
-  EXPECT_FALSE(train::AttFused::supports(*m));
-  EXPECT_THROW(train::AttFused engine(*m, 1), tutti::Error);
+  EXPECT_FALSE(models::AttFused::supports(*m));
+  EXPECT_THROW(models::AttFused engine(*m, 1), tutti::Error);
 }

@@ -74,11 +74,11 @@ TEST(AttFusedEngine, DatasetBatchGradientsMatchAutogradForOneAndTwoParts) {
   const auto ds = make_data(40, 16, 5, false);  // (the trainer drops empty clips)
   const std::vector<std::int64_t> rows = {5, 0, 17, 3, 22, 9, 31, 12, 1, 38, 26, 14, 7, 19, 33};
   const auto sub = ds.subset(rows);
-  const auto t = train::to_tensors(sub);
+  const auto t = models::to_tensors(sub);
   auto ref = make_att(16, 5, 0.0);
   ref->train();
   auto out = ref->forward(t.x, t.mask);
-  auto loss = train::masked_bce_sum(out.clip, t.y, t.y_mask) / t.y_mask.sum().clamp_min(1.0);
+  auto loss = models::masked_bce_sum(out.clip, t.y, t.y_mask) / t.y_mask.sum().clamp_min(1.0);
   ref->zero_grad();
   loss.backward();
   for (int threads : {1, 2}) {
@@ -86,8 +86,8 @@ TEST(AttFusedEngine, DatasetBatchGradientsMatchAutogradForOneAndTwoParts) {
     ThreadsGuard tg(threads);
     auto fm = make_att(16, 5, 0.0);
     fm->train();
-    train::AttFused engine(*fm, 1);
-    const auto l = engine.train_step(train::BagSource::of(ds), rows);
+    models::AttFused engine(*fm, 1);
+    const auto l = engine.train_step(models::BagSource::of(ds), rows);
     EXPECT_NEAR(l.bce_sum / l.known, loss.item<double>(), 1e-5);
     auto rp = ref->named_parameters(true), fp = fm->named_parameters(true);
     for (const auto& item : rp)
@@ -107,15 +107,15 @@ TEST(AttFusedEngine, FusedAdamMatchesTorchAdam) {
   auto a = make_att(16, 5, 0.5), b = make_att(16, 5, 0.5);
   a->train();
   b->train();
-  train::AttFused ea(*a, 9), eb(*b, 9);
+  models::AttFused ea(*a, 9), eb(*b, 9);
   train::FusedAdam adam(a->parameters());
   torch::optim::Adam opt(b->parameters(), torch::optim::AdamOptions(3e-3).weight_decay(1e-3));
   train::FusedAdam::Options ao;
   ao.lr = 3e-3;
   ao.weight_decay = 1e-3;
   for (int step = 0; step < 3; ++step) {
-    ea.train_step(train::BagSource::of(ds), rows);
-    eb.train_step(train::BagSource::of(ds), rows);
+    ea.train_step(models::BagSource::of(ds), rows);
+    eb.train_step(models::BagSource::of(ds), rows);
     adam.step(ao);
     opt.step();
   }
@@ -133,7 +133,7 @@ TEST(AttFusedEngine, DatasetEvalMatchesTheModelForward) {
   const auto ds = make_data(1100, 16, 5, true);
   auto m = make_att(16, 5, 0.6);
   m->eval();
-  const auto t = train::to_tensors(ds);
+  const auto t = models::to_tensors(ds);
   models::BagOutput ref;
   {
     torch::NoGradGuard ng;
@@ -151,21 +151,21 @@ TEST(AttFusedEngine, DatasetEvalMatchesTheModelForward) {
   for (int threads : {1, 2}) {
     SCOPED_TRACE(threads);
     ThreadsGuard tg(threads);
-    const auto got = train::run_model(*m, ds, true);
+    const auto got = infer::run_model(*m, ds, true);
     expect_close(got.clip, ref.clip, 1e-5, "clip");
     expect_close(got.instance, ref.instance, 1e-5, "instance");
     expect_close(got.attention, ref.attention, 1e-5, "attention");
     expect_close(got.embedding, ref.embedding, 1e-4, "embedding");
     EXPECT_EQ(got.clip[3].abs().sum().item<float>(), 0.0f);  // clip 3 is empty
-    const auto clip_only = train::run_model(*m, ds, false);
+    const auto clip_only = infer::run_model(*m, ds, false);
     EXPECT_TRUE(torch::equal(clip_only.clip, got.clip));
     EXPECT_FALSE(clip_only.instance.defined());
     // A range of the dataset.
-    train::AttFused engine(*m, 0);
+    models::AttFused engine(*m, 0);
     auto part = torch::full({100, 5}, -1.0f);
-    train::AttFused::EvalOut eo;
+    models::AttFused::EvalOut eo;
     eo.clip = part.data_ptr<float>();
-    engine.eval_rows(train::BagSource::of(ds), 500, 600, eo);
+    engine.eval_rows(models::BagSource::of(ds), 500, 600, eo);
     expect_close(part, got.clip.slice(0, 500, 600), 1e-6, "rows 500..600");
   }
 }
@@ -180,12 +180,12 @@ TEST(AttFusedEngine, RerunsAreBitIdenticalAndPartsAgree) {
     ThreadsGuard tg(threads);
     auto m = make_att(16, 5, 0.6);
     m->train();
-    train::AttFused e(*m, 3);
+    models::AttFused e(*m, 3);
     train::FusedAdam adam(m->parameters());
     train::FusedAdam::Options ao;
     double loss = 0;
     for (int s = 0; s < 3; ++s) {
-      loss = e.train_step(train::BagSource::of(ds), rows).bce_sum;
+      loss = e.train_step(models::BagSource::of(ds), rows).bce_sum;
       adam.step(ao);
     }
     return std::pair{loss, m->named_parameters()["linear2.weight"].clone()};

@@ -47,7 +47,7 @@ TEST(MaskedBce, MatchesPyTorchOverKnownEntries) {
   auto tp = torch::from_blob(p.data(), {b, c}), ty = torch::from_blob(y.data(), {b, c}),
        tm = torch::from_blob(m.data(), {b, c});
   const double loss =
-      train::masked_bce_sum(tp, ty, tm).item<double>() / tm.sum().item<double>();
+      models::masked_bce_sum(tp, ty, tm).item<double>() / tm.sum().item<double>();
   EXPECT_NEAR(loss, ref["loss"].get<double>(), 1e-5);
 }
 
@@ -57,7 +57,7 @@ TEST(ToTensors, ScalesUint8AndBuildsMasks) {
   ds.x_u8 = {255, 51, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6};
   ds.y_true = {0.5f, 1.0f, 0.25f, 0.75f};
   ds.y_mask = {0, 1, 1, 1};
-  const auto t = train::to_tensors(ds);
+  const auto t = models::to_tensors(ds);
   EXPECT_FLOAT_EQ(t.x[0][0][0].item<float>(), 1.0f);
   EXPECT_FLOAT_EQ(t.x[0][0][1].item<float>(), 0.2f);
   EXPECT_TRUE(torch::equal(t.mask, torch::tensor({{1, 0, 0}, {1, 1, 1}}).to(torch::kBool)));
@@ -123,10 +123,10 @@ TEST(Trainer, KeepsTheBestEpochAndLearns) {
   EXPECT_EQ(s.history[static_cast<std::size_t>(s.best_epoch - 1)].val_loss, lowest);
   EXPECT_LT(s.history.back().train_loss, s.history.front().train_loss);
   // The returned weights are the best epoch's: recomputing the validation loss gives it back.
-  const auto out = train::run_model(*r.model, val, false);
-  const auto t = train::to_tensors(val);
+  const auto out = infer::run_model(*r.model, val, false);
+  const auto t = models::to_tensors(val);
   const double loss =
-      train::masked_bce_sum(out.clip, t.y, t.y_mask).item<double>() / t.y_mask.sum().item<double>();
+      models::masked_bce_sum(out.clip, t.y, t.y_mask).item<double>() / t.y_mask.sum().item<double>();
   EXPECT_NEAR(loss, s.val_loss, 1e-6);
   EXPECT_NEAR(train::macro_average_precision(
                   val, std::span<const float>(out.clip.data_ptr<float>(), out.clip.numel())),
@@ -153,7 +153,7 @@ TEST(Trainer, VariableLengthBagsAndEmptyClipsAreHandled) {
   ds.n_instances[3] = 0;  // a clip without instances is skipped in training, scored 0
   const auto tr = rows(ds, 0, 120), val = rows(ds, 120, 160);
   auto r = train::train_neural(tr, val, small_config("att", 1));
-  const auto out = train::run_model(*r.model, tr, true);
+  const auto out = infer::run_model(*r.model, tr, true);
   EXPECT_EQ(out.clip[3].sum().item<float>(), 0.0f);
   ASSERT_TRUE(out.attention.defined());
   // Normalized attention: sums to 1 over the real instances, 0 at padding.

@@ -3,7 +3,7 @@
 #include "tutti/core/error.h"
 #include "tutti/core/zip.h"
 
-namespace tutti::train {
+namespace tutti::infer {
 
 core::Json FeatureSpec::to_json() const {
   return {{"dim", dim}, {"max_instances", max_instances}, {"scaling", scaling},
@@ -144,4 +144,4 @@ LoadedModelFile read_model_file(const std::filesystem::path& path) {
   return out;
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::infer

@@ -19,7 +19,7 @@
 #include "tutti/core/json.h"
 #include "tutti/models/model_spec.h"
 
-namespace tutti::train {
+namespace tutti::infer {
 
 inline constexpr const char* kModelFormat = "tutti-model";
 // Version 2: MMGAT files always record `scale_fusion` (its default changed from tanh to linear);
@@ -90,4 +90,4 @@ struct LoadedModelFile {
 };
 LoadedModelFile read_model_file(const std::filesystem::path& path);
 
-}  // namespace tutti::train
+}  // namespace tutti::infer

@@ -8,7 +8,7 @@
 #include "tutti/models/random_forest.h"
 #include "tutti/models/torch_runtime.h"
 
-namespace tutti::train {
+namespace tutti::infer {
 
 struct Predictor::Impl {
   std::filesystem::path path;
@@ -96,4 +96,4 @@ Predictions Predictor::predict(const data::BagDataset& ds, bool with_instances, 
   return out;
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::infer

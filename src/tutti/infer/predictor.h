@@ -1,6 +1,6 @@
 // Using a trained .tutti model: torch-free facade for the CLI and other modules (pimpl).
 //
-//   auto p = tutti::train::Predictor::load("att-1.tutti");
+//   auto p = tutti::infer::Predictor::load("att-1.tutti");
 //   auto pred = p.predict(dataset, /*with_instances=*/true, /*threads=*/0);
 //   float violin_in_clip_3 = pred.score(3, c);
 //
@@ -17,7 +17,7 @@
 #include "tutti/data/bag_dataset.h"
 #include "tutti/infer/model_file.h"
 
-namespace tutti::train {
+namespace tutti::infer {
 
 struct Predictions {
   std::int64_t n = 0, k = 0, c = 0;
@@ -56,4 +56,4 @@ void check_compatible(const data::BagDataset& ds, const std::string& what, const
                       std::int64_t dim, std::int64_t max_instances,
                       const std::vector<std::string>& classes, bool require_classes);
 
-}  // namespace tutti::train
+}  // namespace tutti::infer

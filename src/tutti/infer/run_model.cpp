@@ -7,21 +7,21 @@
 #include "tutti/models/bag_tensors.h"
 #include "tutti/models/kernels/att_fused.h"
 
-namespace tutti::train {
+namespace tutti::infer {
 
 NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
                         bool with_instances, std::int64_t chunk) {
   torch::InferenceMode guard;
   model.eval();
   const std::int64_t n = ds.size(), k = ds.max_instances;
-  if (AttFused::supports(model) && model.parameters().front().device().is_cpu()) {
+  if (models::AttFused::supports(model) && model.parameters().front().device().is_cpu()) {
     // The fused eval forward, straight from the dataset into the outputs (clips without
     // instances score 0).
-    AttFused fused(model, 0);
+    models::AttFused fused(model, 0);
     const std::int64_t c = model.spec().num_classes;
     NeuralOutputs out;
     out.clip = torch::zeros({n, c});
-    AttFused::EvalOut eo;
+    models::AttFused::EvalOut eo;
     eo.clip = out.clip.data_ptr<float>();
     if (with_instances) {
       out.instance = torch::zeros({n, k, c});
@@ -31,7 +31,7 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
       eo.attention = out.attention.data_ptr<float>();
       eo.embedding = out.embedding.data_ptr<float>();
     }
-    fused.eval_rows(BagSource::of(ds), 0, n, eo);
+    fused.eval_rows(models::BagSource::of(ds), 0, n, eo);
     return out;
   }
   const auto rows = data::nonempty_rows(ds);
@@ -58,7 +58,7 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
       std::iota(v.begin(), v.end(), s);
       return v;
     }();
-    BagTensors t = to_tensors(src.subset(local));
+    models::BagTensors t = models::to_tensors(src.subset(local));
     auto o = model.forward(t.x, t.mask);
     auto idx = row_idx.slice(0, s, e);
     out.clip.index_copy_(0, idx, o.clip);
@@ -95,4 +95,4 @@ void load_weights(models::BagModelImpl& model, const std::vector<std::uint8_t>& 
   }
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::infer

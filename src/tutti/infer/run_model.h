@@ -11,7 +11,7 @@
 #include "tutti/data/bag_dataset.h"
 #include "tutti/models/bag_model.h"
 
-namespace tutti::train {
+namespace tutti::infer {
 
 // Clip probabilities and, optionally, per-instance outputs of a model on a dataset, computed in
 // eval mode without autograd in chunks of `chunk` clips (ATT on the CPU: the fused eval kernel,
@@ -30,4 +30,4 @@ NeuralOutputs run_model(models::BagModelImpl& model, const data::BagDataset& ds,
 void load_weights(models::BagModelImpl& model, const std::vector<std::uint8_t>& bytes,
                   const std::string& what);
 
-}  // namespace tutti::train
+}  // namespace tutti::infer

@@ -13,7 +13,7 @@
 #include "tutti/infer/predictor.h"
 #include "tutti/models/model_spec.h"
 
-namespace tutti::tag {
+namespace tutti::infer {
 
 namespace fs = std::filesystem;
 
@@ -38,8 +38,8 @@ std::vector<Window> plan_windows(std::int64_t n_instances, std::int64_t window, 
 }
 
 struct Tagger::Impl {
-  Impl(train::Predictor p, TagOptions o) : predictor(std::move(p)), options(std::move(o)) {}
-  train::Predictor predictor;
+  Impl(infer::Predictor p, TagOptions o) : predictor(std::move(p)), options(std::move(o)) {}
+  infer::Predictor predictor;
   TagOptions options;
   std::unique_ptr<embed::Embedder> embedder;
   bool fixed = false;
@@ -48,9 +48,9 @@ struct Tagger::Impl {
 };
 
 Tagger::Tagger(const fs::path& model_file, const TagOptions& options)
-    : impl_(std::make_unique<Impl>(train::Predictor::load(model_file), options)) {
+    : impl_(std::make_unique<Impl>(infer::Predictor::load(model_file), options)) {
   options.validate();
-  const train::ModelInfo& m = impl_->predictor.info();
+  const infer::ModelInfo& m = impl_->predictor.info();
   const std::string& want = m.features.embedder;
   const std::string model_name = model_file.string();
   if (!options.embedder.empty() && options.embedder != want)
@@ -80,12 +80,12 @@ Tagger::~Tagger() = default;
 Tagger::Tagger(Tagger&&) noexcept = default;
 Tagger& Tagger::operator=(Tagger&&) noexcept = default;
 
-const train::ModelInfo& Tagger::model() const { return impl_->predictor.info(); }
+const infer::ModelInfo& Tagger::model() const { return impl_->predictor.info(); }
 const embed::Embedder& Tagger::embedder() const { return *impl_->embedder; }
 
 FileTags Tagger::tag_file(const fs::path& audio) const {
   const Impl& im = *impl_;
-  const train::ModelInfo& m = im.predictor.info();
+  const infer::ModelInfo& m = im.predictor.info();
   const std::int64_t W = m.features.max_instances, D = m.features.dim;
   const std::int64_t C = static_cast<std::int64_t>(m.classes.size());
   const auto wd = static_cast<std::size_t>(W * D);
@@ -117,7 +117,7 @@ FileTags Tagger::tag_file(const fs::path& audio) const {
       ds.n_instances[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(w.count);
       ds.keys[static_cast<std::size_t>(j)] = fmt::format("{}@{}", r.file, w.first);
     }
-    train::Predictions p;
+    infer::Predictions p;
     {
       std::lock_guard lock(im.model_mu);
       p = im.predictor.predict(ds, im.instance_outputs, im.options.model_threads, r.file);
@@ -220,4 +220,4 @@ TagBatch tag_files(const Tagger& tagger, std::span<const fs::path> inputs, int t
   return b;
 }
 
-}  // namespace tutti::tag
+}  // namespace tutti::infer

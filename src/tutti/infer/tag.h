@@ -1,8 +1,8 @@
 // Tagging audio files with a trained model: which instruments play, and when (docs/embed.md,
-// "## tag"). Torch-free header (the model is behind train::Predictor's pimpl).
+// "## tag"). Torch-free header (the model is behind infer::Predictor's pimpl).
 //
-//   tutti::tag::Tagger tagger("att.tutti");                  // embedder = the model's
-//   tutti::tag::FileTags t = tagger.tag_file("song.flac");
+//   tutti::infer::Tagger tagger("att.tutti");                  // embedder = the model's
+//   tutti::infer::FileTags t = tagger.tag_file("song.flac");
 //   for (std::size_t c = 0; c < t.classes.size(); ++c)
 //     if (t.present[c]) use(t.classes[c], t.probability[c]);
 //   for (const auto& s : t.segments) use(s.instrument, s.start_s, s.end_s);
@@ -38,7 +38,7 @@
 #include "tutti/infer/model_file.h"
 #include "tutti/infer/timeline.h"
 
-namespace tutti::tag {
+namespace tutti::infer {
 
 struct TagOptions {
   // "" = the embedder the model was trained on (FeatureSpec::embedder). A different name is
@@ -62,7 +62,7 @@ class Tagger {
   Tagger(Tagger&&) noexcept;
   Tagger& operator=(Tagger&&) noexcept;
 
-  const train::ModelInfo& model() const;
+  const infer::ModelInfo& model() const;
   const embed::Embedder& embedder() const;
 
   // Tags one file. Thread-safe (several files may be tagged at once: the front ends run in
@@ -99,4 +99,4 @@ struct Window {
 };
 std::vector<Window> plan_windows(std::int64_t n_instances, std::int64_t window, bool fixed_length);
 
-}  // namespace tutti::tag
+}  // namespace tutti::infer

@@ -2,7 +2,7 @@
 
 #include "tutti/core/error.h"
 
-namespace tutti::tag {
+namespace tutti::infer {
 
 void FileTags::validate() const {
   const auto c = static_cast<std::size_t>(num_classes());
@@ -108,4 +108,4 @@ core::Json FileTags::to_json() const {
   return j;
 }
 
-}  // namespace tutti::tag
+}  // namespace tutti::infer

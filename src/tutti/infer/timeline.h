@@ -2,10 +2,10 @@
 // `tutti tag` fills FileTags; `tutti localize` and tests can build one from stored scores and
 // call segments_from_timeline.
 //
-//   tutti::tag::FileTags t;              // classes, thresholds, n_instances, window_of,
+//   tutti::infer::FileTags t;              // classes, thresholds, n_instances, window_of,
 //   t.window_scores = ...;               // window_scores [n_windows, C], instance_prob [T, C]
-//   auto segs = tutti::tag::segments_from_timeline(t);
-//   auto events = tutti::tag::to_events(t.file, segs);   // for eval::segment_based_metrics
+//   auto segs = tutti::infer::segments_from_timeline(t);
+//   auto events = tutti::infer::to_events(t.file, segs);   // for eval::segment_based_metrics
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include "tutti/core/json.h"
 #include "tutti/eval/localization.h"
 
-namespace tutti::tag {
+namespace tutti::infer {
 
 struct Segment {
   std::string instrument;
@@ -71,4 +71,4 @@ std::vector<Segment> segments_from_timeline(const FileTags& tags);
 // Segments as eval::Event{file, instrument, start, end} for eval::segment_based_metrics.
 std::vector<eval::Event> to_events(const std::string& file, std::span<const Segment> segments);
 
-}  // namespace tutti::tag
+}  // namespace tutti::infer

@@ -1,6 +1,6 @@
 #include "tutti/models/bag_tensors.h"
 
-namespace tutti::train {
+namespace tutti::models {
 
 BagTensors to_tensors(const data::BagDataset& ds, bool features) {
   const std::int64_t n = ds.size(), k = ds.max_instances, d = ds.dim, c = ds.num_classes();
@@ -54,4 +54,4 @@ torch::Tensor masked_bce_sum(const torch::Tensor& p, const torch::Tensor& y,
   return (bce * y_mask).sum();
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::models

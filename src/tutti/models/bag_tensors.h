@@ -5,7 +5,7 @@
 
 #include "tutti/data/bag_dataset.h"
 
-namespace tutti::train {
+namespace tutti::models {
 
 struct BagTensors {
   torch::Tensor x;       // [N,K,D] float32: uint8 / 255, float32 as-is; 0 at padding
@@ -38,4 +38,4 @@ struct BagSource {
 torch::Tensor masked_bce_sum(const torch::Tensor& p, const torch::Tensor& y,
                              const torch::Tensor& y_mask);
 
-}  // namespace tutti::train
+}  // namespace tutti::models

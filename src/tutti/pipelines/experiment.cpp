@@ -13,7 +13,7 @@
 #include "tutti/pipelines/localize.h"
 #include "tutti/train/validation.h"
 
-namespace tutti::train {
+namespace tutti::pipelines {
 
 namespace fs = std::filesystem;
 
@@ -59,12 +59,12 @@ void ExperimentConfig::validate() const {
   }
 }
 
-TrainConfig ExperimentConfig::run_config(const std::string& model, int seed) const {
-  core::Json j = TrainConfig::for_model(model).to_json();
+train::TrainConfig ExperimentConfig::run_config(const std::string& model, int seed) const {
+  core::Json j = train::TrainConfig::for_model(model).to_json();
   for (const auto& [k, v] : overrides.items()) j[k] = v;
   j["model"] = model;
   j["seed"] = seed;
-  return TrainConfig::from_json(j);
+  return train::TrainConfig::from_json(j);
 }
 
 core::Json ExperimentConfig::to_json() const {
@@ -158,7 +158,7 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   check(train.embedder.empty() || test.embedder.empty() || train.embedder == test.embedder,
         "{}: made by embedder '{}', but {} by '{}'", cfg.test_path, test.embedder, cfg.train_path,
         train.embedder);
-  check_embedder_override(train, cfg.overrides, cfg.train_path);
+  train::check_embedder_override(train, cfg.overrides, cfg.train_path);
   const std::string train_md5 = core::md5_file_hex(cfg.train_path);
   const std::string test_md5 = core::md5_file_hex(cfg.test_path);
 
@@ -232,14 +232,14 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
         continue;
       }
       if (events.on_run_start) events.on_run_start(model, seed, false);
-      const TrainConfig rc = cfg.run_config(model, seed);
+      const train::TrainConfig rc = cfg.run_config(model, seed);
       const std::string file = run_file_name(model, seed);
       const fs::path model_path = cfg.out_dir / file;
-      const ModelInfo info = train_model_file(train, rc, model_path, cfg.train_path,
+      const infer::ModelInfo info = train::train_model_file(train, rc, model_path, cfg.train_path,
                                               events.on_epoch);
-      const Predictor pred = Predictor::load(model_path);
+      const infer::Predictor pred = infer::Predictor::load(model_path);
       const auto t0 = std::chrono::steady_clock::now();
-      const Predictions p = pred.predict(test, false, rc.threads, cfg.test_path);
+      const infer::Predictions p = pred.predict(test, false, rc.threads, cfg.test_path);
       const double infer_s =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const auto report = eval::evaluate(test, p.scores, info.thresholds);
@@ -274,4 +274,4 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   return results;
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::pipelines

@@ -1,11 +1,11 @@
 // `tutti experiment`: every model x every seed on one train/test pair, with results.json.
 // Torch-free.
 //
-//   tutti::train::ExperimentConfig e;
+//   tutti::pipelines::ExperimentConfig e;
 //   e.train_path = "openmic-train.npz";  e.test_path = "openmic-test.npz";
 //   e.models = {"att", "fc_t", "rnn", "fc", "rf"};  e.seeds = 10;  e.out_dir = "runs/exp1";
 //   e.overrides = {{"epochs", 5}};  // on top of TrainConfig::for_model(m)
-//   tutti::core::Json results = tutti::train::run_experiment(e);
+//   tutti::core::Json results = tutti::pipelines::run_experiment(e);
 //
 // Writes <out_dir>/<model>-seed<k>.tutti (k = 1..seeds) and <out_dir>/results.json (atomically,
 // after every run). Rerunning with the same configuration and data resumes: runs already in
@@ -31,7 +31,7 @@
 #include "tutti/core/json.h"
 #include "tutti/train/train.h"
 
-namespace tutti::train {
+namespace tutti::pipelines {
 
 struct ExperimentConfig {
   std::string train_path, test_path;
@@ -43,7 +43,7 @@ struct ExperimentConfig {
   // Throws tutti::UsageError naming the bad field.
   void validate() const;
   // The TrainConfig of one run.
-  TrainConfig run_config(const std::string& model, int seed) const;
+  train::TrainConfig run_config(const std::string& model, int seed) const;
   core::Json to_json() const;  // paths, models, seeds, overrides, and each model's resolved config
 };
 
@@ -54,7 +54,7 @@ struct ExperimentEvents {
   // A model that cannot run on these data (FC on variable-length bags); recorded in results.json
   // under "skipped_models".
   std::function<void(const std::string& model, const std::string& reason)> on_model_skipped;
-  EpochCallback on_epoch;
+  train::EpochCallback on_epoch;
 };
 
 // Runs everything not yet done; returns the final results.json content.
@@ -63,4 +63,4 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
 // The "summary" object from the runs (also used by tests).
 core::Json summarize_experiment_runs(const core::Json& runs);
 
-}  // namespace tutti::train
+}  // namespace tutti::pipelines

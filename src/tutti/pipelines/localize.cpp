@@ -10,7 +10,7 @@
 #include "tutti/core/random.h"
 #include "tutti/models/model_spec.h"
 
-namespace tutti::train {
+namespace tutti::pipelines {
 
 namespace {
 
@@ -99,7 +99,7 @@ core::Json LocalizationReport::to_json() const {
           {"examples", examples}};
 }
 
-LocalizationReport localize_predictions(const Predictions& p, const data::BagDataset& truth,
+LocalizationReport localize_predictions(const infer::Predictions& p, const data::BagDataset& truth,
                                         const std::vector<std::string>& model_classes,
                                         const std::string& model_name,
                                         const LocalizeOptions& opts, const std::string& what) {
@@ -176,7 +176,7 @@ LocalizationReport localize_predictions(const Predictions& p, const data::BagDat
   return r;
 }
 
-LocalizationReport localize(const Predictor& predictor, const data::BagDataset& truth,
+LocalizationReport localize(const infer::Predictor& predictor, const data::BagDataset& truth,
                             const LocalizeOptions& opts, const std::string& what) {
   opts.validate();
   const auto& info = predictor.info();
@@ -187,11 +187,11 @@ LocalizationReport localize(const Predictor& predictor, const data::BagDataset& 
         "localize: {} has no instance labels (Y_instance); localization needs strongly labeled "
         "data, e.g. the dataset.npz of `tutti synth --embed`",
         what);
-  const Predictions p = predictor.predict(truth, /*with_instances=*/true, opts.threads, what);
+  const infer::Predictions p = predictor.predict(truth, /*with_instances=*/true, opts.threads, what);
   return localize_predictions(p, truth, info.classes, info.spec.name, opts, what);
 }
 
-core::Json localization_examples(const Predictions& p, const data::BagDataset& truth, int n,
+core::Json localization_examples(const infer::Predictions& p, const data::BagDataset& truth, int n,
                                  double hop_s) {
   core::Json out = core::Json::array();
   if (n <= 0 || !truth.has_instance_labels() || p.instance.empty()) return out;
@@ -324,4 +324,4 @@ core::Json experiment_localization_section(const core::Json& runs, const core::J
   return {{"description", text}, {"models", models}};
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::pipelines

@@ -1,9 +1,9 @@
 // Localization of a trained model on strongly labeled data (`tutti localize`, and `tutti
 // experiment` when the test set has Y_instance). Torch-free.
 //
-//   auto pred = tutti::train::Predictor::load("att-seed1.tutti");
+//   auto pred = tutti::infer::Predictor::load("att-seed1.tutti");
 //   auto ds = tutti::data::load_bags("synth/dataset.npz");            // must have Y_instance
-//   auto r = tutti::train::localize(pred, ds, {.random_draws = 100, .seed = 0});
+//   auto r = tutti::pipelines::localize(pred, ds, {.random_draws = 100, .seed = 0});
 //   double ap = r.method("attention").report.mAP;
 //
 // For every class, the instances (0.96 s frames) of the clips where the class is present are
@@ -28,7 +28,7 @@
 #include "tutti/eval/localization.h"
 #include "tutti/infer/predictor.h"
 
-namespace tutti::train {
+namespace tutti::pipelines {
 
 struct LocalizeOptions {
   int random_draws = 100;  // >= 1
@@ -68,20 +68,20 @@ struct LocalizationReport {
 // From predictions made with with_instances = true. `what` names the data in errors. Throws
 // tutti::Error when truth has no Y_instance, the shapes or classes differ, or p has no
 // per-instance outputs.
-LocalizationReport localize_predictions(const Predictions& p, const data::BagDataset& truth,
+LocalizationReport localize_predictions(const infer::Predictions& p, const data::BagDataset& truth,
                                         const std::vector<std::string>& model_classes,
                                         const std::string& model_name,
                                         const LocalizeOptions& opts = {},
                                         const std::string& what = "dataset");
 
 // Predicts and localizes. Throws tutti::Error (see above).
-LocalizationReport localize(const Predictor& predictor, const data::BagDataset& truth,
+LocalizationReport localize(const infer::Predictor& predictor, const data::BagDataset& truth,
                             const LocalizeOptions& opts = {}, const std::string& what = "dataset");
 
 // Example timelines (docs/report.md TIMELINE): up to n clips with at least two present classes,
 // preferring clips where a present class is active in only part of the instances; per clip the
 // classes that are present or scored >= 0.5. truth segments are the active instances, merged.
-core::Json localization_examples(const Predictions& p, const data::BagDataset& truth, int n,
+core::Json localization_examples(const infer::Predictions& p, const data::BagDataset& truth, int n,
                                  double hop_s = 0.96);
 
 // Mean/std over seeds of several reports' methods: {"<method>": {"mAP": {"mean","std","n"},
@@ -93,4 +93,4 @@ core::Json summarize_localization(const std::vector<core::Json>& reports);
 // timelines of the first such run. Null when no run has one. `skipped`: model -> why it has none.
 core::Json experiment_localization_section(const core::Json& runs, const core::Json& skipped);
 
-}  // namespace tutti::train
+}  // namespace tutti::pipelines

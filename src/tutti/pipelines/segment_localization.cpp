@@ -8,7 +8,7 @@
 #include "tutti/data/csv.h"
 #include "tutti/infer/timeline.h"
 
-namespace tutti::tag {
+namespace tutti::pipelines {
 
 std::vector<eval::Event> read_strong_csv(const std::filesystem::path& csv,
                                          const std::vector<std::string>& classes) {
@@ -52,7 +52,7 @@ std::vector<eval::Event> read_strong_csv(const std::filesystem::path& csv,
   return out;
 }
 
-std::vector<eval::Event> predicted_events(const train::Predictions& p, const data::BagDataset& ds,
+std::vector<eval::Event> predicted_events(const infer::Predictions& p, const data::BagDataset& ds,
                                           const std::vector<float>& thresholds, double hop_s) {
   const std::int64_t c = ds.num_classes(), k = ds.max_instances;
   check(p.n == ds.size() && p.c == c && p.k == k && thresholds.size() == static_cast<size_t>(c),
@@ -89,7 +89,7 @@ std::vector<eval::Event> predicted_events(const train::Predictions& p, const dat
   return out;
 }
 
-eval::SegmentReport segment_localization(const train::Predictor& predictor,
+eval::SegmentReport segment_localization(const infer::Predictor& predictor,
                                          const data::BagDataset& ds,
                                          const std::filesystem::path& strong_csv,
                                          double resolution_s, int threads,
@@ -110,4 +110,4 @@ eval::SegmentReport segment_localization(const train::Predictor& predictor,
   return eval::segment_based_metrics(ref, est, ds.classes, resolution_s);
 }
 
-}  // namespace tutti::tag
+}  // namespace tutti::pipelines

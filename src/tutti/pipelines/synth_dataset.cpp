@@ -8,7 +8,7 @@
 #include "tutti/synth/instruments.h"
 #include "tutti/synth/noise_dataset.h"
 
-namespace tutti::tag {
+namespace tutti::pipelines {
 
 namespace fs = std::filesystem;
 
@@ -71,4 +71,4 @@ SynthEmbedSummary write_embedded_synth_dataset(
   return out;
 }
 
-}  // namespace tutti::tag
+}  // namespace tutti::pipelines

@@ -2,8 +2,8 @@
 // atomic folder (the synth stage and the embed stage joined; neither depends on the other).
 //
 //   tutti::synth::SynthConfig cfg;  cfg.n_clips = 500;
-//   tutti::tag::SynthEmbedOptions o;  o.embedder = "logmel-stats";
-//   auto s = tutti::tag::write_embedded_synth_dataset(cfg, "data/synth", o);
+//   tutti::pipelines::SynthEmbedOptions o;  o.embedder = "logmel-stats";
+//   auto s = tutti::pipelines::write_embedded_synth_dataset(cfg, "data/synth", o);
 //   // data/synth/{audio/, labels.csv, strong.csv, instances.csv, synth.json, dataset.npz}
 //
 // dataset.npz (data/bag_io.h): X [N, K, 128] uint8 from the embedder, keys = WAV file names
@@ -28,7 +28,7 @@
 #include "tutti/synth/dataset.h"
 #include "tutti/synth/synth_config.h"
 
-namespace tutti::tag {
+namespace tutti::pipelines {
 
 struct SynthEmbedOptions {
   std::string embedder = "logmel-stats";
@@ -53,4 +53,4 @@ SynthEmbedSummary write_embedded_synth_dataset(
     const std::function<void(int)>& on_clip_rendered = {},
     const std::function<void(std::size_t done, std::size_t total)>& on_file_embedded = {});
 
-}  // namespace tutti::tag
+}  // namespace tutti::pipelines

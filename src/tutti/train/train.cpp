@@ -73,7 +73,7 @@ ValidationSplit make_validation_split(const data::BagDataset& data, const TrainC
   return out;
 }
 
-ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
+infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
                            const EpochCallback& on_epoch) {
   cfg.validate();
@@ -83,7 +83,7 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
   const data::BagDataset val = data.subset(split.val);
   check_trainable(train, cfg.model, data_name + " (training part)");
 
-  ModelInfo info;
+  infer::ModelInfo info;
   info.tutti_version = TUTTI_VERSION;
   info.train_config = cfg.to_json();
   info.classes = data.classes;
@@ -99,7 +99,7 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
   info.spec.max_instances = data.max_instances;
   info.spec.options = cfg.model_options;
 
-  ModelBlobs blobs;
+  infer::ModelBlobs blobs;
   std::vector<float> val_scores;
   if (cfg.is_forest()) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -107,7 +107,7 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     val_scores = rf.predict(val, cfg.threads);
-    TrainingSummary& s = info.training;
+    infer::TrainingSummary& s = info.training;
     s.best_epoch = 1;
     s.epochs_run = 1;
     s.train_seconds = secs;
@@ -121,13 +121,13 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
     NeuralTrainResult r = train_neural(train, val, cfg, on_epoch);
     info.spec = r.model->spec();
     info.training = r.summary;
-    const NeuralOutputs o = run_model(*r.model, val, false);
+    const infer::NeuralOutputs o = infer::run_model(*r.model, val, false);
     const float* p = o.clip.data_ptr<float>();
     val_scores.assign(p, p + o.clip.numel());
     blobs["weights.pt"] = save_weights(*r.model);
   }
   info.thresholds = eval::choose_thresholds(val, val_scores);
-  write_model_file(out, info, blobs);
+  infer::write_model_file(out, info, blobs);
   return info;
 }
 

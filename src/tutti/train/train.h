@@ -4,7 +4,7 @@
 //   auto cfg = tutti::train::TrainConfig::for_model("att");
 //   cfg.seed = 1;
 //   auto ds = tutti::data::load_bags("openmic-train.npz");
-//   tutti::train::ModelInfo info = tutti::train::train_model_file(ds, cfg, "att-1.tutti");
+//   tutti::infer::ModelInfo info = tutti::train::train_model_file(ds, cfg, "att-1.tutti");
 //
 // Steps: split `data` into a training and a validation part (cfg.val_split: AttentionMIC's npz of
 // int64 `train`/`val` row indices; otherwise data::stratified_split(data, cfg.val_fraction,
@@ -25,7 +25,7 @@
 namespace tutti::train {
 
 // Called after each epoch (neural models), e.g. to draw progress.
-using EpochCallback = std::function<void(const EpochRecord&, int epochs_total)>;
+using EpochCallback = std::function<void(const infer::EpochRecord&, int epochs_total)>;
 
 struct ValidationSplit {
   std::vector<std::int64_t> train;  // rows of the training data used for fitting
@@ -40,7 +40,7 @@ ValidationSplit make_validation_split(const data::BagDataset& data, const TrainC
 models::ForestOptions forest_options(const TrainConfig& cfg);
 
 // Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
-ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
+infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
                            const EpochCallback& on_epoch = {});
 

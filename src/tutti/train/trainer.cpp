@@ -76,7 +76,7 @@ struct ValResult {
   double map = 0;
 };
 
-ValResult validate_model(models::BagModelImpl& model, AttFused* fused, const BagTensors& val,
+ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused, const models::BagTensors& val,
                          const data::BagDataset& val_ds, torch::Device device) {
   torch::NoGradGuard ng;
   model.eval();
@@ -85,17 +85,17 @@ ValResult validate_model(models::BagModelImpl& model, AttFused* fused, const Bag
   double loss_sum = 0, known = 0;
   auto scores = torch::zeros({val_ds.size(), val_ds.num_classes()}, torch::kFloat32);
   if (fused) {  // straight from the dataset, no float copy of it
-    AttFused::EvalOut eo;
+    models::AttFused::EvalOut eo;
     eo.clip = scores.data_ptr<float>();
-    fused->eval_rows(BagSource::of(val_ds), 0, n, eo);
-    loss_sum = masked_bce_sum(scores, val.y, val.y_mask).item<double>();
+    fused->eval_rows(models::BagSource::of(val_ds), 0, n, eo);
+    loss_sum = models::masked_bce_sum(scores, val.y, val.y_mask).item<double>();
     known = val.y_mask.sum().item<double>();
   }
   for (std::int64_t s = 0; s < (fused ? 0 : n); s += chunk) {
     const std::int64_t e = std::min(n, s + chunk);
     auto out = model.forward(val.x.slice(0, s, e).to(device), val.mask.slice(0, s, e).to(device));
     auto p = out.clip.to(torch::kCPU);
-    loss_sum += masked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e)).item<double>();
+    loss_sum += models::masked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e)).item<double>();
     known += val.y_mask.slice(0, s, e).sum().item<double>();
     scores.slice(0, s, e).copy_(p);
   }
@@ -132,8 +132,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   const data::BagDataset& tr = train_sub ? *train_sub : train;
   const data::BagDataset val_sub = val.subset(val_rows);
   // Labels now; the features as float tensors only for the autograd path (below).
-  BagTensors tt = to_tensors(tr, false);
-  BagTensors vt = to_tensors(val_sub, false);
+  models::BagTensors tt = models::to_tensors(tr, false);
+  models::BagTensors vt = models::to_tensors(val_sub, false);
 
   torch::manual_seed(cfg.seed);
   models::ModelSpec spec;
@@ -147,14 +147,14 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   model->to(device);
   // ATT: the whole step in the fused engine. MMGAT: fused graph attention layers and FusedAdam
   // around autograd. --engine autograd: LibTorch ops, autograd and torch::optim::Adam only.
-  const bool can_fuse = device.is_cpu() && AttFused::supports(*model);
+  const bool can_fuse = device.is_cpu() && models::AttFused::supports(*model);
   const bool mmgat_fused = device.is_cpu() && models::is_mmgat(cfg.model);
   check<UsageError>(cfg.engine != "fused" || can_fuse || mmgat_fused,
                     "--engine fused: model '{}' on {} has no fused engine (ATT and MMGAT on the "
                     "CPU only)",
                     cfg.model, cfg.device);
-  std::unique_ptr<AttFused> fused;
-  if (can_fuse && cfg.engine != "autograd") fused = std::make_unique<AttFused>(*model, cfg.seed);
+  std::unique_ptr<models::AttFused> fused;
+  if (can_fuse && cfg.engine != "autograd") fused = std::make_unique<models::AttFused>(*model, cfg.seed);
   std::unique_ptr<FusedAdam> fused_adam;
   if (mmgat_fused) {
     auto& mmgat = dynamic_cast<models::MmgatImpl&>(*model);
@@ -163,12 +163,12 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   if (fused || (mmgat_fused && cfg.engine != "autograd"))
     fused_adam = std::make_unique<FusedAdam>(model->parameters());
   if (!fused) {
-    tt.x = to_tensors(tr).x;
-    vt.x = to_tensors(val_sub).x;
+    tt.x = models::to_tensors(tr).x;
+    vt.x = models::to_tensors(val_sub).x;
     if (device.is_cuda())
       tt = {tt.x.to(device), tt.mask.to(device), tt.y.to(device), tt.y_mask.to(device)};
   }
-  const BagSource train_src = BagSource::of(tr);
+  const models::BagSource train_src = models::BagSource::of(tr);
   FusedAdam::Options adam;
   adam.lr = cfg.learning_rate;
   adam.weight_decay = cfg.weight_decay;
@@ -181,7 +181,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   const auto ranges = batch_ranges(n, cfg.batch_size);
 
   NeuralTrainResult result;
-  TrainingSummary& sum = result.summary;
+  infer::TrainingSummary& sum = result.summary;
   sum.n_train = n;
   sum.n_val = vt.size();
   sum.params = models::count_parameters(*model);
@@ -213,7 +213,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
       auto yb = tt.y.index_select(0, idx);
       auto ymb = tt.y_mask.index_select(0, idx);
       auto out = model->forward(xb, mb);
-      auto bce_sum = masked_bce_sum(out.clip, yb, ymb);
+      auto bce_sum = models::masked_bce_sum(out.clip, yb, ymb);
       auto known = ymb.sum();
       auto loss = bce_sum / known.clamp_min(1.0);
       auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
@@ -233,7 +233,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     check(std::isfinite(loss_sum), "training diverged: the loss is {} in epoch {}", loss_sum,
           epoch);
     const ValResult v = validate_model(*model, fused.get(), vt, val_sub, device);
-    EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
+    infer::EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
                     seconds_since(t0)};
     sum.history.push_back(rec);
     sum.epochs_run = epoch;

@@ -24,7 +24,7 @@ namespace tutti::train {
 
 struct NeuralTrainResult {
   models::BagModel model;  // in eval mode, best-epoch weights, on the CPU
-  TrainingSummary summary;
+  infer::TrainingSummary summary;
 };
 
 // Applies cfg.threads / cfg.device (throws tutti::UsageError for cuda without a CUDA build).

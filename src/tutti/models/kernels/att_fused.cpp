@@ -12,7 +12,7 @@
 #include "tutti/models/att.h"
 #include "tutti/models/kernels/hashed_dropout.h"
 
-namespace tutti::train {
+namespace tutti::models {
 
 namespace {
 
@@ -681,4 +681,4 @@ models::BagOutput AttFused::forward_eval(const torch::Tensor& x, const torch::Te
   return out;
 }
 
-}  // namespace tutti::train
+}  // namespace tutti::models

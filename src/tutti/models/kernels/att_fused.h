@@ -33,7 +33,7 @@
 #include "tutti/models/bag_model.h"
 #include "tutti/models/bag_tensors.h"
 
-namespace tutti::train {
+namespace tutti::models {
 
 class AttFused {
  public:
@@ -118,4 +118,4 @@ class AttFused {
 void relu_dropout(float* u, std::uint64_t base, std::int64_t q0, std::int64_t q1,
                   std::uint32_t keep_below, float keep_scale);
 
-}  // namespace tutti::train
+}  // namespace tutti::models
