@@ -60,7 +60,7 @@ std::vector<eval::Event> predicted_events(const infer::Predictions& p, const dat
         p.k, p.c, thresholds.size(), ds.size(), k, c);
   std::vector<eval::Event> out;
   for (std::int64_t i = 0; i < ds.size(); ++i) {
-    FileTags t;
+    infer::FileTags t;
     t.file = ds.keys[i];
     t.hop_s = hop_s;
     t.classes = ds.classes;
@@ -83,8 +83,8 @@ std::vector<eval::Event> predicted_events(const infer::Predictions& p, const dat
       t.probability[j] = t.window_scores[j];
       t.present[j] = t.probability[j] >= thresholds[j];
     }
-    const auto segs = segments_from_timeline(t);
-    for (auto& e : to_events(t.file, segs)) out.push_back(std::move(e));
+    const auto segs = infer::segments_from_timeline(t);
+    for (auto& e : infer::to_events(t.file, segs)) out.push_back(std::move(e));
   }
   return out;
 }
