@@ -91,6 +91,12 @@ std::vector<std::vector<double>> matrix(const Json& j, const std::string& where)
   return array_of<std::vector<double>>(j, where, numbers);
 }
 
+// obj[key] read by `read`; throws when absent.
+template <typename F>
+auto field(const Json& obj, const char* key, const std::string& what, F read) {
+  return read(required(obj, key, what), join(what, key));
+}
+
 // obj[key] read by `read`, or nullopt when absent.
 template <typename F>
 auto optional_field(const Json& obj, const char* key, const std::string& what, F read)
@@ -158,8 +164,7 @@ std::optional<Stat> stat_field(const Json& obj, const char* key, const std::stri
 
 }  // namespace
 
-// ---- Stat
-// ----------------------------------------------------------------------------------------
+// ---- Stat ---------------------------------------------------------------------------------------
 
 Stat Stat::number(double v) {
   Stat s;
@@ -178,7 +183,7 @@ Stat Stat::from_json(const Json& j, const std::string& what) {
   if (j.is_null() || j.is_number()) return number(report::number(j, what));
   if (!j.is_object()) wrong_type(what, "a number or {\"mean\", \"std\", \"n\"}", j);
   Stat s;
-  s.mean = report::number(required(j, "mean", what), join(what, "mean"));
+  s.mean = field(j, "mean", what, report::number);
   if (const Json* sd = find(j, "std")) s.std = report::number(*sd, join(what, "std"));
   if (const Json* n = find(j, "n"); n && !n->is_null())
     s.n = integer(*n, join(what, "n"));
@@ -203,8 +208,7 @@ Stat mean_std(const std::vector<double>& values) {
   return m;
 }
 
-// ---- summary
-// -------------------------------------------------------------------------------------
+// ---- summary ------------------------------------------------------------------------------------
 
 Json ClassSummary::to_json() const {
   Json j = Json::object();
@@ -283,8 +287,7 @@ ModelSummary ModelSummary::from_json(const Json& j, const std::string& what) {
   return m;
 }
 
-// ---- localization
-// ----------------------------------------------------------------------------------
+// ---- localization -------------------------------------------------------------------------------
 
 Json TimelineExample::to_json() const {
   Json j = {{"clip", clip}, {"hop_s", hop_s}, {"prob", matrix_json(prob)}};
@@ -306,7 +309,7 @@ Json TimelineExample::to_json() const {
 TimelineExample TimelineExample::from_json(const Json& j, const std::string& what) {
   expect_object(j, what);
   TimelineExample e;
-  e.clip = string(required(j, "clip", what), join(what, "clip"));
+  e.clip = field(j, "clip", what, string);
   if (const Json* h = find(j, "hop_s"); h && !h->is_null())
     e.hop_s = number(*h, join(what, "hop_s"));
   e.classes = optional_field(j, "classes", what, strings);
@@ -341,10 +344,10 @@ Json InstanceClassResult::to_json() const {
 InstanceClassResult InstanceClassResult::from_json(const Json& j, const std::string& what) {
   expect_object(j, what);
   InstanceClassResult r;
-  r.ap = number(required(j, "ap", what), join(what, "ap"));
-  r.auc = number(required(j, "auc", what), join(what, "auc"));
-  r.n_instances = integer(required(j, "n_instances", what), join(what, "n_instances"));
-  r.n_pos = integer(required(j, "n_pos", what), join(what, "n_pos"));
+  r.ap = field(j, "ap", what, number);
+  r.auc = field(j, "auc", what, number);
+  r.n_instances = field(j, "n_instances", what, integer);
+  r.n_pos = field(j, "n_pos", what, integer);
   return r;
 }
 
@@ -388,11 +391,11 @@ Json RunLocalization::to_json() const {
 RunLocalization RunLocalization::from_json(const Json& j, const std::string& what) {
   expect_object(j, what);
   RunLocalization r;
-  r.model = string(required(j, "model", what), join(what, "model"));
-  r.clips = integer(required(j, "clips", what), join(what, "clips"));
-  r.positive_pairs = integer(required(j, "positive_pairs", what), join(what, "positive_pairs"));
-  r.positive_rate = number(required(j, "positive_rate", what), join(what, "positive_rate"));
-  r.random_draws = int32(required(j, "random_draws", what), join(what, "random_draws"));
+  r.model = field(j, "model", what, string);
+  r.clips = field(j, "clips", what, integer);
+  r.positive_pairs = field(j, "positive_pairs", what, integer);
+  r.positive_rate = field(j, "positive_rate", what, number);
+  r.random_draws = field(j, "random_draws", what, int32);
   r.methods = map_of<LocalizationMethodResult>(required(j, "methods", what), join(what, "methods"),
                                                LocalizationMethodResult::from_json);
   r.examples = array_of<TimelineExample>(required(j, "examples", what), join(what, "examples"),
@@ -420,23 +423,26 @@ LocalizationModel LocalizationModel::from_json(const Json& j, const std::string&
   return m;
 }
 
-Json LocalizationSection::to_json() const {
+template <typename Entry>
+Json ModelSection<Entry>::to_json() const {
   Json j = {{"models", map_json(models)}};
   put(j, "description", description);
   return j;
 }
 
-LocalizationSection LocalizationSection::from_json(const Json& j, const std::string& what) {
+template <typename Entry>
+ModelSection<Entry> ModelSection<Entry>::from_json(const Json& j, const std::string& what) {
   expect_object(j, what);
-  LocalizationSection s;
+  ModelSection s;
   s.description = optional_field(j, "description", what, string);
   if (const Json* ms = find(j, "models"))
-    s.models = map_of<LocalizationModel>(*ms, join(what, "models"), LocalizationModel::from_json);
+    s.models = map_of<Entry>(*ms, join(what, "models"), Entry::from_json);
   return s;
 }
 
-// ---- t-SNE
-// ---------------------------------------------------------------------------------------
+template struct ModelSection<LocalizationModel>;
+
+// ---- t-SNE --------------------------------------------------------------------------------------
 
 Json TsneMap::to_json() const {
   Json j = details.is_object() ? details : Json::object();
@@ -450,32 +456,18 @@ Json TsneMap::to_json() const {
 TsneMap TsneMap::from_json(const Json& j, const std::string& what) {
   expect_object(j, what);
   TsneMap m;
-  m.x = numbers(required(j, "x", what), join(what, "x"));
-  m.y = numbers(required(j, "y", what), join(what, "y"));
-  m.labels = strings(required(j, "labels", what), join(what, "labels"));
+  m.x = field(j, "x", what, numbers);
+  m.y = field(j, "y", what, numbers);
+  m.labels = field(j, "labels", what, strings);
   m.title = optional_field(j, "title", what, string);
   m.details = j;
   for (const char* k : {"x", "y", "labels", "title"}) m.details.erase(k);
   return m;
 }
 
-Json TsneSection::to_json() const {
-  Json j = {{"models", map_json(models)}};
-  put(j, "description", description);
-  return j;
-}
+template struct ModelSection<TsneMap>;
 
-TsneSection TsneSection::from_json(const Json& j, const std::string& what) {
-  expect_object(j, what);
-  TsneSection s;
-  s.description = optional_field(j, "description", what, string);
-  if (const Json* ms = find(j, "models"))
-    s.models = map_of<TsneMap>(*ms, join(what, "models"), TsneMap::from_json);
-  return s;
-}
-
-// ---- runs and the whole file
-// ---------------------------------------------------------------------
+// ---- runs and the whole file --------------------------------------------------------------------
 
 Json DataInfo::to_json() const {
   return {{"train", train},
@@ -488,11 +480,11 @@ Json DataInfo::to_json() const {
 DataInfo DataInfo::from_json(const Json& j, const std::string& what) {
   expect_object(j, what);
   DataInfo d;
-  d.train = string(required(j, "train", what), join(what, "train"));
-  d.train_md5 = string(required(j, "train_md5", what), join(what, "train_md5"));
-  d.test = string(required(j, "test", what), join(what, "test"));
-  d.test_md5 = string(required(j, "test_md5", what), join(what, "test_md5"));
-  d.classes = strings(required(j, "classes", what), join(what, "classes"));
+  d.train = field(j, "train", what, string);
+  d.train_md5 = field(j, "train_md5", what, string);
+  d.test = field(j, "test", what, string);
+  d.test_md5 = field(j, "test_md5", what, string);
+  d.classes = field(j, "classes", what, strings);
   return d;
 }
 
@@ -510,8 +502,8 @@ Json Run::to_json() const {
 Run Run::from_json(const Json& j, const std::string& what) {
   expect_object(j, what);
   Run r;
-  r.model = string(required(j, "model", what), join(what, "model"));
-  r.seed = int32(required(j, "seed", what), join(what, "seed"));
+  r.model = field(j, "model", what, string);
+  r.seed = field(j, "seed", what, int32);
   const Json& metrics = required(j, "metrics", what);
   const std::string where = join(what, "metrics");
   expect_object(metrics, where);

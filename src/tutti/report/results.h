@@ -149,16 +149,19 @@ struct LocalizationModel {
   static LocalizationModel from_json(const core::Json& j, const std::string& what);
 };
 
-// The top-level "localization" section.
-struct LocalizationSection {
+// An optional top-level section of the report: free text and one entry per model.
+template <typename Entry>
+struct ModelSection {
   std::optional<std::string> description;
-  std::map<std::string, LocalizationModel> models;
+  std::map<std::string, Entry> models;
   core::Json to_json() const;
-  static LocalizationSection from_json(const core::Json& j, const std::string& what);
+  static ModelSection from_json(const core::Json& j, const std::string& what);
 };
 
-// ---- t-SNE
-// ---------------------------------------------------------------------------------------
+// The top-level "localization" section.
+using LocalizationSection = ModelSection<LocalizationModel>;
+
+// ---- t-SNE --------------------------------------------------------------------------------------
 
 // One `tutti tsne --json` map: the points, and the rest of that record kept as it is.
 struct TsneMap {
@@ -170,15 +173,9 @@ struct TsneMap {
   static TsneMap from_json(const core::Json& j, const std::string& what);
 };
 
-struct TsneSection {
-  std::optional<std::string> description;
-  std::map<std::string, TsneMap> models;
-  core::Json to_json() const;
-  static TsneSection from_json(const core::Json& j, const std::string& what);
-};
+using TsneSection = ModelSection<TsneMap>;
 
-// ---- runs and the whole file
-// ---------------------------------------------------------------------
+// ---- runs and the whole file --------------------------------------------------------------------
 
 struct DataInfo {
   std::string train, train_md5, test, test_md5;
