@@ -21,9 +21,9 @@ void setup_experiment(CLI::App& root) {
   };
   auto o = std::make_shared<Opts>();
   o->cfg.models = {"att", "fc_t", "rnn", "fc", "rf"};
-  auto* cmd = root.add_subcommand(
-      "experiment",
-      "Train every model with seeds 1..N, evaluate on a test set, write results.json + report.html");
+  auto* cmd = root.add_subcommand("experiment",
+                                  "Train every model with seeds 1..N, evaluate on a test set, "
+                                  "write results.json + report.html");
   cmd->add_option("--train", o->cfg.train_path, "Training bag dataset (.npz)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -65,19 +65,16 @@ void setup_experiment(CLI::App& root) {
                                   e.val_map));
       bar->advance();
     };
-    const auto number = [](const core::Json& j, const char* key) {
-      return j.contains(key) && j.at(key).is_number() ? j.at(key).get<double>() : std::nan("");
-    };
-    ev.on_run_done = [&](const std::string& model, int seed, const core::Json& run) {
+    ev.on_run_done = [&](const std::string& model, int seed, const report::Run& run) {
       if (bar) bar->finish();
       bar.reset();
       std::fprintf(stderr, "[%d/%d] %s seed %d: test mAP %.4f, F1 %.4f (%.1f s)\n", index, total,
-                   model.c_str(), seed, number(run.at("metrics"), "mAP"),
-                   number(run.at("metrics"), "f1_pos"), number(run, "train_seconds"));
+                   model.c_str(), seed, run.metrics.mAP, run.metrics.f1_pos,
+                   run.train_seconds.value_or(std::nan("")));
     };
-    const core::Json results = pipelines::run_experiment(o->cfg, ev);
     const auto html = std::filesystem::path(o->out) / "report.html";
-    report::write_experiment_report(results, html);
+    report::write_experiment_report(report::ExperimentResults(pipelines::run_experiment(o->cfg, ev)),
+                                    html);
     std::fprintf(stderr, "results: %s\nreport:  %s\n",
                  (std::filesystem::path(o->out) / "results.json").c_str(), html.c_str());
   });

@@ -150,31 +150,73 @@ TEST(Localize, ExampleTruthSegmentsAreMergedActiveInstances) {
   c.ds.y_true[0] = 1, c.ds.y_true[1] = 1;
   const auto ex = localization_examples(c.p, c.ds, 10, 1.0);
   ASSERT_FALSE(ex.empty());
-  const core::Json* clip0 = nullptr;
+  const report::TimelineExample* clip0 = nullptr;
   for (const auto& e : ex)
-    if (e["clip"] == "clip0") clip0 = &e;
+    if (e.clip == "clip0") clip0 = &e;
   ASSERT_NE(clip0, nullptr);
-  const auto segs = (*clip0)["truth"]["bass"];
+  ASSERT_TRUE(clip0->truth.has_value());
+  const auto segs = clip0->truth->at("bass");
   ASSERT_EQ(segs.size(), 2u);
-  EXPECT_DOUBLE_EQ(segs[0][0].get<double>(), 0.0);
-  EXPECT_DOUBLE_EQ(segs[0][1].get<double>(), 2.0);
-  EXPECT_DOUBLE_EQ(segs[1][0].get<double>(), 3.0);
-  EXPECT_DOUBLE_EQ(segs[1][1].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(segs[0][0], 0.0);
+  EXPECT_DOUBLE_EQ(segs[0][1], 2.0);
+  EXPECT_DOUBLE_EQ(segs[1][0], 3.0);
+  EXPECT_DOUBLE_EQ(segs[1][1], 5.0);
   // Every clip drawn has at least two present classes.
-  for (const auto& e : ex) EXPECT_GE(e["truth"].size(), 2u);
+  for (const auto& e : ex) EXPECT_GE(e.truth->size(), 2u);
+}
+
+// A run's localization as results.json holds it: deterministic methods as bare numbers, random
+// as {"mean", ...}.
+report::RunLocalization run_localization(double frame_map, double frame_auc, double random_map) {
+  report::RunLocalization r;
+  r.model = "att";
+  r.random_draws = 7;
+  r.methods["frame"].mAP = report::Stat::number(frame_map);
+  r.methods["frame"].auc = report::Stat::number(frame_auc);
+  r.methods["random"].mAP = report::Stat{random_map, 0.01, 7};
+  r.methods["random"].auc = report::Stat::number(0.5);
+  return r;
 }
 
 TEST(Localize, SummaryOverSeedsIsMeanAndSampleStd) {
-  const core::Json a = {{"methods", {{"frame", {{"mAP", 0.5}, {"auc", 0.7}}},
-                                     {"random", {{"mAP", {{"mean", 0.3}}}, {"auc", 0.5}}}}}};
-  const core::Json b = {{"methods", {{"frame", {{"mAP", 0.7}, {"auc", nullptr}}},
-                                     {"random", {{"mAP", {{"mean", 0.5}}}, {"auc", 0.5}}}}}};
-  const auto s = summarize_localization({a, b});
-  EXPECT_DOUBLE_EQ(s["frame"]["mAP"]["mean"].get<double>(), 0.6);
-  EXPECT_NEAR(s["frame"]["mAP"]["std"].get<double>(), std::sqrt(0.02), 1e-12);
-  EXPECT_EQ(s["frame"]["auc"]["n"], 1);
-  EXPECT_TRUE(s["frame"]["auc"]["std"].is_null());
-  EXPECT_DOUBLE_EQ(s["random"]["mAP"]["mean"].get<double>(), 0.4);
+  const auto a = run_localization(0.5, 0.7, 0.3);
+  const auto b = run_localization(0.7, std::nan(""), 0.5);
+  auto s = summarize_localization({a, b});
+  EXPECT_DOUBLE_EQ(s["frame"].mAP->mean, 0.6);
+  EXPECT_NEAR(s["frame"].mAP->std, std::sqrt(0.02), 1e-12);  // numpy.std([0.5, 0.7], ddof=1)
+  EXPECT_EQ(s["frame"].mAP->n, 2);
+  EXPECT_EQ(s["frame"].auc->n, 1);
+  EXPECT_TRUE(std::isnan(s["frame"].auc->std));
+  EXPECT_DOUBLE_EQ(s["random"].mAP->mean, 0.4);
+  // Written as {"mean", "std", "n"} (std null for one value), never as bare numbers.
+  const core::Json j = s["frame"].to_json();
+  EXPECT_EQ(j, core::Json::parse(R"({"mAP": {"mean": 0.6, "std": 0.14142135623730948, "n": 2},
+                                     "auc": {"mean": 0.7, "std": null, "n": 1}})"));
+}
+
+TEST(Localize, ExperimentSectionSummarizesRunsPerModel) {
+  std::vector<report::Run> runs(4);
+  runs[0].model = "att", runs[0].localization = run_localization(0.5, 0.7, 0.3);
+  runs[1].model = "rf";  // no localization
+  runs[2].model = "att", runs[2].localization = run_localization(0.7, 0.9, 0.5);
+  runs[3].model = "fc_t", runs[3].localization = run_localization(0.4, 0.6, 0.3);
+  report::TimelineExample ex;
+  ex.clip = "c7";
+  runs[2].localization->examples = {ex};
+  const auto section = experiment_localization_section(runs, {{"rf", "no per-instance outputs"}});
+  ASSERT_TRUE(section.has_value());
+  ASSERT_EQ(section->models.size(), 2u);
+  const auto& att = section->models.at("att");
+  EXPECT_EQ(att.runs, 2);
+  EXPECT_DOUBLE_EQ(att.methods.at("frame").auc->mean, 0.8);
+  // The examples of the first run that has some.
+  ASSERT_TRUE(att.examples.has_value());
+  EXPECT_EQ(att.examples->at(0).clip, "c7");
+  EXPECT_FALSE(section->models.at("fc_t").examples.has_value());
+  EXPECT_NE(section->description->find("7 seeded draws per run"), std::string::npos);
+  EXPECT_NE(section->description->find("Not localized (no per-instance outputs): rf."),
+            std::string::npos);
+  EXPECT_FALSE(experiment_localization_section({runs[1]}, {}).has_value());
 }
 
 TEST(Localize, Errors) {

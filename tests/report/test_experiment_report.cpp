@@ -153,15 +153,21 @@ TEST(ExperimentReport, ReadsEvalRunsSummaryLayout) {
   s["n"] = {{"mAP", 3}, {"auc", 0}, {"per_class", {{"piano", {{"f1", 3}}}}}};
   r["summary"] = {{"mlp", s}};
   const ExperimentResults view(r);
-  const MeanStd map = view.stat("mlp", {"mAP"});
+  const MeanStd map = view.stat("mlp", Metric::macro(&eval::EvalReport::mAP, &ModelSummary::mAP));
   EXPECT_DOUBLE_EQ(map.mean, 0.9);
   EXPECT_DOUBLE_EQ(map.std, 0.011);
   EXPECT_EQ(map.n, 3);
-  EXPECT_TRUE(std::isnan(view.stat("mlp", {"auc"}).mean));  // null in the summary: n/a
-  EXPECT_DOUBLE_EQ(view.stat("mlp", {"per_class", "piano", "f1"}).mean, 0.123);
+  // null in the summary: n/a
+  EXPECT_TRUE(
+      std::isnan(view.stat("mlp", Metric::macro(&eval::EvalReport::auc, &ModelSummary::auc)).mean));
+  EXPECT_DOUBLE_EQ(
+      view.stat("mlp", Metric::per_class("piano", &eval::ClassMetrics::f1, &ClassSummary::f1)).mean,
+      0.123);
   // Not in that summary: computed from the runs (numpy values in expected.json).
-  EXPECT_NEAR(view.stat("mlp", {"per_class", "guitar", "auc"}).mean,
-              expected()["per_class_mean"]["mlp"]["guitar"]["auc"].get<double>(), 1e-12);
+  EXPECT_NEAR(
+      view.stat("mlp", Metric::per_class("guitar", &eval::ClassMetrics::auc, &ClassSummary::auc))
+          .mean,
+      expected()["per_class_mean"]["mlp"]["guitar"]["auc"].get<double>(), 1e-12);
   const std::string html = section(render_experiment_report(r), "summary");
   EXPECT_NE(html.find("<td>mlp</td><td class=\"num\">3</td><td class=\"num\"><strong>0.900 "
                       "\u00B1 0.011</strong></td><td class=\"num\">n/a</td>"),
@@ -215,7 +221,7 @@ TEST(ExperimentReport, LocalizationTableAndTimelines) {
 }
 
 TEST(ExperimentReport, OddInputRendersNa) {
-  // Not an object: the only hard error.
+  // Not an object.
   EXPECT_THROW(render_experiment_report(Json::array()), Error);
   EXPECT_THROW(ExperimentResults(Json("x")), Error);
 
@@ -238,19 +244,21 @@ TEST(ExperimentReport, OddInputRendersNa) {
   EXPECT_NE(section(html, "summary").find("\u00B1 n/a"), std::string::npos);
   EXPECT_EQ(extract_svgs(html).size(), kFixturePlots);
 
-  // Wrong types and nulls everywhere: n/a, no crash.
+  // Nulls, missing optional keys and shapes that do not fit: n/a or a note, no crash.
   Json odd = fixture_results();
   odd["runs"][0]["metrics"]["f1_pos"] = nullptr;
-  odd["runs"][1]["metrics"] = "broken";
-  odd["runs"][2]["params"] = "many";
-  odd["runs"][3].erase("model");
+  odd["runs"][1].erase("params");
+  odd["runs"][2]["train_seconds"] = nullptr;
+  odd["runs"][3].erase("model_file");
   odd["summary"]["mlp"]["mAP"] = nullptr;
   odd["data"]["classes"].push_back("kazoo");                // a class no run has
   odd["tsne"]["models"]["mlp"]["y"] = Json::array({1, 2});  // length mismatch -> note
   odd["localization"]["models"]["mlp"]["examples"][0]["truth"] =
       Json::parse(R"({"nope": [[0, 1]]})");
   const std::string h = render_experiment_report(odd);
-  EXPECT_NE(h.find("(unnamed)"), std::string::npos);
+  EXPECT_NE(section(h, "runs").find("<td>-</td></tr>"), std::string::npos);  // no model file
+  EXPECT_NE(section(h, "summary").find("<td>mlp</td><td class=\"num\">3</td><td class=\"num\">n/a"),
+            std::string::npos);
   EXPECT_NE(section(h, "tsne").find("n/a: mlp: report: scatter"), std::string::npos);
   EXPECT_NE(section(h, "localization").find("n/a: example could not be drawn"), std::string::npos);
   EXPECT_NE(section(h, "per-class")

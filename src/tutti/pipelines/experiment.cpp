@@ -30,20 +30,6 @@ std::string run_file_name(const std::string& model, int seed) {
   return model + "-seed" + std::to_string(seed) + ".tutti";
 }
 
-// Recursively turns parallel {mean, std, n} trees into {"key": {"mean", "std", "n"}} leaves.
-core::Json merge_stats(const core::Json& mean, const core::Json& sd, const core::Json& n) {
-  if (mean.is_object()) {
-    core::Json out = core::Json::object();
-    for (const auto& [k, v] : mean.items()) {
-      const core::Json empty;
-      out[k] = merge_stats(v, sd.is_object() && sd.contains(k) ? sd.at(k) : empty,
-                           n.is_object() && n.contains(k) ? n.at(k) : empty);
-    }
-    return out;
-  }
-  return {{"mean", mean}, {"std", sd}, {"n", n.is_null() ? core::Json(0) : n}};
-}
-
 }  // namespace
 
 void ExperimentConfig::validate() const {
@@ -80,37 +66,39 @@ core::Json ExperimentConfig::to_json() const {
           {"model_configs", per_model}};
 }
 
-core::Json summarize_experiment_runs(const core::Json& runs) {
-  core::Json summary = core::Json::object();
+std::map<std::string, report::ModelSummary> summarize_experiment_runs(
+    const std::vector<report::Run>& runs) {
+  std::map<std::string, report::ModelSummary> summary;
   std::vector<std::string> order;
-  for (const auto& r : runs) {
-    const auto m = r.at("model").get<std::string>();
-    if (std::find(order.begin(), order.end(), m) == order.end()) order.push_back(m);
-  }
+  for (const auto& r : runs)
+    if (std::find(order.begin(), order.end(), r.model) == order.end()) order.push_back(r.model);
   for (const auto& m : order) {
     std::vector<eval::EvalReport> reports;
-    for (const auto& r : runs)
-      if (r.at("model") == m) reports.push_back(eval::EvalReport::from_json(r.at("metrics")));
-    const auto s = eval::summarize_runs(reports);
-    core::Json sj = s.to_json();
-    core::Json out = merge_stats(sj.at("mean"), sj.at("std"), sj.at("n"));
-    out["n_runs"] = s.n_runs;
-    // Costs, averaged the same way.
-    for (const char* key : {"train_seconds", "seconds_per_epoch", "infer_clips_per_s", "params",
-                            "epochs_run", "best_epoch"}) {
+    for (const auto& r : runs) {
+      if (r.model != m) continue;
+      // Classes in name order, as a run read back from results.json has them, so that fresh and
+      // resumed runs line up in eval::summarize_runs.
+      auto e = r.metrics;
+      std::sort(e.per_class.begin(), e.per_class.end(),
+                [](const auto& a, const auto& b) { return a.name < b.name; });
+      reports.push_back(std::move(e));
+    }
+    report::ModelSummary out =
+        report::ModelSummary::from_runs_summary(eval::summarize_runs(reports));
+    // Costs, averaged the same way over the runs that record them.
+    auto cost = [&]<typename T>(std::optional<T> report::Run::*field) {
       std::vector<double> v;
       for (const auto& r : runs)
-        if (r.at("model") == m && r.contains(key) && r.at(key).is_number())
-          v.push_back(r.at(key).get<double>());
-      double mean = 0, var = 0;
-      for (double x : v) mean += x;
-      mean /= std::max<std::size_t>(1, v.size());
-      for (double x : v) var += (x - mean) * (x - mean);
-      core::Json sd = v.size() > 1 ? core::Json(std::sqrt(var / (v.size() - 1))) : core::Json();
-      out[key] = {{"mean", v.empty() ? core::Json() : core::Json(mean)}, {"std", sd},
-                  {"n", v.size()}};
-    }
-    summary[m] = out;
+        if (r.model == m && r.*field) v.push_back(static_cast<double>(*(r.*field)));
+      return report::mean_std(v);
+    };
+    out.train_seconds = cost(&report::Run::train_seconds);
+    out.seconds_per_epoch = cost(&report::Run::seconds_per_epoch);
+    out.infer_clips_per_s = cost(&report::Run::infer_clips_per_s);
+    out.params = cost(&report::Run::params);
+    out.epochs_run = cost(&report::Run::epochs_run);
+    out.best_epoch = cost(&report::Run::best_epoch);
+    summary[m] = std::move(out);
   }
   return summary;
 }
@@ -120,33 +108,32 @@ namespace {
 // The report's t-SNE section from `DIR/tsne-<name>.json` files (`tutti tsne MODEL DATA --json`
 // output): t-SNE is an analysis of chosen models, run after the experiment, and a rerun of the
 // experiment (all runs done: only the report is rewritten) puts its maps side by side.
-core::Json tsne_section(const fs::path& dir) {
+std::optional<report::TsneSection> tsne_section(const fs::path& dir) {
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     const auto name = e.path().filename().string();
     if (e.is_regular_file() && name.starts_with("tsne-") && name.ends_with(".json"))
       files.push_back(e.path());
   }
-  if (files.empty()) return nullptr;
+  if (files.empty()) return std::nullopt;
   std::sort(files.begin(), files.end());
-  core::Json models = core::Json::object();
+  report::TsneSection section;
   for (const auto& f : files) {
-    core::Json j = core::read_json_file(f);
+    const core::Json j = core::read_json_file(f);
     check(j.is_object() && j.contains("x") && j.contains("y") && j.contains("labels"),
           "{}: not a t-SNE map (expected the output of `tutti tsne MODEL DATA --json`)",
           f.string());
-    const auto name = f.stem().string().substr(5);
-    models[name] = std::move(j);
+    section.models[f.stem().string().substr(5)] = report::TsneMap::from_json(j, f.string());
   }
-  return {{"description",
-           "t-SNE maps of the pre-classifier clip features (files tsne-<name>.json of the "
-           "experiment folder, made with `tutti tsne MODEL DATA --json`)"},
-          {"models", std::move(models)}};
+  section.description =
+      "t-SNE maps of the pre-classifier clip features (files tsne-<name>.json of the experiment "
+      "folder, made with `tutti tsne MODEL DATA --json`)";
+  return section;
 }
 
 }  // namespace
 
-core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events) {
+report::Results run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events) {
   cfg.validate();
   fs::create_directories(cfg.out_dir);
   const fs::path results_path = cfg.out_dir / "results.json";
@@ -162,67 +149,61 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
   const std::string train_md5 = core::md5_file_hex(cfg.train_path);
   const std::string test_md5 = core::md5_file_hex(cfg.test_path);
 
-  core::Json results = {{"tutti_version", TUTTI_VERSION},
-                        {"config", cfg.to_json()},
-                        {"data",
-                         {{"train", cfg.train_path},
-                          {"train_md5", train_md5},
-                          {"test", cfg.test_path},
-                          {"test_md5", test_md5},
-                          {"classes", train.classes}}},
-                        {"runs", core::Json::array()},
-                        {"summary", core::Json::object()}};
+  report::Results results;
+  results.tutti_version = TUTTI_VERSION;
+  results.config = cfg.to_json();
+  results.data =
+      report::DataInfo{cfg.train_path, train_md5, cfg.test_path, test_md5, train.classes};
   if (fs::exists(results_path)) {
-    const core::Json old = core::read_json_file(results_path);
-    check(old.contains("data") && old["data"].value("train_md5", "") == train_md5 &&
-              old["data"].value("test_md5", "") == test_md5,
+    const report::Results old = report::Results::load(results_path.string());
+    check(old.data && old.data->train_md5 == train_md5 && old.data->test_md5 == test_md5,
           "{}: made from other data (train/test md5 differ); use another output folder",
           results_path.string());
-    for (const auto& r : old.value("runs", core::Json::array())) {
-      const auto model = r.at("model").get<std::string>();
-      const int seed = r.at("seed").get<int>();
-      if (!fs::exists(cfg.out_dir / r.value("model_file", run_file_name(model, seed)))) continue;
+    for (const auto& r : old.runs) {
+      const auto& model = r.model;
+      const int seed = r.seed;
+      if (!fs::exists(cfg.out_dir / r.model_file.value_or(run_file_name(model, seed)))) continue;
       // Runs of the models asked for now must have been made as they would be now; runs of
       // other models are kept with the configuration they record (a folder can gather models
       // trained with different options, e.g. --patience for some, into one report).
       const bool asked = std::find(cfg.models.begin(), cfg.models.end(), model) != cfg.models.end();
-      check(r.contains("train_config") &&
-                (!asked || comparable(r.at("train_config")) ==
-                               comparable(cfg.run_config(model, seed).to_json())),
+      check(!r.train_config.is_null() &&
+                (!asked ||
+                 comparable(r.train_config) == comparable(cfg.run_config(model, seed).to_json())),
             "{}: run {} seed {} was made with another configuration; use another output folder "
             "or the same options",
             results_path.string(), model, seed);
-      results["runs"].push_back(r);
+      results.runs.push_back(r);
     }
   }
   auto done = [&](const std::string& model, int seed) {
-    for (const auto& r : results["runs"])
-      if (r.at("model") == model && r.at("seed") == seed) return true;
+    for (const auto& r : results.runs)
+      if (r.model == model && r.seed == seed) return true;
     return false;
   };
   // Localization (test data with Y_instance): models without per-instance outputs are named.
-  core::Json not_localized = core::Json::object();
+  std::map<std::string, std::string> not_localized;
   if (test.has_instance_labels())
     for (const auto& m : cfg.models)
       if (!models::has_instance_outputs(m)) not_localized[m] = "no per-instance outputs";
   // Read once, before any training: a broken tsne-*.json fails now, not after the first run.
-  const core::Json tsne = tsne_section(cfg.out_dir);
+  const auto tsne = tsne_section(cfg.out_dir);
   auto save = [&] {
-    results["summary"] = summarize_experiment_runs(results["runs"]);
-    if (auto loc = experiment_localization_section(results["runs"], not_localized); !loc.is_null())
-      results["localization"] = loc;
-    if (!tsne.is_null()) results["tsne"] = tsne;
-    core::write_json_file(results_path, results);
+    results.summary = summarize_experiment_runs(results.runs);
+    if (auto loc = experiment_localization_section(results.runs, not_localized))
+      results.localization = std::move(loc);
+    if (tsne) results.tsne = tsne;
+    core::write_json_file(results_path, results.to_json());
   };
 
   for (const auto& model : cfg.models) {
     // A fixed-length model (FC) cannot take variable-length bags; `tutti train` refuses them, and
     // an experiment comparing many models goes on without it, saying why in results.json.
     if (models::requires_fixed_length(model) && !(train.fixed_length() && test.fixed_length())) {
-      const std::string reason = fmt::format(
-          "needs exactly K = {} instances in every clip; {} has shorter clips", train.max_instances,
-          train.fixed_length() ? cfg.test_path : cfg.train_path);
-      results["skipped_models"][model] = reason;
+      const std::string reason =
+          fmt::format("needs exactly K = {} instances in every clip; {} has shorter clips",
+                      train.max_instances, train.fixed_length() ? cfg.test_path : cfg.train_path);
+      results.skipped_models[model] = reason;
       if (events.on_model_skipped) events.on_model_skipped(model, reason);
       continue;
     }
@@ -244,28 +225,28 @@ core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& e
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const auto report = eval::evaluate(test, p.scores, info.thresholds);
       const auto& t = info.training;
-      core::Json run = {
-          {"model", model},
-          {"seed", seed},
-          {"metrics", report.to_json()},
-          {"train_seconds", t.train_seconds},
-          {"seconds_per_epoch", t.train_seconds / std::max(1, t.epochs_run)},
-          {"epochs_run", t.epochs_run},
-          {"best_epoch", t.best_epoch},
-          {"val_loss", t.val_loss},
-          {"val_map", t.val_map},
-          {"params", t.params},
-          {"infer_clips_per_s", infer_s > 0 ? test.size() / infer_s : 0.0},
-          {"model_file", file},
-          {"train_config", rc.to_json()}};
+      report::Run run;
+      run.model = model;
+      run.seed = seed;
+      run.metrics = report;
+      run.train_seconds = t.train_seconds;
+      run.seconds_per_epoch = t.train_seconds / std::max(1, t.epochs_run);
+      run.epochs_run = t.epochs_run;
+      run.best_epoch = t.best_epoch;
+      run.val_loss = t.val_loss;
+      run.val_map = t.val_map;
+      run.params = t.params;
+      run.infer_clips_per_s = infer_s > 0 ? test.size() / infer_s : 0.0;
+      run.model_file = file;
+      run.train_config = rc.to_json();
       if (test.has_instance_labels() && models::has_instance_outputs(model)) {
         LocalizeOptions lo;
         lo.threads = rc.threads;
         lo.seed = static_cast<std::uint64_t>(seed);
         lo.examples = seed == 1 ? 3 : 0;
-        run["localization"] = localize(pred, test, lo, cfg.test_path).to_json();
+        run.localization = localize(pred, test, lo, cfg.test_path).to_results();
       }
-      results["runs"].push_back(run);
+      results.runs.push_back(run);
       save();
       if (events.on_run_done) events.on_run_done(model, seed, run);
     }

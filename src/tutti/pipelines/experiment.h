@@ -5,30 +5,35 @@
 //   e.train_path = "openmic-train.npz";  e.test_path = "openmic-test.npz";
 //   e.models = {"att", "fc_t", "rnn", "fc", "rf"};  e.seeds = 10;  e.out_dir = "runs/exp1";
 //   e.overrides = {{"epochs", 5}};  // on top of TrainConfig::for_model(m)
-//   tutti::core::Json results = tutti::pipelines::run_experiment(e);
+//   tutti::report::Results results = tutti::pipelines::run_experiment(e);
 //
 // Writes <out_dir>/<model>-seed<k>.tutti (k = 1..seeds) and <out_dir>/results.json (atomically,
 // after every run). Rerunning with the same configuration and data resumes: runs already in
 // results.json whose model file exists are skipped. A results.json of another configuration or
 // other data is an error (choose another folder).
 //
-// results.json: {"tutti_version", "config": ExperimentConfig::to_json(),
-//   "data": {"train", "train_md5", "test", "test_md5", "classes"},
+// results.json is report::Results (tutti/report/results.h): {"tutti_version", "config":
+//   ExperimentConfig::to_json(), "data": {"train", "train_md5", "test", "test_md5", "classes"},
 //   "runs": [{"model", "seed", "metrics": eval::EvalReport JSON (per-class thresholds from the
 //             validation part; *_05 at 0.5), "train_seconds", "seconds_per_epoch", "epochs_run",
-//             "best_epoch", "val_loss", "val_map", "params", "infer_clips_per_s", "model_file"}],
+//             "best_epoch", "val_loss", "val_map", "params", "infer_clips_per_s", "model_file",
+//             "train_config", "localization"?}],
 //   "summary": {"<model>": {"n_runs", "<metric>": {"mean", "std", "n"}, ...,
-//               "micro": {"ap": {...}, ...}, "per_class": {"<class>": {"f1": {...}, ...}}}}}
+//               "micro": {"ap": {...}, ...}, "per_class": {"<class>": {"f1": {...}, ...}},
+//               "<cost>": {...}}},
+//   "skipped_models"?, "localization"?, "tsne"?}
 // std is the sample standard deviation (ddof = 1; null for a single run); n counts the runs where
 // the value is defined.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "tutti/core/json.h"
+#include "tutti/report/results.h"
 #include "tutti/train/train.h"
 
 namespace tutti::pipelines {
@@ -50,7 +55,7 @@ struct ExperimentConfig {
 struct ExperimentEvents {
   // Before a run starts (skipped = true when resumed from results.json).
   std::function<void(const std::string& model, int seed, bool skipped)> on_run_start;
-  std::function<void(const std::string& model, int seed, const core::Json& run)> on_run_done;
+  std::function<void(const std::string& model, int seed, const report::Run& run)> on_run_done;
   // A model that cannot run on these data (FC on variable-length bags); recorded in results.json
   // under "skipped_models".
   std::function<void(const std::string& model, const std::string& reason)> on_model_skipped;
@@ -58,9 +63,11 @@ struct ExperimentEvents {
 };
 
 // Runs everything not yet done; returns the final results.json content.
-core::Json run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events = {});
+report::Results run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events = {});
 
-// The "summary" object from the runs (also used by tests).
-core::Json summarize_experiment_runs(const core::Json& runs);
+// The "summary" from the runs: per model, in the order of its first run, eval::summarize_runs of
+// the metrics and the mean/std of the costs (also used by tests).
+std::map<std::string, report::ModelSummary> summarize_experiment_runs(
+    const std::vector<report::Run>& runs);
 
 }  // namespace tutti::pipelines

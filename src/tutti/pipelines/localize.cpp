@@ -1,6 +1,7 @@
 #include "tutti/pipelines/localize.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -15,36 +16,6 @@ namespace tutti::pipelines {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct Stat {
-  double mean = kNaN, std = kNaN;
-  int n = 0;
-};
-
-Stat stat_of(const std::vector<double>& v) {
-  Stat s;
-  std::vector<double> f;
-  for (double x : v)
-    if (std::isfinite(x)) f.push_back(x);
-  s.n = static_cast<int>(f.size());
-  if (f.empty()) return s;
-  double m = 0;
-  for (double x : f) m += x;
-  m /= static_cast<double>(f.size());
-  s.mean = m;
-  if (f.size() > 1) {
-    double var = 0;
-    for (double x : f) var += (x - m) * (x - m);
-    s.std = std::sqrt(var / static_cast<double>(f.size() - 1));
-  }
-  return s;
-}
-
-core::Json stat_json(const Stat& s) {
-  return {{"mean", core::number_or_null(s.mean)},
-          {"std", core::number_or_null(s.std)},
-          {"n", s.n}};
-}
 
 LocalizationMethod deterministic(const std::string& name, eval::InstanceReport r) {
   LocalizationMethod m;
@@ -76,27 +47,30 @@ bool LocalizationReport::has(const std::string& name) const {
                      [&](const LocalizationMethod& m) { return m.name == name; });
 }
 
-core::Json LocalizationReport::to_json() const {
-  core::Json ms = core::Json::object();
+report::RunLocalization LocalizationReport::to_results() const {
+  report::RunLocalization r;
+  r.model = model;
+  r.clips = clips;
+  r.positive_pairs = positive_pairs;
+  r.positive_rate = positive_rate;
+  r.random_draws = random_draws;
   for (const auto& m : methods) {
+    report::LocalizationMethodResult out;
     if (m.name == "random") {
-      ms[m.name] = {{"mAP", stat_json({m.map_mean, m.map_std, m.n})},
-                    {"auc", stat_json({m.auc_mean, m.auc_std, m.n})}};
+      out.mAP = report::Stat{m.map_mean, m.map_std, m.n};
+      out.auc = report::Stat{m.auc_mean, m.auc_std, m.n};
     } else {
-      core::Json j = m.report.to_json();
-      ms[m.name] = {{"mAP", j["mAP"]},
-                    {"auc", j["auc"]},
-                    {"skipped", j["skipped"]},
-                    {"per_class", j["per_class"]}};
+      out.mAP = report::Stat::number(m.report.mAP);
+      out.auc = report::Stat::number(m.report.auc);
+      out.skipped = m.report.skipped;
+      out.per_class.emplace();
+      for (const auto& c : m.report.per_class)
+        (*out.per_class)[c.name] = {c.ap, c.auc, c.n_instances, c.n_pos};
     }
+    r.methods[m.name] = std::move(out);
   }
-  return {{"model", model},
-          {"clips", clips},
-          {"positive_pairs", positive_pairs},
-          {"positive_rate", core::number_or_null(positive_rate)},
-          {"random_draws", random_draws},
-          {"methods", ms},
-          {"examples", examples}};
+  r.examples = examples;
+  return r;
 }
 
 LocalizationReport localize_predictions(const infer::Predictions& p, const data::BagDataset& truth,
@@ -168,7 +142,7 @@ LocalizationReport localize_predictions(const infer::Predictions& p, const data:
     aucs.push_back(rep.auc);
     if (d == 0) rnd.report = std::move(rep);
   }
-  const Stat sm = stat_of(maps), sa = stat_of(aucs);
+  const report::Stat sm = report::mean_std(maps), sa = report::mean_std(aucs);
   rnd.map_mean = sm.mean, rnd.map_std = sm.std, rnd.auc_mean = sa.mean, rnd.auc_std = sa.std;
   rnd.n = opts.random_draws;
   r.methods.push_back(std::move(rnd));
@@ -191,9 +165,10 @@ LocalizationReport localize(const infer::Predictor& predictor, const data::BagDa
   return localize_predictions(p, truth, info.classes, info.spec.name, opts, what);
 }
 
-core::Json localization_examples(const infer::Predictions& p, const data::BagDataset& truth, int n,
-                                 double hop_s) {
-  core::Json out = core::Json::array();
+std::vector<report::TimelineExample> localization_examples(const infer::Predictions& p,
+                                                           const data::BagDataset& truth, int n,
+                                                           double hop_s) {
+  std::vector<report::TimelineExample> out;
   if (n <= 0 || !truth.has_instance_labels() || p.instance.empty()) return out;
   const std::int64_t k = truth.max_instances, c = truth.num_classes();
   // Score clips: 2 = >= 2 present classes with one active in part of the clip; 1 = >= 2 present.
@@ -216,17 +191,20 @@ core::Json localization_examples(const infer::Predictions& p, const data::BagDat
   for (std::size_t e = 0; e < order.size() && static_cast<int>(e) < n; ++e) {
     const std::int64_t i = order[e].second;
     const std::int64_t ni = truth.n_instances[i];
-    core::Json ex = {{"clip", truth.keys[i]}, {"hop_s", hop_s}};
-    core::Json classes = core::Json::array(), prob = core::Json::array(),
-               att = core::Json::array(), clip_scores = core::Json::array();
-    core::Json segs = core::Json::object();
+    report::TimelineExample ex;
+    ex.clip = truth.keys[i];
+    ex.hop_s = hop_s;
+    std::vector<std::string> classes;
+    std::vector<std::vector<double>> att;
+    std::vector<double> clip_scores;
+    std::map<std::string, std::vector<std::array<double, 2>>> segs;
     for (std::int64_t j = 0; j < c; ++j) {
       const float clip_score = p.scores.empty() ? 0.0f : p.score(i, j);
       if (!truth.positive(i, j) && clip_score < 0.5f) continue;
       classes.push_back(truth.classes[j]);
       clip_scores.push_back(clip_score);
-      core::Json row = core::Json::array(), arow = core::Json::array();
-      core::Json runs = core::Json::array();
+      std::vector<double> row, arow;
+      std::vector<std::array<double, 2>> runs;
       double start = -1;
       for (std::int64_t t = 0; t < ni; ++t) {
         const auto x = static_cast<std::size_t>((i * k + t) * c + j);
@@ -240,68 +218,59 @@ core::Json localization_examples(const infer::Predictions& p, const data::BagDat
         }
       }
       if (start >= 0) runs.push_back({start, static_cast<double>(ni) * hop_s});
-      prob.push_back(row);
-      if (!p.attention.empty()) att.push_back(arow);
-      segs[truth.classes[j]] = runs;
+      ex.prob.push_back(std::move(row));
+      if (!p.attention.empty()) att.push_back(std::move(arow));
+      segs[truth.classes[j]] = std::move(runs);
     }
-    ex["classes"] = classes;
-    ex["prob"] = prob;
-    if (!p.attention.empty()) ex["attention"] = att;
-    ex["truth"] = segs;
-    ex["clip_scores"] = clip_scores;
-    out.push_back(ex);
+    ex.classes = std::move(classes);
+    if (!p.attention.empty()) ex.attention = std::move(att);
+    ex.truth = std::move(segs);
+    ex.clip_scores = std::move(clip_scores);
+    out.push_back(std::move(ex));
   }
   return out;
 }
 
-core::Json summarize_localization(const std::vector<core::Json>& reports) {
-  std::vector<std::string> order;
+std::map<std::string, report::LocalizationMethodResult> summarize_localization(
+    const std::vector<report::RunLocalization>& reports) {
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> values;
-  auto number = [](const core::Json& j) {
-    if (j.is_number()) return j.get<double>();
-    if (j.is_object() && j.contains("mean") && j["mean"].is_number())
-      return j["mean"].get<double>();
-    return kNaN;
-  };
-  for (const auto& r : reports) {
-    if (!r.is_object() || !r.contains("methods")) continue;
-    for (const auto& [name, m] : r["methods"].items()) {
-      if (!values.count(name)) order.push_back(name);
+  auto mean = [](const std::optional<report::Stat>& s) { return s ? s->mean : kNaN; };
+  for (const auto& r : reports)
+    for (const auto& [name, m] : r.methods) {
       auto& v = values[name];
-      v.first.push_back(m.contains("mAP") ? number(m["mAP"]) : kNaN);
-      v.second.push_back(m.contains("auc") ? number(m["auc"]) : kNaN);
+      v.first.push_back(mean(m.mAP));
+      v.second.push_back(mean(m.auc));
     }
-  }
-  core::Json out = core::Json::object();
-  for (const auto& name : order) {
-    const auto& v = values[name];
-    out[name] = {{"mAP", stat_json(stat_of(v.first))}, {"auc", stat_json(stat_of(v.second))}};
+  std::map<std::string, report::LocalizationMethodResult> out;
+  for (const auto& [name, v] : values) {
+    out[name].mAP = report::mean_std(v.first);
+    out[name].auc = report::mean_std(v.second);
   }
   return out;
 }
 
-core::Json experiment_localization_section(const core::Json& runs, const core::Json& skipped) {
+std::optional<report::LocalizationSection> experiment_localization_section(
+    const std::vector<report::Run>& runs, const std::map<std::string, std::string>& skipped) {
   std::vector<std::string> order;
-  std::map<std::string, std::vector<core::Json>> per_model;
-  std::map<std::string, core::Json> examples;
+  std::map<std::string, std::vector<report::RunLocalization>> per_model;
+  std::map<std::string, std::vector<report::TimelineExample>> examples;
   for (const auto& r : runs) {
-    if (!r.is_object() || !r.contains("localization") || !r["localization"].is_object()) continue;
-    const auto m = r.value("model", std::string());
+    if (!r.localization) continue;
+    const auto& m = r.model;
     if (!per_model.count(m)) order.push_back(m);
-    const auto& loc = r["localization"];
+    const auto& loc = *r.localization;
     per_model[m].push_back(loc);
-    if (!examples.count(m) && loc.contains("examples") && !loc["examples"].empty())
-      examples[m] = loc["examples"];
+    if (!examples.count(m) && !loc.examples.empty()) examples[m] = loc.examples;
   }
-  if (order.empty()) return nullptr;
-  core::Json models = core::Json::object();
+  if (order.empty()) return std::nullopt;
+  report::LocalizationSection section;
   int draws = 0;
   for (const auto& m : order) {
-    core::Json e = {{"methods", summarize_localization(per_model[m])},
-                    {"runs", per_model[m].size()}};
-    if (examples.count(m)) e["examples"] = examples[m];
-    models[m] = e;
-    draws = per_model[m].front().value("random_draws", 0);
+    report::LocalizationModel& e = section.models[m];
+    e.methods = summarize_localization(per_model[m]);
+    e.runs = static_cast<std::int64_t>(per_model[m].size());
+    if (examples.count(m)) e.examples = examples[m];
+    draws = per_model[m].front().random_draws;
   }
   std::string text =
       "Instance-level localization on the test set (it has Y_instance): for every class, the "
@@ -312,16 +281,17 @@ core::Json experiment_localization_section(const core::Json& runs, const core::J
       "attention × frame; uniform: a constant score (AP = positive rate, AUC = 0.5); random: "
       "uniform random scores, " +
       std::to_string(draws) + " seeded draws per run.";
-  if (skipped.is_object() && !skipped.empty()) {
+  if (!skipped.empty()) {
     text += " Not localized (no per-instance outputs):";
     bool first = true;
-    for (const auto& [m, why] : skipped.items()) {
+    for (const auto& [m, why] : skipped) {
       text += (first ? " " : ", ") + m;
       first = false;
     }
     text += ".";
   }
-  return {{"description", text}, {"models", models}};
+  section.description = std::move(text);
+  return section;
 }
 
 }  // namespace tutti::pipelines

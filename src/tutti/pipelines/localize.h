@@ -20,12 +20,15 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tutti/core/json.h"
 #include "tutti/data/bag_dataset.h"
 #include "tutti/eval/localization.h"
+#include "tutti/report/results.h"
 #include "tutti/infer/predictor.h"
 
 namespace tutti::pipelines {
@@ -54,15 +57,15 @@ struct LocalizationReport {
   std::int64_t positive_pairs = 0;  // (clip, class) pairs where the class is present
   double positive_rate = 0;         // active instances / instances of those pairs
   int random_draws = 0;
-  std::vector<LocalizationMethod> methods;  // in the order above; missing ones left out
-  core::Json examples = core::Json::array();  // example timelines (docs/report.md TIMELINE)
+  std::vector<LocalizationMethod> methods;        // in the order above; missing ones left out
+  std::vector<report::TimelineExample> examples;  // example timelines
 
   const LocalizationMethod& method(const std::string& name) const;  // throws if absent
   bool has(const std::string& name) const;
-  // {"model", "clips", "positive_pairs", "positive_rate", "random_draws",
-  //  "methods": {name: {"mAP", "auc"} (numbers; random: {"mean","std","n"}), "per_class": ...},
-  //  "examples": [...]} -- the layout of docs/report.md's "localization" section entry.
-  core::Json to_json() const;
+  // The "localization" entry of a results.json run: the deterministic methods as bare numbers
+  // with their per-class detail, "random" as {"mean", "std", "n"} over the draws.
+  report::RunLocalization to_results() const;
+  core::Json to_json() const { return to_results().to_json(); }
 };
 
 // From predictions made with with_instances = true. `what` names the data in errors. Throws
@@ -81,16 +84,21 @@ LocalizationReport localize(const infer::Predictor& predictor, const data::BagDa
 // Example timelines (docs/report.md TIMELINE): up to n clips with at least two present classes,
 // preferring clips where a present class is active in only part of the instances; per clip the
 // classes that are present or scored >= 0.5. truth segments are the active instances, merged.
-core::Json localization_examples(const infer::Predictions& p, const data::BagDataset& truth, int n,
-                                 double hop_s = 0.96);
+std::vector<report::TimelineExample> localization_examples(const infer::Predictions& p,
+                                                           const data::BagDataset& truth, int n,
+                                                           double hop_s = 0.96);
 
-// Mean/std over seeds of several reports' methods: {"<method>": {"mAP": {"mean","std","n"},
-// "auc": {...}}} (std: sample, ddof = 1, null for one report).
-core::Json summarize_localization(const std::vector<core::Json>& reports);
+// Mean/std over seeds of several reports' methods: per method, "mAP" and "auc" as
+// {"mean", "std", "n"} (std: sample, ddof = 1, null for one report) of the runs' values (a bare
+// number, or the mean of a {"mean", ...}).
+std::map<std::string, report::LocalizationMethodResult> summarize_localization(
+    const std::vector<report::RunLocalization>& reports);
 
 // The "localization" section of an experiment's results.json (docs/report.md) from its runs: per
 // model, the methods summarized over the runs that have a "localization" entry and the example
-// timelines of the first such run. Null when no run has one. `skipped`: model -> why it has none.
-core::Json experiment_localization_section(const core::Json& runs, const core::Json& skipped);
+// timelines of the first such run. nullopt when no run has one. `skipped`: model -> why it has
+// none.
+std::optional<report::LocalizationSection> experiment_localization_section(
+    const std::vector<report::Run>& runs, const std::map<std::string, std::string>& skipped);
 
 }  // namespace tutti::pipelines

@@ -19,42 +19,24 @@ using core::Json;
 
 namespace {
 
-const Json* child(const Json* j, const std::string& key) {
-  if (!j || !j->is_object()) return nullptr;
-  const auto it = j->find(key);
-  return it == j->end() ? nullptr : &*it;
-}
-
-const Json* at_path(const Json* j, const std::vector<std::string>& path) {
-  for (const auto& k : path) j = child(j, k);
-  return j;
-}
-
-std::string json_string(const Json* j, const std::string& fallback = "n/a") {
-  if (!j || j->is_null()) return fallback;
-  if (j->is_string()) return j->get<std::string>();
-  return j->dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-// A mean/std from a summary value: {"mean","std","n"} or a bare number.
-std::optional<MeanStd> read_mean_std(const Json* j) {
-  if (!j) return std::nullopt;
-  if (j->is_number()) return MeanStd{json_number(j), kNaN, 1};
-  if (j->is_object() && j->contains("mean")) {
-    MeanStd m;
-    m.mean = json_number(child(j, "mean"));
-    m.std = json_number(child(j, "std"));
-    const double n = json_number(child(j, "n"));
-    m.n = std::isfinite(n) ? static_cast<std::int64_t>(n) : (std::isfinite(m.mean) ? 1 : 0);
-    return m;
-  }
-  if (j->is_null()) return MeanStd{};
-  return std::nullopt;
-}
-
-std::string fmt_ms(const MeanStd& m, int decimals = 3) {
+std::string fmt_ms(const Stat& m, int decimals = 3) {
   if (!std::isfinite(m.mean)) return "n/a";
   return format_mean_std(m.mean, m.std, decimals);
+}
+
+// A bare number (e.g. a deterministic baseline) has no spread to show.
+std::string fmt_value(const std::optional<Stat>& m) {
+  if (!m) return "n/a";
+  return m->bare ? format_value(m->mean) : fmt_ms(*m);
+}
+
+template <typename T>
+std::string optional_text(const std::optional<T>& v, const std::string& fallback = "n/a") {
+  if (!v) return fallback;
+  if constexpr (std::is_same_v<T, std::string>)
+    return *v;
+  else
+    return std::to_string(*v);
 }
 
 std::string figure(const std::string& svg, const std::string& caption) {
@@ -69,58 +51,65 @@ std::optional<std::string> no_runs(const ExperimentResults& r) {
 }
 
 // Models of an optional section ("localization"/"tsne"): known models first, then the rest.
-std::vector<std::string> section_models(const ExperimentResults& r, const Json* models) {
+template <typename T>
+std::vector<std::string> section_models(const ExperimentResults& r,
+                                        const std::map<std::string, T>& models) {
   std::vector<std::string> out;
-  if (!models || !models->is_object()) return out;
   for (const auto& m : r.models())
-    if (models->contains(m)) out.push_back(m);
-  for (const auto& [name, _] : models->items())
+    if (models.contains(m)) out.push_back(m);
+  for (const auto& [name, _] : models)
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   return out;
+}
+
+Metric macro(double eval::EvalReport::*value, std::optional<Stat> ModelSummary::*summary) {
+  return Metric::macro(value, summary);
 }
 
 // ---- sections ---------------------------------------------------------------------------------
 
 std::optional<std::string> render_overview(const ExperimentResults& r) {
-  const Json& j = r.json();
-  const Json* data = child(&j, "data");
+  const Results& j = r.results();
+  const auto& data = j.data;
+  auto data_text = [&](std::string DataInfo::*field) {
+    return data ? escape((*data).*field) : std::string("n/a");
+  };
   std::string out;
   HtmlTable t({"item", "value"});
   t.set_numeric_columns({false, false});
-  t.add_row({"tutti version", json_string(child(&j, "tutti_version"))});
-  t.add_row_html({"train data", "<code>" + escape(json_string(child(data, "train"))) +
-                                    "</code><br>md5 <code>" +
-                                    escape(json_string(child(data, "train_md5"))) + "</code>"});
-  t.add_row_html({"test data", "<code>" + escape(json_string(child(data, "test"))) +
-                                   "</code><br>md5 <code>" +
-                                   escape(json_string(child(data, "test_md5"))) + "</code>"});
+  t.add_row({"tutti version", optional_text(j.tutti_version)});
+  t.add_row_html({"train data", "<code>" + data_text(&DataInfo::train) + "</code><br>md5 <code>" +
+                                    data_text(&DataInfo::train_md5) + "</code>"});
+  t.add_row_html({"test data", "<code>" + data_text(&DataInfo::test) + "</code><br>md5 <code>" +
+                                   data_text(&DataInfo::test_md5) + "</code>"});
   std::string classes;
   for (const auto& c : r.classes()) classes += (classes.empty() ? "" : ", ") + c;
   t.add_row({fmt::format("classes ({})", r.classes().size()), classes.empty() ? "n/a" : classes});
   std::string models;
   for (const auto& m : r.models()) models += (models.empty() ? "" : ", ") + m;
   t.add_row({fmt::format("models ({})", r.models().size()), models.empty() ? "n/a" : models});
-  const Json* runs = child(&j, "runs");
-  t.add_row({"runs", std::to_string(runs && runs->is_array() ? runs->size() : 0)});
+  t.add_row({"runs", std::to_string(j.runs.size())});
   t.add_row({"seeds", std::to_string(r.seed_count())});
   out += t.str();
-  if (const Json* config = child(&j, "config"); config && !config->is_null()) {
+  if (!j.config.is_null()) {
     out += "<details open><summary>Configuration</summary>\n<pre class=\"config\">" +
-           escape(config->dump(2, ' ', false, Json::error_handler_t::replace)) +
+           escape(j.config.dump(2, ' ', false, Json::error_handler_t::replace)) +
            "</pre>\n</details>\n";
   }
   return out;
 }
 
 struct SummaryColumn {
-  std::string key, title;
+  Metric metric;
+  std::string title;
 };
-const std::vector<SummaryColumn> kSummaryColumns = {{"mAP", "mAP"},
-                                                    {"auc", "AUC"},
-                                                    {"f1_pos", "F1"},
-                                                    {"f1_attmic", "F1 (AttMIC)"},
-                                                    {"precision_pos", "precision"},
-                                                    {"recall_pos", "recall"}};
+const std::vector<SummaryColumn> kSummaryColumns = {
+    {macro(&eval::EvalReport::mAP, &ModelSummary::mAP), "mAP"},
+    {macro(&eval::EvalReport::auc, &ModelSummary::auc), "AUC"},
+    {macro(&eval::EvalReport::f1_pos, &ModelSummary::f1_pos), "F1"},
+    {macro(&eval::EvalReport::f1_attmic, &ModelSummary::f1_attmic), "F1 (AttMIC)"},
+    {macro(&eval::EvalReport::precision_pos, &ModelSummary::precision_pos), "precision"},
+    {macro(&eval::EvalReport::recall_pos, &ModelSummary::recall_pos), "recall"}};
 
 std::optional<std::string> render_summary(const ExperimentResults& r) {
   if (auto n = no_runs(r)) return n;
@@ -128,12 +117,12 @@ std::optional<std::string> render_summary(const ExperimentResults& r) {
   for (const auto& c : kSummaryColumns) header.push_back(c.title);
   HtmlTable t(header);
   // The best mean of each column is bold (ties: all of them).
-  std::vector<std::vector<MeanStd>> stats;
+  std::vector<std::vector<Stat>> stats;
   std::vector<double> best(kSummaryColumns.size(), -INFINITY);
   for (const auto& m : r.models()) {
     stats.emplace_back();
     for (std::size_t k = 0; k < kSummaryColumns.size(); ++k) {
-      stats.back().push_back(r.stat(m, {kSummaryColumns[k].key}));
+      stats.back().push_back(r.stat(m, kSummaryColumns[k].metric));
       if (std::isfinite(stats.back()[k].mean)) best[k] = std::max(best[k], stats.back()[k].mean);
     }
   }
@@ -156,18 +145,23 @@ std::optional<std::string> render_summary(const ExperimentResults& r) {
 
 std::optional<std::string> render_box_plots(const ExperimentResults& r) {
   if (auto n = no_runs(r)) return n;
-  const std::vector<std::array<std::string, 3>> metrics = {
-      {"precision_pos", "Precision", "macro precision"},
-      {"recall_pos", "Recall", "macro recall"},
-      {"f1_pos", "F1", "macro F1"}};
+  struct Panel {
+    double eval::EvalReport::*value;
+    const char *title, *y_label;
+  };
+  const std::array<Panel, 3> metrics = {
+      {{&eval::EvalReport::precision_pos, "Precision", "macro precision"},
+       {&eval::EvalReport::recall_pos, "Recall", "macro recall"},
+       {&eval::EvalReport::f1_pos, "F1", "macro F1"}}};
   std::vector<BoxPlotPanel> panels;
-  for (const auto& [key, title, y_label] : metrics) {
+  for (const auto& [value, title, y_label] : metrics) {
     BoxPlotPanel p;
     p.title = title;
     p.y_label = y_label;
+    const Metric metric{[value](const eval::EvalReport& e) { return e.*value; }, nullptr};
     for (const auto& m : r.models()) {
       p.labels.push_back(m);
-      p.values.push_back(r.run_values(m, {key}));
+      p.values.push_back(r.run_values(m, metric));
     }
     panels.push_back(std::move(p));
   }
@@ -191,7 +185,7 @@ std::optional<std::string> render_class_bars(const ExperimentResults& r) {
   for (const auto& m : r.models()) {
     BarSeries s{.name = m, .values = {}, .errors = {}};
     for (const auto& cls : r.classes()) {
-      const MeanStd st = r.stat(m, {"per_class", cls, "f1"});
+      const Stat st = r.stat(m, Metric::per_class(cls, &eval::ClassMetrics::f1, &ClassSummary::f1));
       s.values.push_back(st.mean);
       s.errors.push_back(st.std);
     }
@@ -215,7 +209,9 @@ std::optional<std::string> render_heatmap(const ExperimentResults& r) {
   h.colorbar_label = "F1 (mean over seeds)";
   for (const auto& cls : r.classes()) {
     std::vector<double> row;
-    for (const auto& m : r.models()) row.push_back(r.stat(m, {"per_class", cls, "f1"}).mean);
+    for (const auto& m : r.models())
+      row.push_back(
+          r.stat(m, Metric::per_class(cls, &eval::ClassMetrics::f1, &ClassSummary::f1)).mean);
     h.values.push_back(std::move(row));
   }
   return figure(heatmap_svg(h), "Mean F1 over seeds; grey cells: n/a.");
@@ -224,21 +220,29 @@ std::optional<std::string> render_heatmap(const ExperimentResults& r) {
 std::optional<std::string> render_class_tables(const ExperimentResults& r) {
   if (auto n = no_runs(r)) return n;
   std::string out;
-  const std::vector<std::pair<std::string, std::string>> cols = {
-      {"ap", "AP"}, {"auc", "AUC"}, {"precision", "P"}, {"recall", "R"}, {"f1", "F1"}};
+  struct Column {
+    double eval::ClassMetrics::*value;
+    std::optional<Stat> ClassSummary::*summary;
+    std::string title;
+  };
+  const std::vector<Column> cols = {{&eval::ClassMetrics::ap, &ClassSummary::ap, "AP"},
+                                    {&eval::ClassMetrics::auc, &ClassSummary::auc, "AUC"},
+                                    {&eval::ClassMetrics::precision, &ClassSummary::precision, "P"},
+                                    {&eval::ClassMetrics::recall, &ClassSummary::recall, "R"},
+                                    {&eval::ClassMetrics::f1, &ClassSummary::f1, "F1"}};
   for (const auto& m : r.models()) {
     out += "<h3>" + escape(m) + "</h3>\n";
     std::vector<std::string> header = {"class"};
-    for (const auto& c : cols) header.push_back(c.second);
+    for (const auto& c : cols) header.push_back(c.title);
     header.push_back("runs with AP");
     HtmlTable t(header, "per-class");
     for (const auto& cls : r.classes()) {
       std::vector<std::string> row = {cls};
       std::int64_t n_ap = 0;
-      for (const auto& [key, title] : cols) {
-        const MeanStd st = r.stat(m, {"per_class", cls, key});
+      for (const auto& c : cols) {
+        const Stat st = r.stat(m, Metric::per_class(cls, c.value, c.summary));
         row.push_back(format_value(st.mean));
-        if (key == "ap") n_ap = st.n;
+        if (c.value == &eval::ClassMetrics::ap) n_ap = st.n;
       }
       row.push_back(fmt::format("{}/{}", n_ap, r.runs(m).size()));
       t.add_row(row);
@@ -255,84 +259,71 @@ std::optional<std::string> render_cost(const ExperimentResults& r) {
   HtmlTable t({"model", "parameters", "seconds / epoch", "epochs run", "best epoch",
                "train seconds", "inference clips / s"});
   for (const auto& m : r.models()) {
-    auto raw = [&](const char* key) {
+    auto raw = [&]<typename T>(std::optional<T> Run::*field) {
       std::vector<double> v;
-      for (const Json* run : r.runs(m)) v.push_back(json_number(child(run, key)));
+      for (const Run* run : r.runs(m))
+        v.push_back((run->*field) ? static_cast<double>(*(run->*field)) : kNaN);
       return mean_std(v);
     };
-    t.add_row({m, format_count(raw("params").mean), fmt_ms(raw("seconds_per_epoch"), 3),
-               format_value(raw("epochs_run").mean, 1), format_value(raw("best_epoch").mean, 1),
-               fmt_ms(raw("train_seconds"), 1), fmt_ms(raw("infer_clips_per_s"), 0)});
+    t.add_row({m, format_count(raw(&Run::params).mean), fmt_ms(raw(&Run::seconds_per_epoch), 3),
+               format_value(raw(&Run::epochs_run).mean, 1),
+               format_value(raw(&Run::best_epoch).mean, 1), fmt_ms(raw(&Run::train_seconds), 1),
+               fmt_ms(raw(&Run::infer_clips_per_s), 0)});
   }
   return t.str() + note("Mean (\u00B1 std) over seeds.");
 }
 
 std::optional<std::string> render_runs(const ExperimentResults& r) {
-  const Json* runs = child(&r.json(), "runs");
-  if (!runs || !runs->is_array() || runs->empty()) return note("n/a: results.json has no runs.");
+  const auto& runs = r.results().runs;
+  if (runs.empty()) return note("n/a: results.json has no runs.");
   HtmlTable t({"model", "seed", "mAP", "AUC", "F1", "F1 (AttMIC)", "epochs", "best epoch",
                "train s", "skipped classes", "model file"});
   t.set_numeric_columns({false, true, true, true, true, true, true, true, true, false, false});
-  for (const Json& run : *runs) {
-    const Json* metrics = child(&run, "metrics");
+  for (const Run& run : runs) {
+    const eval::EvalReport& metrics = run.metrics;
     std::string skipped;
-    if (const Json* s = child(metrics, "skipped"); s && s->is_array())
-      for (const Json& name : *s) skipped += (skipped.empty() ? "" : ", ") + json_string(&name);
-    t.add_row({json_string(child(&run, "model")), json_string(child(&run, "seed")),
-               format_value(json_number(child(metrics, "mAP"))),
-               format_value(json_number(child(metrics, "auc"))),
-               format_value(json_number(child(metrics, "f1_pos"))),
-               format_value(json_number(child(metrics, "f1_attmic"))),
-               json_string(child(&run, "epochs_run")), json_string(child(&run, "best_epoch")),
-               format_value(json_number(child(&run, "train_seconds")), 1),
-               skipped.empty() ? "-" : skipped, json_string(child(&run, "model_file"), "-")});
+    for (const auto& name : metrics.skipped) skipped += (skipped.empty() ? "" : ", ") + name;
+    t.add_row({run.model, std::to_string(run.seed), format_value(metrics.mAP),
+               format_value(metrics.auc), format_value(metrics.f1_pos),
+               format_value(metrics.f1_attmic), optional_text(run.epochs_run),
+               optional_text(run.best_epoch), format_value(run.train_seconds.value_or(kNaN), 1),
+               skipped.empty() ? "-" : skipped, optional_text(run.model_file, "-")});
   }
   return t.str();
 }
 
 std::optional<std::string> render_localization(const ExperimentResults& r) {
-  const Json* loc = child(&r.json(), "localization");
-  if (!loc || loc->is_null()) return std::nullopt;
+  const auto& loc = r.results().localization;
+  if (!loc) return std::nullopt;
   std::string out;
-  if (const Json* d = child(loc, "description"); d && d->is_string())
-    out += note(d->get<std::string>());
-  const Json* models = child(loc, "models");
-  const auto names = section_models(r, models);
+  if (loc->description) out += note(*loc->description);
+  const auto names = section_models(r, loc->models);
   if (names.empty()) return out + note("n/a: no models in \"localization\".");
   const std::vector<std::string> method_order = {"attention", "frame", "product", "uniform",
                                                  "random"};
   for (const auto& m : names) {
-    const Json* entry = child(models, m);
+    const LocalizationModel& entry = loc->models.at(m);
     out += "<h3>" + escape(m) + "</h3>\n";
-    const Json* methods = child(entry, "methods");
-    if (methods && methods->is_object() && !methods->empty()) {
+    const auto& methods = entry.methods;
+    if (!methods.empty()) {
       std::vector<std::string> order;
       for (const auto& k : method_order)
-        if (methods->contains(k)) order.push_back(k);
-      for (const auto& [k, _] : methods->items())
+        if (methods.contains(k)) order.push_back(k);
+      for (const auto& [k, _] : methods)
         if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
       // Columns: mAP and AUC first, then any other numeric key of any method (sorted).
-      std::vector<std::string> keys = {"mAP", "auc"};
       std::set<std::string> extra;
-      for (const auto& [_, v] : methods->items()) {
-        if (!v.is_object()) continue;
-        for (const auto& [k, x] : v.items())
-          if (k != "mAP" && k != "auc" && k != "ap" && read_mean_std(&x) && !x.is_null())
-            extra.insert(k);
-      }
-      keys.insert(keys.end(), extra.begin(), extra.end());
+      for (const auto& [_, v] : methods)
+        for (const auto& [k, _] : v.other) extra.insert(k);
       std::vector<std::string> header = {"method", "instance mAP", "instance AUC"};
-      for (std::size_t i = 2; i < keys.size(); ++i) header.push_back(keys[i]);
+      header.insert(header.end(), extra.begin(), extra.end());
       HtmlTable t(header);
       for (const auto& k : order) {
-        const Json* v = child(methods, k);
-        std::vector<std::string> row = {k};
-        for (const auto& key : keys) {
-          const Json* x = child(v, key);
-          if (!x && key == "mAP") x = child(v, "ap");
-          const auto ms = read_mean_std(x);
-          // A bare number (e.g. a deterministic baseline) has no spread to show.
-          row.push_back(x && x->is_number() ? format_value(ms->mean) : ms ? fmt_ms(*ms) : "n/a");
+        const LocalizationMethodResult& v = methods.at(k);
+        std::vector<std::string> row = {k, fmt_value(v.mAP), fmt_value(v.auc)};
+        for (const auto& key : extra) {
+          const auto it = v.other.find(key);
+          row.push_back(it == v.other.end() ? "n/a" : fmt_value(it->second));
         }
         t.add_row(row);
       }
@@ -340,21 +331,18 @@ std::optional<std::string> render_localization(const ExperimentResults& r) {
     } else {
       out += note("n/a: no instance-level metrics.");
     }
-    const Json* examples = child(entry, "examples");
-    if (examples && examples->is_array()) {
-      for (const Json& ex : *examples) {
-        try {
-          Timeline tl = timeline_from_json(ex, r.classes());
-          tl.title = m + ": clip " + json_string(child(&ex, "clip"));
-          std::string caption = "Per instrument: instance probabilities (blue)";
-          if (!tl.attention.empty())
-            caption += ", attention weights (orange, relative to the row maximum)";
-          if (!tl.truth.empty()) caption += ", true segments (vermillion bars)";
-          if (!tl.clip_scores.empty()) caption += "; right: the clip-level score";
-          out += figure(timeline_svg(tl), caption + ".");
-        } catch (const Error& e) {
-          out += note(std::string("n/a: example could not be drawn: ") + e.what());
-        }
+    for (const TimelineExample& ex : entry.examples.value_or(std::vector<TimelineExample>{})) {
+      try {
+        Timeline tl = to_timeline(ex, r.classes());
+        tl.title = m + ": clip " + ex.clip;
+        std::string caption = "Per instrument: instance probabilities (blue)";
+        if (!tl.attention.empty())
+          caption += ", attention weights (orange, relative to the row maximum)";
+        if (!tl.truth.empty()) caption += ", true segments (vermillion bars)";
+        if (!tl.clip_scores.empty()) caption += "; right: the clip-level score";
+        out += figure(timeline_svg(tl), caption + ".");
+      } catch (const Error& e) {
+        out += note(std::string("n/a: example could not be drawn: ") + e.what());
       }
     }
   }
@@ -362,31 +350,21 @@ std::optional<std::string> render_localization(const ExperimentResults& r) {
 }
 
 std::optional<std::string> render_tsne(const ExperimentResults& r) {
-  const Json* ts = child(&r.json(), "tsne");
-  if (!ts || ts->is_null()) return std::nullopt;
+  const auto& ts = r.results().tsne;
+  if (!ts) return std::nullopt;
   std::string out;
-  if (const Json* d = child(ts, "description"); d && d->is_string())
-    out += note(d->get<std::string>());
-  const Json* models = child(ts, "models");
-  const auto names = section_models(r, models);
+  if (ts->description) out += note(*ts->description);
+  const auto names = section_models(r, ts->models);
   if (names.empty()) return out + note("n/a: no models in \"tsne\".");
   for (const auto& m : names) {
-    const Json* e = child(models, m);
+    const TsneMap& e = ts->models.at(m);
     Scatter s;
-    const Json* title = child(e, "title");
-    s.title = title && title->is_string() ? title->get<std::string>() : "t-SNE: " + m;
+    s.title = e.title.value_or("t-SNE: " + m);
     s.x_label = "t-SNE 1";
     s.y_label = "t-SNE 2";
-    auto numbers = [](const Json* a) {
-      std::vector<double> v;
-      if (a && a->is_array())
-        for (const Json& x : *a) v.push_back(json_number(&x));
-      return v;
-    };
-    s.x = numbers(child(e, "x"));
-    s.y = numbers(child(e, "y"));
-    if (const Json* l = child(e, "labels"); l && l->is_array())
-      for (const Json& x : *l) s.labels.push_back(json_string(&x));
+    s.x = e.x;
+    s.y = e.y;
+    s.labels = e.labels;
     try {
       out += figure(scatter_svg(s), m + ": each point is one clip.");
     } catch (const Error& err) {
@@ -422,86 +400,74 @@ double json_number(const Json* j) {
   return j->get<double>();
 }
 
-MeanStd mean_std(const std::vector<double>& values) {
-  MeanStd m;
-  double sum = 0;
-  for (double v : values)
-    if (std::isfinite(v)) sum += v, ++m.n;
-  if (m.n == 0) return m;
-  m.mean = sum / static_cast<double>(m.n);
-  if (m.n >= 2) {
-    double ss = 0;
-    for (double v : values)
-      if (std::isfinite(v)) ss += (v - m.mean) * (v - m.mean);
-    m.std = std::sqrt(ss / static_cast<double>(m.n - 1));
-  }
-  return m;
+Metric Metric::macro(double eval::EvalReport::*value, std::optional<Stat> ModelSummary::*summary) {
+  return {[value](const eval::EvalReport& e) { return e.*value; },
+          [summary](const ModelSummary& s) { return &(s.*summary); }};
 }
 
-ExperimentResults::ExperimentResults(const Json& results) : results_(&results) {
-  check(results.is_object(), "report: results.json: expected a JSON object, got {}",
-        results.type_name());
-  std::set<std::string> seeds;
-  if (const Json* runs = child(results_, "runs"); runs && runs->is_array()) {
-    for (const Json& run : *runs) {
-      const std::string m = json_string(child(&run, "model"), "(unnamed)");
-      if (std::find(models_.begin(), models_.end(), m) == models_.end()) models_.push_back(m);
-      if (const Json* s = child(&run, "seed"); s && !s->is_null()) seeds.insert(s->dump());
-    }
+Metric Metric::per_class(const std::string& cls, double eval::ClassMetrics::*value,
+                         std::optional<Stat> ClassSummary::*summary) {
+  return {[cls, value](const eval::EvalReport& e) {
+            for (const auto& c : e.per_class)
+              if (c.name == cls) return c.*value;
+            return kNaN;
+          },
+          [cls, summary](const ModelSummary& s) -> const std::optional<Stat>* {
+            const auto it = s.per_class.find(cls);
+            return it == s.per_class.end() ? nullptr : &(it->second.*summary);
+          }};
+}
+
+ExperimentResults::ExperimentResults(const Json& results, const std::string& file)
+    : results_(Results::from_json(results, file)), json_(results) {
+  index();
+}
+
+ExperimentResults::ExperimentResults(Results results)
+    : results_(std::move(results)), json_(results_.to_json()) {
+  index();
+}
+
+void ExperimentResults::index() {
+  std::set<int> seeds;
+  for (const Run& run : results_.runs) {
+    if (std::find(models_.begin(), models_.end(), run.model) == models_.end())
+      models_.push_back(run.model);
+    seeds.insert(run.seed);
   }
-  if (const Json* summary = child(results_, "summary"); summary && summary->is_object())
-    for (const auto& [m, _] : summary->items())
-      if (std::find(models_.begin(), models_.end(), m) == models_.end()) models_.push_back(m);
+  for (const auto& [m, _] : results_.summary)
+    if (std::find(models_.begin(), models_.end(), m) == models_.end()) models_.push_back(m);
   seed_count_ = seeds.size();
 
-  if (const Json* cls = at_path(results_, {"data", "classes"}); cls && cls->is_array()) {
-    for (const Json& c : *cls) classes_.push_back(json_string(&c));
+  if (results_.data) {
+    classes_ = results_.data->classes;
   } else {
     std::set<std::string> names;
-    if (const Json* runs = child(results_, "runs"); runs && runs->is_array())
-      for (const Json& run : *runs)
-        if (const Json* pc = at_path(&run, {"metrics", "per_class"}); pc && pc->is_object())
-          for (const auto& [name, _] : pc->items()) names.insert(name);
+    for (const Run& run : results_.runs)
+      for (const auto& c : run.metrics.per_class) names.insert(c.name);
     classes_.assign(names.begin(), names.end());
   }
 }
 
-std::vector<const Json*> ExperimentResults::runs(const std::string& model) const {
-  std::vector<const Json*> out;
-  if (const Json* runs = child(results_, "runs"); runs && runs->is_array())
-    for (const Json& run : *runs)
-      if (json_string(child(&run, "model"), "(unnamed)") == model) out.push_back(&run);
+std::vector<const Run*> ExperimentResults::runs(const std::string& model) const {
+  std::vector<const Run*> out;
+  for (const Run& run : results_.runs)
+    if (run.model == model) out.push_back(&run);
   return out;
 }
 
 std::vector<double> ExperimentResults::run_values(const std::string& model,
-                                                  const std::vector<std::string>& path) const {
+                                                  const Metric& metric) const {
   std::vector<double> out;
-  for (const Json* run : runs(model))
-    out.push_back(json_number(at_path(child(run, "metrics"), path)));
+  for (const Run* run : runs(model)) out.push_back(metric.value(run->metrics));
   return out;
 }
 
-MeanStd ExperimentResults::stat(const std::string& model,
-                                const std::vector<std::string>& path) const {
-  const Json* s = at_path(results_, {"summary", model});
-  if (s && s->is_object()) {
-    const Json* mean = child(s, "mean");
-    if (mean && mean->is_object() && s->contains("std")) {
-      // eval::RunsSummary layout: parallel trees of means, stds and counts.
-      if (const Json* v = at_path(mean, path); v && (v->is_number() || v->is_null())) {
-        MeanStd m;
-        m.mean = json_number(v);
-        m.std = json_number(at_path(child(s, "std"), path));
-        const double n = json_number(at_path(child(s, "n"), path));
-        m.n = std::isfinite(n) ? static_cast<std::int64_t>(n) : 0;
-        return m;
-      }
-    } else if (auto m = read_mean_std(at_path(s, path))) {
-      return *m;
-    }
-  }
-  return mean_std(run_values(model, path));
+Stat ExperimentResults::stat(const std::string& model, const Metric& metric) const {
+  if (metric.summary)
+    if (const auto it = results_.summary.find(model); it != results_.summary.end())
+      if (const std::optional<Stat>* s = metric.summary(it->second); s && *s) return **s;
+  return mean_std(run_values(model, metric));
 }
 
 std::vector<ReportSection> default_experiment_sections() {
@@ -520,12 +486,16 @@ std::vector<ReportSection> default_experiment_sections() {
 }
 
 std::string render_experiment_report(const Json& results) {
-  return render_experiment_report(results, default_experiment_sections());
+  return render_experiment_report(ExperimentResults(results));
 }
 
 std::string render_experiment_report(const Json& results,
                                      const std::vector<ReportSection>& sections) {
-  const ExperimentResults view(results);
+  return render_experiment_report(ExperimentResults(results), sections);
+}
+
+std::string render_experiment_report(const ExperimentResults& view,
+                                     const std::vector<ReportSection>& sections) {
   std::vector<std::pair<const ReportSection*, std::string>> bodies;
   for (const auto& s : sections) {
     check(static_cast<bool>(s.render), "report: section '{}' has no render function", s.id);
@@ -533,7 +503,7 @@ std::string render_experiment_report(const Json& results,
   }
   std::string body = "<header>\n<h1>tutti experiment report</h1>\n";
   body += note(fmt::format("tutti {} \u00B7 {} model(s) \u00B7 {} seed(s) \u00B7 {} class(es)",
-                           json_string(child(&results, "tutti_version")), view.models().size(),
+                           optional_text(view.results().tutti_version), view.models().size(),
                            view.seed_count(), view.classes().size()));
   body += "<nav class=\"toc\"><ol>\n";
   for (const auto& [s, _] : bodies)
@@ -547,62 +517,46 @@ std::string render_experiment_report(const Json& results,
   return html_page("tutti experiment report", body, kCheckScript);
 }
 
-void write_experiment_report(const Json& results, const std::filesystem::path& html_path) {
-  write_experiment_report(results, html_path, default_experiment_sections());
-}
-
-void write_experiment_report(const Json& results, const std::filesystem::path& html_path,
+void write_experiment_report(const ExperimentResults& results,
+                             const std::filesystem::path& html_path,
                              const std::vector<ReportSection>& sections) {
   core::write_file_atomic(html_path, render_experiment_report(results, sections));
 }
 
-Timeline timeline_from_json(const Json& ex, const std::vector<std::string>& default_classes) {
-  check(ex.is_object(), "report: timeline example: expected an object, got {}", ex.type_name());
-  const std::string clip = json_string(child(&ex, "clip"), "(unnamed)");
+void write_experiment_report(const Json& results, const std::filesystem::path& html_path) {
+  write_experiment_report(ExperimentResults(results), html_path);
+}
+
+void write_experiment_report(const Json& results, const std::filesystem::path& html_path,
+                             const std::vector<ReportSection>& sections) {
+  write_experiment_report(ExperimentResults(results), html_path, sections);
+}
+
+Timeline to_timeline(const TimelineExample& ex, const std::vector<std::string>& default_classes) {
+  const std::string& clip = ex.clip;
   Timeline tl;
   tl.title = clip;
-  if (const Json* h = child(&ex, "hop_s"); h && h->is_number()) tl.hop_s = h->get<double>();
-  if (const Json* c = child(&ex, "classes"); c && c->is_array())
-    for (const Json& x : *c) tl.classes.push_back(json_string(&x));
-  else
-    tl.classes = default_classes;
-  auto matrix = [&](const char* key) {
-    std::vector<std::vector<double>> m;
-    const Json* a = child(&ex, key);
-    if (!a || a->is_null()) return m;
-    check(a->is_array(), "report: timeline example '{}': '{}' is not an array", clip, key);
-    for (const Json& row : *a) {
-      check(row.is_array(), "report: timeline example '{}': '{}' is not an array of arrays", clip,
-            key);
-      std::vector<double> v;
-      for (const Json& x : row) v.push_back(json_number(&x));
-      m.push_back(std::move(v));
-    }
-    return m;
-  };
-  tl.prob = matrix("prob");
+  tl.hop_s = ex.hop_s;
+  tl.classes = ex.classes.value_or(default_classes);
+  tl.prob = ex.prob;
   check(!tl.prob.empty() || tl.classes.empty(), "report: timeline example '{}': no 'prob'", clip);
-  tl.attention = matrix("attention");
-  if (const Json* cs = child(&ex, "clip_scores"); cs && cs->is_array())
-    for (const Json& x : *cs) tl.clip_scores.push_back(json_number(&x));
-  if (const Json* truth = child(&ex, "truth"); truth && truth->is_object()) {
+  tl.attention = ex.attention.value_or(std::vector<std::vector<double>>{});
+  tl.clip_scores = ex.clip_scores.value_or(std::vector<double>{});
+  if (ex.truth) {
     tl.truth.resize(tl.classes.size());
-    for (const auto& [name, segs] : truth->items()) {
+    for (const auto& [name, segs] : *ex.truth) {
       const auto it = std::find(tl.classes.begin(), tl.classes.end(), name);
       check(it != tl.classes.end(),
             "report: timeline example '{}': truth class '{}' not in classes", clip, name);
-      check(segs.is_array(), "report: timeline example '{}': truth '{}' is not an array", clip,
-            name);
-      for (const Json& seg : segs) {
-        check(seg.is_array() && seg.size() == 2,
-              "report: timeline example '{}': truth '{}' segment is not [start_s, end_s]", clip,
-              name);
-        tl.truth[static_cast<std::size_t>(it - tl.classes.begin())].push_back(
-            {json_number(&seg[0]), json_number(&seg[1])});
-      }
+      for (const auto& seg : segs)
+        tl.truth[static_cast<std::size_t>(it - tl.classes.begin())].push_back({seg[0], seg[1]});
     }
   }
   return tl;
+}
+
+Timeline timeline_from_json(const Json& ex, const std::vector<std::string>& default_classes) {
+  return to_timeline(TimelineExample::from_json(ex, "report: timeline example"), default_classes);
 }
 
 }  // namespace tutti::report
