@@ -14,6 +14,8 @@
 #include "test_util.h"
 #include "tutti/core/json.h"
 #include "tutti/core/zip.h"
+#include "tutti/data/bag_io.h"
+#include "tutti/models/model_decl.h"
 
 using tutti::testing::fixture;
 using tutti::testing::TempDir;
@@ -205,4 +207,54 @@ TEST(CliTrain, ExperimentWritesResultsAndResumes) {
   EXPECT_EQ(joined["summary"]["fc_t"]["n_runs"], 1);
   EXPECT_EQ(joined["runs"][0]["train_config"]["epochs"], 2);
   EXPECT_EQ(std::filesystem::last_write_time(dir / "exp/att-seed1.tutti"), before);
+}
+
+// `tutti train --help` lists every declared model and alias with its summary.
+TEST(CliTrain, HelpListsTheDeclaredModels) {
+  TempDir dir;
+  const auto r = tutti_cli({"train", "--help"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& d : tutti::models::model_decls()) {
+    EXPECT_NE(r.out.find(d.name), std::string::npos) << d.name;
+    EXPECT_NE(r.out.find(d.summary), std::string::npos) << d.summary;
+  }
+  for (const auto& a : tutti::models::model_aliases())
+    EXPECT_NE(r.out.find(a.name), std::string::npos) << a.name;
+}
+
+// The embedder is one fact: the dataset's record, in the model file's features and its training
+// configuration, and in an experiment's configurations (the report shows them).
+TEST(CliTrain, TheDatasetsEmbedderIsRecordedOnce) {
+  TempDir dir;
+  auto ds = tutti::data::load_bags(fx("train_small.npz"));
+  ds.embedder = "logmel-stats";
+  tutti::data::save_bags(dir / "train.npz", ds);
+  auto test = tutti::data::load_bags(fx("test_small.npz"));
+  test.embedder = "logmel-stats";
+  tutti::data::save_bags(dir / "test.npz", test);
+  const auto meta_of = [](const std::filesystem::path& file) {
+    tutti::core::ZipReader z(file);
+    const auto bytes = z.read("meta.json");
+    return tutti::core::Json::parse(std::string(bytes.begin(), bytes.end()));
+  };
+  for (const char* model : {"rf", "att"}) {
+    const auto out = dir / (std::string(model) + ".tutti");
+    const auto r = tutti_cli({"train", (dir / "train.npz").string(), "--model", model, "--epochs",
+                              "1", "--rf-trees", "3", "--batch-size", "32", "-o", out.string()},
+                             dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto meta = meta_of(out);
+    EXPECT_EQ(meta["features"]["embedder"], "logmel-stats") << model;
+    EXPECT_EQ(meta["train_config"]["embedder"], "logmel-stats") << model;
+  }
+  const auto exp = dir / "exp";
+  const auto r = tutti_cli(
+      {"experiment", "--train", (dir / "train.npz").string(), "--test", (dir / "test.npz").string(),
+       "--models", "rf", "--seeds", "1", "--rf-trees", "3", "-o", exp.string()},
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto res = tutti::core::read_json_file(exp / "results.json");
+  EXPECT_EQ(res["config"]["model_configs"]["rf"]["embedder"], "logmel-stats");
+  EXPECT_EQ(res["runs"][0]["train_config"]["embedder"], "logmel-stats");
+  EXPECT_EQ(meta_of(exp / "rf-seed1.tutti")["train_config"]["embedder"], "logmel-stats");
 }

@@ -11,7 +11,7 @@
 #include "tutti/core/error.h"
 #include "tutti/data/bag_dataset.h"
 #include "tutti/embed/embed_files.h"
-#include "tutti/models/model_spec.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/train/predictor.h"
 
 namespace tutti::tag {

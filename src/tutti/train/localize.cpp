@@ -7,7 +7,7 @@
 #include <random>
 
 #include "tutti/core/error.h"
-#include "tutti/models/model_spec.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::train {
 

@@ -8,6 +8,7 @@
 #include "tutti/data/npz.h"
 #include "tutti/data/split.h"
 #include "tutti/eval/evaluate.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/train/random_forest.h"
 #include "tutti/train/trainer.h"
 #include "tutti/train/validation.h"
@@ -62,6 +63,16 @@ ValidationSplit make_validation_split(const data::BagDataset& data, const TrainC
   return out;
 }
 
+models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& data) {
+  models::ModelSpec spec;
+  spec.name = cfg.model;
+  spec.input_dim = data.dim;
+  spec.num_classes = data.num_classes();
+  spec.max_instances = data.max_instances;
+  spec.options = cfg.model_options;
+  return models::resolve_model_spec(std::move(spec));
+}
+
 ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
                            const EpochCallback& on_epoch) {
@@ -79,18 +90,16 @@ ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
   info.features.dim = data.dim;
   info.features.max_instances = data.max_instances;
   info.features.scaling = data.feature_type == data::FeatureType::kUint8 ? "uint8/255" : "none";
-  // The dataset's record of its embedder wins over the configured default (`tutti train` refuses
-  // an explicit --embedder that contradicts it); datasets without one keep cfg.embedder.
+  // The embedder is one fact: the dataset's record wins over the configured default (`tutti
+  // train` refuses an explicit --embedder that contradicts it), and the recorded training
+  // configuration says the same; datasets without a record keep cfg.embedder.
   info.features.embedder = data.embedder.empty() ? cfg.embedder : data.embedder;
-  info.spec.name = cfg.model;
-  info.spec.input_dim = data.dim;
-  info.spec.num_classes = data.num_classes();
-  info.spec.max_instances = data.max_instances;
-  info.spec.options = cfg.model_options;
+  info.config.embedder = info.features.embedder;
 
   ModelBlobs blobs;
   std::vector<float> val_scores;
   if (cfg.is_forest()) {
+    info.spec = model_spec(cfg, data);
     const auto t0 = std::chrono::steady_clock::now();
     RandomForestBR rf = RandomForestBR::fit(train, cfg);
     const double secs =

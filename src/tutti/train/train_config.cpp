@@ -4,24 +4,31 @@
 #include <set>
 
 #include "tutti/core/error.h"
-#include "tutti/models/model_spec.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::train {
 
 TrainConfig TrainConfig::for_model(const std::string& model) {
   TrainConfig c;
   c.model = model;
-  c.epochs = model == "att" ? 250 : 100;
-  // MMGAT overfits within 25-40 epochs at 5e-4; 2.5e-4 measured better (docs/models.md).
-  c.learning_rate = model == "fc" ? 1e-4 : models::is_mmgat(model) ? 2.5e-4 : 5e-4;
+  // The model's declared defaults; the forest records the common ones (it has no epochs).
+  const models::ModelDecl& d = models::model_decl(model);
+  if (d.neural()) {
+    c.epochs = d.epochs;
+    c.learning_rate = d.learning_rate;
+  }
   return c;
 }
+
+bool TrainConfig::is_forest() const { return models::is_forest(model); }
 
 void TrainConfig::validate() const {
   auto bad = [](bool ok, const char* field, const std::string& value, const char* why) {
     check<UsageError>(ok, "train config: {} = {}: {}", field, value, why);
   };
   bad(!model.empty(), "model", "''", "a model name is required");
+  bad(models::find_model_decl(model) != nullptr, "model", model,
+      ("must be one of " + models::describe_model_names()).c_str());
   bad(threads >= 0, "threads", std::to_string(threads), "must be >= 0 (0 = all cores)");
   bad(device == "cpu" || device == "cuda", "device", device, "must be cpu or cuda");
   bad(epochs >= 1, "epochs", std::to_string(epochs), "must be >= 1");
@@ -44,6 +51,9 @@ void TrainConfig::validate() const {
       "must be mean or mean_std");
   bad(!embedder.empty(), "embedder", "''", "must name the feature extractor");
   bad(model_options.is_object(), "model_options", model_options.dump(), "must be a JSON object");
+  // The forest has no model options and ignores them (an experiment's --option serves the
+  // neural models it trains).
+  if (!is_forest()) models::validate_model_options(models::model_decl(model), model_options);
 }
 
 core::Json TrainConfig::to_json() const {

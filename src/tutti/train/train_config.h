@@ -43,10 +43,11 @@ struct TrainConfig {
   std::string embedder = "vggish";  // which features the model expects (recorded, checked by users)
   core::Json model_options = core::Json::object();  // passed to models::ModelSpec::options
 
-  // Defaults for a model name: FC lr 1e-4; epochs 250 for ATT, 100 for the others.
+  // Defaults for a model name (or alias): its declared epochs and learning rate
+  // (models/model_decl.h). Throws tutti::UsageError for an unknown model.
   static TrainConfig for_model(const std::string& model);
 
-  bool is_forest() const { return model == "rf"; }
+  bool is_forest() const;
   // Throws tutti::UsageError "train config: <field> = <value>: <why>".
   void validate() const;
   core::Json to_json() const;
