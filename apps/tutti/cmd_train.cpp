@@ -39,7 +39,7 @@ void setup_train(CLI::App& root) {
   cmd->add_option("-o,--output", o->out, "Output model file (.tutti)")->required();
   o->flags.bind(cmd, /*with_seed=*/true);
   cmd->callback([o] {
-    train::TrainConfig cfg = o->flags.config_for(o->model);
+    const train::TrainConfig cfg = o->flags.config_for(o->model);
     const auto ds = data::load_bags(o->data);
     train::check_embedder_override(ds, o->flags.overrides(), o->data);
     std::unique_ptr<core::Progress> bar;

@@ -258,3 +258,108 @@ TEST(CliTrain, TheDatasetsEmbedderIsRecordedOnce) {
   EXPECT_EQ(res["runs"][0]["train_config"]["embedder"], "logmel-stats");
   EXPECT_EQ(meta_of(exp / "rf-seed1.tutti")["train_config"]["embedder"], "logmel-stats");
 }
+
+// Every training flag sets its declared key (recorded in meta.json "train_config"), and the help
+// shows the declared defaults, the per-model ones computed from the model declarations.
+TEST(CliTrain, FlagsMapToTheirKeysAndHelpShowsDeclaredDefaults) {
+  TempDir dir;
+  const auto out = dir / "att.tutti";
+  const auto r = tutti_cli({"train",
+                            fx("train_small.npz"),
+                            "--model",
+                            "att",
+                            "--seed",
+                            "5",
+                            "--threads",
+                            "1",
+                            "--device",
+                            "cpu",
+                            "--embedder",
+                            "custom",
+                            "--val-fraction",
+                            "0.2",
+                            "--epochs",
+                            "1",
+                            "--lr",
+                            "0.001",
+                            "--weight-decay",
+                            "0",
+                            "--batch-size",
+                            "16",
+                            "--patience",
+                            "3",
+                            "--engine",
+                            "autograd",
+                            "--rf-trees",
+                            "7",
+                            "--rf-max-depth",
+                            "3",
+                            "--rf-subsample",
+                            "0.5",
+                            "--rf-features",
+                            "mean_std",
+                            "--option",
+                            "dropout=0.25",
+                            "-o",
+                            out.string()},
+                           dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  tutti::core::ZipReader z(out);
+  const auto bytes = z.read("meta.json");
+  const auto cfg =
+      tutti::core::Json::parse(std::string(bytes.begin(), bytes.end()))["train_config"];
+  const tutti::core::Json want = {{"model", "att"},
+                                  {"seed", 5},
+                                  {"threads", 1},
+                                  {"device", "cpu"},
+                                  {"embedder", "custom"},
+                                  {"val_split", ""},
+                                  {"val_fraction", 0.2},
+                                  {"epochs", 1},
+                                  {"learning_rate", 0.001},
+                                  {"weight_decay", 0.0},
+                                  {"batch_size", 16},
+                                  {"patience", 3},
+                                  {"engine", "autograd"},
+                                  {"rf_trees", 7},
+                                  {"rf_max_depth", 3},
+                                  {"rf_subsample", 0.5},
+                                  {"rf_features", "mean_std"},
+                                  {"model_options", {{"dropout", 0.25}}}};
+  EXPECT_EQ(cfg, want);
+
+  for (const char* verb : {"train", "experiment"}) {
+    const auto h = tutti_cli({verb, "--help"}, dir);
+    ASSERT_EQ(h.exit_code, 0) << verb;
+    EXPECT_NE(h.out.find("(default: 250 for att, 100 otherwise)"), std::string::npos) << h.out;
+    EXPECT_NE(h.out.find("(default: 0.0001 for fc, 0.00025 for mmgat, 0.0005 otherwise)"),
+              std::string::npos)
+        << h.out;
+    EXPECT_NE(h.out.find("(default: 0.632)"), std::string::npos) << h.out;
+    EXPECT_NE(h.out.find("Random forest (rf):"), std::string::npos) << h.out;
+    EXPECT_EQ(h.out.find("--seed ") != std::string::npos, std::string(verb) == "train") << verb;
+  }
+}
+
+// `tutti models list` prints every declaration: each model, its options with their defaults, and
+// the aliases.
+TEST(CliTrain, ModelsListPrintsTheDeclarations) {
+  TempDir dir;
+  const auto r = tutti_cli({"models", "list"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& d : tutti::models::model_decls()) {
+    const auto section = r.out.find(d.name + ": " + d.summary);
+    ASSERT_NE(section, std::string::npos) << d.name;
+    for (const auto& o : d.options) {
+      const auto at = r.out.find("--option " + o.key + "=", section);
+      ASSERT_NE(at, std::string::npos) << d.name << "." << o.key;
+      const auto line = r.out.substr(at, r.out.find('\n', at) - at);
+      EXPECT_NE(line.find(" " + o.help + " (" + o.describe() + ")"), std::string::npos) << line;
+    }
+  }
+  EXPECT_NE(r.out.find("att: "), std::string::npos);
+  EXPECT_NE(r.out.find("training: 250 epochs, lr 0.0005"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mmgat-single: mmgat with one graph scale (= mmgat with {\"scales\":1})"),
+            std::string::npos)
+      << r.out;
+}

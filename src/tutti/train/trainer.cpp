@@ -149,7 +149,6 @@ torch::Device setup_torch(const TrainConfig& cfg) {
 
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch) {
-  cfg.validate();
   check_trainable(train, cfg.model, "training set");
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
