@@ -41,123 +41,111 @@ OptionDecl matrix(std::string key, std::string help) {
 
 constexpr double kUnbounded = 1e6;  // loss weights and similar scales: any sane value
 
-ModelDecl att_decl() {
-  ModelDecl d;
-  d.name = "att";
-  d.summary = "multi-level attention (Kong et al. 2018), the AttentionMIC baseline";
-  d.learning_rate = 5e-4;
-  d.epochs = 250;
-  d.instance_outputs = true;
-  d.default_experiment = true;
-  d.engines = {Engine::kAutograd, Engine::kFusedStep};
-  d.options = {
-      number("dropout", 0.6, 0.0, 0.999, "dropout after each hidden block's ReLU"),
-      integer("num_layers", 3, 1, 16, "hidden blocks [linear D->D, batch-norm, ReLU, dropout]"),
+// The models, in documentation order (the AttentionMIC study's order, then MMGAT).
+std::vector<ModelDecl> make_decls() {
+  return {
+      {.name = "att",
+       .summary = "multi-level attention (Kong et al. 2018), the AttentionMIC baseline",
+       .learning_rate = 5e-4,
+       .epochs = 250,
+       .instance_outputs = true,
+       .default_experiment = true,
+       .engines = {Engine::kAutograd, Engine::kFusedStep},
+       .options =
+           {
+               number("dropout", 0.6, 0.0, 0.999, "dropout after each hidden block's ReLU"),
+               integer("num_layers", 3, 1, 16,
+                       "hidden blocks [linear D->D, batch-norm, ReLU, dropout]"),
+           }},
+      {.name = "fc_t",
+       .summary = "per-instance fully connected network, clip = mean of the instance features",
+       .learning_rate = 5e-4,
+       .epochs = 100,
+       .instance_outputs = true,
+       .default_experiment = true,
+       .engines = {Engine::kAutograd},
+       .options =
+           {
+               number("dropout", 0.5, 0.0, 0.999, "dropout after each hidden linear"),
+               number("negative_slope", 0.01, 0.0, 1.0, "LeakyReLU slope"),
+               integer("num_layers", 3, 1, 16, "hidden blocks [linear D->D, dropout, LeakyReLU]"),
+           }},
+      {.name = "rnn",
+       .summary = "bidirectional GRU over the bag's instances in time order",
+       .learning_rate = 5e-4,
+       .epochs = 100,
+       .instance_outputs = true,
+       .default_experiment = true,
+       .engines = {Engine::kAutograd},
+       .options =
+           {
+               integer("hidden_size", 64, 1, 4096, "GRU units per direction"),
+               integer("num_layers", 3, 1, 16, "stacked bidirectional GRU layers"),
+               number("dropout", 0.5, 0.0, 0.999, "dropout between GRU layers"),
+           }},
+      {.name = "fc",
+       .summary = "fully connected network over the concatenated instances (fixed-length bags)",
+       .learning_rate = 1e-4,
+       .epochs = 100,
+       .fixed_length = true,
+       .default_experiment = true,
+       .engines = {Engine::kAutograd},
+       .options =
+           {
+               integer_list("hidden", {512, 512, 128}, 1, 65536, "hidden layer widths"),
+               number("dropout", 0.5, 0.0, 0.999, "dropout after each hidden linear"),
+               number("negative_slope", 0.01, 0.0, 1.0, "LeakyReLU slope"),
+           }},
+      {.name = "rf",
+       .summary = "binary-relevance random forests (xgboost) on clip statistics (--rf-* options)",
+       .kind = ModelKind::kForest,
+       .default_experiment = true,
+       .engines = {},
+       .options = {}},
+      {.name = "mmgat",
+       .summary = "multi-scale graph attention with label semantic embeddings (Zhang et al.)",
+       // Overfits within 25-40 epochs at 5e-4; 2.5e-4 measured better (docs/models.md).
+       .learning_rate = 2.5e-4,
+       .epochs = 100,
+       .instance_outputs = true,
+       .engines = {Engine::kAutograd, Engine::kFusedOps},
+       .options =
+           {
+               choice("similarity", {"cosine", "emd"}, "instance similarity of the graph"),
+               choice("sparsify", {"topk", "threshold"}, "how edges are kept"),
+               integer("top_k", 2, 1, 1024, "neighbours kept per node (topk)"),
+               number("threshold", 0.75, 0.0, 1.0,
+                      "edge kept when its weight >= threshold (threshold)"),
+               number("graph_center", 0.5, -kUnbounded, kUnbounded,
+                      "cosine similarity of (x - center) (VGGish uint8 midpoint)"),
+               number("emd_sigma", 1.0, 1e-6, kUnbounded, "emd: weight = exp(-EMD / sigma)"),
+               integer("scales", 3, 1, 8, "graph scales: neighbours within 1..scales hops"),
+               integer("hidden", 128, 1, 4096, "node feature width H"),
+               integer("num_layers", 3, 1, 16, "graph attention layers"),
+               number("dropout", 0.2, 0.0, 0.999, "dropout of the input projection and each layer"),
+               choice("scale_fusion", {"linear", "tanh"},
+                      "per-node scale scores u.out (+b) or u.tanh(out)"),
+               boolean("use_labels", true,
+                       "label semantic embeddings as pooling queries and the label autoencoder"),
+               text("label_embeddings", "ppmi", true, "ppmi | learned | FILE.npy | FILE.csv"),
+               integer("label_dim", 32, 1, 4096, "dimension of learned / PPMI label embeddings"),
+               matrix("label_embedding_matrix", "C x d label embeddings (filled by the trainer)"),
+               integer("ae_hidden", 64, 1, 4096, "label autoencoder hidden width"),
+               integer("ae_latent", 32, 1, 4096, "label autoencoder latent width"),
+               number("ae_mask", 0.5, 0.0, 1.0,
+                      "fraction of known labels hidden from the autoencoder"),
+               boolean("use_aux", true, "auxiliary onset-type task"),
+               text("onset_table", "", false,
+                    "class,group CSV (empty = the built-in OpenMIC table)"),
+               integer_list("onset_groups", nullptr, -1, 1023,
+                            "onset group per class, -1 = none (filled by the trainer)"),
+               number("lambda_aux", 0.1, 0.0, kUnbounded, "weight of the auxiliary task loss"),
+               number("lambda_ae", 0.5, 0.0, kUnbounded, "weight of the autoencoder loss"),
+               number("lambda_c1", 1e-4, 0.0, kUnbounded, "weight of the per-class center loss"),
+               number("lambda_c2", 1e-4, 0.0, kUnbounded, "weight of the onset-group center loss"),
+               number("center_alpha", 0.5, 0.0, 1.0, "center update rate"),
+           }},
   };
-  return d;
-}
-
-ModelDecl fc_t_decl() {
-  ModelDecl d;
-  d.name = "fc_t";
-  d.summary = "per-instance fully connected network, clip = mean of the instance features";
-  d.learning_rate = 5e-4;
-  d.epochs = 100;
-  d.instance_outputs = true;
-  d.default_experiment = true;
-  d.engines = {Engine::kAutograd};
-  d.options = {
-      number("dropout", 0.5, 0.0, 0.999, "dropout after each hidden linear"),
-      number("negative_slope", 0.01, 0.0, 1.0, "LeakyReLU slope"),
-      integer("num_layers", 3, 1, 16, "hidden blocks [linear D->D, dropout, LeakyReLU]"),
-  };
-  return d;
-}
-
-ModelDecl rnn_decl() {
-  ModelDecl d;
-  d.name = "rnn";
-  d.summary = "bidirectional GRU over the bag's instances in time order";
-  d.learning_rate = 5e-4;
-  d.epochs = 100;
-  d.instance_outputs = true;
-  d.default_experiment = true;
-  d.engines = {Engine::kAutograd};
-  d.options = {
-      integer("hidden_size", 64, 1, 4096, "GRU units per direction"),
-      integer("num_layers", 3, 1, 16, "stacked bidirectional GRU layers"),
-      number("dropout", 0.5, 0.0, 0.999, "dropout between GRU layers"),
-  };
-  return d;
-}
-
-ModelDecl fc_decl() {
-  ModelDecl d;
-  d.name = "fc";
-  d.summary = "fully connected network over the concatenated instances (fixed-length bags)";
-  d.learning_rate = 1e-4;
-  d.epochs = 100;
-  d.fixed_length = true;
-  d.default_experiment = true;
-  d.engines = {Engine::kAutograd};
-  d.options = {
-      integer_list("hidden", {512, 512, 128}, 1, 65536, "hidden layer widths"),
-      number("dropout", 0.5, 0.0, 0.999, "dropout after each hidden linear"),
-      number("negative_slope", 0.01, 0.0, 1.0, "LeakyReLU slope"),
-  };
-  return d;
-}
-
-ModelDecl rf_decl() {
-  ModelDecl d;
-  d.name = "rf";
-  d.summary = "binary-relevance random forests (xgboost) on clip statistics (--rf-* options)";
-  d.kind = ModelKind::kForest;
-  d.default_experiment = true;
-  return d;
-}
-
-ModelDecl mmgat_decl() {
-  ModelDecl d;
-  d.name = "mmgat";
-  d.summary = "multi-scale graph attention with label semantic embeddings (Zhang et al.)";
-  // Overfits within 25-40 epochs at 5e-4; 2.5e-4 measured better (docs/models.md).
-  d.learning_rate = 2.5e-4;
-  d.epochs = 100;
-  d.instance_outputs = true;
-  d.engines = {Engine::kAutograd, Engine::kFusedOps};
-  d.options = {
-      choice("similarity", {"cosine", "emd"}, "instance similarity of the graph"),
-      choice("sparsify", {"topk", "threshold"}, "how edges are kept"),
-      integer("top_k", 2, 1, 1024, "neighbours kept per node (topk)"),
-      number("threshold", 0.75, 0.0, 1.0, "edge kept when its weight >= threshold (threshold)"),
-      number("graph_center", 0.5, -kUnbounded, kUnbounded,
-             "cosine similarity of (x - center) (VGGish uint8 midpoint)"),
-      number("emd_sigma", 1.0, 1e-6, kUnbounded, "emd: weight = exp(-EMD / sigma)"),
-      integer("scales", 3, 1, 8, "graph scales: neighbours within 1..scales hops"),
-      integer("hidden", 128, 1, 4096, "node feature width H"),
-      integer("num_layers", 3, 1, 16, "graph attention layers"),
-      number("dropout", 0.2, 0.0, 0.999, "dropout of the input projection and each layer"),
-      choice("scale_fusion", {"linear", "tanh"}, "per-node scale scores u.out (+b) or u.tanh(out)"),
-      boolean("use_labels", true,
-              "label semantic embeddings as pooling queries and the label autoencoder"),
-      text("label_embeddings", "ppmi", true, "ppmi | learned | FILE.npy | FILE.csv"),
-      integer("label_dim", 32, 1, 4096, "dimension of learned / PPMI label embeddings"),
-      matrix("label_embedding_matrix", "C x d label embeddings (filled by the trainer)"),
-      integer("ae_hidden", 64, 1, 4096, "label autoencoder hidden width"),
-      integer("ae_latent", 32, 1, 4096, "label autoencoder latent width"),
-      number("ae_mask", 0.5, 0.0, 1.0, "fraction of known labels hidden from the autoencoder"),
-      boolean("use_aux", true, "auxiliary onset-type task"),
-      text("onset_table", "", false, "class,group CSV (empty = the built-in OpenMIC table)"),
-      integer_list("onset_groups", nullptr, -1, 1023,
-                   "onset group per class, -1 = none (filled by the trainer)"),
-      number("lambda_aux", 0.1, 0.0, kUnbounded, "weight of the auxiliary task loss"),
-      number("lambda_ae", 0.5, 0.0, kUnbounded, "weight of the autoencoder loss"),
-      number("lambda_c1", 1e-4, 0.0, kUnbounded, "weight of the per-class center loss"),
-      number("lambda_c2", 1e-4, 0.0, kUnbounded, "weight of the onset-group center loss"),
-      number("center_alpha", 0.5, 0.0, 1.0, "center update rate"),
-  };
-  return d;
 }
 
 std::string joined(const std::vector<std::string>& v) {
@@ -208,8 +196,7 @@ const OptionDecl* ModelDecl::option(const std::string& key) const {
 }
 
 const std::vector<ModelDecl>& model_decls() {
-  static const std::vector<ModelDecl> decls = {att_decl(), fc_t_decl(), rnn_decl(),
-                                               fc_decl(),  rf_decl(),   mmgat_decl()};
+  static const std::vector<ModelDecl> decls = make_decls();
   return decls;
 }
 
