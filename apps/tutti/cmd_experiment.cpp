@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "train_flags.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/pipelines/experiment.h"
 #include "tutti/report/experiment_report.h"
 
@@ -20,17 +21,20 @@ void setup_experiment(CLI::App& root) {
     TrainFlags flags;
   };
   auto o = std::make_shared<Opts>();
-  o->cfg.models = {"att", "fc_t", "rnn", "fc", "rf"};
-  auto* cmd = root.add_subcommand("experiment",
-                                  "Train every model with seeds 1..N, evaluate on a test set, "
-                                  "write results.json + report.html");
+  auto* cmd = root.add_subcommand(
+      "experiment",
+      "Train every model with seeds 1..N, evaluate on a test set, write results.json + report.html");
   cmd->add_option("--train", o->cfg.train_path, "Training bag dataset (.npz)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--test", o->cfg.test_path, "Test bag dataset (.npz)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--models", o->cfg.models, "Comma-separated models (default att,fc_t,rnn,fc,rf)")
+  std::string defaults;
+  for (const auto& m : o->cfg.models) defaults += (defaults.empty() ? "" : ",") + m;
+  cmd->add_option("--models", o->cfg.models,
+                  fmt::format("Comma-separated models of {} (default {})",
+                              models::describe_model_names(), defaults))
       ->delimiter(',');
   cmd->add_option("--seeds", o->cfg.seeds, "Number of seeds (runs use seeds 1..N)")
       ->capture_default_str();
@@ -50,7 +54,7 @@ void setup_experiment(CLI::App& root) {
                      model.c_str(), seed);
         return;
       }
-      if (model != "rf")
+      if (!models::is_forest(model))
         bar = std::make_unique<core::Progress>(
             fmt::format("[{}/{}] {} seed {}", index, total, model, seed),
             o->cfg.run_config(model, seed).epochs);

@@ -1,18 +1,59 @@
-// `tutti models import-vggish`: convert the released VGGish weights (torchvggish .pth state dicts,
-// or the TensorFlow release's PCA .npz) once into a .tutti-embedder file.
+// `tutti models list`: the declared models and their options. `tutti models import-vggish`: convert
+// the released VGGish weights (torchvggish .pth state dicts, or the TensorFlow release's PCA .npz)
+// once into a .tutti-embedder file.
 #include <cstdio>
 
 #include "command.h"
 #include "tutti/core/error.h"
 #include "tutti/embed/embedder.h"
 #include "tutti/embed/vggish_import.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::cli {
 namespace {
 
+const char* engine_name(models::Engine e) {
+  switch (e) {
+    case models::Engine::kAutograd:
+      return "autograd";
+    case models::Engine::kFusedStep:
+      return "fused (whole step)";
+    case models::Engine::kFusedOps:
+      return "fused (ops)";
+  }
+  return "?";
+}
+
+void print_model_list() {
+  for (const auto& d : models::model_decls()) {
+    std::printf("%s: %s\n", d.name.c_str(), d.summary.c_str());
+    if (d.neural()) {
+      std::string engines;
+      for (auto e : d.engines)
+        engines += (engines.empty() ? "" : ", ") + std::string(engine_name(e));
+      std::printf("  training: %d epochs, lr %g; engines: %s%s%s\n", d.epochs, d.learning_rate,
+                  engines.c_str(), d.fixed_length ? "; fixed-length bags" : "",
+                  d.instance_outputs ? "; per-instance outputs" : "");
+    }
+    for (const auto& o : d.options)
+      std::printf("  --option %-22s %s (%s)\n", (o.key + "=").c_str(), o.help.c_str(),
+                  o.describe().c_str());
+  }
+  for (const auto& a : models::model_aliases())
+    std::printf("%s: %s (= %s with %s)\n", a.name.c_str(), a.summary.c_str(), a.model.c_str(),
+                a.options.dump().c_str());
+}
+
 void setup(CLI::App& root) {
-  auto* models = root.add_subcommand("models", "Pretrained models tutti uses (VGGish import)");
+  auto* models = root.add_subcommand(
+      "models", "The models tutti trains (list) and the pretrained ones it uses (VGGish import)");
   models->require_subcommand(1);
+
+  models
+      ->add_subcommand("list",
+                       "The models `tutti train` builds: summary, training defaults, engines "
+                       "and options with default, range and help (from their declarations)")
+      ->callback(print_model_list);
 
   auto o = std::make_shared<embed::VggishImportOptions>();
   auto out = std::make_shared<std::string>();

@@ -7,11 +7,21 @@
 #include "command.h"
 #include "train_flags.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/train/train.h"
 #include "tutti/train/validation.h"
 
 namespace tutti::cli {
 namespace {
+
+// Every declared model and alias with its one-line summary.
+std::string model_help() {
+  std::string s = "Model:";
+  for (const auto& d : models::model_decls()) s += fmt::format("\n  {:<16} {}", d.name, d.summary);
+  for (const auto& a : models::model_aliases())
+    s += fmt::format("\n  {:<16} {}", a.name, a.summary);
+  return s;
+}
 
 void setup_train(CLI::App& root) {
   struct Opts {
@@ -20,22 +30,18 @@ void setup_train(CLI::App& root) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
-      "train",
-      "Train a model (att, fc_t, fc, rnn, rf, mmgat*) on a bag dataset and write a .tutti file");
+      "train", fmt::format("Train a model ({}) on a bag dataset and write a .tutti file",
+                           models::describe_model_names()));
   cmd->add_option("DATA", o->data, "Training bag dataset (.npz)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--model,-m", o->model,
-                  "Model: att, fc_t, fc, rnn, rf, mmgat, mmgat-single, mmgat-principal or "
-                  "mmgat-graph")
-      ->capture_default_str();
+  cmd->add_option("--model,-m", o->model, model_help())->capture_default_str();
   cmd->add_option("-o,--output", o->out, "Output model file (.tutti)")->required();
   o->flags.bind(cmd, /*with_seed=*/true);
   cmd->callback([o] {
-    train::TrainConfig cfg = o->flags.config_for(o->model);
+    const train::TrainConfig cfg = o->flags.config_for(o->model);
     const auto ds = data::load_bags(o->data);
     train::check_embedder_override(ds, o->flags.overrides(), o->data);
-    if (!ds.embedder.empty()) cfg.embedder = ds.embedder;  // the dataset says which made it
     std::unique_ptr<core::Progress> bar;
     if (!cfg.is_forest())
       bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),

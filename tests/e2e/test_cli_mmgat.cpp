@@ -99,3 +99,42 @@ TEST(CliMmgat, DefaultPpmiAndAblationsTrain) {
   EXPECT_NE(r.err.find("similarity"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.tutti"));
 }
+
+// A model file written before the ablations were options of mmgat (spec name "mmgat-single",
+// tests/fixtures/mmgat/old_mmgat_single.tutti, with the scores that tutti predicted) loads and
+// predicts the same scores, and training with the old name today reproduces it bit for bit.
+TEST(CliMmgat, OldAliasModelFileLoadsAndPredictsTheSame) {
+  TempDir dir;
+  const auto old_model = fixture("mmgat/old_mmgat_single.tutti").string();
+  const auto want =
+      tutti::data::read_npz(fixture("mmgat/old_mmgat_single_pred.npz")).at("scores").as_f32("old");
+  const auto pred = (dir / "pred.npz").string();
+  auto r = run_cli({"predict", old_model, fx("test_small.npz"), "--threads", "1", "-o", pred});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tutti::data::read_npz(pred).at("scores").as_f32("new"), want);
+
+  const auto model = (dir / "single.tutti").string();
+  r = run_cli({"train",        fx("train_small.npz"),
+               "--model",      "mmgat-single",
+               "--epochs",     "2",
+               "--seed",       "2",
+               "--threads",    "1",
+               "--batch-size", "32",
+               "--option",     "hidden=8",
+               "--option",     "label_dim=2",
+               "--option",     "ae_hidden=4",
+               "--option",     "ae_latent=2",
+               "-o",           model});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto pred2 = (dir / "pred2.npz").string();
+  r = run_cli({"predict", model, fx("test_small.npz"), "--threads", "1", "-o", pred2});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tutti::data::read_npz(pred2).at("scores").as_f32("retrained"), want);
+  // The new file records the resolved spec: mmgat with the alias's option.
+  tutti::core::ZipReader z(model);
+  const auto bytes = z.read("meta.json");
+  const auto meta = tutti::core::Json::parse(std::string(bytes.begin(), bytes.end()));
+  EXPECT_EQ(meta["model"]["name"], "mmgat");
+  EXPECT_EQ(meta["model"]["options"]["scales"], 1);
+  EXPECT_EQ(meta["train_config"]["model"], "mmgat-single");
+}

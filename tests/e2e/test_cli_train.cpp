@@ -14,6 +14,8 @@
 #include "test_util.h"
 #include "tutti/core/json.h"
 #include "tutti/core/zip.h"
+#include "tutti/data/bag_io.h"
+#include "tutti/models/model_decl.h"
 
 using tutti::testing::fixture;
 using tutti::testing::TempDir;
@@ -205,4 +207,159 @@ TEST(CliTrain, ExperimentWritesResultsAndResumes) {
   EXPECT_EQ(joined["summary"]["fc_t"]["n_runs"], 1);
   EXPECT_EQ(joined["runs"][0]["train_config"]["epochs"], 2);
   EXPECT_EQ(std::filesystem::last_write_time(dir / "exp/att-seed1.tutti"), before);
+}
+
+// `tutti train --help` lists every declared model and alias with its summary.
+TEST(CliTrain, HelpListsTheDeclaredModels) {
+  TempDir dir;
+  const auto r = tutti_cli({"train", "--help"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& d : tutti::models::model_decls()) {
+    EXPECT_NE(r.out.find(d.name), std::string::npos) << d.name;
+    EXPECT_NE(r.out.find(d.summary), std::string::npos) << d.summary;
+  }
+  for (const auto& a : tutti::models::model_aliases())
+    EXPECT_NE(r.out.find(a.name), std::string::npos) << a.name;
+}
+
+// The embedder is one fact: the dataset's record, in the model file's features and its training
+// configuration, and in an experiment's configurations (the report shows them).
+TEST(CliTrain, TheDatasetsEmbedderIsRecordedOnce) {
+  TempDir dir;
+  auto ds = tutti::data::load_bags(fx("train_small.npz"));
+  ds.embedder = "logmel-stats";
+  tutti::data::save_bags(dir / "train.npz", ds);
+  auto test = tutti::data::load_bags(fx("test_small.npz"));
+  test.embedder = "logmel-stats";
+  tutti::data::save_bags(dir / "test.npz", test);
+  const auto meta_of = [](const std::filesystem::path& file) {
+    tutti::core::ZipReader z(file);
+    const auto bytes = z.read("meta.json");
+    return tutti::core::Json::parse(std::string(bytes.begin(), bytes.end()));
+  };
+  for (const char* model : {"rf", "att"}) {
+    const auto out = dir / (std::string(model) + ".tutti");
+    const auto r = tutti_cli({"train", (dir / "train.npz").string(), "--model", model, "--epochs",
+                              "1", "--rf-trees", "3", "--batch-size", "32", "-o", out.string()},
+                             dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto meta = meta_of(out);
+    EXPECT_EQ(meta["features"]["embedder"], "logmel-stats") << model;
+    EXPECT_EQ(meta["train_config"]["embedder"], "logmel-stats") << model;
+  }
+  const auto exp = dir / "exp";
+  const auto r = tutti_cli(
+      {"experiment", "--train", (dir / "train.npz").string(), "--test", (dir / "test.npz").string(),
+       "--models", "rf", "--seeds", "1", "--rf-trees", "3", "-o", exp.string()},
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto res = tutti::core::read_json_file(exp / "results.json");
+  EXPECT_EQ(res["config"]["model_configs"]["rf"]["embedder"], "logmel-stats");
+  EXPECT_EQ(res["runs"][0]["train_config"]["embedder"], "logmel-stats");
+  EXPECT_EQ(meta_of(exp / "rf-seed1.tutti")["train_config"]["embedder"], "logmel-stats");
+}
+
+// Every training flag sets its declared key (recorded in meta.json "train_config"), and the help
+// shows the declared defaults, the per-model ones computed from the model declarations.
+TEST(CliTrain, FlagsMapToTheirKeysAndHelpShowsDeclaredDefaults) {
+  TempDir dir;
+  const auto out = dir / "att.tutti";
+  const auto r = tutti_cli({"train",
+                            fx("train_small.npz"),
+                            "--model",
+                            "att",
+                            "--seed",
+                            "5",
+                            "--threads",
+                            "1",
+                            "--device",
+                            "cpu",
+                            "--embedder",
+                            "custom",
+                            "--val-fraction",
+                            "0.2",
+                            "--epochs",
+                            "1",
+                            "--lr",
+                            "0.001",
+                            "--weight-decay",
+                            "0",
+                            "--batch-size",
+                            "16",
+                            "--patience",
+                            "3",
+                            "--engine",
+                            "autograd",
+                            "--rf-trees",
+                            "7",
+                            "--rf-max-depth",
+                            "3",
+                            "--rf-subsample",
+                            "0.5",
+                            "--rf-features",
+                            "mean_std",
+                            "--option",
+                            "dropout=0.25",
+                            "-o",
+                            out.string()},
+                           dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  tutti::core::ZipReader z(out);
+  const auto bytes = z.read("meta.json");
+  const auto cfg =
+      tutti::core::Json::parse(std::string(bytes.begin(), bytes.end()))["train_config"];
+  const tutti::core::Json want = {{"model", "att"},
+                                  {"seed", 5},
+                                  {"threads", 1},
+                                  {"device", "cpu"},
+                                  {"embedder", "custom"},
+                                  {"val_split", ""},
+                                  {"val_fraction", 0.2},
+                                  {"epochs", 1},
+                                  {"learning_rate", 0.001},
+                                  {"weight_decay", 0.0},
+                                  {"batch_size", 16},
+                                  {"patience", 3},
+                                  {"engine", "autograd"},
+                                  {"rf_trees", 7},
+                                  {"rf_max_depth", 3},
+                                  {"rf_subsample", 0.5},
+                                  {"rf_features", "mean_std"},
+                                  {"model_options", {{"dropout", 0.25}}}};
+  EXPECT_EQ(cfg, want);
+
+  for (const char* verb : {"train", "experiment"}) {
+    const auto h = tutti_cli({verb, "--help"}, dir);
+    ASSERT_EQ(h.exit_code, 0) << verb;
+    EXPECT_NE(h.out.find("(default: 250 for att, 100 otherwise)"), std::string::npos) << h.out;
+    EXPECT_NE(h.out.find("(default: 0.0001 for fc, 0.00025 for mmgat, 0.0005 otherwise)"),
+              std::string::npos)
+        << h.out;
+    EXPECT_NE(h.out.find("(default: 0.632)"), std::string::npos) << h.out;
+    EXPECT_NE(h.out.find("Random forest (rf):"), std::string::npos) << h.out;
+    EXPECT_EQ(h.out.find("--seed ") != std::string::npos, std::string(verb) == "train") << verb;
+  }
+}
+
+// `tutti models list` prints every declaration: each model, its options with their defaults, and
+// the aliases.
+TEST(CliTrain, ModelsListPrintsTheDeclarations) {
+  TempDir dir;
+  const auto r = tutti_cli({"models", "list"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& d : tutti::models::model_decls()) {
+    const auto section = r.out.find(d.name + ": " + d.summary);
+    ASSERT_NE(section, std::string::npos) << d.name;
+    for (const auto& o : d.options) {
+      const auto at = r.out.find("--option " + o.key + "=", section);
+      ASSERT_NE(at, std::string::npos) << d.name << "." << o.key;
+      const auto line = r.out.substr(at, r.out.find('\n', at) - at);
+      EXPECT_NE(line.find(" " + o.help + " (" + o.describe() + ")"), std::string::npos) << line;
+    }
+  }
+  EXPECT_NE(r.out.find("att: "), std::string::npos);
+  EXPECT_NE(r.out.find("training: 250 epochs, lr 0.0005"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mmgat-single: mmgat with one graph scale (= mmgat with {\"scales\":1})"),
+            std::string::npos)
+      << r.out;
 }

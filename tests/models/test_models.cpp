@@ -8,6 +8,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/models/bag_model.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::models {
 namespace {
@@ -55,15 +56,25 @@ double diff(const torch::Tensor& a, const torch::Tensor& b) {
 
 const std::vector<std::string> kVariableLength = {"att", "fc_t", "rnn"};
 
+// Every name make_model builds: the declared neural models and the aliases.
+std::vector<std::string> buildable_names() {
+  auto v = neural_model_names();
+  for (const auto& a : model_alias_names()) v.push_back(a);
+  return v;
+}
+
 // Options that turn dropout off, so that train mode is deterministic.
 core::Json no_dropout() { return {{"dropout", 0.0}}; }
 
 // --- Registry, spec, options ---------------------------------------------------------------------
 
 TEST(Registry, NamesAndFixedLength) {
-  EXPECT_EQ(model_names(), (std::vector<std::string>{"att", "fc_t", "fc", "rnn", "mmgat",
-                                                     "mmgat-single", "mmgat-principal",
-                                                     "mmgat-graph"}));
+  EXPECT_EQ(model_names(), (std::vector<std::string>{"att", "fc_t", "rnn", "fc", "rf", "mmgat"}));
+  EXPECT_EQ(neural_model_names(), (std::vector<std::string>{"att", "fc_t", "rnn", "fc", "mmgat"}));
+  EXPECT_EQ(model_alias_names(),
+            (std::vector<std::string>{"mmgat-single", "mmgat-principal", "mmgat-graph"}));
+  for (const auto& n : buildable_names()) EXPECT_TRUE(has_model_class(n)) << n;
+  EXPECT_FALSE(has_model_class("rf"));
   EXPECT_TRUE(requires_fixed_length("fc"));
   for (const auto& n : kVariableLength) EXPECT_FALSE(requires_fixed_length(n)) << n;
   EXPECT_FALSE(requires_fixed_length("no_such_model"));
@@ -106,12 +117,13 @@ TEST(Registry, UnknownModelNameIsUsageError) {
     FAIL() << "no exception";
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("'attention_please'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("att, fc_t, fc, rnn"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("att, fc_t, rnn, fc, rf, mmgat"), std::string::npos)
+        << e.what();
   }
 }
 
 TEST(Registry, UnknownOptionIsUsageErrorNamingIt) {
-  for (const auto& name : model_names()) {
+  for (const auto& name : buildable_names()) {
     try {
       make_model(spec_of(name, 128, 20, 10, {{"dropout", 0.1}, {"learning_rate", 0.1}}));
       FAIL() << name << ": no exception";
@@ -164,7 +176,7 @@ TEST(ModelSpecJson, RoundTripAndErrors) {
 
 TEST(Forward, ShapesAndRanges) {
   const auto [x, mask] = make_batch({10, 4, 1}, 10, 128);
-  for (const auto& name : model_names()) {
+  for (const auto& name : buildable_names()) {
     auto m = seeded_model(spec_of(name));
     m->eval();
     const auto in_mask = name == "fc" ? torch::ones_like(mask) : mask;
@@ -383,7 +395,7 @@ TEST(Masking, AttAndFcTAcceptMasksWithGaps) {
 // The trainer runs inference under torch::InferenceMode and saves weights with torch's archives.
 TEST(Forward, InferenceModeAndArchiveRoundTrip) {
   const auto [x, mask] = make_batch({10, 4, 7}, 10, 32);
-  for (const auto& name : model_names()) {
+  for (const auto& name : buildable_names()) {
     SCOPED_TRACE(name);
     const auto spec = spec_of(name, 32, 6, 10);
     const auto in_mask = name == "fc" ? torch::ones_like(mask) : mask;
@@ -468,7 +480,7 @@ TEST(Init, RnnPyTorchDefaults) {
 
 TEST(Determinism, SameSeedSameWeightsAndOutputs) {
   const auto [x, mask] = make_batch({10, 3, 10}, 10, 128);
-  for (const auto& name : model_names()) {
+  for (const auto& name : buildable_names()) {
     SCOPED_TRACE(name);
     const auto in_mask = name == "fc" ? torch::ones_like(mask) : mask;
     auto a = seeded_model(spec_of(name), 42);

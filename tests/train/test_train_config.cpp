@@ -1,7 +1,13 @@
-// TrainConfig: defaults per model, validation of every field, JSON round trip.
+// TrainConfig: defaults per model, validation of every field, JSON round trip, the option
+// declarations (flags, help defaults from the model declarations, ranges) and old JSON.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+#include <set>
+
 #include "tutti/core/error.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/train/train_config.h"
 
 using tutti::train::TrainConfig;
@@ -86,4 +92,150 @@ TEST(TrainConfig, FromJsonRejectsUnknownKeysAndWrongTypes) {
   EXPECT_THROW(TrainConfig::from_json(tutti::core::Json::array()), tutti::Error);
   // Missing keys take the model's defaults.
   EXPECT_EQ(TrainConfig::from_json({{"model", "fc"}}).learning_rate, 1e-4);
+}
+
+// --- The declarations ----------------------------------------------------------------------------
+
+namespace {
+
+using tutti::train::train_option_decls;
+using tutti::train::TrainOptionDecl;
+
+std::string usage_error_of(const TrainConfig& c) {
+  try {
+    c.validate();
+  } catch (const tutti::UsageError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+// Sets the option `d` of `c` from a JSON value through from_json (the path of files and flags).
+TrainConfig with(const TrainConfig& c, const std::string& key, const tutti::core::Json& v) {
+  auto j = c.to_json();
+  j[key] = v;
+  return TrainConfig::from_json(j);
+}
+
+}  // namespace
+
+TEST(TrainOptionDecls, KeysAndFlagsAreUniqueAndCoverTheJson) {
+  std::set<std::string> keys, flags;
+  for (const auto& d : train_option_decls()) {
+    EXPECT_TRUE(keys.insert(d.key).second) << d.key;
+    EXPECT_TRUE(flags.insert(d.flag).second) << d.flag;
+    EXPECT_EQ(d.flag.rfind("--", 0), 0u) << d.flag;
+    EXPECT_FALSE(d.help.empty()) << d.key;
+  }
+  // The flags of today's CLI, each for its key.
+  const std::map<std::string, std::string> want = {{"seed", "--seed"},
+                                                   {"threads", "--threads"},
+                                                   {"device", "--device"},
+                                                   {"embedder", "--embedder"},
+                                                   {"val_split", "--val-split"},
+                                                   {"val_fraction", "--val-fraction"},
+                                                   {"epochs", "--epochs"},
+                                                   {"learning_rate", "--lr"},
+                                                   {"weight_decay", "--weight-decay"},
+                                                   {"batch_size", "--batch-size"},
+                                                   {"patience", "--patience"},
+                                                   {"engine", "--engine"},
+                                                   {"rf_trees", "--rf-trees"},
+                                                   {"rf_max_depth", "--rf-max-depth"},
+                                                   {"rf_subsample", "--rf-subsample"},
+                                                   {"rf_features", "--rf-features"}};
+  for (const auto& d : train_option_decls()) EXPECT_EQ(want.at(d.key), d.flag) << d.key;
+  EXPECT_EQ(keys.size(), want.size());
+  // to_json writes exactly the declared keys plus the model and its options (flat, as always).
+  std::set<std::string> json_keys;
+  const auto json = TrainConfig().to_json();
+  for (const auto& [k, v] : json.items()) json_keys.insert(k);
+  keys.insert("model");
+  keys.insert("model_options");
+  EXPECT_EQ(json_keys, keys);
+}
+
+TEST(TrainOptionDecls, DefaultsPassAndOutOfRangeValuesAreRefusedNamingTheKey) {
+  for (const auto& name : tutti::models::model_names()) {
+    EXPECT_NO_THROW(TrainConfig::for_model(name).validate()) << name;
+  }
+  EXPECT_EQ(TrainConfig().to_json(), TrainConfig::for_model("att").to_json());
+  const auto base = TrainConfig::for_model("att");
+  for (const auto& d : train_option_decls()) {
+    SCOPED_TRACE(d.key);
+    std::vector<tutti::core::Json> bad;
+    if (!d.choices.empty()) bad.push_back("no_such_value");
+    if (d.non_empty) bad.push_back("");
+    const bool is_string = std::holds_alternative<std::string TrainConfig::*>(d.field);
+    const bool is_double = std::holds_alternative<double TrainConfig::*>(d.field);
+    if (!is_string) {
+      // Just outside each finite bound (integers: the next integer).
+      const double step = is_double ? 1e-9 : 1.0;
+      if (d.lo > 0 || d.lo_open) {
+        const double x = d.lo_open ? d.lo : d.lo - step;
+        bad.push_back(is_double ? tutti::core::Json(x)
+                                : tutti::core::Json(static_cast<std::int64_t>(x)));
+      }
+      if (!std::isinf(d.hi)) bad.push_back(d.hi_open ? d.hi : d.hi + step);
+    }
+    for (const auto& v : bad) {
+      const auto what = usage_error_of(with(base, d.key, v));
+      EXPECT_NE(what.find("train config: " + d.key + " = "), std::string::npos) << what;
+      EXPECT_NE(what.find(d.rule()), std::string::npos) << what;
+    }
+    // A wrong JSON type is refused on reading.
+    EXPECT_THROW(with(base, d.key, is_string ? tutti::core::Json(3) : tutti::core::Json("x")),
+                 tutti::Error);
+  }
+  // The model and its options are checked against the model declarations.
+  auto c = base;
+  c.model = "svm";
+  EXPECT_NE(usage_error_of(c).find("model = svm: must be one of att"), std::string::npos);
+  c = base;
+  c.model_options = {{"dropout", 2.0}};
+  EXPECT_NE(usage_error_of(c).find("model 'att': option 'dropout'"), std::string::npos);
+  c = TrainConfig::for_model("rf");
+  c.model_options = {{"dropout", 0.5}};  // an experiment's options for its neural models
+  EXPECT_NO_THROW(c.validate());
+}
+
+TEST(TrainOptionDecls, HelpDefaultsComeFromTheModelDeclarations) {
+  EXPECT_EQ(tutti::train::find_train_option("epochs")->default_text(),
+            "250 for att, 100 otherwise");
+  EXPECT_EQ(tutti::train::find_train_option("learning_rate")->default_text(),
+            "0.0001 for fc, 0.00025 for mmgat, 0.0005 otherwise");
+  EXPECT_EQ(tutti::train::find_train_option("weight_decay")->default_text(), "1e-05");
+  EXPECT_EQ(tutti::train::find_train_option("val_split")->default_text(), "none");
+  EXPECT_EQ(tutti::train::find_train_option("rf_features")->default_text(), "mean");
+  EXPECT_EQ(tutti::train::find_train_option("val_fraction")->rule(), "must be in (0, 1)");
+  EXPECT_EQ(tutti::train::find_train_option("batch_size")->rule(),
+            "must be >= 2 (batch normalization needs two clips)");
+  EXPECT_EQ(tutti::train::find_train_option("engine")->rule(), "must be auto, autograd or fused");
+  EXPECT_EQ(tutti::train::find_train_option("nope"), nullptr);
+}
+
+// A train_config as today's main writes it into meta.json (every key), and the one of the old
+// model file fixture: both load with their values, and write back the same keys and values.
+TEST(TrainConfig, OldJsonLoadsAndWritesBackTheSame) {
+  const auto old = tutti::core::Json::parse(R"({
+    "batch_size": 32, "device": "cpu", "embedder": "vggish", "engine": "auto", "epochs": 2,
+    "learning_rate": 0.00025, "model": "mmgat-single",
+    "model_options": {"ae_hidden": 4, "hidden": 8}, "patience": 0, "rf_features": "mean",
+    "rf_max_depth": 8, "rf_subsample": 0.632, "rf_trees": 100, "seed": 2, "threads": 1,
+    "val_fraction": 0.15, "val_split": "", "weight_decay": 1e-05})");
+  const auto c = TrainConfig::from_json(old);
+  EXPECT_EQ(c.model, "mmgat-single");
+  EXPECT_EQ(c.epochs, 2);
+  EXPECT_EQ(c.seed, 2u);
+  EXPECT_DOUBLE_EQ(c.learning_rate, 2.5e-4);
+  EXPECT_EQ(c.to_json(), old);
+  EXPECT_NO_THROW(c.validate());
+  // Keys missing in a file take the stored model's defaults.
+  const auto partial = TrainConfig::from_json({{"model", "att"}, {"seed", 4}});
+  EXPECT_EQ(partial.epochs, 250);
+  EXPECT_EQ(partial.batch_size, 128);
+  EXPECT_EQ(partial.seed, 4u);
+  EXPECT_THROW(TrainConfig::from_json({{"model", 3}}), tutti::Error);
+  EXPECT_THROW(TrainConfig::from_json({{"model", "att"}, {"seed", -1}}), tutti::Error);
+  EXPECT_THROW(TrainConfig::from_json({{"model", "att"}, {"epochs", 2.5}}), tutti::Error);
 }

@@ -201,7 +201,7 @@ TEST(TrainerErrors, BadInputsGiveClearErrors) {
   {
     auto cfg = small_config("fc_t", 1);
     cfg.engine = "fused";
-    expect_error([&] { train::train_neural(tr, val, cfg); }, "no fused engine");
+    expect_error([&] { train::train_neural(tr, val, cfg); }, "no fused engine (att, mmgat on");
   }
   // CUDA on a CPU-only build.
   if (!torch::cuda::is_available()) {
@@ -245,4 +245,36 @@ TEST(Validation, EmbedderOverrideMustMatchTheDatasetRecord) {
   } catch (const UsageError& e) {
     EXPECT_STREQ(e.what(), "--embedder vggish: d.npz was made by embedder 'logmel-stats'");
   }
+}
+
+// The spec a run builds its model from: sizes from the data, the options of the configuration,
+// an alias resolved (what the model file records).
+TEST(ModelSpecForRun, SizesOptionsAndResolvedAlias) {
+  const auto ds = train_fixture("train_small.npz");
+  auto cfg = small_config("mmgat-principal", 1);
+  cfg.model_options = {{"hidden", 8}, {"use_aux", true}};
+  const auto spec = train::model_spec(cfg, ds);
+  EXPECT_EQ(spec.name, "mmgat");
+  EXPECT_EQ(spec.input_dim, ds.dim);
+  EXPECT_EQ(spec.num_classes, ds.num_classes());
+  EXPECT_EQ(spec.max_instances, ds.max_instances);
+  EXPECT_EQ(spec.options, core::Json({{"hidden", 8}, {"use_aux", false}}));
+  cfg = small_config("rf", 1);
+  EXPECT_EQ(train::model_spec(cfg, ds).name, "rf");
+  EXPECT_EQ(train::model_spec(cfg, ds).options, core::Json::object());
+}
+
+// A model trained with an alias is the model with the alias's options (same weights, same spec).
+TEST(TrainNeural, AliasTrainsAsItsModelWithTheOptions) {
+  const auto ds = train_fixture("train_small.npz");
+  const auto tr = rows(ds, 0, 120), val = rows(ds, 120, ds.size());
+  auto a = small_config("mmgat-graph", 1);
+  a.model_options = {{"hidden", 8}};
+  auto b = small_config("mmgat", 1);
+  b.model_options = {{"hidden", 8}, {"use_labels", false}};
+  const auto ra = train::train_neural(tr, val, a), rb = train::train_neural(tr, val, b);
+  EXPECT_EQ(ra.model->spec().to_json(), rb.model->spec().to_json());
+  const auto pa = ra.model->named_parameters(), pb = rb.model->named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tutti/core/json.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/models/model_spec.h"
 
 namespace tutti::infer {
@@ -69,7 +70,7 @@ struct ModelInfo {
   std::vector<float> thresholds;  // [C], chosen on the validation set (max F1)
   TrainingSummary training;
 
-  bool is_forest() const { return spec.name == "rf"; }
+  bool is_forest() const { return models::is_forest(spec.name); }
   core::Json to_json() const;
   // `what` names the file in errors.
   static ModelInfo from_json(const core::Json& j, const std::string& what);

@@ -11,6 +11,7 @@
 #include "tutti/data/bag_dataset.h"
 #include "tutti/embed/embed_files.h"
 #include "tutti/infer/predictor.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/models/model_spec.h"
 
 namespace tutti::infer {

@@ -3,15 +3,15 @@
 #include <cmath>
 
 #include "tutti/core/error.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::models {
 
 AttOptions AttOptions::from_spec(const ModelSpec& spec) {
-  OptionReader r(spec.name, spec.options);
+  OptionReader r(model_decl("att"), spec.options);
   AttOptions o;
-  o.dropout = r.number("dropout", o.dropout, 0.0, 0.999);
-  o.num_layers = r.integer("num_layers", o.num_layers, 1, 16);
-  r.finish();
+  o.dropout = r.number("dropout");
+  o.num_layers = r.integer("num_layers");
   return o;
 }
 

@@ -8,10 +8,11 @@
 namespace tutti::models {
 
 struct AttOptions {
-  double dropout = 0.6;         // after each hidden block's ReLU
-  std::int64_t num_layers = 3;  // hidden blocks [linear D->D (no bias), batch-norm, ReLU, dropout]
+  double dropout = 0;           // after each hidden block's ReLU
+  std::int64_t num_layers = 0;  // hidden blocks [linear D->D (no bias), batch-norm, ReLU, dropout]
 
-  // Reads spec.options ("dropout" in [0, 1), "num_layers" in [1, 16]); unknown keys -> UsageError.
+  // Reads spec.options through the declaration (model_decl.h: defaults, ranges); unknown keys
+  // -> UsageError.
   static AttOptions from_spec(const ModelSpec& spec);
 };
 

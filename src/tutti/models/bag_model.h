@@ -10,7 +10,8 @@
 //   m->eval();
 //   BagOutput out = m->forward(x, mask);             // out.clip [B, C]
 //
-// Models: "att" (att.h), "fc_t" (fc_t.h), "fc" (fc.h), "rnn" (rnn.h); see docs/models.md.
+// Models: the neural ones declared in model_decl.h (att.h, fc_t.h, fc.h, rnn.h, mmgat.h and the
+// mmgat aliases); see docs/models.md.
 #pragma once
 
 #include <torch/torch.h>
@@ -41,6 +42,9 @@ class BagModelImpl : public torch::nn::Module {
     return {};
   }
   const ModelSpec& spec() const { return spec_; }
+  // Whether forward/backward use the model's fused CPU ops (models with Engine::kFusedOps in
+  // their declaration); the others have none and ignore it.
+  virtual void set_fused(bool /*on*/) {}
 
  protected:
   explicit BagModelImpl(ModelSpec spec) : spec_(std::move(spec)) {}
@@ -49,10 +53,13 @@ class BagModelImpl : public torch::nn::Module {
 
 using BagModel = std::shared_ptr<BagModelImpl>;
 
-// Builds a freshly initialized model by spec.name; throws tutti::UsageError for an unknown name,
-// an invalid size or an option the model does not have. Initialization draws from torch's global
-// generator: seed it first (torch::manual_seed) for reproducible weights.
+// Builds a freshly initialized model by spec.name (an alias becomes its model with the alias's
+// options: the model's spec() holds the resolved spec); throws tutti::UsageError for an unknown
+// name, the forest, an invalid size or an option the model does not have. Initialization draws
+// from torch's global generator: seed it first (torch::manual_seed) for reproducible weights.
 BagModel make_model(const ModelSpec& spec);
+// True when make_model can build `name` (a declared neural model or an alias of one).
+bool has_model_class(const std::string& name);
 
 // Number of trainable parameters.
 std::int64_t count_parameters(const torch::nn::Module& m);

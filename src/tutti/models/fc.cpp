@@ -1,16 +1,16 @@
 #include "tutti/models/fc.h"
 
 #include "tutti/core/error.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::models {
 
 FcOptions FcOptions::from_spec(const ModelSpec& spec) {
-  OptionReader r(spec.name, spec.options);
+  OptionReader r(model_decl("fc"), spec.options);
   FcOptions o;
-  o.hidden = r.integer_list("hidden", o.hidden, 1, 65536);
-  o.dropout = r.number("dropout", o.dropout, 0.0, 0.999);
-  o.negative_slope = r.number("negative_slope", o.negative_slope, 0.0, 1.0);
-  r.finish();
+  o.hidden = r.integer_list("hidden");
+  o.dropout = r.number("dropout");
+  o.negative_slope = r.number("negative_slope");
   return o;
 }
 

@@ -8,12 +8,12 @@
 namespace tutti::models {
 
 struct FcOptions {
-  std::vector<std::int64_t> hidden = {512, 512, 128};  // hidden layer widths
-  double dropout = 0.5;          // after each hidden linear, before the activation
-  double negative_slope = 0.01;  // LeakyReLU slope
+  std::vector<std::int64_t> hidden;  // hidden layer widths
+  double dropout = 0;                // after each hidden linear, before the activation
+  double negative_slope = 0;         // LeakyReLU slope
 
-  // Reads spec.options ("hidden" list of widths in [1, 65536], "dropout" in [0, 1),
-  // "negative_slope" in [0, 1]); unknown keys -> UsageError.
+  // Reads spec.options through the declaration (model_decl.h: defaults, ranges); unknown keys
+  // -> UsageError.
   static FcOptions from_spec(const ModelSpec& spec);
 };
 

@@ -1,14 +1,15 @@
 #include "tutti/models/fc_t.h"
 
+#include "tutti/models/model_decl.h"
+
 namespace tutti::models {
 
 FcTOptions FcTOptions::from_spec(const ModelSpec& spec) {
-  OptionReader r(spec.name, spec.options);
+  OptionReader r(model_decl("fc_t"), spec.options);
   FcTOptions o;
-  o.dropout = r.number("dropout", o.dropout, 0.0, 0.999);
-  o.negative_slope = r.number("negative_slope", o.negative_slope, 0.0, 1.0);
-  o.num_layers = r.integer("num_layers", o.num_layers, 1, 16);
-  r.finish();
+  o.dropout = r.number("dropout");
+  o.negative_slope = r.number("negative_slope");
+  o.num_layers = r.integer("num_layers");
   return o;
 }
 

@@ -7,12 +7,12 @@
 namespace tutti::models {
 
 struct FcTOptions {
-  double dropout = 0.5;          // after each hidden linear, before the activation
-  double negative_slope = 0.01;  // LeakyReLU slope
-  std::int64_t num_layers = 3;   // hidden blocks [linear D->D, dropout, LeakyReLU]
+  double dropout = 0;           // after each hidden linear, before the activation
+  double negative_slope = 0;    // LeakyReLU slope
+  std::int64_t num_layers = 0;  // hidden blocks [linear D->D, dropout, LeakyReLU]
 
-  // Reads spec.options ("dropout" in [0, 1), "negative_slope" in [0, 1], "num_layers" in
-  // [1, 16]); unknown keys -> UsageError.
+  // Reads spec.options through the declaration (model_decl.h: defaults, ranges); unknown keys
+  // -> UsageError.
   static FcTOptions from_spec(const ModelSpec& spec);
 };
 

@@ -7,6 +7,7 @@
 #include "tutti/models/kernels/clip_bmm.h"
 #include "tutti/models/kernels/gat_fused.h"
 #include "tutti/models/kernels/hashed_dropout.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::models {
 
@@ -24,54 +25,43 @@ torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& a
 
 }  // namespace
 
-bool is_mmgat(const std::string& name) {
-  return name == "mmgat" || name == "mmgat-single" || name == "mmgat-principal" ||
-         name == "mmgat-graph";
-}
-
 std::int64_t MmgatOptions::num_groups() const {
   std::int64_t g = 0;
   for (auto v : onset_groups) g = std::max(g, v + 1);
   return g;
 }
 
-MmgatOptions MmgatOptions::from_spec(const ModelSpec& spec) {
-  OptionReader r(spec.name, spec.options);
+MmgatOptions MmgatOptions::from_spec(const ModelSpec& given) {
+  const ModelSpec spec = resolve_model_spec(given);
+  OptionReader r(model_decl("mmgat"), spec.options);
   MmgatOptions o;
   auto& g = o.graph;
-  g.similarity = r.choice("similarity", g.similarity, {"cosine", "emd"});
-  g.sparsify = r.choice("sparsify", g.sparsify, {"topk", "threshold"});
-  g.top_k = r.integer("top_k", g.top_k, 1, 1024);
-  g.threshold = r.number("threshold", g.threshold, 0.0, 1.0);
-  g.center = r.number("graph_center", g.center, -1e6, 1e6);
-  g.emd_sigma = r.number("emd_sigma", g.emd_sigma, 1e-6, 1e6);
-  g.scales = r.integer("scales", g.scales, 1, 8);
-  o.hidden = r.integer("hidden", o.hidden, 1, 4096);
-  o.num_layers = r.integer("num_layers", o.num_layers, 1, 16);
-  o.dropout = r.number("dropout", o.dropout, 0.0, 0.999);
-  o.scale_fusion = r.choice("scale_fusion", o.scale_fusion, {"linear", "tanh"});
-  o.label_embeddings = r.string("label_embeddings", o.label_embeddings);
-  check<UsageError>(!o.label_embeddings.empty(),
-                    "model '{}': option 'label_embeddings' must be ppmi, learned or a file path",
-                    spec.name);
-  o.label_dim = r.integer("label_dim", o.label_dim, 1, 4096);
+  g.similarity = r.string("similarity");
+  g.sparsify = r.string("sparsify");
+  g.top_k = r.integer("top_k");
+  g.threshold = r.number("threshold");
+  g.center = r.number("graph_center");
+  g.emd_sigma = r.number("emd_sigma");
+  g.scales = r.integer("scales");
+  o.hidden = r.integer("hidden");
+  o.num_layers = r.integer("num_layers");
+  o.dropout = r.number("dropout");
+  o.scale_fusion = r.string("scale_fusion");
+  o.use_labels = r.boolean("use_labels");
+  o.label_embeddings = r.string("label_embeddings");
+  o.label_dim = r.integer("label_dim");
   o.label_embedding_matrix = r.number_matrix("label_embedding_matrix");
-  o.ae_hidden = r.integer("ae_hidden", o.ae_hidden, 1, 4096);
-  o.ae_latent = r.integer("ae_latent", o.ae_latent, 1, 4096);
-  o.ae_mask = r.number("ae_mask", o.ae_mask, 0.0, 1.0);
-  o.onset_table = r.string("onset_table", o.onset_table);
-  o.onset_groups = r.integer_list("onset_groups", {}, -1, 1023);
-  o.lambda_aux = r.number("lambda_aux", o.lambda_aux, 0.0, 1e6);
-  o.lambda_ae = r.number("lambda_ae", o.lambda_ae, 0.0, 1e6);
-  o.lambda_c1 = r.number("lambda_c1", o.lambda_c1, 0.0, 1e6);
-  o.lambda_c2 = r.number("lambda_c2", o.lambda_c2, 0.0, 1e6);
-  o.center_alpha = r.number("center_alpha", o.center_alpha, 0.0, 1.0);
-  r.finish();
-  // The ablations accept the full option set (one option list serves every variant in an
-  // experiment) and ignore what they switch off.
-  if (spec.name == "mmgat-single") g.scales = 1;
-  if (spec.name == "mmgat-principal") o.use_aux = false;
-  if (spec.name == "mmgat-graph") o.use_labels = false;
+  o.ae_hidden = r.integer("ae_hidden");
+  o.ae_latent = r.integer("ae_latent");
+  o.ae_mask = r.number("ae_mask");
+  o.aux_task = r.boolean("use_aux");
+  o.onset_table = r.string("onset_table");
+  o.onset_groups = r.integer_list("onset_groups");
+  o.lambda_aux = r.number("lambda_aux");
+  o.lambda_ae = r.number("lambda_ae");
+  o.lambda_c1 = r.number("lambda_c1");
+  o.lambda_c2 = r.number("lambda_c2");
+  o.center_alpha = r.number("center_alpha");
   const std::int64_t c = spec.num_classes;
   if (!o.onset_groups.empty())
     check<UsageError>(static_cast<std::int64_t>(o.onset_groups.size()) == c,
@@ -83,7 +73,7 @@ MmgatOptions MmgatOptions::from_spec(const ModelSpec& spec) {
                       "model '{}': option 'label_embedding_matrix' has {} rows, expected one per "
                       "class ({})",
                       spec.name, o.label_embedding_matrix.size(), c);
-  if (o.num_groups() == 0) o.use_aux = false;  // no class has an onset group: nothing to predict
+  o.use_aux = o.aux_task && o.num_groups() > 0;  // no onset group: nothing to predict
   return o;
 }
 

@@ -8,8 +8,9 @@
 // neighbours within s hops), class-specific attention pooling with queries from label semantic
 // embeddings, per-class classifiers, and a masked label autoencoder that refines the logits.
 // Training adds (extra_loss) an auxiliary onset-type task, the autoencoder's reconstruction loss
-// and two center losses. Variants: "mmgat", "mmgat-single" (one scale), "mmgat-principal" (no
-// auxiliary task), "mmgat-graph" (no label embeddings, no autoencoder).
+// and two center losses. The ablations are options (model_decl.h): scales = 1 ("mmgat-single"),
+// use_aux = false ("mmgat-principal"), use_labels = false ("mmgat-graph": no label embeddings,
+// no autoencoder).
 #pragma once
 
 #include <string>
@@ -19,7 +20,8 @@
 
 namespace tutti::models {
 
-// How the instance correlation graph is built (see build_instance_graph).
+// How the instance correlation graph is built (see build_instance_graph). The defaults are the
+// mmgat declaration's (model_decl.cpp; a test keeps them equal), for callers of the graph alone.
 struct GraphOptions {
   std::string similarity = "cosine";  // cosine | emd
   std::string sparsify = "topk";      // topk | threshold
@@ -30,34 +32,38 @@ struct GraphOptions {
   std::int64_t scales = 3;            // adjacency for 1..scales hops
 };
 
+// Every field comes from spec.options through the mmgat declaration (model_decl.cpp: defaults,
+// ranges, help).
 struct MmgatOptions {
   GraphOptions graph;
-  std::int64_t hidden = 128;    // H
-  std::int64_t num_layers = 3;  // graph attention layers
-  double dropout = 0.2;         // on each layer's update and on the input projection
-  std::string scale_fusion = "linear";  // per-node scale scores u . out_s (+ b_s) | u . tanh(out_s)
+  std::int64_t hidden = 0;      // H
+  std::int64_t num_layers = 0;  // graph attention layers
+  double dropout = 0;           // on each layer's update and on the input projection
+  std::string scale_fusion;     // per-node scale scores u . out_s (+ b_s) | u . tanh(out_s)
   // Label semantic embeddings (queries of the class-specific pooling).
-  bool use_labels = true;                     // false for mmgat-graph (also: no autoencoder)
-  std::string label_embeddings = "ppmi";      // ppmi | learned | <file.npy|file.csv> (train time)
-  std::int64_t label_dim = 32;                // d of learned / PPMI embeddings (PPMI: <= C)
+  bool use_labels = false;       // false: class queries are free parameters, no autoencoder
+  std::string label_embeddings;  // ppmi | learned | <file.npy|file.csv> (train time)
+  std::int64_t label_dim = 0;    // d of learned / PPMI embeddings (PPMI: <= C)
   std::vector<std::vector<double>> label_embedding_matrix;  // C x d, filled by the trainer
   // Masked label autoencoder.
-  std::int64_t ae_hidden = 64;
-  std::int64_t ae_latent = 32;
-  double ae_mask = 0.5;  // fraction of known labels hidden from the autoencoder in training
+  std::int64_t ae_hidden = 0;
+  std::int64_t ae_latent = 0;
+  double ae_mask = 0;  // fraction of known labels hidden from the autoencoder in training
   // Auxiliary onset-type task.
-  bool use_aux = true;                    // false for mmgat-principal
+  bool aux_task = false;  // the use_aux option as given
+  bool use_aux = false;   // aux_task and some class has an onset group (else nothing to predict)
   std::string onset_table;                // recorded (the trainer resolves it to onset_groups)
   std::vector<std::int64_t> onset_groups; // per class: group index, -1 = none (no aux target)
-  // Loss weights and center-loss rate.
-  double lambda_aux = 0.1;  // defaults measured on AudioSet: docs/models.md, "Loss weights"
-  double lambda_ae = 0.5;
-  double lambda_c1 = 1e-4;
-  double lambda_c2 = 1e-4;
-  double center_alpha = 0.5;
+  // Loss weights and center-loss rate (defaults measured on AudioSet: docs/models.md).
+  double lambda_aux = 0;
+  double lambda_ae = 0;
+  double lambda_c1 = 0;
+  double lambda_c2 = 0;
+  double center_alpha = 0;
 
   std::int64_t num_groups() const;  // 1 + max(onset_groups), 0 when none
-  // Reads spec.options for the variant spec.name; unknown keys -> UsageError.
+  // Reads spec.options (an alias name such as "mmgat-single" is resolved first); unknown keys
+  // -> UsageError.
   static MmgatOptions from_spec(const ModelSpec& spec);
 };
 
@@ -121,6 +127,7 @@ class MmgatImpl : public BagModelImpl {
   // Input stage, graph attention layers, class pooling and center distances as fused ops
   // (default, gat_fused.h) or as LibTorch ops (the reference path).
   void set_fused_layers(bool on);
+  void set_fused(bool on) override { set_fused_layers(on); }
   // The autoencoder over a class vector v [B,C] in [-1, 1] -> logits [B,C].
   torch::Tensor autoencoder(const torch::Tensor& v);
 

@@ -9,6 +9,7 @@
 #include "tutti/data/csv.h"
 #include "tutti/data/npz.h"
 #include "tutti/models/mmgat.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::models {
 
@@ -147,6 +148,7 @@ std::vector<std::int64_t> onset_groups_for(const std::vector<std::string>& class
 
 ModelSpec mmgat_training_spec(ModelSpec spec, const data::BagDataset& train) {
   if (!is_mmgat(spec.name)) return spec;
+  spec = resolve_model_spec(std::move(spec));
   auto& opt = spec.options;
   if (opt.is_null()) opt = core::Json::object();
   const MmgatOptions o = MmgatOptions::from_spec(spec);  // validates the options first
@@ -158,8 +160,8 @@ ModelSpec mmgat_training_spec(ModelSpec spec, const data::BagDataset& train) {
     opt["label_embedding_matrix"] = m;
   }
   opt["scale_fusion"] = o.scale_fusion;  // recorded: the default changed once (model format 2)
-  // (mmgat-principal has no auxiliary task; o.use_aux is still false here without groups.)
-  if (spec.name != "mmgat-principal" && !opt.contains("onset_groups"))
+  // (o.use_aux is still false here without groups: the option decides.)
+  if (o.aux_task && !opt.contains("onset_groups"))
     opt["onset_groups"] = onset_groups_for(train.classes, o.onset_table);
   return spec;
 }

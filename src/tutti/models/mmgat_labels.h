@@ -41,9 +41,10 @@ std::vector<std::vector<double>> read_label_embeddings(const std::filesystem::pa
 std::vector<std::int64_t> onset_groups_for(const std::vector<std::string>& classes,
                                            const std::filesystem::path& table = {});
 
-// For MMGAT variants: fills options label_embedding_matrix (unless present or
-// label_embeddings=learned) and onset_groups (unless present) from the training data; other
-// models are returned unchanged.
+// For MMGAT (an alias is resolved to mmgat + its options first): fills options
+// label_embedding_matrix (unless present, use_labels = false or label_embeddings=learned) and
+// onset_groups (unless present or use_aux = false) from the training data; other models are
+// returned unchanged.
 ModelSpec mmgat_training_spec(ModelSpec spec, const data::BagDataset& train);
 
 }  // namespace tutti::models

@@ -1,5 +1,5 @@
-// make_model and the list of registered models: the one place that maps names to classes.
-#include <algorithm>
+// make_model: the one place that maps declared model names (model_decl.h) to classes.
+#include <map>
 
 #include "tutti/core/error.h"
 #include "tutti/models/att.h"
@@ -7,6 +7,7 @@
 #include "tutti/models/fc.h"
 #include "tutti/models/fc_t.h"
 #include "tutti/models/mmgat.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/models/model_spec.h"
 #include "tutti/models/rnn.h"
 
@@ -14,68 +15,42 @@ namespace tutti::models {
 
 namespace {
 
-struct Entry {
-  const char* name;
-  bool fixed_length;
-  bool instance_outputs;  // per-instance class scores (BagOutput::instance) for localization
-  BagModel (*make)(const ModelSpec&);
-};
-
 template <typename Impl>
 BagModel make(const ModelSpec& spec) {
   return std::make_shared<Impl>(spec);
 }
 
-const std::vector<Entry>& registry() {
-  static const std::vector<Entry> entries = {
-      {"att", false, true, &make<AttImpl>},
-      {"fc_t", false, true, &make<FcTImpl>},
-      {"fc", true, false, &make<FcImpl>},
-      {"rnn", false, true, &make<RnnImpl>},
-      {"mmgat", false, true, &make<MmgatImpl>},
-      {"mmgat-single", false, true, &make<MmgatImpl>},
-      {"mmgat-principal", false, true, &make<MmgatImpl>},
-      {"mmgat-graph", false, true, &make<MmgatImpl>},
+// The classes of the declared neural models (model_decl.cpp declares everything else).
+const std::map<std::string, BagModel (*)(const ModelSpec&)>& factories() {
+  static const std::map<std::string, BagModel (*)(const ModelSpec&)> f = {
+      {"att", &make<AttImpl>}, {"fc_t", &make<FcTImpl>},    {"fc", &make<FcImpl>},
+      {"rnn", &make<RnnImpl>}, {"mmgat", &make<MmgatImpl>},
   };
-  return entries;
-}
-
-const Entry* find_entry(const std::string& name) {
-  for (const auto& e : registry())
-    if (name == e.name) return &e;
-  return nullptr;
-}
-
-std::string joined_names() {
-  std::string s;
-  for (const auto& e : registry()) s += (s.empty() ? "" : ", ") + std::string(e.name);
-  return s;
+  return f;
 }
 
 }  // namespace
 
-std::vector<std::string> model_names() {
-  std::vector<std::string> names;
-  for (const auto& e : registry()) names.emplace_back(e.name);
-  return names;
+bool has_model_class(const std::string& name) {
+  const ModelDecl* d = find_model_decl(name);
+  return d && factories().count(d->name) != 0;
 }
 
-bool requires_fixed_length(const std::string& name) {
-  const Entry* e = find_entry(name);
-  return e && e->fixed_length;
-}
-
-bool has_instance_outputs(const std::string& name) {
-  const Entry* e = find_entry(name);
-  return e && e->instance_outputs;
-}
-
-BagModel make_model(const ModelSpec& spec) {
-  const Entry* e = find_entry(spec.name);
-  check<UsageError>(e != nullptr, "models: unknown model '{}' (known: {})", spec.name,
-                    joined_names());
+BagModel make_model(const ModelSpec& given) {
+  const ModelDecl& decl = model_decl(given.name);
+  check<UsageError>(decl.neural(),
+                    "models: '{}' is a random forest (train/random_forest.h), not a neural model",
+                    given.name);
+  const ModelSpec spec = resolve_model_spec(given);
   spec.validate();
-  return e->make(spec);
+  const ModelAlias* alias = find_model_alias(given.name);
+  if (!alias) return factories().at(decl.name)(spec);
+  try {
+    return factories().at(decl.name)(spec);
+  } catch (const UsageError& e) {  // name what the user asked for
+    fail<UsageError>("{} (= {} with {}): {}", alias->name, alias->model, alias->options.dump(),
+                     e.what());
+  }
 }
 
 std::int64_t count_parameters(const torch::nn::Module& m) {

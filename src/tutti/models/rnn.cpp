@@ -1,18 +1,18 @@
 #include "tutti/models/rnn.h"
 
 #include "tutti/core/error.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::models {
 
 namespace rnn_utils = torch::nn::utils::rnn;
 
 RnnOptions RnnOptions::from_spec(const ModelSpec& spec) {
-  OptionReader r(spec.name, spec.options);
+  OptionReader r(model_decl("rnn"), spec.options);
   RnnOptions o;
-  o.hidden_size = r.integer("hidden_size", o.hidden_size, 1, 4096);
-  o.num_layers = r.integer("num_layers", o.num_layers, 1, 16);
-  o.dropout = r.number("dropout", o.dropout, 0.0, 0.999);
-  r.finish();
+  o.hidden_size = r.integer("hidden_size");
+  o.num_layers = r.integer("num_layers");
+  o.dropout = r.number("dropout");
   return o;
 }
 

@@ -8,12 +8,12 @@
 namespace tutti::models {
 
 struct RnnOptions {
-  std::int64_t hidden_size = 64;  // GRU units per direction
-  std::int64_t num_layers = 3;    // stacked bidirectional GRU layers
-  double dropout = 0.5;           // between GRU layers (training only)
+  std::int64_t hidden_size = 0;  // GRU units per direction
+  std::int64_t num_layers = 0;   // stacked bidirectional GRU layers
+  double dropout = 0;            // between GRU layers (training only)
 
-  // Reads spec.options ("hidden_size" in [1, 4096], "num_layers" in [1, 16], "dropout" in
-  // [0, 1)); unknown keys -> UsageError.
+  // Reads spec.options through the declaration (model_decl.h: defaults, ranges); unknown keys
+  // -> UsageError.
   static RnnOptions from_spec(const ModelSpec& spec);
 };
 

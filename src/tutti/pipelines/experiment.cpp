@@ -9,6 +9,7 @@
 #include "tutti/data/bag_io.h"
 #include "tutti/eval/evaluate.h"
 #include "tutti/infer/predictor.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/models/model_spec.h"
 #include "tutti/pipelines/localize.h"
 #include "tutti/train/validation.h"
@@ -20,9 +21,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // Keys of a run's config that may differ between the original run and a resumed experiment
-// without changing what the run means.
+// without changing what the run means (the embedder is a fact of the data, compared by md5).
 core::Json comparable(core::Json train_config) {
-  for (const char* k : {"threads", "device"}) train_config.erase(k);
+  for (const char* k : {"threads", "device", "embedder"}) train_config.erase(k);
   return train_config;
 }
 
@@ -48,6 +49,7 @@ void ExperimentConfig::validate() const {
 train::TrainConfig ExperimentConfig::run_config(const std::string& model, int seed) const {
   core::Json j = train::TrainConfig::for_model(model).to_json();
   for (const auto& [k, v] : overrides.items()) j[k] = v;
+  if (!embedder.empty()) j["embedder"] = embedder;
   j["model"] = model;
   j["seed"] = seed;
   return train::TrainConfig::from_json(j);
@@ -133,8 +135,9 @@ std::optional<report::TsneSection> tsne_section(const fs::path& dir) {
 
 }  // namespace
 
-report::Results run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events) {
-  cfg.validate();
+report::Results run_experiment(const ExperimentConfig& given, const ExperimentEvents& events) {
+  given.validate();
+  ExperimentConfig cfg = given;
   fs::create_directories(cfg.out_dir);
   const fs::path results_path = cfg.out_dir / "results.json";
   const data::BagDataset train = data::load_bags(cfg.train_path);
@@ -146,6 +149,7 @@ report::Results run_experiment(const ExperimentConfig& cfg, const ExperimentEven
         "{}: made by embedder '{}', but {} by '{}'", cfg.test_path, test.embedder, cfg.train_path,
         train.embedder);
   train::check_embedder_override(train, cfg.overrides, cfg.train_path);
+  if (!train.embedder.empty()) cfg.embedder = train.embedder;
   const std::string train_md5 = core::md5_file_hex(cfg.train_path);
   const std::string test_md5 = core::md5_file_hex(cfg.test_path);
 

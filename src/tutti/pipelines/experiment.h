@@ -3,7 +3,7 @@
 //
 //   tutti::pipelines::ExperimentConfig e;
 //   e.train_path = "openmic-train.npz";  e.test_path = "openmic-test.npz";
-//   e.models = {"att", "fc_t", "rnn", "fc", "rf"};  e.seeds = 10;  e.out_dir = "runs/exp1";
+//   e.models = {"att", "rf"};  e.seeds = 10;  e.out_dir = "runs/exp1";
 //   e.overrides = {{"epochs", 5}};  // on top of TrainConfig::for_model(m)
 //   tutti::report::Results results = tutti::pipelines::run_experiment(e);
 //
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "tutti/core/json.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/report/results.h"
 #include "tutti/train/train.h"
 
@@ -40,10 +41,14 @@ namespace tutti::pipelines {
 
 struct ExperimentConfig {
   std::string train_path, test_path;
-  std::vector<std::string> models = {"att", "fc_t", "rnn", "fc", "rf"};
+  // Declared models or aliases (models/model_decl.h); by default the declared baselines.
+  std::vector<std::string> models = models::default_experiment_models();
   int seeds = 10;  // seeds 1..seeds
   std::filesystem::path out_dir;
   core::Json overrides = core::Json::object();  // TrainConfig keys applied to every model
+  // The training data's embedder (run_experiment sets it from the data; empty = none recorded):
+  // every run's configuration records it, as its model file does.
+  std::string embedder;
 
   // Throws tutti::UsageError naming the bad field.
   void validate() const;

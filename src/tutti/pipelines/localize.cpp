@@ -9,6 +9,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/core/random.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/models/model_spec.h"
 
 namespace tutti::pipelines {

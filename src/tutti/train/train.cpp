@@ -8,6 +8,7 @@
 #include "tutti/data/npz.h"
 #include "tutti/data/split.h"
 #include "tutti/eval/evaluate.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/models/random_forest.h"
 #include "tutti/train/trainer.h"
 #include "tutti/train/validation.h"
@@ -73,6 +74,16 @@ ValidationSplit make_validation_split(const data::BagDataset& data, const TrainC
   return out;
 }
 
+models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& data) {
+  models::ModelSpec spec;
+  spec.name = cfg.model;
+  spec.input_dim = data.dim;
+  spec.num_classes = data.num_classes();
+  spec.max_instances = data.max_instances;
+  spec.options = cfg.model_options;
+  return models::resolve_model_spec(std::move(spec));
+}
+
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
                            const EpochCallback& on_epoch) {
@@ -85,23 +96,22 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
 
   infer::ModelInfo info;
   info.tutti_version = TUTTI_VERSION;
-  info.train_config = cfg.to_json();
   info.classes = data.classes;
   info.features.dim = data.dim;
   info.features.max_instances = data.max_instances;
   info.features.scaling = data.feature_type == data::FeatureType::kUint8 ? "uint8/255" : "none";
-  // The dataset's record of its embedder wins over the configured default (`tutti train` refuses
-  // an explicit --embedder that contradicts it); datasets without one keep cfg.embedder.
+  // The embedder is one fact: the dataset's record wins over the configured default (`tutti
+  // train` refuses an explicit --embedder that contradicts it), and the recorded training
+  // configuration says the same; datasets without a record keep cfg.embedder.
   info.features.embedder = data.embedder.empty() ? cfg.embedder : data.embedder;
-  info.spec.name = cfg.model;
-  info.spec.input_dim = data.dim;
-  info.spec.num_classes = data.num_classes();
-  info.spec.max_instances = data.max_instances;
-  info.spec.options = cfg.model_options;
+  TrainConfig recorded = cfg;
+  recorded.embedder = info.features.embedder;
+  info.train_config = recorded.to_json();
 
   infer::ModelBlobs blobs;
   std::vector<float> val_scores;
   if (cfg.is_forest()) {
+    info.spec = model_spec(cfg, data);
     const auto t0 = std::chrono::steady_clock::now();
     models::RandomForestBR rf = models::RandomForestBR::fit(train, forest_options(cfg));
     const double secs =

@@ -38,6 +38,10 @@ ValidationSplit make_validation_split(const data::BagDataset& data, const TrainC
 
 // The forest options of cfg (rf_*, seed, threads).
 models::ForestOptions forest_options(const TrainConfig& cfg);
+// The spec cfg.model is built from for `data`: its sizes, cfg.model_options, an alias resolved
+// to its model and options (models/model_decl.h). The trainer completes it from the training
+// clips (models/mmgat_labels.h).
+models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& data);
 
 // Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,

@@ -17,6 +17,7 @@
 #include "tutti/models/kernels/att_fused.h"
 #include "tutti/models/mmgat.h"
 #include "tutti/models/mmgat_labels.h"
+#include "tutti/models/model_decl.h"
 #include "tutti/models/torch_runtime.h"
 #include "tutti/train/fused_adam.h"
 #include "tutti/train/validation.h"
@@ -106,6 +107,14 @@ ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused, c
   return r;
 }
 
+// "att, mmgat": the models whose declaration has a fused engine.
+std::string models_with_fused_engine() {
+  std::string s;
+  for (const auto& d : models::model_decls())
+    if (d.fused_engine() != models::Engine::kAutograd) s += (s.empty() ? "" : ", ") + d.name;
+  return s;
+}
+
 }  // namespace
 
 torch::Device setup_torch(const TrainConfig& cfg) {
@@ -114,7 +123,6 @@ torch::Device setup_torch(const TrainConfig& cfg) {
 
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch) {
-  cfg.validate();
   check_trainable(train, cfg.model, "training set");
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
@@ -136,32 +144,32 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   models::BagTensors vt = models::to_tensors(val_sub, false);
 
   torch::manual_seed(cfg.seed);
-  models::ModelSpec spec;
-  spec.name = cfg.model;
-  spec.input_dim = train.dim;
-  spec.num_classes = train.num_classes();
-  spec.max_instances = train.max_instances;
-  spec.options = cfg.model_options;
-  spec = models::mmgat_training_spec(spec, tr);  // label embeddings, onset groups (else no-op)
+  // Label embeddings and onset groups (MMGAT; a no-op for the others) from the training clips.
+  const models::ModelSpec spec = models::mmgat_training_spec(model_spec(cfg, train), tr);
   models::BagModel model = models::make_model(spec);
   model->to(device);
-  // ATT: the whole step in the fused engine. MMGAT: fused graph attention layers and FusedAdam
-  // around autograd. --engine autograd: LibTorch ops, autograd and torch::optim::Adam only.
-  const bool can_fuse = device.is_cpu() && models::AttFused::supports(*model);
-  const bool mmgat_fused = device.is_cpu() && models::is_mmgat(cfg.model);
-  check<UsageError>(cfg.engine != "fused" || can_fuse || mmgat_fused,
-                    "--engine fused: model '{}' on {} has no fused engine (ATT and MMGAT on the "
-                    "CPU only)",
-                    cfg.model, cfg.device);
+  // The engine comes from the declaration: on the CPU its fused one (ATT: the whole step in
+  // att_fused.h; MMGAT: fused ops in autograd + FusedAdam) unless --engine autograd; LibTorch
+  // ops, autograd and torch::optim::Adam otherwise.
+  const models::ModelDecl& decl = models::model_decl(cfg.model);
+  const models::Engine fused_kind =
+      device.is_cpu() ? decl.fused_engine() : models::Engine::kAutograd;
+  check<UsageError>(cfg.engine != "fused" || fused_kind != models::Engine::kAutograd,
+                    "--engine fused: model '{}' on {} has no fused engine ({} on the CPU only)",
+                    cfg.model, cfg.device, models_with_fused_engine());
+  const models::Engine engine = cfg.engine == "autograd" ? models::Engine::kAutograd : fused_kind;
+  model->set_fused(engine == models::Engine::kFusedOps);
   std::unique_ptr<models::AttFused> fused;
-  if (can_fuse && cfg.engine != "autograd") fused = std::make_unique<models::AttFused>(*model, cfg.seed);
   std::unique_ptr<FusedAdam> fused_adam;
-  if (mmgat_fused) {
-    auto& mmgat = dynamic_cast<models::MmgatImpl&>(*model);
-    mmgat.set_fused_layers(cfg.engine != "autograd");
-  }
-  if (fused || (mmgat_fused && cfg.engine != "autograd"))
+  std::optional<torch::optim::Adam> optim;
+  if (engine == models::Engine::kFusedStep)
+    fused = std::make_unique<models::AttFused>(*model, cfg.seed);
+  if (engine != models::Engine::kAutograd) {
     fused_adam = std::make_unique<FusedAdam>(model->parameters());
+  } else {
+    optim.emplace(model->parameters(),
+                  torch::optim::AdamOptions(cfg.learning_rate).weight_decay(cfg.weight_decay));
+  }
   if (!fused) {
     tt.x = models::to_tensors(tr).x;
     vt.x = models::to_tensors(val_sub).x;
@@ -173,8 +181,6 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   adam.lr = cfg.learning_rate;
   adam.weight_decay = cfg.weight_decay;
 
-  torch::optim::Adam optim(model->parameters(),
-                           torch::optim::AdamOptions(cfg.learning_rate).weight_decay(cfg.weight_decay));
   std::mt19937_64 rng(cfg.seed);
   const std::int64_t n = tt.size();
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
@@ -223,9 +229,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         loss.backward();
         fused_adam->step(adam);
       } else {
-        optim.zero_grad();
+        optim->zero_grad();
         loss.backward();
-        optim.step();
+        optim->step();
       }
       loss_sum += bce_sum.item<double>();
       known_sum += known.item<double>();

@@ -32,7 +32,8 @@ struct NeuralTrainResult {
 torch::Device setup_torch(const TrainConfig& cfg);
 
 // Trains cfg.model on `train`, selecting the epoch on `val`. Both must have the same classes,
-// K and D (see check_trainable). Clips without instances are skipped.
+// K and D (see check_trainable). Clips without instances are skipped. cfg must be valid
+// (TrainConfig::validate, which train_model_file runs once for the whole run).
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch = {});
 

@@ -4,7 +4,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/eval/metrics.h"
-#include "tutti/models/model_spec.h"
+#include "tutti/models/model_decl.h"
 
 namespace tutti::train {
 
@@ -39,7 +39,7 @@ void check_trainable(const data::BagDataset& ds, const std::string& model,
           "classes with `tutti data filter --classes ...`", what,
           ds.classes[static_cast<std::size_t>(c)]);
   }
-  if (model != "rf" && models::requires_fixed_length(model))
+  if (models::requires_fixed_length(model))
     check(ds.fixed_length(), "{}: model '{}' needs exactly K = {} instances in every clip, but "
           "some clips are shorter (use att, fc_t or rnn for variable-length bags)",
           what, model, ds.max_instances);
