@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One table for every model: parameters, training seconds per epoch and inference clips/s, all
-# measured in one run on the same data (issue 6). The data: AudioSet OpenMIC-20 from the shared
+# measured in one run on the same data. The data: AudioSet OpenMIC-20 from the shared
 # bal_train release, clips with 10 instances (FC needs a fixed length): 8,867 clips.
 # Each model is trained for EPOCHS epochs with `tutti experiment` (seconds per epoch = the whole
 # training time including each epoch's validation pass, over the epochs; RF: its whole fit) and
