@@ -158,7 +158,7 @@ std::optional<std::string> render_box_plots(const ExperimentResults& r) {
     BoxPlotPanel p;
     p.title = title;
     p.y_label = y_label;
-    const Metric metric{[value](const eval::EvalReport& e) { return e.*value; }, nullptr};
+    const Metric metric{[v = value](const eval::EvalReport& e) { return e.*v; }, nullptr};
     for (const auto& m : r.models()) {
       p.labels.push_back(m);
       p.values.push_back(r.run_values(m, metric));
