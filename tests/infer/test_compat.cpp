@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <string>
 
 #include "test_util.h"
@@ -37,6 +38,9 @@ void expect_same(const std::vector<float>& got, const std::vector<float>& want,
   }
   EXPECT_EQ(bad, 0u) << what << ": largest difference " << worst;
 }
+
+// Names the case in test output (gtest would print the struct's bytes).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class Compat : public ::testing::TestWithParam<Case> {};
 
