@@ -47,7 +47,7 @@ bool omp_waits_spin() {
 int adapt_threads_to_load() {
   if (!auto_threads.load() || !omp_waits_spin()) return torch::get_num_threads();
   const unsigned cores = core::core_count();
-  const bool contended = core::cores_contended(cores, core::other_runnable_threads(), cores);
+  const bool contended = core::cores_contended(cores, core::other_runnable_threads(4), cores);
   const int want = contended ? 1 : static_cast<int>(cores);
   if (torch::get_num_threads() != want) torch::set_num_threads(want);
   return want;

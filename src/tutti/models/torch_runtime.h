@@ -25,7 +25,7 @@ bool omp_waits_spin();
 // otherwise. A worker that spins while the thread it waits for is descheduled burns the slice
 // the other processes need, and each parallel op can cost a whole scheduler slice. With an
 // explicit thread count or passive waits it changes nothing. Meant to be called between epochs
-// (it samples the load for about 8 ms). Returns the intra-op thread count now in use.
+// (it samples the load for about 3 ms). Returns the intra-op thread count now in use.
 int adapt_threads_to_load();
 
 }  // namespace tutti::models
