@@ -44,16 +44,7 @@ start_load() {
 
 # 5 % validation: TOTAL clips so that the training part has CLIPS clips.
 TOTAL=$(( CLIPS * 100 / 95 + 1 ))
-/usr/bin/python3 - "$TMP/data.npz" "$TOTAL" <<'PY'
-import sys, numpy as np
-n = int(sys.argv[2]); rng = np.random.default_rng(1)
-m = rng.random((n, 20)) < 0.2; m[0] = True
-np.savez(sys.argv[1], X=rng.integers(0, 256, (n, 10, 128), dtype=np.uint8),
-         n_instances=np.full(n, 10, np.int32),
-         Y_true=np.where(m, (rng.random((n, 20)) < 0.3).astype(np.float32), 0.5).astype(np.float32),
-         Y_mask=m, sample_key=np.array([f"c{i}" for i in range(n)]),
-         classes=np.array([f"class_{i}" for i in range(20)]))
-PY
+/usr/bin/python3 bench/att_random_data.py "$TMP/data.npz" "$TOTAL"
 
 run_pair() {  # $1: tag (quiet|loaded), $2: round
   cut -d' ' -f1-4 /proc/loadavg >"$TMP/$1-load$2.txt"
