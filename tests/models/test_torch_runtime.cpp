@@ -74,23 +74,16 @@ TEST(TorchRuntime, WaitPolicyFromTheEnvironment) {
   EXPECT_TRUE(omp_waits_spin());
 }
 
-TEST(TorchRuntime, ExplicitThreadsIgnoreTheLoad) {
+TEST(TorchRuntime, UnderLoadOnlyAutomaticThreadsWithSpinningWaitsDropToOne) {
   testing::ThreadsGuard keep(1);
   EnvGuard p("OMP_WAIT_POLICY", nullptr);
   EnvGuard s("GOMP_SPINCOUNT", "30000000");
   testing::BusyProcesses busy(kCores + 1);
-  setup_torch(2);
+  setup_torch(2);  // explicit: the same bits whatever the load
   EXPECT_EQ(torch::get_num_threads(), 2);
   EXPECT_EQ(adapt_threads_to_load(), 2);
   EXPECT_EQ(torch::get_num_threads(), 2);
-}
-
-TEST(TorchRuntime, AutomaticThreadsDropToOneUnderLoadWhenWaitsSpin) {
-  testing::ThreadsGuard keep(1);
-  EnvGuard p("OMP_WAIT_POLICY", nullptr);
-  EnvGuard s("GOMP_SPINCOUNT", "30000000");
-  testing::BusyProcesses busy(kCores + 1);
-  setup_torch(0);
+  setup_torch(0);  // automatic
   EXPECT_EQ(torch::get_num_threads(), 1);
   EXPECT_EQ(adapt_threads_to_load(), 1);
 }
