@@ -42,16 +42,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 echo "== peak memory: tutti train --model att on $CLIPS clips (2 epochs)" >&2
-/usr/bin/python3 - "$TMP/data.npz" "$CLIPS" <<'PY'
-import sys, numpy as np
-n = int(sys.argv[2]); rng = np.random.default_rng(1)
-m = rng.random((n, 20)) < 0.2; m[0] = True
-np.savez(sys.argv[1], X=rng.integers(0, 256, (n, 10, 128), dtype=np.uint8),
-         n_instances=np.full(n, 10, np.int32),
-         Y_true=np.where(m, (rng.random((n, 20)) < 0.3).astype(np.float32), 0.5).astype(np.float32),
-         Y_mask=m, sample_key=np.array([f"c{i}" for i in range(n)]),
-         classes=np.array([f"class_{i}" for i in range(20)]))
-PY
+/usr/bin/python3 bench/att_random_data.py "$TMP/data.npz" "$CLIPS"
 /usr/bin/time -v "$BUILD/tutti" train "$TMP/data.npz" --model att --epochs 2 --threads "$THREADS" \
   -o "$TMP/m.tutti" 2>"$TMP/time.txt" || { cat "$TMP/time.txt" >&2; exit 1; }
 PEAK_KB=$(grep "Maximum resident set size" "$TMP/time.txt" | awk '{print $NF}')

@@ -1,6 +1,5 @@
 // tutti: instrument recognition from weakly labeled music. Verbs live in cmd_*.cpp.
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 
 #include "command.h"
 #include "tutti/core/error.h"
+#include "tutti/core/work_pool.h"
 
 namespace tutti::cli {
 std::vector<Command>& command_registry() {
@@ -23,17 +23,25 @@ namespace {
 // LibTorch parallelizes each op over its intra-op threads (--threads). Left alone, OpenBLAS adds
 // its own threads inside those ops and libgomp's idle workers spin between ops; on 2 cores that
 // oversubscription made ATT training 7x slower (docs/benchmarks.md). So OpenBLAS runs single-
-// threaded inside torch's threads. libgomp's workers then have the cores to themselves and may
-// wait for the next op by spinning: a bounded spin (about 10 ms) before sleeping made autograd
-// training on 2 threads 1.7x faster than sleeping at once (OMP_WAIT_POLICY=PASSIVE, which is
-// still the choice when several jobs share the cores). libgomp reads its environment when the
-// library loads, before main, so the settings are made here and the program re-executes itself
-// once. Values the user set are kept.
+// threaded inside torch's threads. How libgomp's workers wait for the next op depends on whether
+// the cores are ours: on idle cores a bounded spin (about 10 ms) before sleeping made autograd
+// training on 2 threads 1.7x faster than sleeping at once; but when other processes keep the
+// cores busy, a worker spinning for a thread that the scheduler has put aside burns the slice the
+// others need, and ATT training ran 20x slower than with passive waits. libgomp reads its wait
+// policy once, when the library loads, before main; so the load is sampled here, the policy set,
+// and the program re-executes itself once. Later changes of load are met by the thread count
+// (models::adapt_threads_to_load, automatic threads only). Values the user set are kept.
 void ensure_thread_environment(char** argv) {
   if (std::getenv("TUTTI_THREAD_ENV")) return;
   ::setenv("TUTTI_THREAD_ENV", "1", 1);
   ::setenv("OPENBLAS_NUM_THREADS", "1", 0);
-  if (!std::getenv("OMP_WAIT_POLICY")) ::setenv("GOMP_SPINCOUNT", "30000000", 0);
+  if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) {
+    const unsigned cores = tutti::core::core_count();
+    if (tutti::core::cores_contended(cores, tutti::core::other_runnable_threads(), cores))
+      ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    else
+      ::setenv("GOMP_SPINCOUNT", "30000000", 1);
+  }
   ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
 }
 

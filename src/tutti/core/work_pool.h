@@ -15,8 +15,25 @@
 
 namespace tutti::core {
 
-// Threads to use for a request of `threads`: itself when > 0, every core (at least 1) when 0.
-unsigned resolve_threads(int threads);
+// The cores of this machine (std::thread::hardware_concurrency, at least 1).
+unsigned core_count();
+
+// Threads to use for a request of `threads` on `cores` cores: itself when > 0, every core when 0.
+// More than 4 threads per core only add start-up time and memory (each thread has its own stack
+// and scratch buffers), so a larger request is refused: throws tutti::UsageError
+// "--threads N: at most M on this machine (4 x cores)".
+unsigned resolve_threads(int threads, unsigned cores);
+unsigned resolve_threads(int threads);  // on core_count() cores
+
+// Threads of other processes that are runnable (running or waiting for a core): the mean of
+// `samples` reads of procs_running in /proc/stat taken 1 ms apart, less this process's own
+// running threads at each read. 0 where /proc cannot be read.
+double other_runnable_threads(int samples = 8);
+
+// Whether `threads` threads of ours would find fewer than that many of the `cores` cores free
+// while `others` threads of other processes are runnable (half a thread of slack, so that a
+// process that comes and goes does not count).
+bool cores_contended(unsigned threads, double others, unsigned cores);
 
 // Called after each finished item with the number finished so far and the total; calls never
 // overlap (they are serialized by the pool), so the callback needs no lock of its own. It must

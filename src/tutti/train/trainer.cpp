@@ -239,6 +239,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     check(std::isfinite(loss_sum), "training diverged: the loss is {} in epoch {}", loss_sum,
           epoch);
     const ValResult v = validate_model(*model, fused.get(), vt, val_sub, device);
+    models::adapt_threads_to_load();  // other processes may have come or gone
     infer::EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
                     seconds_since(t0)};
     sum.history.push_back(rec);
