@@ -7,6 +7,7 @@
 #include "train_test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/models/random_forest.h"
+#include "tutti/train/train.h"
 #include "tutti/train/validation.h"
 
 using namespace tutti;
