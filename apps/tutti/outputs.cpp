@@ -40,8 +40,8 @@ bool inside(const fs::path& inner, const fs::path& folder) {
 }
 
 [[noreturn]] void refuse(const std::string& verb, const NamedPath& out, const NamedPath& in) {
-  fail<UsageError>("{}: {} {} is the input {} {}; write to another file", verb, out.flag,
-                   out.path, in.flag, in.path);
+  fail<UsageError>("{}: {} {} is the input {} {}; write to another file", verb, out.flag, out.path,
+                   in.flag, in.path);
 }
 
 }  // namespace

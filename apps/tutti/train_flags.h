@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
 #include "tutti/core/progress.h"
 #include "tutti/train/train_config.h"
-#include "outputs.h"
 
 namespace tutti::cli {
 

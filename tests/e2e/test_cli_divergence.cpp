@@ -23,8 +23,8 @@ TEST(CliDivergence, HugeLearningRateEndsInOneLineAndNoModel) {
                             "--threads", "2", "-o", out});
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_EQ(count_lines(r.err), 1) << r.err;
-    EXPECT_EQ(r.err.rfind(std::string("tutti: error: train: ") + model + ": loss became NaN at epoch ",
-                          0),
+    EXPECT_EQ(r.err.rfind(
+                  std::string("tutti: error: train: ") + model + ": loss became NaN at epoch ", 0),
               0u)
         << r.err;
     EXPECT_NE(r.err.find("(learning rate 1e+30): lower --lr or check the features"),

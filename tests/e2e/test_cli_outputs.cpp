@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "cli_runner.h"
 #include "test_util.h"
@@ -90,8 +91,9 @@ TEST(CliOutputs, EveryVerbThatWritesRefusesAnInput) {
                  in.data);
   expect_refused(in, {"data", "concat", in.data, in.npz2, "-o", in.npz2}, in.npz2, in.npz2);
   expect_refused(in, {"data", "convert", "audioset", in.pth, "-o", in.pth}, in.pth, in.pth);
-  expect_refused(in, {"data", "convert", "openmic", in.dir.path().string(), "-o",
-                      (in.dir / "openmic-2018.npz").string()},
+  expect_refused(in,
+                 {"data", "convert", "openmic", in.dir.path().string(), "-o",
+                  (in.dir / "openmic-2018.npz").string()},
                  (in.dir / "openmic-2018.npz").string(), (in.dir / "openmic-2018.npz").string());
   expect_refused(in, {"embed", in.audio, "-o", in.audio}, in.audio, in.audio);
   expect_refused(in, {"embed", in.audio, "--labels", in.csv, "-o", in.csv}, in.csv, in.csv);
@@ -101,10 +103,10 @@ TEST(CliOutputs, EveryVerbThatWritesRefusesAnInput) {
                  in.model);
   expect_refused(in, {"features", in.audio, "-o", in.audio}, in.audio, in.audio);
   expect_refused(in, {"tsne", in.model, in.data, "-o", in.data}, in.data, in.data);
-  expect_refused(in, {"experiment", "--train", in.data, "--test", in.npz2, "-o", in.npz2},
-                 in.npz2, in.npz2);
-  expect_refused(in, {"models", "import-vggish", "--weights", in.pth, "--pca", in.npz2, "-o",
-                      in.pth},
+  expect_refused(in, {"experiment", "--train", in.data, "--test", in.npz2, "-o", in.npz2}, in.npz2,
+                 in.npz2);
+  expect_refused(in,
+                 {"models", "import-vggish", "--weights", in.pth, "--pca", in.npz2, "-o", in.pth},
                  in.pth, in.pth);
   expect_refused(in, {"synth", "-n", "1", "--soundfont", in.pth, "-o", in.pth}, in.pth, in.pth);
 }

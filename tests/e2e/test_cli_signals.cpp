@@ -2,8 +2,8 @@
 // removed, no output appears, and the process dies of the signal (a shell shows 130 / 143). The
 // test hook TUTTI_TEST_COMMIT_PAUSE_S (core/file_io.h) holds the finished temporary before the
 // rename so that the signal lands there every time.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -91,7 +91,8 @@ int signal_during_commit(pid_t pid, const fs::path& dir, int sig) {
 }
 
 void expect_died_of(int status, int sig) {
-  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  ASSERT_TRUE(WIFSIGNALED(status))
+      << "exit status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   EXPECT_EQ(WTERMSIG(status), sig);  // a shell reports 128 + sig: 130 (SIGINT), 143 (SIGTERM)
 }
 

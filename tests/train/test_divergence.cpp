@@ -55,10 +55,10 @@ TEST(Divergence, EveryModelAndEngineEndsInOneLine) {
   };
   // att auto: the fused whole-step kernel; mmgat auto: fused ops + FusedAdam; the others and
   // --engine autograd: LibTorch autograd + torch::optim::Adam.
-  const std::vector<Case> cases = {
-      {"att", "auto", &small},   {"att", "autograd", &small}, {"fc_t", "auto", &small},
-      {"rnn", "auto", &small},   {"mmgat", "auto", &small},   {"mmgat", "autograd", &small},
-      {"fc", "auto", &fixed}};
+  const std::vector<Case> cases = {{"att", "auto", &small},   {"att", "autograd", &small},
+                                   {"fc_t", "auto", &small},  {"rnn", "auto", &small},
+                                   {"mmgat", "auto", &small}, {"mmgat", "autograd", &small},
+                                   {"fc", "auto", &fixed}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.model + " " + c.engine);
     const auto& ds = *c.data;
@@ -75,8 +75,8 @@ TEST(Divergence, OtherLibTorchFailuresInAStepAreOneLineToo) {
   auto cfg = diverging("att", "autograd");
   cfg.learning_rate = 1e38;
   const auto ds = train_fixture("train_small.npz");
-  const std::string msg = error_of(
-      [&] { train::train_neural(rows(ds, 0, 120), rows(ds, 120, ds.size()), cfg); });
+  const std::string msg =
+      error_of([&] { train::train_neural(rows(ds, 0, 120), rows(ds, 120, ds.size()), cfg); });
   EXPECT_EQ(msg.find("train: att: LibTorch failed at epoch 1 step 1 (learning rate 1e+38): "), 0u)
       << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
@@ -133,8 +133,9 @@ TEST(FeatureScale, FloatHolding0To255IsRefusedNamingTheFile) {
   for (const char* model : {"att", "rf"}) {
     auto cfg = train::TrainConfig::for_model(model);
     cfg.epochs = 1;
-    EXPECT_NE(error_of([&] { train::train_model_file(raw, cfg, dir / "m.tutti", "D.npz"); })
-                  .find("D.npz: X is float32 with values up to"),
+    EXPECT_NE(error_of([&] {
+                train::train_model_file(raw, cfg, dir / "m.tutti", "D.npz");
+              }).find("D.npz: X is float32 with values up to"),
               std::string::npos)
         << model;
   }
@@ -151,7 +152,8 @@ TEST(FeatureScale, BoundIsOnTheMagnitude) {
   EXPECT_NO_THROW(train::check_trainable(at_bound, "att", "bound"));
   auto below = at_bound;
   below.x_f32[0] = -17.0f;
-  EXPECT_NE(error_of([&] { train::check_trainable(below, "att", "neg"); })
-                .find("neg: X is float32 with values up to 17:"),
+  EXPECT_NE(error_of([&] {
+              train::check_trainable(below, "att", "neg");
+            }).find("neg: X is float32 with values up to 17:"),
             std::string::npos);
 }

@@ -2,21 +2,20 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
-
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <mutex>
-#include <set>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "tutti/core/error.h"
 #include "tutti/core/signals.h"

@@ -75,9 +75,10 @@ std::vector<std::pair<std::int64_t, std::int64_t>> batch_ranges(std::int64_t n, 
 // finite. Thrown before anything is written, so a diverged run leaves no model file.
 [[noreturn]] void diverged(const TrainConfig& cfg, int epoch, std::size_t step,
                            double loss = std::nan("")) {
-  fail("train: {}: loss became {} at epoch {} step {} (learning rate {:g}): lower --lr or check "
-       "the features",
-       cfg.model, std::isnan(loss) ? "NaN" : "infinite", epoch, step, cfg.learning_rate);
+  fail(
+      "train: {}: loss became {} at epoch {} step {} (learning rate {:g}): lower --lr or check "
+      "the features",
+      cfg.model, std::isnan(loss) ? "NaN" : "infinite", epoch, step, cfg.learning_rate);
 }
 
 // masked_bce_sum, with torch's range check on p (which throws a c10::Error with a backtrace when a
@@ -89,8 +90,8 @@ torch::Tensor checked_bce_sum(const torch::Tensor& p, const torch::Tensor& y,
   try {
     return models::masked_bce_sum(p, y, y_mask);
   } catch (const c10::Error&) {
-    const bool out_of_range = !torch::isfinite(p).all().item<bool>() || p.lt(0).any().item<bool>() ||
-                              p.gt(1).any().item<bool>();
+    const bool out_of_range = !torch::isfinite(p).all().item<bool>() ||
+                              p.lt(0).any().item<bool>() || p.gt(1).any().item<bool>();
     if (out_of_range) diverged(cfg, epoch, step);
     throw;
   }
@@ -104,9 +105,10 @@ struct ValResult {
 
 // `epoch` and `steps` (the steps of that epoch) name the step whose update made the model diverge
 // when the validation probabilities are no longer finite.
-ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused, const models::BagTensors& val,
-                         const data::BagDataset& val_ds, torch::Device device,
-                         const TrainConfig& cfg, int epoch, std::size_t steps) {
+ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused,
+                         const models::BagTensors& val, const data::BagDataset& val_ds,
+                         torch::Device device, const TrainConfig& cfg, int epoch,
+                         std::size_t steps) {
   torch::NoGradGuard ng;
   model.eval();
   const std::int64_t n = val.size();
@@ -124,8 +126,9 @@ ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused, c
     const std::int64_t e = std::min(n, s + chunk);
     auto out = model.forward(val.x.slice(0, s, e).to(device), val.mask.slice(0, s, e).to(device));
     auto p = out.clip.to(torch::kCPU);
-    loss_sum += checked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e), cfg, epoch, steps)
-                    .item<double>();
+    loss_sum +=
+        checked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e), cfg, epoch, steps)
+            .item<double>();
     known += val.y_mask.slice(0, s, e).sum().item<double>();
     scores.slice(0, s, e).copy_(p);
   }
@@ -240,8 +243,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         ++step;
         if (fused) {  // reads the batch from the dataset; fused Adam
           const auto l = fused->train_step(
-              train_src, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(s),
-                                                                      static_cast<std::size_t>(e - s)));
+              train_src, std::span<const std::int64_t>(order).subspan(
+                             static_cast<std::size_t>(s), static_cast<std::size_t>(e - s)));
           // The kernel's BCE lets a NaN probability through (std::max(NaN, -100) is NaN).
           if (!std::isfinite(l.bce_sum)) diverged(cfg, epoch, step, l.bce_sum);
           fused_adam->step(adam);
@@ -288,7 +291,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     }
     const ValResult v = validate_model(*model, fused.get(), vt, val_sub, device, cfg, epoch, step);
     infer::EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
-                    seconds_since(t0)};
+                           seconds_since(t0)};
     sum.history.push_back(rec);
     sum.epochs_run = epoch;
     if (v.loss < sum.val_loss) {
