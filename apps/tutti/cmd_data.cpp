@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
 #include "tutti/core/progress.h"
@@ -68,6 +69,8 @@ void setup_split(CLI::App& data) {
     const fs::path test_out = o->test_out.empty() ? stem + "-test.npz" : o->test_out;
     check<UsageError>(fs::weakly_canonical(train_out) != fs::weakly_canonical(test_out),
                       "data split: --train-out and --test-out are the same file");
+    check_outputs_differ("data split", {{"FILE", o->file}},
+                         {{"--train-out", train_out.string()}, {"--test-out", test_out.string()}});
     const auto ds = data::load_bags(in);
     const auto idx = data::stratified_split(ds, o->test_fraction, o->seed);
     data::save_bags(train_out, ds.subset(idx.train));
@@ -109,6 +112,10 @@ void setup_convert(CLI::App& data) {
                   "(default: the shard folder or its parent)");
   cmd->add_option("--threads", o->threads, "Worker threads")->capture_default_str();
   cmd->callback([o] {
+    std::vector<NamedPath> in = {{"PATH", o->input}, {"--metadata", o->metadata}};
+    if (o->format == "openmic")  // the release's own npz inside the folder
+      in.push_back({"PATH", (fs::path(o->input) / "openmic-2018.npz").string()});
+    check_outputs_differ("data convert", in, {{"-o", o->output}});
     data::BagDataset ds;
     if (o->format == "audioset") {
       data::AudioSetOptions opt;
@@ -164,6 +171,7 @@ void setup_concat(CLI::App& data) {
   cmd->add_option("--seed", o->opt.seed, "Random seed")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the counts as one JSON object");
   cmd->callback([o] {
+    check_outputs_differ("data concat", {{"A", o->a}, {"B", o->b}}, {{"-o", o->output}});
     if (o->per_clip >= 0) o->opt.min_per_clip = o->opt.max_per_clip = o->per_clip;
     o->opt.same_label_only = !o->any;
     o->opt.validate();
@@ -231,6 +239,7 @@ void setup_filter(CLI::App& data) {
   cmd->add_flag("--trim-k", o->opt.trim_k, "Cut K (padding) to the longest kept clip");
   cmd->add_flag("--json", o->json, "Print the counts as one JSON object");
   cmd->callback([o] {
+    check_outputs_differ("data filter", {{"FILE", o->input}}, {{"-o", o->output}});
     o->opt.classes = split_names(o->classes);
     o->opt.with_any = split_names(o->with_any);
     o->opt.without_any = split_names(o->without_any);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/core/progress.h"
 #include "tutti/data/bag_io.h"
@@ -57,6 +58,10 @@ void setup(CLI::App& root) {
   cmd->add_option("--vggish", o->vggish, "VGGish weights (.tutti-embedder)");
   cmd->add_flag("--strict", o->strict, "Write nothing when any file fails");
   cmd->callback([o] {
+    std::vector<NamedPath> in = {
+        {"--labels", o->labels}, {"--instances", o->instances}, {"--vggish", o->vggish}};
+    for (const auto& a : o->inputs) in.push_back({"AUDIO", a});
+    check_outputs_differ("embed", in, {{"-o", o->out}});
     embed::EmbedderOptions eo;
     eo.vggish_file = o->vggish;
     const auto embedder = embed::make_embedder(o->embedder, eo);

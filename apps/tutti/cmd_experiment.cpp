@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "outputs.h"
 #include "train_flags.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/pipelines/experiment.h"
@@ -41,6 +42,10 @@ void setup_experiment(CLI::App& root) {
   cmd->add_option("-o,--output", o->out, "Output folder")->required();
   o->flags.bind(cmd, /*with_seed=*/false);
   cmd->callback([o] {
+    auto inputs = o->flags.input_files();
+    inputs.push_back({"--train", o->cfg.train_path});
+    inputs.push_back({"--test", o->cfg.test_path});
+    check_output_folder("experiment", inputs, {"-o", o->out}, /*replaced=*/false);
     o->cfg.out_dir = o->out;
     o->cfg.overrides = o->flags.overrides();
     std::unique_ptr<core::Progress> bar;

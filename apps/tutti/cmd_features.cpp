@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/data/npz.h"
 #include "tutti/features/file_examples.h"
@@ -20,6 +21,7 @@ void setup(CLI::App& root) {
   cmd->add_option("AUDIO", o->audio, "Audio file (WAV, FLAC, Ogg, MP3, M4A, ...)")->required();
   cmd->add_option("-o,--output", o->out, "Output .npy")->required();
   cmd->callback([o] {
+    check_outputs_differ("features", {{"AUDIO", o->audio}}, {{"-o", o->out}});
     features::LogMelConfig cfg;
     const auto ex = features::vggish_examples_from_file(o->audio, cfg);
     check(ex.count > 0, "{}: {:.2f} s of audio is shorter than one 0.96 s example", o->audio,

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/embed/embedder.h"
 #include "tutti/embed/vggish_import.h"
@@ -72,6 +73,8 @@ void setup(CLI::App& root) {
                   "$XDG_DATA_HOME/tutti/vggish.tutti-embedder, where `--embedder vggish` looks)");
   imp->callback([o, out] {
     o->output = out->empty() ? embed::default_vggish_file() : std::filesystem::path(*out);
+    check_outputs_differ("models import-vggish", {{"--weights", o->weights}, {"--pca", o->pca}},
+                         {{"-o", o->output.string()}});
     if (o->output.has_parent_path()) std::filesystem::create_directories(o->output.parent_path());
     const auto meta = embed::import_vggish(*o);
     std::fprintf(stderr, "vggish: %s + %s -> %s (weights sha256 %s)\n", o->weights.c_str(),

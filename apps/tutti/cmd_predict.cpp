@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/data/npz.h"
@@ -29,6 +30,7 @@ void setup_predict(CLI::App& root) {
                 "Also write instance_prob (N,K,C), attention (N,K,C, ATT) and n_instances");
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
   cmd->callback([o] {
+    check_outputs_differ("predict", {{"MODEL", o->model}, {"DATA", o->data}}, {{"-o", o->out}});
     const auto predictor = infer::Predictor::load(o->model);
     const auto ds = data::load_bags(o->data);
     const auto p = predictor.predict(ds, o->instances, o->threads, o->data);

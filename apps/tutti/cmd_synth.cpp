@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/progress.h"
 #include "tutti/pipelines/synth_dataset.h"
 #include "tutti/synth/dataset.h"
@@ -56,6 +57,7 @@ void setup(CLI::App& root) {
                 "Render background noise only (--noise colour, every label known absent)");
   cmd->callback([o, snr] {
     auto& cfg = o->cfg;
+    check_output_folder("synth", {{"--soundfont", cfg.soundfont}}, {"-o", o->out}, o->overwrite);
     cfg.reverb = !o->no_reverb;
     if (snr->count() > 0) cfg.noise_snr_db = o->snr;
     cfg.noise_color = synth::parse_noise_color(o->noise);

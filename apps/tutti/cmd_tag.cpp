@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/core/progress.h"
 #include "tutti/infer/tag.h"
@@ -119,6 +120,9 @@ void setup(CLI::App& root) {
                   "Embedder (default and only accepted value: the model's)");
   cmd->add_option("--vggish", o->vggish, "VGGish weights (.tutti-embedder)");
   cmd->callback([o] {
+    std::vector<NamedPath> in = {{"--model", o->model}, {"--vggish", o->vggish}};
+    for (const auto& a : o->inputs) in.push_back({"AUDIO", a});
+    check_outputs_differ("tag", in, {{"--plot", o->plot}});
     infer::TagOptions opt;
     opt.embedder = o->embedder;
     opt.embedder_options.vggish_file = o->vggish;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "command.h"
+#include "outputs.h"
 #include "train_flags.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/models/model_decl.h"
@@ -39,6 +40,9 @@ void setup_train(CLI::App& root) {
   cmd->add_option("-o,--output", o->out, "Output model file (.tutti)")->required();
   o->flags.bind(cmd, /*with_seed=*/true);
   cmd->callback([o] {
+    auto inputs = o->flags.input_files();
+    inputs.push_back({"DATA", o->data});
+    check_outputs_differ("train", inputs, {{"-o", o->out}});
     const train::TrainConfig cfg = o->flags.config_for(o->model);
     const auto ds = data::load_bags(o->data);
     train::check_embedder_override(ds, o->flags.overrides(), o->data);

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
 #include "tutti/data/bag_io.h"
@@ -55,6 +56,7 @@ void setup_tsne(CLI::App& root) {
   cmd->add_option("--threads", o->threads, "CPU threads for the model (default: all cores)");
   cmd->callback([o] {
     check<UsageError>(!o->out.empty() || o->json, "tsne: give -o FILE.svg, --json or both");
+    check_outputs_differ("tsne", {{"MODEL", o->model}, {"DATA", o->data}}, {{"-o", o->out}});
     o->cfg.validate();
     const auto predictor = infer::Predictor::load(o->model);
     const auto& info = predictor.info();

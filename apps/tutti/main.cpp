@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "tutti/core/error.h"
+#include "tutti/core/signals.h"
 #include "tutti/core/work_pool.h"
 
 namespace tutti::cli {
@@ -49,6 +50,8 @@ void ensure_thread_environment(char** argv) {
 
 int main(int argc, char** argv) {
   ensure_thread_environment(argv);
+  // Ctrl-C or a kill during a write removes this run's staging files before the process dies.
+  tutti::core::install_signal_cleanup();
   CLI::App app{"tutti: which instruments play in polyphonic music, and when"};
   app.set_version_flag("--version", std::string("tutti ") + TUTTI_VERSION);
   app.require_subcommand(1);

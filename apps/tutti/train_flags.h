@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "outputs.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
 #include "tutti/core/progress.h"
@@ -22,6 +23,7 @@ struct TrainFlags {
   train::TrainConfig values;  // holds whatever the user typed
   std::vector<std::string> options;  // --option key=value (model hyperparameters)
   std::vector<std::pair<std::string, CLI::Option*>> bound;  // config key -> flag
+  std::vector<std::pair<std::string, CLI::Option*>> files;  // the flags that name input files
 
   // Binds one flag per declared option to `cmd`, in the declaration's groups. `with_seed` = false
   // for experiment (seeds 1..N).
@@ -35,6 +37,7 @@ struct TrainFlags {
       if (!d.choices.empty()) o->check(CLI::IsMember(d.choices));
       if (d.existing_file) o->check(CLI::ExistingFile);
       bound.emplace_back(d.key, o);
+      if (d.existing_file) files.emplace_back(d.key, o);
     }
     // One validation part: an index file or a fraction.
     flag("val_fraction")->excludes(flag("val_split"));
@@ -48,6 +51,15 @@ struct TrainFlags {
     for (const auto& [k, o] : bound)
       if (k == key) return o;
     fail("train flags: no flag for '{}'", key);
+  }
+
+  // The input files the given flags name (--val-split), for check_outputs_differ.
+  std::vector<NamedPath> input_files() const {
+    const core::Json all = values.to_json();
+    std::vector<NamedPath> out;
+    for (const auto& [key, opt] : files)
+      if (opt->count() > 0) out.push_back({opt->get_name(), all.at(key).get<std::string>()});
+    return out;
   }
 
   // Only the flags the user gave, as TrainConfig JSON keys.

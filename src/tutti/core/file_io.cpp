@@ -2,17 +2,23 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/core/signals.h"
 
 namespace tutti::core {
 
@@ -35,12 +41,71 @@ std::string read_file_text(const fs::path& path) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+namespace {
+
+// The PID in an AtomicFile temporary's name `.NAME.tmp-PID-N`, or 0 when the name is not one.
+pid_t staging_file_pid(const std::string& name) {
+  if (name.size() < 2 || name[0] != '.') return 0;
+  const auto tag = name.rfind(".tmp-");
+  if (tag == std::string::npos || tag == 0) return 0;
+  const std::string rest = name.substr(tag + 5);  // PID-N
+  const auto dash = rest.find('-');
+  if (dash == 0 || dash == std::string::npos || dash + 1 == rest.size()) return 0;
+  for (std::size_t i = 0; i < rest.size(); ++i)
+    if (i != dash && (rest[i] < '0' || rest[i] > '9')) return 0;
+  if (dash > 9) return 0;  // no PID has more than 9 digits (pid_max <= 4194304)
+  return static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+}
+
+// The test hook of file_io.h: a pause before an output is moved into place.
+void test_commit_pause() {
+  if (const char* pause = std::getenv("TUTTI_TEST_COMMIT_PAUSE_S"); pause && *pause)
+    std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(pause)));
+}
+
+bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+// Stale files are looked for once per folder and process: a folder receiving thousands of outputs
+// (synth audio) is not listed again for each.
+void remove_stale_once(const fs::path& folder) {
+  static std::mutex mu;
+  static std::set<fs::path> done;
+  std::error_code ec;
+  auto key = fs::weakly_canonical(folder, ec);
+  if (ec) key = folder;
+  {
+    std::lock_guard lock(mu);
+    if (!done.insert(key).second) return;
+  }
+  remove_stale_staging_files(folder);
+}
+
+}  // namespace
+
+int remove_stale_staging_files(const fs::path& folder, double min_age_s) {
+  int removed = 0;
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const pid_t pid = staging_file_pid(it->path().filename().string());
+    if (pid <= 0 || pid == ::getpid() || process_alive(pid)) continue;
+    std::error_code e2;
+    if (!it->is_regular_file(e2)) continue;
+    const auto mtime = it->last_write_time(e2);
+    if (e2 || std::chrono::duration<double>(now - mtime).count() < min_age_s) continue;
+    if (fs::remove(it->path(), e2)) ++removed;
+  }
+  return removed;
+}
+
 AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
   static std::atomic<unsigned> counter{0};
   const auto parent = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
   check(fs::is_directory(parent), "{}: output folder does not exist", target_.string());
+  remove_stale_once(parent);
   temp_ = parent / fmt::format(".{}.tmp-{}-{}", target_.filename().string(), ::getpid(),
                                counter.fetch_add(1));
+  signal_slot_ = register_staging_path(fs::absolute(temp_), /*folder=*/false);
 }
 
 AtomicFile::~AtomicFile() {
@@ -48,6 +113,7 @@ AtomicFile::~AtomicFile() {
     std::error_code ec;
     fs::remove(temp_, ec);
   }
+  unregister_staging_path(signal_slot_);
 }
 
 void AtomicFile::commit() {
@@ -55,10 +121,13 @@ void AtomicFile::commit() {
   check(fd >= 0, "{}: temporary output vanished before commit", target_.string());
   ::fsync(fd);
   ::close(fd);
+  test_commit_pause();
   std::error_code ec;
   fs::rename(temp_, target_, ec);
   check(!ec, "{}: cannot move output into place: {}", target_.string(), ec.message());
   committed_ = true;
+  unregister_staging_path(signal_slot_);
+  signal_slot_ = -1;
 }
 
 namespace {
@@ -78,16 +147,19 @@ StagingDir::StagingDir(const fs::path& target) : target_(fs::absolute(target)) {
   fs::create_directories(target_.parent_path(), ec);
   check(!ec, "{}: cannot create its parent folder: {}", target_.string(), ec.message());
   path_ = make_dir_next_to(target_, ".tmp");
+  signal_slot_ = register_staging_path(path_, /*folder=*/true);
 }
 
 StagingDir::~StagingDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);  // after publish() only what was left beside the content
+  unregister_staging_path(signal_slot_);
 }
 
 void StagingDir::publish(bool replace, const fs::path& content) {
   check(!published_, "{}: staging folder published twice", target_.string());
   const fs::path from = content.empty() ? path_ : content;
+  test_commit_pause();
   std::error_code ec;
   if (fs::exists(target_, ec)) {
     check(replace, "{}: already exists", target_.string());

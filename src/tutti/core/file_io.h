@@ -16,7 +16,14 @@ std::string read_file_text(const std::filesystem::path& path);
 
 // A temporary file next to `target` that becomes `target` on commit(). If the object is
 // destroyed without commit() (an exception, a crash of the writer), the temporary is removed and
-// `target` is untouched.
+// `target` is untouched. The temporary, `.NAME.tmp-PID-N`, is registered for removal on SIGINT /
+// SIGTERM (core/signals.h, when the program installed the handler). A process killed outright
+// (SIGKILL, power loss) leaves it behind: the first AtomicFile of a later process in that folder
+// removes the staging files whose PID is no longer alive and that are older than a minute.
+//
+// Test hook: when the environment variable TUTTI_TEST_COMMIT_PAUSE_S holds a number of seconds,
+// commit() sleeps that long before the rename (so that a test can signal a process while its
+// finished temporary waits). Not for any other use.
 class AtomicFile {
  public:
   explicit AtomicFile(std::filesystem::path target);
@@ -34,11 +41,18 @@ class AtomicFile {
   std::filesystem::path target_;
   std::filesystem::path temp_;
   bool committed_ = false;
+  int signal_slot_ = -1;  // core/signals.h registry
 };
+
+// Removes the files `.NAME.tmp-PID-N` (AtomicFile's temporaries) in `folder` whose process PID is
+// no longer alive and that were last modified more than `min_age_s` seconds ago. Returns how many
+// it removed. Errors (an unreadable folder, a file that vanished) are ignored.
+int remove_stale_staging_files(const std::filesystem::path& folder, double min_age_s = 60.0);
 
 // A folder DIR.tmp-XXXXXX next to the target DIR, filled by the caller, that becomes DIR on
 // publish(). If the object is destroyed without publish() (an exception, a failed step), the
-// folder and everything in it are removed and DIR is untouched.
+// folder and everything in it are removed and DIR is untouched. The staging folder is registered
+// for removal on SIGINT / SIGTERM (core/signals.h); publish() honours AtomicFile's test hook.
 //
 //   core::StagingDir stage(out_dir);
 //   write_everything_into(stage.path());
@@ -65,6 +79,7 @@ class StagingDir {
   std::filesystem::path target_;
   std::filesystem::path path_;
   bool published_ = false;
+  int signal_slot_ = -1;  // core/signals.h registry
 };
 
 // Writes `data` to `path` atomically.

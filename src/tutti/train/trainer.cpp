@@ -71,14 +71,44 @@ std::vector<std::pair<std::int64_t, std::int64_t>> batch_ranges(std::int64_t n, 
   return r;
 }
 
+// The one line a diverged run ends with: the step whose loss (or clip probabilities) stopped being
+// finite. Thrown before anything is written, so a diverged run leaves no model file.
+[[noreturn]] void diverged(const TrainConfig& cfg, int epoch, std::size_t step,
+                           double loss = std::nan("")) {
+  fail(
+      "train: {}: loss became {} at epoch {} step {} (learning rate {:g}): lower --lr or check "
+      "the features",
+      cfg.model, std::isnan(loss) ? "NaN" : "infinite", epoch, step, cfg.learning_rate);
+}
+
+// masked_bce_sum, with torch's range check on p (which throws a c10::Error with a backtrace when a
+// probability is NaN or outside [0, 1]) turned into diverged(). Only a failing call pays for the
+// extra look at p.
+torch::Tensor checked_bce_sum(const torch::Tensor& p, const torch::Tensor& y,
+                              const torch::Tensor& y_mask, const TrainConfig& cfg, int epoch,
+                              std::size_t step) {
+  try {
+    return models::masked_bce_sum(p, y, y_mask);
+  } catch (const c10::Error&) {
+    const bool out_of_range = !torch::isfinite(p).all().item<bool>() ||
+                              p.lt(0).any().item<bool>() || p.gt(1).any().item<bool>();
+    if (out_of_range) diverged(cfg, epoch, step);
+    throw;
+  }
+}
+
 // Mean masked BCE (+ nothing else: the extra loss is a training regularizer) and clip scores.
 struct ValResult {
   double loss = 0;
   double map = 0;
 };
 
-ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused, const models::BagTensors& val,
-                         const data::BagDataset& val_ds, torch::Device device) {
+// `epoch` and `steps` (the steps of that epoch) name the step whose update made the model diverge
+// when the validation probabilities are no longer finite.
+ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused,
+                         const models::BagTensors& val, const data::BagDataset& val_ds,
+                         torch::Device device, const TrainConfig& cfg, int epoch,
+                         std::size_t steps) {
   torch::NoGradGuard ng;
   model.eval();
   const std::int64_t n = val.size();
@@ -89,14 +119,16 @@ ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused, c
     models::AttFused::EvalOut eo;
     eo.clip = scores.data_ptr<float>();
     fused->eval_rows(models::BagSource::of(val_ds), 0, n, eo);
-    loss_sum = models::masked_bce_sum(scores, val.y, val.y_mask).item<double>();
+    loss_sum = checked_bce_sum(scores, val.y, val.y_mask, cfg, epoch, steps).item<double>();
     known = val.y_mask.sum().item<double>();
   }
   for (std::int64_t s = 0; s < (fused ? 0 : n); s += chunk) {
     const std::int64_t e = std::min(n, s + chunk);
     auto out = model.forward(val.x.slice(0, s, e).to(device), val.mask.slice(0, s, e).to(device));
     auto p = out.clip.to(torch::kCPU);
-    loss_sum += models::masked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e)).item<double>();
+    loss_sum +=
+        checked_bce_sum(p, val.y.slice(0, s, e), val.y_mask.slice(0, s, e), cfg, epoch, steps)
+            .item<double>();
     known += val.y_mask.slice(0, s, e).sum().item<double>();
     scores.slice(0, s, e).copy_(p);
   }
@@ -203,45 +235,64 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     auto perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
     double loss_sum = 0;
     double known_sum = 0;
-    for (const auto& [s, e] : ranges) {
-      if (fused) {  // reads the batch from the dataset; fused Adam
-        const auto l = fused->train_step(
-            train_src, std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(s),
-                                                                    static_cast<std::size_t>(e - s)));
-        fused_adam->step(adam);
-        loss_sum += l.bce_sum;
-        known_sum += l.known;
-        continue;
+    std::size_t step = 0;
+    // Any other LibTorch failure inside a step (e.g. Adam's step size overflowing float at an
+    // absurd --lr) ends in one line too, instead of a backtrace; tutti's own errors pass.
+    try {
+      for (const auto& [s, e] : ranges) {
+        ++step;
+        if (fused) {  // reads the batch from the dataset; fused Adam
+          const auto l = fused->train_step(
+              train_src, std::span<const std::int64_t>(order).subspan(
+                             static_cast<std::size_t>(s), static_cast<std::size_t>(e - s)));
+          // The kernel's BCE lets a NaN probability through (std::max(NaN, -100) is NaN).
+          if (!std::isfinite(l.bce_sum)) diverged(cfg, epoch, step, l.bce_sum);
+          fused_adam->step(adam);
+          loss_sum += l.bce_sum;
+          known_sum += l.known;
+          continue;
+        }
+        auto idx = perm.slice(0, s, e);
+        auto xb = tt.x.index_select(0, idx);
+        auto mb = tt.mask.index_select(0, idx);
+        auto yb = tt.y.index_select(0, idx);
+        auto ymb = tt.y_mask.index_select(0, idx);
+        auto out = model->forward(xb, mb);
+        auto bce_sum = checked_bce_sum(out.clip, yb, ymb, cfg, epoch, step);
+        auto known = ymb.sum();
+        auto loss = bce_sum / known.clamp_min(1.0);
+        auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
+        if (extra.defined()) {
+          const double x = extra.item<double>();
+          if (!std::isfinite(x)) diverged(cfg, epoch, step, x);
+          loss = loss + extra;
+        }
+        if (fused_adam) {
+          fused_adam->zero_grad();
+          loss.backward();
+          fused_adam->step(adam);
+        } else {
+          optim->zero_grad();
+          loss.backward();
+          optim->step();
+        }
+        const double bce = bce_sum.item<double>();
+        if (!std::isfinite(bce)) diverged(cfg, epoch, step, bce);
+        loss_sum += bce;
+        known_sum += known.item<double>();
       }
-      auto idx = perm.slice(0, s, e);
-      auto xb = tt.x.index_select(0, idx);
-      auto mb = tt.mask.index_select(0, idx);
-      auto yb = tt.y.index_select(0, idx);
-      auto ymb = tt.y_mask.index_select(0, idx);
-      auto out = model->forward(xb, mb);
-      auto bce_sum = models::masked_bce_sum(out.clip, yb, ymb);
-      auto known = ymb.sum();
-      auto loss = bce_sum / known.clamp_min(1.0);
-      auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
-      if (extra.defined()) loss = loss + extra;
-      if (fused_adam) {
-        fused_adam->zero_grad();
-        loss.backward();
-        fused_adam->step(adam);
-      } else {
-        optim->zero_grad();
-        loss.backward();
-        optim->step();
-      }
-      loss_sum += bce_sum.item<double>();
-      known_sum += known.item<double>();
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {  // c10::Error, or std::runtime_error from c10's casts
+      const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+      const std::string what = c10_error ? c10_error->what_without_backtrace() : e.what();
+      fail("train: {}: LibTorch failed at epoch {} step {} (learning rate {:g}): {}", cfg.model,
+           epoch, step, cfg.learning_rate, what.substr(0, what.find('\n')));
     }
-    check(std::isfinite(loss_sum), "training diverged: the loss is {} in epoch {}", loss_sum,
-          epoch);
-    const ValResult v = validate_model(*model, fused.get(), vt, val_sub, device);
+    const ValResult v = validate_model(*model, fused.get(), vt, val_sub, device, cfg, epoch, step);
     models::adapt_threads_to_load();  // other processes may have come or gone
     infer::EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
-                    seconds_since(t0)};
+                           seconds_since(t0)};
     sum.history.push_back(rec);
     sum.epochs_run = epoch;
     if (v.loss < sum.val_loss) {

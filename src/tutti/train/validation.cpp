@@ -1,5 +1,6 @@
 #include "tutti/train/validation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tutti/core/error.h"
@@ -24,6 +25,16 @@ void known_column(const data::BagDataset& ds, std::span<const float> scores, std
 
 }  // namespace
 
+void check_feature_scale(const data::BagDataset& ds, const std::string& what) {
+  if (ds.feature_type != data::FeatureType::kFloat32) return;
+  float max_abs = 0.0f;
+  for (float v : ds.x_f32) max_abs = std::max(max_abs, std::fabs(v));
+  check(max_abs <= kMaxFloatFeature,
+        "{}: X is float32 with values up to {:g}: features are expected in [0, 1] (magnitudes up "
+        "to {:g} accepted); store uint8 features as uint8 or divide them by 255",
+        what, max_abs, kMaxFloatFeature);
+}
+
 void check_trainable(const data::BagDataset& ds, const std::string& model,
                      const std::string& what) {
   ds.validate(what);
@@ -31,6 +42,7 @@ void check_trainable(const data::BagDataset& ds, const std::string& model,
   check(ds.num_classes() > 0, "{}: the dataset has no classes", what);
   check(ds.dim > 0 && ds.max_instances > 0, "{}: the dataset has no features (K={}, D={})", what,
         ds.max_instances, ds.dim);
+  check_feature_scale(ds, what);
   check(!data::nonempty_rows(ds).empty(), "{}: no clip has any instance", what);
   for (std::int64_t c = 0; c < ds.num_classes(); ++c) {
     bool any = false;

@@ -11,9 +11,20 @@
 
 namespace tutti::train {
 
+// Float32 features are used as they are, and the models are built for the scale uint8 features
+// get (value / 255, in [0, 1]); raw or standardized embeddings a few units wide train too. A
+// magnitude above this is taken for unscaled uint8 values stored as float (0-255), on which every
+// neural model diverges.
+inline constexpr float kMaxFloatFeature = 16.0f;
+
+// Throws tutti::Error "<what>: X is float32 with values up to V ..." when a float32 dataset holds
+// a feature whose magnitude exceeds kMaxFloatFeature. uint8 datasets always pass.
+void check_feature_scale(const data::BagDataset& ds, const std::string& what);
+
 // Throws tutti::Error "<what>: ..." when `ds` cannot train `model`: no clips, no clip with
-// instances, a class without any known label, NaN/inf features, invalid arrays, or variable-length
-// bags for a fixed-length model (FC).
+// instances, a class without any known label, NaN/inf features, float features beyond
+// kMaxFloatFeature (check_feature_scale), invalid arrays, or variable-length bags for a
+// fixed-length model (FC).
 void check_trainable(const data::BagDataset& ds, const std::string& model, const std::string& what);
 
 // Throws tutti::UsageError "--embedder X: <what> was made by embedder 'Y'" when the user's
