@@ -1,7 +1,7 @@
 // How verbs that process many input files one by one (tag, embed) report the files that failed.
 // Every error is one line `tutti: error: ...` naming the file:
-// - some files worked: one line `tutti: failed: <message>` per failed file (print_partial_failures),
-//   then the verb's summary error ("tag: 2 of 40 inputs failed");
+// - some files worked: one line `tutti: failed: <message>` per failed file
+//   (print_partial_failures), then the verb's summary error ("tag: 2 of 40 inputs failed");
 // - no file worked: only the error, which is the failure itself when there was one file
 //   (all_failed_error), so a single bad file reads like any other error.
 #pragma once

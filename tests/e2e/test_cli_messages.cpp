@@ -1,8 +1,7 @@
 // End-to-end: every failure is one line `tutti: error: <file>: <problem>` (or a usage error) that
 // blames the right input, and bad values are refused instead of silently accepted.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 
@@ -131,8 +130,8 @@ TEST(CliMessages, EmbedBoundsKByDefault) {
   write_sndfile(dir / "short.wav", test_music(3.0, 2, 16000, 1), 16000, 1,
                 SF_FORMAT_WAV | SF_FORMAT_PCM_16);
   const auto out = dir / "f.npz";
-  auto r = run_cli({"embed", (dir / "long.wav").string(), (dir / "short.wav").string(), "-o",
-                    out.string()});
+  auto r = run_cli(
+      {"embed", (dir / "long.wav").string(), (dir / "short.wav").string(), "-o", out.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("tutti: warning: " + (dir / "long.wav").string() + ": 645 instances"),
             std::string::npos)
@@ -150,8 +149,8 @@ TEST(CliMessages, PredictInstancesSaysWhatIsMissing) {
   const auto out = (t.dir / "p.npz").string();
   data::save_bags(t.dir / "none.npz",
                   data::BagDataset::zeros(0, 4, 8, {"a", "b"}, data::FeatureType::kUint8));
-  auto r = run_cli({"predict", t.att.string(), (t.dir / "none.npz").string(), "--instances", "-o",
-                    out});
+  auto r =
+      run_cli({"predict", t.att.string(), (t.dir / "none.npz").string(), "--instances", "-o", out});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_error_line(r, "none.npz: the dataset has no clips")) << r.err;
   auto k0 = data::BagDataset::zeros(3, 0, 8, {"a", "b"}, data::FeatureType::kUint8);
@@ -182,22 +181,22 @@ TEST(CliMessages, BrokenModelFilesAreNamedInOneLine) {
     if (verb == "predict") args.insert(args.end(), {"-o", (t.dir / "p.npz").string()});
     const auto r = run_cli(args);
     EXPECT_EQ(r.exit_code, 1) << verb;
-    EXPECT_TRUE(one_error_line(r, "model: " + classes.string() +
-                                      ": weights.pt does not match meta.json"))
+    EXPECT_TRUE(
+        one_error_line(r, "model: " + classes.string() + ": weights.pt does not match meta.json"))
         << r.err;
   }
 
   // Sizes far beyond any dataset: refused on load, before anything is allocated.
-  for (const auto& [field, key] : {std::pair{"model", "max_instances"},
-                                   std::pair{"model", "input_dim"},
-                                   std::pair{"features", "max_instances"}}) {
+  for (const auto& [field, key] :
+       {std::pair{"model", "max_instances"}, std::pair{"model", "input_dim"},
+        std::pair{"features", "max_instances"}}) {
     auto big = meta_of(t.att);
     big[field][key] = std::int64_t{1000000000000};
     if (std::string(key) == "input_dim") big["features"]["dim"] = std::int64_t{1000000000000};
     const auto path = t.dir / fmt::format("big-{}-{}.tutti", field, key);
     replace_entry(t.att, path, "meta.json", big.dump());
-    const auto r = run_cli({"predict", path.string(), t.test.string(), "-o",
-                            (t.dir / "p.npz").string()});
+    const auto r =
+        run_cli({"predict", path.string(), t.test.string(), "-o", (t.dir / "p.npz").string()});
     EXPECT_EQ(r.exit_code, 1) << field << key;
     EXPECT_TRUE(one_error_line(r, "model: " + path.string() + ": meta.json: ")) << r.err;
     EXPECT_NE(r.err.find("1000000000000"), std::string::npos) << r.err;
@@ -209,8 +208,8 @@ TEST(CliMessages, BrokenModelFilesAreNamedInOneLine) {
   forest.resize(forest.size() / 2);
   const auto bad_rf = t.dir / "bad-rf.tutti";
   replace_entry(t.rf, bad_rf, "forest-0.ubj", std::string(forest.begin(), forest.end()) + "junk");
-  const auto r = run_cli({"predict", bad_rf.string(), t.test.string(), "-o",
-                          (t.dir / "p.npz").string()});
+  const auto r =
+      run_cli({"predict", bad_rf.string(), t.test.string(), "-o", (t.dir / "p.npz").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_error_line(
       r, "model: " + bad_rf.string() + ": entry 'forest-0.ubj' is not a valid xgboost model: "))
@@ -240,14 +239,24 @@ TEST(CliMessages, ExperimentRetrainsARunWhoseModelFileIsCut) {
   data::save_bags(dir / "train.npz", bags(40, 0));
   data::save_bags(dir / "test.npz", bags(20, 1));
   const auto out = dir / "exp";
-  const std::vector<std::string> args = {
-      "experiment", "--train", (dir / "train.npz").string(), "--test", (dir / "test.npz").string(),
-      "--models",   "rf",      "--seeds", "2", "--threads", "1", "-o", out.string()};
+  const std::vector<std::string> args = {"experiment",
+                                         "--train",
+                                         (dir / "train.npz").string(),
+                                         "--test",
+                                         (dir / "test.npz").string(),
+                                         "--models",
+                                         "rf",
+                                         "--seeds",
+                                         "2",
+                                         "--threads",
+                                         "1",
+                                         "-o",
+                                         out.string()};
   ASSERT_EQ(run_cli(args).exit_code, 0);
   const auto model = out / "rf-seed2.tutti";
   const auto whole = core::read_file_bytes(model);
-  core::write_file_atomic(model, std::string_view(reinterpret_cast<const char*>(whole.data()),
-                                                  whole.size() / 2));
+  core::write_file_atomic(
+      model, std::string_view(reinterpret_cast<const char*>(whole.data()), whole.size() / 2));
   const auto r = run_cli(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("rf seed 1: done earlier, skipped"), std::string::npos) << r.err;
@@ -264,9 +273,9 @@ TEST(CliMessages, NegativeCountsAreRefused) {
   TempDir dir;
   const auto in = (dir / "d.npz").string(), out = (dir / "o.npz").string();
   data::save_bags(in, bags(12, 0));
-  for (const std::vector<std::string>& flag :
-       {std::vector<std::string>{"--instances", "-1"}, {"--min-instances", "-1"},
-        {"--max-instances", "-2"}}) {
+  for (const std::vector<std::string>& flag : {std::vector<std::string>{"--instances", "-1"},
+                                               {"--min-instances", "-1"},
+                                               {"--max-instances", "-2"}}) {
     std::vector<std::string> args = {"data", "filter", in, "-o", out};
     args.insert(args.end(), flag.begin(), flag.end());
     const auto r = run_cli(args);

@@ -35,7 +35,8 @@ TEST(ModelMetaBounds, SizesAtTheBoundsLoadAndBeyondAreRefusedNamingTheFile) {
     const char* want;
   };
   const Case cases[] = {
-      {"model", "max_instances", 1000000000000, "max_instances must be in [1, 100000], got 1000000000000"},
+      {"model", "max_instances", 1000000000000,
+       "max_instances must be in [1, 100000], got 1000000000000"},
       {"model", "max_instances", 0, "max_instances must be in [1, 100000], got 0"},
       {"model", "input_dim", 65537, "input_dim must be in [1, 65536], got 65537"},
       {"model", "num_classes", 100001, "num_classes must be in [1, 100000], got 100001"},

@@ -392,8 +392,7 @@ void read_shard(const fs::path& path, const Selection& sel, std::vector<std::uin
 }  // namespace
 
 BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metadata_dir,
-                         const AudioSetOptions& options, core::Progress* progress,
-                         ClipCuts* cuts) {
+                         const AudioSetOptions& options, core::Progress* progress, ClipCuts* cuts) {
   options.validate();
   check<UsageError>(!inputs.empty(), "audioset: no input given");
   std::vector<fs::path> shards;
@@ -405,7 +404,9 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
       metadata_dir.empty() ? default_audioset_metadata_dir(inputs.front()) : metadata_dir;
   const auto ontology = AudioSetOntology::load(meta);
   const Taxonomy tax = resolve_taxonomy(options.taxonomy, ontology);
-  Selection sel{&tax, options.music_only, {},
+  Selection sel{&tax,
+                options.music_only,
+                {},
                 options.max_instances > 0 ? static_cast<std::size_t>(options.max_instances)
                                           : static_cast<std::size_t>(-1)};
   if (!options.select_labels.empty()) {
@@ -456,8 +457,7 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
 }
 
 BagDataset read_audioset(const fs::path& dir_or_file, const fs::path& metadata_dir,
-                         const AudioSetOptions& options, core::Progress* progress,
-                         ClipCuts* cuts) {
+                         const AudioSetOptions& options, core::Progress* progress, ClipCuts* cuts) {
   const fs::path inputs[1] = {dir_or_file};
   return read_audioset(inputs, metadata_dir, options, progress, cuts);
 }

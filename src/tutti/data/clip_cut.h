@@ -43,9 +43,10 @@ struct ClipCuts {
       out.push_back(fmt::format("{}: clip {} has {} frames, kept the first {}", c.where, c.key,
                                 c.frames, max_instances));
     if (count > static_cast<std::int64_t>(first.size()))
-      out.push_back(fmt::format("{} clips longer than {} frames were cut ({} more than named "
-                                "above); --max-instances 0 keeps every frame",
-                                count, max_instances, count - static_cast<std::int64_t>(first.size())));
+      out.push_back(
+          fmt::format("{} clips longer than {} frames were cut ({} more than named "
+                      "above); --max-instances 0 keeps every frame",
+                      count, max_instances, count - static_cast<std::int64_t>(first.size())));
     return out;
   }
 };

@@ -55,8 +55,8 @@ std::vector<CsvRow> parse_csv(std::string_view text, const std::string& what) {
   if (const auto bad = invalid_utf8_at(text); bad != std::string_view::npos) {
     const auto nl = bad == 0 ? std::string_view::npos : text.rfind('\n', bad - 1);
     const std::size_t col = nl == std::string_view::npos ? bad + 1 : bad - nl;
-    fail("{}:{}: not valid UTF-8 (byte 0x{:02X} at byte {} of the line); save the file as UTF-8", what,
-         1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'),
+    fail("{}:{}: not valid UTF-8 (byte 0x{:02X} at byte {} of the line); save the file as UTF-8",
+         what, 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'),
          static_cast<unsigned>(static_cast<unsigned char>(text[bad])), col);
   }
   std::int64_t line = 1;

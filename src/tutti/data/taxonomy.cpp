@@ -21,8 +21,8 @@ std::vector<AudioSetClass> parse_class_labels_csv(std::string_view text, std::st
   check(!rows.empty(), "{}: empty file (expected header 'index,mid,display_name')", what);
   const auto& head = rows.front().fields;
   check(head.size() == 3 && head[0] == "index" && head[1] == "mid" && head[2] == "display_name",
-        "{}: line {}: expected header 'index,mid,display_name', got '{}'", what,
-        rows.front().line, fmt::join(head, ","));
+        "{}: line {}: expected header 'index,mid,display_name', got '{}'", what, rows.front().line,
+        fmt::join(head, ","));
   std::vector<AudioSetClass> classes;
   for (std::size_t r = 1; r < rows.size(); ++r) {
     auto f = rows[r].fields;

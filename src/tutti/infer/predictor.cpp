@@ -38,8 +38,9 @@ void check_weight_shapes(const std::map<std::string, std::vector<std::int64_t>>&
                          const std::string& what) {
   for (const auto& [name, shape] : tensor_shapes(loaded)) {
     const auto it = declared.find(name);
-    check(it != declared.end(), "model: {}: weights.pt holds tensor '{}', which a '{}' model has not",
-          what, name, spec.name);
+    check(it != declared.end(),
+          "model: {}: weights.pt holds tensor '{}', which a '{}' model has not", what, name,
+          spec.name);
     check(it->second == shape,
           "model: {}: weights.pt does not match meta.json: tensor '{}' has shape [{}], a '{}' "
           "model with input_dim {} and num_classes {} has [{}]",

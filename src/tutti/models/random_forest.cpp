@@ -22,12 +22,14 @@ std::string xgb_last_error() {
   std::string_view e = XGBGetLastError();
   e = e.substr(0, e.find('\n'));
   if (e.starts_with('[')) {
-    if (const auto close = e.find("] "); close != std::string_view::npos) e.remove_prefix(close + 2);
+    if (const auto close = e.find("] "); close != std::string_view::npos)
+      e.remove_prefix(close + 2);
   }
-  if (const auto colon = e.find(": ");
-      colon != std::string_view::npos && e.substr(0, colon).find(' ') == std::string_view::npos &&
-      e.substr(0, colon).find(':') != std::string_view::npos)
-    e.remove_prefix(colon + 2);  // "src/file.cc:407"
+  const auto colon = e.find(": ");
+  const std::string_view where = e.substr(0, colon);  // "src/file.cc:407", no spaces
+  if (colon != std::string_view::npos && where.find(' ') == std::string_view::npos &&
+      where.find(':') != std::string_view::npos)
+    e.remove_prefix(colon + 2);
   return std::string(e);
 }
 
@@ -198,8 +200,7 @@ RandomForestBR RandomForestBR::from_blobs(const ForestBlobs& blobs, std::int64_t
     BoosterPtr b = make_booster(nullptr);
     if (XGBoosterLoadModelFromBuffer(b.get(), it->second.data(),
                                      static_cast<bst_ulong>(it->second.size())) != 0)
-      fail("model: {}: entry '{}' is not a valid xgboost model: {}", what, name,
-           xgb_last_error());
+      fail("model: {}: entry '{}' is not a valid xgboost model: {}", what, name, xgb_last_error());
     rf.impl_->boosters.push_back(std::move(b));
   }
   return rf;
