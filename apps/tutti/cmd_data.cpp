@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,19 @@ namespace fs = std::filesystem;
 
 namespace tutti::cli {
 namespace {
+
+// A count on the command line: a whole number >= min (CLI11's NonNegativeNumber would print its
+// range up to DBL_MAX). Text that is not a number is left to CLI11's conversion error.
+CLI::Validator at_least(long long min) {
+  return CLI::Validator(
+      [min](std::string& s) -> std::string {
+        long long v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc{} || end != s.data() + s.size() || v >= min) return {};
+        return fmt::format("must be at least {}, got {}", min, s);
+      },
+      fmt::format(">= {}", min));
+}
 
 void setup_info(CLI::App& data) {
   struct Opts {
@@ -85,8 +99,11 @@ void setup_convert(CLI::App& data) {
     std::string format, input, output, split = "train", taxonomy = "openmic20", metadata;
     bool all_clips = false;
     int threads = 1;
+    std::int64_t max_instances = data::kAudioSetMaxInstances;
     std::vector<std::string> select;
   };
+  static_assert(data::kAudioSetMaxInstances == data::kOpenmicMaxInstances,
+                "one --max-instances default serves both formats");
   auto o = std::make_shared<Opts>();
   auto* cmd = data.add_subcommand("convert", "Convert a released dataset to a bag dataset .npz");
   cmd->add_option("FORMAT", o->format,
@@ -111,27 +128,36 @@ void setup_convert(CLI::App& data) {
                   "audioset: folder with class_labels_indices.csv and ontology.json "
                   "(default: the shard folder or its parent)");
   cmd->add_option("--threads", o->threads, "Worker threads")->capture_default_str();
+  cmd->add_option("--max-instances", o->max_instances,
+                  "audioset, openmic-json: frames kept per clip; a longer clip keeps its first N "
+                  "and is named in a warning (0 = every frame, padding all clips to the longest)")
+      ->check(at_least(0))
+      ->capture_default_str();
   cmd->callback([o] {
     std::vector<NamedPath> in = {{"PATH", o->input}, {"--metadata", o->metadata}};
     if (o->format == "openmic")  // the release's own npz inside the folder
       in.push_back({"PATH", (fs::path(o->input) / "openmic-2018.npz").string()});
     check_outputs_differ("data convert", in, {{"-o", o->output}});
     data::BagDataset ds;
+    data::ClipCuts cuts;
     if (o->format == "audioset") {
       data::AudioSetOptions opt;
       opt.taxonomy = o->taxonomy;
       opt.music_only = !o->all_clips;
       opt.select_labels = o->select;
       opt.threads = o->threads;
+      opt.max_instances = o->max_instances;
       opt.validate();
       const auto shards = data::audioset_shards(o->input);
       core::Progress bar("convert", static_cast<std::int64_t>(shards.size()));
-      ds = data::read_audioset(o->input, o->metadata, opt, &bar);
+      ds = data::read_audioset(o->input, o->metadata, opt, &bar, &cuts);
     } else if (o->format == "openmic") {
       ds = data::read_openmic_release(o->input, o->split);
     } else {
-      ds = data::read_openmic_clips(o->input);
+      ds = data::read_openmic_clips(o->input, o->max_instances, &cuts);
     }
+    for (const auto& w : cuts.warnings(o->max_instances))
+      std::fprintf(stderr, "tutti: warning: %s\n", w.c_str());
     check(ds.size() > 0, "{}: no clips selected, nothing written", o->input);
     data::save_bags(o->output, ds);
     std::fprintf(stderr, "%s: %lld clips, %lld classes -> %s\n", o->input.c_str(),
@@ -157,7 +183,9 @@ void setup_concat(CLI::App& data) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", o->output, "Output .npz")->required();
-  auto* per = cmd->add_option("--per-clip", o->per_clip, "Clips of B appended to each clip of A");
+  // -1 = not given (then --min/--max); a given value must be a real count.
+  auto* per = cmd->add_option("--per-clip", o->per_clip, "Clips of B appended to each clip of A")
+                  ->check(at_least(1));
   cmd->add_option("--min", o->opt.min_per_clip, "At least this many clips of B per clip")
       ->excludes(per)
       ->capture_default_str();
@@ -224,12 +252,17 @@ void setup_filter(CLI::App& data) {
       "filter", "Keep clips by instance count or labels, and chosen classes (e.g. K = 10 for FC)");
   cmd->add_option("FILE", o->input, "Bag dataset .npz")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", o->output, "Output .npz")->required();
+  // The library's -1 means "no condition"; on the command line a count is never negative (an
+  // ignored --instances -1 would keep every clip).
   auto* exact = cmd->add_option("--instances", o->opt.instances,
-                                "Keep clips with exactly this many instances");
+                                "Keep clips with exactly this many instances")
+                    ->check(at_least(0));
   cmd->add_option("--min-instances", o->opt.min_instances, "Keep clips with at least this many")
-      ->excludes(exact);
+      ->excludes(exact)
+      ->check(at_least(0));
   cmd->add_option("--max-instances", o->opt.max_instances, "Keep clips with at most this many")
-      ->excludes(exact);
+      ->excludes(exact)
+      ->check(at_least(0));
   cmd->add_option("--with-label", o->with_any,
                   "Keep clips with a known positive among these classes (comma-separated)");
   cmd->add_option("--without-label", o->without_any,

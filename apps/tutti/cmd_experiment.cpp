@@ -64,6 +64,10 @@ void setup_experiment(CLI::App& root) {
             fmt::format("[{}/{}] {} seed {}", index, total, model, seed),
             o->cfg.run_config(model, seed).epochs);
     };
+    ev.on_run_redone = [](const std::string& model, int seed, const std::string& error) {
+      std::fprintf(stderr, "tutti: warning: %s seed %d: %s; training it again\n", model.c_str(),
+                   seed, error.c_str());
+    };
     ev.on_model_skipped = [&](const std::string& model, const std::string& reason) {
       index += o->cfg.seeds;
       std::fprintf(stderr, "%s: skipped: %s\n", model.c_str(), reason.c_str());

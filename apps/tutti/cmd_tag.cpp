@@ -1,12 +1,14 @@
 // `tutti tag --model MODEL.tutti AUDIO...`: which instruments play in each file, and when
 // (docs/embed.md, "## tag"). A table on stdout by default, --json or --csv for machines, --plot
-// for an SVG timeline. Exit 1 when any file failed (the others are still reported).
+// for an SVG timeline. Exit 1 when any file failed (the others are still reported; when none
+// worked, one error line).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
 
+#include "batch_failures.h"
 #include "command.h"
 #include "outputs.h"
 #include "tutti/core/error.h"
@@ -134,7 +136,7 @@ void setup(CLI::App& root) {
       b = infer::tag_files(tagger, inputs, o->threads,
                          [&](std::size_t, std::size_t) { bar.advance(); });
     }
-    for (const auto& f : b.failures) std::fprintf(stderr, "tutti: failed: %s\n", f.message.c_str());
+    print_partial_failures(b.failures, b.files.size());
     if (o->json) {
       core::Json j;
       j["model"] = o->model;
@@ -165,6 +167,7 @@ void setup(CLI::App& root) {
     }
     std::fflush(stdout);
     if (!o->plot.empty() && !b.files.empty()) report::write_svg_file(o->plot, plot(b.files));
+    if (!b.failures.empty() && b.files.empty()) throw all_failed_error(b.failures, "tag", "inputs");
     check(b.failures.empty(), "tag: {} of {} inputs failed", b.failures.size(),
           b.failures.size() + b.files.size());
   });

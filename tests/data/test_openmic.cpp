@@ -365,6 +365,39 @@ TEST(Openmic, PerClipErrors) {
   EXPECT_ERROR_HAS(read_openmic_clips(tmp.path()), "001234_5.json: features have dimension 2");
 }
 
+// A clip longer than max_instances keeps its first frames and is named, so that one long clip
+// cannot pad the whole dataset.
+TEST(Openmic, PerClipLongClipsAreCutAndNamed) {
+  TUTTI_REQUIRE_SHARED("openmic/000046_3840.json");
+  TempDir tmp;
+  make_clip_release(tmp.path(), true);
+  ClipCuts cuts;
+  const auto ds = read_openmic_clips(tmp.path(), 6, &cuts);
+  EXPECT_EQ(ds.max_instances, 6);
+  EXPECT_EQ(ds.n_instances, (std::vector<std::int32_t>{6, 6}));
+  const auto real = read_vggish_json(openmic_dir() / "000046_3840.json");
+  EXPECT_TRUE(std::equal(real.features.begin(), real.features.begin() + 6 * 128, ds.x_u8.begin()));
+  EXPECT_EQ(ds.x_u8[6 * 128 + 5 * 128 + 7], (5 * 128 + 7) % 256);  // clip 2, frame 5
+  ASSERT_EQ(cuts.count, 2);
+  ASSERT_EQ(cuts.first.size(), 2u);
+  EXPECT_EQ(cuts.first[0].key, "000046_3840");
+  EXPECT_EQ(cuts.first[0].frames, 10);
+  EXPECT_EQ(cuts.first[1].key, "001234_5");
+  EXPECT_EQ(cuts.first[1].frames, 8);
+  const auto lines = cuts.warnings(6);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("000046_3840.json: clip 000046_3840 has 10 frames, kept the first 6"),
+            std::string::npos)
+      << lines[0];
+
+  // The default (10, the release's clip length) cuts nothing here; 0 keeps every frame.
+  ClipCuts none;
+  EXPECT_EQ(read_openmic_clips(tmp.path(), kOpenmicMaxInstances, &none).max_instances, 10);
+  EXPECT_EQ(read_openmic_clips(tmp.path(), 0, &none).max_instances, 10);
+  EXPECT_EQ(none.count, 0);
+  EXPECT_THROW(read_openmic_clips(tmp.path(), -1), UsageError);
+}
+
 // --- verify
 // ---------------------------------------------------------------------------------------
 

@@ -19,13 +19,17 @@ using pb::WireType;
 void AudioSetOptions::validate() const {
   (void)taxonomy_spec(taxonomy);  // throws UsageError for an unknown name
   check<UsageError>(threads >= 1, "audioset: threads must be >= 1, got {}", threads);
+  check<UsageError>(max_instances >= 0,
+                    "audioset: max instances must be >= 0 (0 = keep every frame), got {}",
+                    max_instances);
 }
 
 core::Json AudioSetOptions::to_json() const {
   return {{"taxonomy", taxonomy},
           {"music_only", music_only},
           {"select_labels", select_labels},
-          {"threads", threads}};
+          {"threads", threads},
+          {"max_instances", max_instances}};
 }
 
 AudioSetOptions AudioSetOptions::from_json(const core::Json& j) {
@@ -41,6 +45,8 @@ AudioSetOptions AudioSetOptions::from_json(const core::Json& j) {
         o.select_labels = v.get<std::vector<std::string>>();
       } else if (key == "threads") {
         o.threads = v.get<int>();
+      } else if (key == "max_instances") {
+        o.max_instances = v.get<std::int64_t>();
       } else {
         fail<UsageError>("audioset options: unknown key '{}'", key);
       }
@@ -339,12 +345,14 @@ struct ShardResult {
   std::vector<std::uint8_t> frames;  // concatenated frames, 128 bytes each
   std::vector<std::int32_t> n_frames;
   std::vector<std::uint8_t> y;  // [clips, C] 0/1
+  ClipCuts cuts;
 };
 
 struct Selection {
   const Taxonomy* taxonomy;
   bool music_only;
   std::vector<std::uint8_t> selected;  // [527] 1 = wanted label; empty = no label selection
+  std::size_t max_frames;              // frames kept per clip
 };
 
 void read_shard(const fs::path& path, const Selection& sel, std::vector<std::uint8_t>& buf,
@@ -364,9 +372,13 @@ void read_shard(const fs::path& path, const Selection& sel, std::vector<std::uin
         if (!music || !selected) return;
         const auto start_ms = static_cast<std::int64_t>(std::llround(rec.start_time_s * 1000.0));
         out.keys.push_back(fmt::format("{}_{}", rec.video_id, start_ms));
-        out.n_frames.push_back(static_cast<std::int32_t>(rec.frames.size()));
-        for (const auto* frame : rec.frames) {
-          out.frames.insert(out.frames.end(), frame, frame + kAudioSetEmbeddingDim);
+        const std::size_t kept = std::min(rec.frames.size(), sel.max_frames);
+        if (kept < rec.frames.size())
+          out.cuts.add(path.string(), out.keys.back(),
+                       static_cast<std::int64_t>(rec.frames.size()));
+        out.n_frames.push_back(static_cast<std::int32_t>(kept));
+        for (std::size_t t = 0; t < kept; ++t) {
+          out.frames.insert(out.frames.end(), rec.frames[t], rec.frames[t] + kAudioSetEmbeddingDim);
         }
         const std::size_t row = out.y.size();
         out.y.resize(row + c_count, 0);
@@ -380,7 +392,7 @@ void read_shard(const fs::path& path, const Selection& sel, std::vector<std::uin
 }  // namespace
 
 BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metadata_dir,
-                         const AudioSetOptions& options, core::Progress* progress) {
+                         const AudioSetOptions& options, core::Progress* progress, ClipCuts* cuts) {
   options.validate();
   check<UsageError>(!inputs.empty(), "audioset: no input given");
   std::vector<fs::path> shards;
@@ -392,7 +404,11 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
       metadata_dir.empty() ? default_audioset_metadata_dir(inputs.front()) : metadata_dir;
   const auto ontology = AudioSetOntology::load(meta);
   const Taxonomy tax = resolve_taxonomy(options.taxonomy, ontology);
-  Selection sel{&tax, options.music_only, {}};
+  Selection sel{&tax,
+                options.music_only,
+                {},
+                options.max_instances > 0 ? static_cast<std::size_t>(options.max_instances)
+                                          : static_cast<std::size_t>(-1)};
   if (!options.select_labels.empty()) {
     sel.selected.assign(static_cast<std::size_t>(ontology.num_classes()), 0);
     for (const int i : ontology.class_indices(options.select_labels, true)) sel.selected[i] = 1;
@@ -422,6 +438,7 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
   ds.embedder = "vggish";  // the released AudioSet embeddings
   std::size_t i = 0;
   for (auto& r : results) {
+    if (cuts) cuts->append(r.cuts);
     const std::uint8_t* src = r.frames.data();
     for (std::size_t j = 0; j < r.keys.size(); ++j, ++i) {
       const auto frames = static_cast<std::size_t>(r.n_frames[j]);
@@ -440,9 +457,9 @@ BagDataset read_audioset(std::span<const fs::path> inputs, const fs::path& metad
 }
 
 BagDataset read_audioset(const fs::path& dir_or_file, const fs::path& metadata_dir,
-                         const AudioSetOptions& options, core::Progress* progress) {
+                         const AudioSetOptions& options, core::Progress* progress, ClipCuts* cuts) {
   const fs::path inputs[1] = {dir_or_file};
-  return read_audioset(inputs, metadata_dir, options, progress);
+  return read_audioset(inputs, metadata_dir, options, progress, cuts);
 }
 
 BagDataset read_audioset_clips_with_labels(const fs::path& dir_or_file,

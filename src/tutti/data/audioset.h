@@ -10,6 +10,7 @@
 //
 // The dataset: one bag per clip, in shard file name order (byte order) then record order;
 // K = the most frames of any kept clip (shorter clips zero-padded, n_instances = their frames),
+// at most options.max_instances (a longer clip keeps its first frames and is listed in ClipCuts),
 // D = 128 uint8 features as released; key = "<video_id>_<start in ms>" (e.g. "-0RWZT-miFs_420000",
 // the OpenMIC-2018 "<id>_<start_ms>" convention; start rounded to the nearest ms). Labels come
 // from the taxonomy (taxonomy.h): every class is known (Y_mask 1), 1 = the clip carries one of
@@ -26,6 +27,7 @@
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
 #include "tutti/data/bag_dataset.h"
+#include "tutti/data/clip_cut.h"
 #include "tutti/data/taxonomy.h"
 #include "tutti/data/tfrecord.h"
 
@@ -34,6 +36,8 @@ class Progress;
 }
 
 namespace tutti::data {
+
+inline constexpr std::int64_t kAudioSetMaxInstances = 10;
 
 struct AudioSetOptions {
   std::string taxonomy = "openmic20";  // a name from taxonomy_names(): "openmic20" or "audioset"
@@ -44,10 +48,14 @@ struct AudioSetOptions {
   // addition to music_only.
   std::vector<std::string> select_labels;
   int threads = 1;  // worker threads parsing shards (>= 1); the result does not depend on it
+  // Frames kept per clip (the released clips have at most 10, one per 0.96 s); a longer clip keeps
+  // its first max_instances, so that one odd record cannot pad the whole dataset. 0 = every frame.
+  std::int64_t max_instances = kAudioSetMaxInstances;
 
-  // Throws tutti::UsageError for an unknown taxonomy or threads < 1.
+  // Throws tutti::UsageError for an unknown taxonomy, threads < 1 or max_instances < 0.
   void validate() const;
-  // {"taxonomy", "music_only", "select_labels", "threads"}; missing keys keep their defaults,
+  // {"taxonomy", "music_only", "select_labels", "threads", "max_instances"}; missing keys keep
+  // their defaults,
   // unknown keys and wrong types throw tutti::UsageError.
   core::Json to_json() const;
   static AudioSetOptions from_json(const core::Json& j);
@@ -92,15 +100,17 @@ std::filesystem::path default_audioset_metadata_dir(const std::filesystem::path&
 // Reads an AudioSet embedding release (a folder of shards, or one shard). metadata_dir holds
 // class_labels_indices.csv and ontology.json (empty = default_audioset_metadata_dir). Throws
 // tutti::Error naming the file (and record) on any problem; never returns a partial dataset.
-// `progress` (optional) advances by one per shard.
+// `progress` (optional) advances by one per shard; `cuts` (optional) receives the clips cut to
+// options.max_instances.
 BagDataset read_audioset(const std::filesystem::path& dir_or_file,
                          const std::filesystem::path& metadata_dir = {},
-                         const AudioSetOptions& options = {}, core::Progress* progress = nullptr);
+                         const AudioSetOptions& options = {}, core::Progress* progress = nullptr,
+                         ClipCuts* cuts = nullptr);
 // Several inputs (e.g. bal_train and unbal_train) in the given order, one metadata folder
 // (empty = the default for the first input).
 BagDataset read_audioset(std::span<const std::filesystem::path> inputs,
                          const std::filesystem::path& metadata_dir, const AudioSetOptions& options,
-                         core::Progress* progress = nullptr);
+                         core::Progress* progress = nullptr, ClipCuts* cuts = nullptr);
 
 // Clips carrying any of the named AudioSet classes (with their descendants), all 527 AudioSet
 // classes as labels, no music filter. E.g. a noise pool: {"White noise", "Pink noise", "Static"}.

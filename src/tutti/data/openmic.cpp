@@ -249,7 +249,10 @@ std::vector<AggregatedLabel> read_aggregated_labels(const fs::path& path) {
   return parse_aggregated_labels(core::read_file_text(path), path.string());
 }
 
-BagDataset read_openmic_clips(const fs::path& root) {
+BagDataset read_openmic_clips(const fs::path& root, std::int64_t max_instances, ClipCuts* cuts) {
+  check<UsageError>(max_instances >= 0,
+                    "openmic: max instances must be >= 0 (0 = keep every frame), got {}",
+                    max_instances);
   const fs::path csv = root / "openmic-2018-aggregated-labels.csv";
   const std::string csv_name = csv.string();
   const auto labels = read_aggregated_labels(csv);
@@ -284,7 +287,13 @@ BagDataset read_openmic_clips(const fs::path& root) {
       check(fs::exists(p), "{}:{}: sample key '{}' has no VGGish file {}", csv_name,
             first_line[key], key, p.string());
       clips.push_back(read_vggish_json(p));
-      const auto& clip = clips.back();
+      auto& clip = clips.back();
+      if (max_instances > 0 && clip.frames > max_instances) {
+        if (cuts) cuts->add(p.string(), key, clip.frames);
+        clip.frames = max_instances;
+        clip.time_points_s.resize(static_cast<std::size_t>(max_instances));
+        clip.features.resize(static_cast<std::size_t>(max_instances * clip.dim));
+      }
       if (clip.frames > 0) {
         if (dim < 0) {
           dim = clip.dim;

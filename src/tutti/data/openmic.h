@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "tutti/data/bag_dataset.h"
+#include "tutti/data/clip_cut.h"
 
 namespace tutti::data {
 
@@ -91,11 +92,16 @@ std::vector<AggregatedLabel> read_aggregated_labels(const std::filesystem::path&
 
 // Builds a BagDataset from ROOT/openmic-2018-aggregated-labels.csv and ROOT/vggish/*/*.json, as
 // the release's own script made openmic-2018.npz: one row per labeled key (sorted), X zero-padded
-// to the longest clip (n_instances = its rows), Y_mask = annotated pairs, Y_true = relevance
+// to the longest clip (n_instances = its rows) of at most max_instances frames (the release's
+// clips have 10; a longer clip keeps its first max_instances and is listed in `cuts`; 0 = every
+// frame), Y_mask = annotated pairs, Y_true = relevance
 // (0.5 where unannotated, as in the release). Classes from ROOT/class-map.json if present, else
 // the instruments seen, sorted. Errors: unknown instrument, repeated (key, instrument), a key
 // without JSON file (naming the CSV line), malformed JSON, clips of different dimension.
-BagDataset read_openmic_clips(const std::filesystem::path& root);
+inline constexpr std::int64_t kOpenmicMaxInstances = 10;
+BagDataset read_openmic_clips(const std::filesystem::path& root,
+                              std::int64_t max_instances = kOpenmicMaxInstances,
+                              ClipCuts* cuts = nullptr);
 
 // --- verify -------------------------------------------------------------------------------------
 

@@ -8,63 +8,25 @@
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/json.h"
+#include "tutti/data/csv.h"
 
 namespace tutti::data {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// Splits one CSV line into fields (RFC 4180 quoting within the line).
-std::vector<std::string> split_csv_line(std::string_view line, std::string_view what,
-                                        std::size_t line_no) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          fields.back().push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        fields.back().push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else {
-      fields.back().push_back(c);
-    }
-  }
-  check(!quoted, "{}: line {}: unterminated quoted field", what, line_no);
-  return fields;
-}
-
-}  // namespace
-
+// The one CSV reader (csv.h): quoting, CRLF, a byte-order mark and UTF-8 checks as everywhere.
 std::vector<AudioSetClass> parse_class_labels_csv(std::string_view text, std::string_view what) {
+  const std::string name(what);
+  const auto rows = parse_csv(text, name);
+  check(!rows.empty(), "{}: empty file (expected header 'index,mid,display_name')", what);
+  const auto& head = rows.front().fields;
+  check(head.size() == 3 && head[0] == "index" && head[1] == "mid" && head[2] == "display_name",
+        "{}: line {}: expected header 'index,mid,display_name', got '{}'", what, rows.front().line,
+        fmt::join(head, ","));
   std::vector<AudioSetClass> classes;
-  std::size_t line_no = 0;
-  bool header = true;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    auto f = split_csv_line(line, what, line_no);
-    if (header) {
-      check(f.size() == 3 && f[0] == "index" && f[1] == "mid" && f[2] == "display_name",
-            "{}: line 1: expected header 'index,mid,display_name', got '{}'", what, line);
-      header = false;
-      continue;
-    }
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    auto f = rows[r].fields;
+    const auto line_no = rows[r].line;
     check(f.size() == 3, "{}: line {}: expected 3 fields (index,mid,display_name), got {}", what,
           line_no, f.size());
     int index = -1;
@@ -76,7 +38,6 @@ std::vector<AudioSetClass> parse_class_labels_csv(std::string_view text, std::st
     check(!f[1].empty(), "{}: line {}: empty mid", what, line_no);
     classes.push_back({index, std::move(f[1]), std::move(f[2])});
   }
-  check(!header, "{}: empty file (expected header 'index,mid,display_name')", what);
   check(!classes.empty(), "{}: no classes", what);
   return classes;
 }

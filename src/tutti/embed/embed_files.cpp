@@ -123,7 +123,7 @@ std::vector<InputFile> collect_audio_files(std::span<const fs::path> inputs) {
 
 void EmbedOptions::validate() const {
   check<UsageError>(threads >= 0, "embed: threads must be >= 0 (0 = all cores), got {}", threads);
-  check<UsageError>(max_instances >= 0, "embed: max instances must be >= 0 (0 = longest file), got {}",
+  check<UsageError>(max_instances >= 0, "embed: max instances must be >= 0 (0 = no bound), got {}",
                     max_instances);
   check<UsageError>(batch_size >= 1, "embed: batch size must be >= 1, got {}", batch_size);
 }

@@ -19,8 +19,10 @@
 // - Instance t of a file is the VGGish example [0.96 t, 0.96 (t + 1)) s; a file shorter than one
 //   example (0.975 s at 16 kHz) gives zero instances: it is kept as a clip with n_instances = 0
 //   and listed in EmbedResult::warnings (training skips such clips; prediction scores them 0).
-// - K = the largest instance count over the files, or EmbedOptions::max_instances when > 0; a file
-//   with more instances keeps its first K (the first K * 0.96 s), listed in warnings.
+// - K = the largest instance count over the files, at most EmbedOptions::max_instances (default
+//   kEmbedMaxInstances, 0 = no bound); a file with more instances keeps its first K (the first
+//   K * 0.96 s), listed in warnings. The bound keeps one hour-long file from padding every clip of
+//   the dataset to an hour.
 // - Keys: a file named on the command line keeps the path as given; a file found in a folder is
 //   keyed by its path relative to that folder (generic '/' separators). Duplicate keys are a
 //   UsageError. Output order = input order, folders in sorted path order, whatever the threads.
@@ -81,9 +83,12 @@ struct InputFile {
 // Files named explicitly are taken whatever their extension (the decoder decides).
 std::vector<InputFile> collect_audio_files(std::span<const std::filesystem::path> inputs);
 
+// 625 instances = 600 s, the longest clip `tutti synth` makes.
+inline constexpr std::int64_t kEmbedMaxInstances = 625;
+
 struct EmbedOptions {
-  int threads = 0;                 // files embedded at once (one front end each); 0 = all cores
-  std::int64_t max_instances = 0;  // K cap; 0 = the longest file's instance count
+  int threads = 0;  // files embedded at once (one front end each); 0 = all cores
+  std::int64_t max_instances = kEmbedMaxInstances;  // K cap; 0 = the longest file's count
   std::size_t batch_size = 32;     // examples per embedder call
   void validate() const;           // UsageError for negative values or batch_size 0
 };

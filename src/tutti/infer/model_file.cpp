@@ -75,6 +75,7 @@ ModelInfo ModelInfo::from_json(const core::Json& j, const std::string& what) {
         kModelFormatVersion);
   try {
     m.spec = models::ModelSpec::from_json(j.at("model"));
+    m.spec.validate();  // sizes in range before anything is allocated from them
     // Version 1 predates MMGAT's scale_fusion option: those models fused with tanh.
     if (m.format_version == 1 && models::is_mmgat(m.spec.name) && m.spec.options.is_object() &&
         !m.spec.options.contains("scale_fusion"))
@@ -97,6 +98,10 @@ ModelInfo ModelInfo::from_json(const core::Json& j, const std::string& what) {
   check(m.features.dim >= 1 && m.features.dim == m.spec.input_dim,
         "model: {}: meta.json is inconsistent: feature dim {} vs model input dim {}", what,
         m.features.dim, m.spec.input_dim);
+  // The tagger cuts files into windows of features.max_instances instances.
+  check(m.features.max_instances >= 1 && m.features.max_instances <= models::kMaxInstances,
+        "model: {}: meta.json: features.max_instances must be in [1, {}], got {}", what,
+        models::kMaxInstances, m.features.max_instances);
   return m;
 }
 

@@ -1,5 +1,9 @@
 #include "tutti/infer/predictor.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
 #include <optional>
 
 #include "tutti/core/error.h"
@@ -16,6 +20,36 @@ struct Predictor::Impl {
   models::BagModel model;           // neural models
   std::optional<models::RandomForestBR> rf;  // rf
 };
+
+namespace {
+
+std::map<std::string, std::vector<std::int64_t>> tensor_shapes(const torch::nn::Module& m) {
+  std::map<std::string, std::vector<std::int64_t>> out;
+  for (const auto& p : m.named_parameters()) out[p.key()] = p.value().sizes().vec();
+  for (const auto& b : m.named_buffers()) out[b.key()] = b.value().sizes().vec();
+  return out;
+}
+
+// LibTorch's Module::load replaces each tensor with the stored one whatever its shape, so weights
+// of a 20-class model load into the 18-class network meta.json declares and fail (or crash) only
+// when the data meet them. Every tensor must keep the shape the declared network gave it.
+void check_weight_shapes(const std::map<std::string, std::vector<std::int64_t>>& declared,
+                         const torch::nn::Module& loaded, const models::ModelSpec& spec,
+                         const std::string& what) {
+  for (const auto& [name, shape] : tensor_shapes(loaded)) {
+    const auto it = declared.find(name);
+    check(it != declared.end(),
+          "model: {}: weights.pt holds tensor '{}', which a '{}' model has not", what, name,
+          spec.name);
+    check(it->second == shape,
+          "model: {}: weights.pt does not match meta.json: tensor '{}' has shape [{}], a '{}' "
+          "model with input_dim {} and num_classes {} has [{}]",
+          what, name, fmt::join(shape, ", "), spec.name, spec.input_dim, spec.num_classes,
+          fmt::join(it->second, ", "));
+  }
+}
+
+}  // namespace
 
 Predictor::Predictor() : impl_(std::make_unique<Impl>()) {}
 Predictor::~Predictor() = default;
@@ -42,7 +76,9 @@ Predictor Predictor::load(const std::filesystem::path& path) {
     } catch (const Error& e) {
       fail("model: {}: cannot build the stored model: {}", path.string(), e.what());
     }
+    const auto declared = tensor_shapes(*p.impl_->model);
     load_weights(*p.impl_->model, f.blobs.at("weights.pt"), path.string());
+    check_weight_shapes(declared, *p.impl_->model, info.spec, path.string());
     p.impl_->model->eval();
   }
   return p;

@@ -7,12 +7,13 @@ namespace tutti::models {
 
 void ModelSpec::validate() const {
   check<UsageError>(!name.empty(), "model spec: empty model name");
-  check<UsageError>(input_dim > 0, "model spec '{}': input_dim must be > 0, got {}", name,
-                    input_dim);
-  check<UsageError>(num_classes > 0, "model spec '{}': num_classes must be > 0, got {}", name,
-                    num_classes);
-  check<UsageError>(max_instances > 0, "model spec '{}': max_instances must be > 0, got {}", name,
-                    max_instances);
+  const auto in_range = [&](const char* key, std::int64_t v, std::int64_t max) {
+    check<UsageError>(v >= 1 && v <= max, "model spec '{}': {} must be in [1, {}], got {}", name,
+                      key, max, v);
+  };
+  in_range("input_dim", input_dim, kMaxInputDim);
+  in_range("num_classes", num_classes, kMaxNumClasses);
+  in_range("max_instances", max_instances, kMaxInstances);
   check<UsageError>(options.is_object(), "model spec '{}': options must be a JSON object, got {}",
                     name, options.dump());
 }

@@ -16,6 +16,12 @@
 
 namespace tutti::models {
 
+// Upper bounds of the sizes: far above any real dataset (VGGish D = 128, AudioSet C = 527, an hour
+// of audio K = 3750), low enough that a corrupt or hostile meta.json cannot ask for terabytes.
+inline constexpr std::int64_t kMaxInputDim = 65536;
+inline constexpr std::int64_t kMaxNumClasses = 100000;
+inline constexpr std::int64_t kMaxInstances = 100000;
+
 struct ModelSpec {
   std::string name;                 // "att", "fc_t", "fc", "rnn", "rf", "mmgat", ...
   std::int64_t input_dim = 128;     // D
@@ -23,7 +29,8 @@ struct ModelSpec {
   std::int64_t max_instances = 10;  // K (the bag length FC is built for; others accept any)
   core::Json options = core::Json::object();  // model-specific hyperparameters
 
-  // Throws tutti::UsageError when a size is not positive or options is not a JSON object.
+  // Throws tutti::UsageError when a size is outside [1, its kMax*] or options is not a JSON
+  // object.
   void validate() const;
   // {"name", "input_dim", "num_classes", "max_instances", "options"}.
   core::Json to_json() const;

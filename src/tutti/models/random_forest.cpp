@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <string>
+#include <string_view>
 
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
@@ -14,8 +16,25 @@ namespace tutti::models {
 
 namespace {
 
+// xgboost's last error is "[hh:mm:ss] src/file.cc:407: <problem>" followed by a context excerpt
+// and a stack trace of a dozen lines; the problem alone is what a user can act on.
+std::string xgb_last_error() {
+  std::string_view e = XGBGetLastError();
+  e = e.substr(0, e.find('\n'));
+  if (e.starts_with('[')) {
+    if (const auto close = e.find("] "); close != std::string_view::npos)
+      e.remove_prefix(close + 2);
+  }
+  const auto colon = e.find(": ");
+  const std::string_view where = e.substr(0, colon);  // "src/file.cc:407", no spaces
+  if (colon != std::string_view::npos && where.find(' ') == std::string_view::npos &&
+      where.find(':') != std::string_view::npos)
+    e.remove_prefix(colon + 2);
+  return std::string(e);
+}
+
 void xgb_check(int rc, const char* call) {
-  if (rc != 0) fail("rf: xgboost {} failed: {}", call, XGBGetLastError());
+  if (rc != 0) fail("rf: xgboost {} failed: {}", call, xgb_last_error());
 }
 
 struct BoosterDeleter {
@@ -181,8 +200,7 @@ RandomForestBR RandomForestBR::from_blobs(const ForestBlobs& blobs, std::int64_t
     BoosterPtr b = make_booster(nullptr);
     if (XGBoosterLoadModelFromBuffer(b.get(), it->second.data(),
                                      static_cast<bst_ulong>(it->second.size())) != 0)
-      fail("model: {}: entry '{}' is not a valid xgboost model: {}", what, name,
-           XGBGetLastError());
+      fail("model: {}: entry '{}' is not a valid xgboost model: {}", what, name, xgb_last_error());
     rf.impl_->boosters.push_back(std::move(b));
   }
   return rf;

@@ -8,6 +8,7 @@
 #include "tutti/core/file_io.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/eval/evaluate.h"
+#include "tutti/infer/model_file.h"
 #include "tutti/infer/predictor.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/models/model_spec.h"
@@ -166,11 +167,22 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
     for (const auto& r : old.runs) {
       const auto& model = r.model;
       const int seed = r.seed;
-      if (!fs::exists(cfg.out_dir / r.model_file.value_or(run_file_name(model, seed)))) continue;
+      const fs::path model_file = cfg.out_dir / r.model_file.value_or(run_file_name(model, seed));
+      if (!fs::exists(model_file)) continue;
       // Runs of the models asked for now must have been made as they would be now; runs of
       // other models are kept with the configuration they record (a folder can gather models
       // trained with different options, e.g. --patience for some, into one report).
       const bool asked = std::find(cfg.models.begin(), cfg.models.end(), model) != cfg.models.end();
+      if (asked) {
+        // A model file cut short (a full disk, a copy interrupted) is not a finished run: it is
+        // trained again rather than skipped.
+        try {
+          (void)infer::read_model_file(model_file);
+        } catch (const Error& e) {
+          if (events.on_run_redone) events.on_run_redone(model, seed, e.what());
+          continue;
+        }
+      }
       check(!r.train_config.is_null() &&
                 (!asked ||
                  comparable(r.train_config) == comparable(cfg.run_config(model, seed).to_json())),

@@ -60,6 +60,9 @@ struct ExperimentConfig {
 struct ExperimentEvents {
   // Before a run starts (skipped = true when resumed from results.json).
   std::function<void(const std::string& model, int seed, bool skipped)> on_run_start;
+  // A run recorded in results.json whose model file cannot be read (the error names it): it is
+  // trained again.
+  std::function<void(const std::string& model, int seed, const std::string& error)> on_run_redone;
   std::function<void(const std::string& model, int seed, const report::Run& run)> on_run_done;
   // A model that cannot run on these data (FC on variable-length bags); recorded in results.json
   // under "skipped_models".
