@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <cstdlib>
 #include <exception>
 
@@ -74,7 +75,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tutti: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tutti: error: %s\n", e.what());
+    // One line: a library error that escaped its component (LibTorch, xgboost) may carry a
+    // backtrace after its first line.
+    const std::string msg = e.what();
+    std::fprintf(stderr, "tutti: error: %s\n", msg.substr(0, msg.find('\n')).c_str());
     return 1;
   }
   return 0;
