@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <string>
 #include <cstdlib>
 #include <exception>
+#include <string>
 
 #include "command.h"
 #include "tutti/core/error.h"
