@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "../train/train_test_util.h"
+#include "core/zip_test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/zip.h"
@@ -15,6 +16,7 @@
 
 using namespace tutti;
 using tutti::testing::TempDir;
+using tutti::testing::error_of;
 using tutti::testing::train_fixture;
 
 namespace {
@@ -208,4 +210,35 @@ TEST(ModelFileMigration, FormatOneMmgatReadsAsTanhFusion) {
   double max_diff = 0;
   for (std::size_t i = 0; i < a.size(); ++i) max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
   EXPECT_GT(max_diff, 1e-6);  // same weights, deterministic: only the fusion differs
+}
+
+// The zip layer checks weights.pt's claimed size before allocating it: a small model whose
+// directory claims 4 GiB, 16 GiB (zip64) or 1 TiB fails at once with one line naming the file.
+TEST(ModelFileErrors, HostileEntrySizesAreRefusedBeforeAllocating) {
+  TempDir dir;
+  infer::ModelInfo info;
+  info.spec.name = "att";
+  info.spec.num_classes = 1;
+  info.classes = {"piano"};
+  info.thresholds = {0.5f};
+  const auto meta = tutti::testing::bytes_of(info.to_json().dump());
+  const std::vector<std::uint8_t> weights(240000, 0x5a);
+  const std::vector<std::pair<tutti::testing::RawZipEntry, std::string>> cases = {
+      {{.name = "weights.pt", .data = weights, .claimed_size = 4 * tutti::testing::kGiB - 16},
+       "stored entry claims 4294967280 bytes but occupies 240000"},
+      {{.name = "weights.pt", .data = weights, .claimed_size = 16 * tutti::testing::kGiB,
+        .zip64 = true},
+       "17179869184"},
+      {{.name = "weights.pt", .data = weights, .method = 8, .claimed_size = tutti::testing::kTiB,
+        .zip64 = true},
+       "decompression ratio limit"},
+  };
+  for (const auto& [entry, needle] : cases) {
+    const auto file = dir / "hostile.tutti";
+    tutti::testing::write_raw_zip(file, {{.name = "meta.json", .data = meta}, entry});
+    const std::string msg = error_of([&] { infer::read_model_file(file); });
+    EXPECT_EQ(msg.rfind("model: " + file.string() + ": entry 'weights.pt': ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
 }
