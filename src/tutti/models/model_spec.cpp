@@ -119,8 +119,8 @@ std::vector<std::int64_t> OptionReader::integer_list(const std::string& key,
 std::string OptionReader::string(const std::string& key, const std::string& def) {
   const core::Json* v = find(key);
   if (!v) return def;
-  check<UsageError>(v->is_string(), "model '{}': option '{}' must be a string, got {}", model_, key,
-                    v->dump());
+  check<UsageError>(v->is_string(), "model '{}': option '{}' must be a string, got {}", model_,
+                    key, v->dump());
   return v->get<std::string>();
 }
 
