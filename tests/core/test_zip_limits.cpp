@@ -18,7 +18,6 @@ using tutti::testing::bytes_of;
 using tutti::testing::error_of;
 using tutti::testing::kGiB;
 using tutti::testing::kTiB;
-using tutti::testing::RawZipEntry;
 using tutti::testing::TempDir;
 using tutti::testing::write_raw_zip;
 
@@ -81,27 +80,20 @@ void expect_refused(const std::filesystem::path& file, const std::string& entry_
 TEST(ZipReaderLimits, HeadersClaimingGigabytesAreRefusedBeforeAllocating) {
   TempDir dir;
   const std::vector<std::uint8_t> payload(240000, 0x5a);
-  // The central directory claims ~4 GiB (the most 32 bits can say) for a 240 KB stored entry.
-  write_raw_zip(dir / "4g.tutti",
-                {{.name = "meta.json", .data = bytes_of("{}")},
-                 {.name = "weights.pt", .data = payload, .claimed_size = 4 * kGiB - 16}});
-  expect_refused(dir / "4g.tutti", "weights.pt", "stored entry claims 4294967280 bytes");
-  EXPECT_EQ(ZipReader(dir / "4g.tutti").read("meta.json"), bytes_of("{}"));
-  // zip64 claims of 16 GiB and 1 TiB.
-  for (const std::int64_t claim : {16 * kGiB, kTiB}) {
-    const auto file = dir / ("z64-" + std::to_string(claim) + ".tutti");
-    write_raw_zip(file,
-                  {{.name = "weights.pt", .data = payload, .claimed_size = claim, .zip64 = true}});
-    expect_refused(file, "weights.pt", std::to_string(claim));
-    // Deflated claims are refused by the ratio limit instead.
-    const auto deflated = dir / ("z64d-" + std::to_string(claim) + ".tutti");
-    write_raw_zip(deflated, {{.name = "weights.pt",
-                              .data = payload,
-                              .method = 8,
-                              .claimed_size = claim,
-                              .zip64 = true}});
-    expect_refused(deflated, "weights.pt", "decompression ratio limit");
+  for (const auto& [entry, needle] : tutti::testing::hostile_size_claims("weights.pt", payload)) {
+    const auto file = dir / "hostile.tutti";
+    write_raw_zip(file, {{.name = "meta.json", .data = bytes_of("{}")}, entry});
+    expect_refused(file, "weights.pt", needle);
+    // The honest entry beside it still reads.
+    EXPECT_EQ(ZipReader(file).read("meta.json"), bytes_of("{}"));
   }
+  // A deflated 16 GiB claim on 240 KB is refused by the ratio limit.
+  write_raw_zip(dir / "z64d.zip", {{.name = "weights.pt",
+                                    .data = payload,
+                                    .method = 8,
+                                    .claimed_size = 16 * kGiB,
+                                    .zip64 = true}});
+  expect_refused(dir / "z64d.zip", "weights.pt", "decompression ratio limit");
 }
 
 TEST(ZipReaderLimits, HonestZip64EntriesStillRead) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tutti::testing {
@@ -111,5 +112,19 @@ inline std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begi
 
 inline constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 inline constexpr std::int64_t kTiB = std::int64_t{1} << 40;
+
+// The lies every zip-reading suite checks, each with a text its error must hold: a ~4 GiB claim
+// (the most 32 bits say) on a stored entry, a zip64 claim of 16 GiB (stored) and one of 1 TiB
+// (deflated, refused by the ratio limit). `data` is the entry's real content.
+inline std::vector<std::pair<RawZipEntry, std::string>> hostile_size_claims(
+    const std::string& name, const std::vector<std::uint8_t>& data) {
+  return {
+      {{.name = name, .data = data, .claimed_size = 4 * kGiB - 16},
+       "stored entry claims 4294967280 bytes but occupies " + std::to_string(data.size())},
+      {{.name = name, .data = data, .claimed_size = 16 * kGiB, .zip64 = true}, "17179869184"},
+      {{.name = name, .data = data, .method = 8, .claimed_size = kTiB, .zip64 = true},
+       "decompression ratio limit"},
+  };
+}
 
 }  // namespace tutti::testing

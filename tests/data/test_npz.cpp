@@ -318,15 +318,7 @@ TEST(Npz, RefusesImpossibleEntrySizesBeforeAllocating) {
 TEST(Npz, HostileEntrySizesAreRefusedByTheZipReader) {
   TempDir tmp;
   const auto x = serialize_npy(NpyArray::from_f32({2, 2}, {1, 2, 3, 4}));
-  const std::vector<std::pair<tutti::testing::RawZipEntry, std::string>> cases = {
-      {{.name = "X.npy", .data = x, .claimed_size = 4 * tutti::testing::kGiB - 16}, "4294967280"},
-      {{.name = "X.npy", .data = x, .claimed_size = 16 * tutti::testing::kGiB, .zip64 = true},
-       "17179869184"},
-      {{.name = "X.npy", .data = x, .method = 8, .claimed_size = tutti::testing::kTiB,
-        .zip64 = true},
-       "decompression ratio limit"},
-  };
-  for (const auto& [entry, needle] : cases) {
+  for (const auto& [entry, needle] : tutti::testing::hostile_size_claims("X.npy", x)) {
     const auto file = tmp / "hostile.npz";
     tutti::testing::write_raw_zip(file, {entry});
     const auto msg = error_of([&] { read_npz(file); });

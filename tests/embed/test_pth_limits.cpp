@@ -58,19 +58,7 @@ TEST(PthLimits, PickleThatPilesUpValuesStopsAtTheStackLimit) {
 TEST(PthLimits, HeadersClaimingGigabytesAreRefused) {
   TempDir tmp;
   const auto pkl = testing::bytes_of("\x80\x02}q\x00.");
-  const std::vector<std::pair<testing::RawZipEntry, std::string>> cases = {
-      {{.name = "archive/data.pkl", .data = pkl, .claimed_size = 4 * testing::kGiB - 16},
-       "stored entry claims 4294967280 bytes"},
-      {{.name = "archive/data.pkl", .data = pkl, .claimed_size = 16 * testing::kGiB, .zip64 = true},
-       "17179869184"},
-      {{.name = "archive/data.pkl",
-        .data = pkl,
-        .method = 8,
-        .claimed_size = testing::kTiB,
-        .zip64 = true},
-       "decompression ratio limit"},
-  };
-  for (const auto& [entry, needle] : cases) {
+  for (const auto& [entry, needle] : testing::hostile_size_claims("archive/data.pkl", pkl)) {
     const auto file = tmp / "claims.pth";
     testing::write_raw_zip(file, {entry});
     expect_one_line_naming(file, "entry 'archive/data.pkl': ");

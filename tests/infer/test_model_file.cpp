@@ -223,17 +223,7 @@ TEST(ModelFileErrors, HostileEntrySizesAreRefusedBeforeAllocating) {
   info.thresholds = {0.5f};
   const auto meta = tutti::testing::bytes_of(info.to_json().dump());
   const std::vector<std::uint8_t> weights(240000, 0x5a);
-  const std::vector<std::pair<tutti::testing::RawZipEntry, std::string>> cases = {
-      {{.name = "weights.pt", .data = weights, .claimed_size = 4 * tutti::testing::kGiB - 16},
-       "stored entry claims 4294967280 bytes but occupies 240000"},
-      {{.name = "weights.pt", .data = weights, .claimed_size = 16 * tutti::testing::kGiB,
-        .zip64 = true},
-       "17179869184"},
-      {{.name = "weights.pt", .data = weights, .method = 8, .claimed_size = tutti::testing::kTiB,
-        .zip64 = true},
-       "decompression ratio limit"},
-  };
-  for (const auto& [entry, needle] : cases) {
+  for (const auto& [entry, needle] : tutti::testing::hostile_size_claims("weights.pt", weights)) {
     const auto file = dir / "hostile.tutti";
     tutti::testing::write_raw_zip(file, {{.name = "meta.json", .data = meta}, entry});
     const std::string msg = error_of([&] { infer::read_model_file(file); });
