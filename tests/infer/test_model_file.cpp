@@ -232,3 +232,14 @@ TEST(ModelFileErrors, HostileEntrySizesAreRefusedBeforeAllocating) {
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
 }
+
+// meta.json whose "format" is not a string: a tutti::Error naming the file, not a JSON type error.
+TEST(ModelFileErrors, MetaWithANonStringFormatNamesTheFile) {
+  TempDir dir;
+  const auto file = dir / "odd.tutti";
+  tutti::testing::write_raw_zip(
+      file, {{.name = "meta.json", .data = tutti::testing::bytes_of(R"({"format": 5})")}});
+  const std::string msg = error_of([&] { infer::read_model_file(file); });
+  EXPECT_NE(msg.find("model: " + file.string() + ": not a tutti model file"), std::string::npos)
+      << msg;
+}

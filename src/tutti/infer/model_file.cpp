@@ -6,8 +6,8 @@
 namespace tutti::infer {
 
 core::Json FeatureSpec::to_json() const {
-  return {{"dim", dim}, {"max_instances", max_instances}, {"scaling", scaling},
-          {"embedder", embedder}};
+  return {
+      {"dim", dim}, {"max_instances", max_instances}, {"scaling", scaling}, {"embedder", embedder}};
 }
 
 FeatureSpec FeatureSpec::from_json(const core::Json& j) {
@@ -58,7 +58,8 @@ core::Json ModelInfo::to_json() const {
 }
 
 ModelInfo ModelInfo::from_json(const core::Json& j, const std::string& what) {
-  check(j.is_object() && j.value("format", std::string()) == kModelFormat,
+  // Compared as JSON: j.value("format", "") would throw a JSON type error on a non-string.
+  check(j.is_object() && j.contains("format") && j.at("format") == kModelFormat,
         "model: {}: not a tutti model file (meta.json has no \"format\": \"{}\")", what,
         kModelFormat);
   ModelInfo m;
