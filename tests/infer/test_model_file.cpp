@@ -15,8 +15,8 @@
 #include "tutti/train/train.h"
 
 using namespace tutti;
-using tutti::testing::TempDir;
 using tutti::testing::error_of;
+using tutti::testing::TempDir;
 using tutti::testing::train_fixture;
 
 namespace {
@@ -129,8 +129,8 @@ TEST(ModelFileErrors, VersionMismatchTruncationAndCorruption) {
   // Truncated file.
   const auto bytes = core::read_file_bytes(good);
   const auto cut = dir / "cut.tutti";
-  core::write_file_atomic(cut, std::string_view(reinterpret_cast<const char*>(bytes.data()),
-                                                bytes.size() / 2));
+  core::write_file_atomic(
+      cut, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size() / 2));
   expect_error_naming(cut, "");
 
   // Corrupt weights.
@@ -208,7 +208,8 @@ TEST(ModelFileMigration, FormatOneMmgatReadsAsTanhFusion) {
   const auto b = p1.predict(test, false, 1, "test").scores;
   ASSERT_EQ(a.size(), b.size());
   double max_diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
   EXPECT_GT(max_diff, 1e-6);  // same weights, deterministic: only the fusion differs
 }
 
@@ -242,4 +243,40 @@ TEST(ModelFileErrors, MetaWithANonStringFormatNamesTheFile) {
   const std::string msg = error_of([&] { infer::read_model_file(file); });
   EXPECT_NE(msg.find("model: " + file.string() + ": not a tutti model file"), std::string::npos)
       << msg;
+}
+
+// Integer fields holding floats (1e73 converted to int is undefined behaviour) or values beyond
+// their type are refused naming the file and the field.
+TEST(ModelFileErrors, MetaIntegersMustBeIntegersInRange) {
+  TempDir dir;
+  infer::ModelInfo info;
+  info.spec.name = "att";
+  info.spec.num_classes = 1;
+  info.classes = {"piano"};
+  info.thresholds = {0.5f};
+  info.training.history.push_back({});
+  const auto file = dir / "odd.tutti";
+  const auto expect_refused = [&](core::Json meta, const std::string& needle) {
+    tutti::testing::write_raw_zip(
+        file, {{.name = "meta.json", .data = tutti::testing::bytes_of(meta.dump())},
+               {.name = "weights.pt", .data = {1, 2, 3}}});
+    const std::string msg = error_of([&] { infer::read_model_file(file); });
+    EXPECT_NE(msg.find("model: " + file.string() + ": meta.json: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+  };
+  auto meta = info.to_json();
+  meta["format_version"] = 1.44e73;
+  expect_refused(meta, "'format_version' must be an integer, got 1.44e+73");
+  meta = info.to_json();
+  meta["training"]["history"][0]["epoch"] = 1e20;
+  expect_refused(meta, "'epoch' must be an integer");
+  meta = info.to_json();
+  meta["training"]["best_epoch"] = std::int64_t{1} << 40;
+  expect_refused(meta, "'best_epoch' is out of range: 1099511627776");
+  meta = info.to_json();
+  meta["features"]["dim"] = 128.5;
+  expect_refused(meta, "'dim' must be an integer");
+  meta = info.to_json();
+  meta["training"]["n_train"] = std::numeric_limits<std::uint64_t>::max();
+  expect_refused(meta, "'n_train' is out of range");
 }
