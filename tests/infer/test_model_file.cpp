@@ -41,6 +41,16 @@ void expect_error_naming(const std::filesystem::path& file, const std::string& n
   }
 }
 
+// The smallest consistent meta.json content (one class); no training needed.
+infer::ModelInfo minimal_info() {
+  infer::ModelInfo info;
+  info.spec.name = "att";
+  info.spec.num_classes = 1;
+  info.classes = {"piano"};
+  info.thresholds = {0.5f};
+  return info;
+}
+
 // Rewrites one entry of a model file.
 void replace_entry(const std::filesystem::path& in, const std::filesystem::path& out,
                    const std::string& name, std::vector<std::uint8_t> bytes) {
@@ -217,11 +227,7 @@ TEST(ModelFileMigration, FormatOneMmgatReadsAsTanhFusion) {
 // directory claims 4 GiB, 16 GiB (zip64) or 1 TiB fails at once with one line naming the file.
 TEST(ModelFileErrors, HostileEntrySizesAreRefusedBeforeAllocating) {
   TempDir dir;
-  infer::ModelInfo info;
-  info.spec.name = "att";
-  info.spec.num_classes = 1;
-  info.classes = {"piano"};
-  info.thresholds = {0.5f};
+  const auto info = minimal_info();
   const auto meta = tutti::testing::bytes_of(info.to_json().dump());
   const std::vector<std::uint8_t> weights(240000, 0x5a);
   for (const auto& [entry, needle] : tutti::testing::hostile_size_claims("weights.pt", weights)) {
@@ -249,11 +255,7 @@ TEST(ModelFileErrors, MetaWithANonStringFormatNamesTheFile) {
 // their type are refused naming the file and the field.
 TEST(ModelFileErrors, MetaIntegersMustBeIntegersInRange) {
   TempDir dir;
-  infer::ModelInfo info;
-  info.spec.name = "att";
-  info.spec.num_classes = 1;
-  info.classes = {"piano"};
-  info.thresholds = {0.5f};
+  auto info = minimal_info();
   info.training.history.push_back({});
   const auto file = dir / "odd.tutti";
   const auto expect_refused = [&](core::Json meta, const std::string& needle) {
