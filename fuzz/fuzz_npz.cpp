@@ -2,34 +2,16 @@
 // then as a bag dataset with load_bags (shape/dtype cross-checks, BagDataset::validate).
 // tutti::Error is an expected rejection; crashes and sanitizer reports are bugs.
 // Seeds: fuzz/corpus/fuzz_npz/ (numpy-written archives, stored, deflated, zip64).
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <string>
 
+#include "fuzz_file.h"
 #include "tutti/core/error.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/data/npz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // One scratch file per process, removed at exit.
-  struct Scratch {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("tutti-fuzz-npz-" + std::to_string(::getpid()) + ".npz");
-    ~Scratch() {
-      std::error_code ec;
-      std::filesystem::remove(path, ec);
-    }
-  };
-  static const Scratch scratch;
-  const auto& path = scratch.path;
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-  }
+  const auto& path = tutti::fuzz::scratch_file("npz", ".npz", data, size);
   try {
     const auto arrays = tutti::data::read_npz(path, std::uint64_t{1} << 26);
     for (const auto& [name, a] : arrays) (void)tutti::data::serialize_npy(a);

@@ -163,13 +163,34 @@ TEST(Pickle, AcceptsOnlyTheGivenOpcodes) {
 }
 
 TEST(Pickle, LargeCountsStayBoundedByTheInput) {
-  // 100000 memo GETs of one list: a deep stack, but one entry per two bytes, then a clean error.
+  // 30000 memo GETs of one list: a deep stack, but one entry per two bytes, then a clean error.
   std::string p = "]q\x00"s;
-  for (int k = 0; k < 100000; ++k) p += std::string("h\x00", 2);
+  for (int k = 0; k < 30000; ++k) p += std::string("h\x00", 2);
   p += ".";
   Unpickler u(reinterpret_cast<const std::uint8_t*>(p.data()), p.size(), {.what = "deep"});
   EXPECT_NE(error_of([&] { u.run(); }).find("malformed pickle at STOP"), std::string::npos);
   EXPECT_LE(u.values().size(), p.size());
+}
+
+// 10 M EMPTY_LIST opcodes (10 MB, a few kilobytes deflated): the stack limit stops the reader
+// after kDefaultPickleMaxStack values instead of 10 M (gigabytes of values before STOP).
+TEST(Pickle, AmplificationStopsAtTheStackLimit) {
+  const std::string p(10'000'000, ']');
+  Unpickler u(reinterpret_cast<const std::uint8_t*>(p.data()), p.size(), {.what = "bomb.pth"});
+  const auto msg = error_of([&] { u.run(); });
+  EXPECT_NE(msg.find("bomb.pth: pickle: more than 65536 values on the stack"), std::string::npos)
+      << msg;
+  EXPECT_LE(u.values().size(), kDefaultPickleMaxStack + 1);
+  EXPECT_LE(u.pos(), kDefaultPickleMaxStack + 1);
+  // MARKs alone are bounded the same way.
+  const std::string marks(10'000'000, '(');
+  Unpickler m(reinterpret_cast<const std::uint8_t*>(marks.data()), marks.size(), {.what = "m"});
+  EXPECT_NE(error_of([&] { m.run(); }).find("more than 65536 nested MARKs"), std::string::npos);
+  EXPECT_LE(m.pos(), kDefaultPickleMaxStack + 1);
+  // A caller may allow a deeper stack.
+  Unpickler lax(reinterpret_cast<const std::uint8_t*>(p.data()), 100000,
+                {.what = "lax", .max_stack = 200000});
+  EXPECT_NE(error_of([&] { lax.run(); }).find("truncated"), std::string::npos);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/zip_test_util.h"
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
@@ -310,6 +311,20 @@ TEST(Npz, RefusesImpossibleEntrySizesBeforeAllocating) {
   const auto msg = error_of([] { read_npz(npz_fixture("bad_sizes.npz")); });
   EXPECT_NE(msg.find("bad_sizes.npz"), std::string::npos) << msg;
   EXPECT_NE(msg.find("2147483647"), std::string::npos) << msg;
+}
+
+// The zip layer (core::ZipReader) checks every entry's sizes before allocating: claims of 4 GiB,
+// 16 GiB and 1 TiB on a small archive, and a deflate ratio no array reaches.
+TEST(Npz, HostileEntrySizesAreRefusedByTheZipReader) {
+  TempDir tmp;
+  const auto x = serialize_npy(NpyArray::from_f32({2, 2}, {1, 2, 3, 4}));
+  for (const auto& [entry, needle] : tutti::testing::hostile_size_claims("X.npy", x)) {
+    const auto file = tmp / "hostile.npz";
+    tutti::testing::write_raw_zip(file, {entry});
+    const auto msg = error_of([&] { read_npz(file); });
+    EXPECT_NE(msg.find(file.string() + ": entry 'X.npy': "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+  }
 }
 
 TEST(Npz, RefusesDuplicateEntries) {

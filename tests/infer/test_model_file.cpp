@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "../train/train_test_util.h"
+#include "core/zip_test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/zip.h"
@@ -14,6 +15,7 @@
 #include "tutti/train/train.h"
 
 using namespace tutti;
+using tutti::testing::error_of;
 using tutti::testing::TempDir;
 using tutti::testing::train_fixture;
 
@@ -37,6 +39,16 @@ void expect_error_naming(const std::filesystem::path& file, const std::string& n
     EXPECT_NE(msg.find(file.string()), std::string::npos) << msg;
     EXPECT_NE(msg.find(needle), std::string::npos) << msg;
   }
+}
+
+// The smallest consistent meta.json content (one class); no training needed.
+infer::ModelInfo minimal_info() {
+  infer::ModelInfo info;
+  info.spec.name = "att";
+  info.spec.num_classes = 1;
+  info.classes = {"piano"};
+  info.thresholds = {0.5f};
+  return info;
 }
 
 // Rewrites one entry of a model file.
@@ -127,8 +139,8 @@ TEST(ModelFileErrors, VersionMismatchTruncationAndCorruption) {
   // Truncated file.
   const auto bytes = core::read_file_bytes(good);
   const auto cut = dir / "cut.tutti";
-  core::write_file_atomic(cut, std::string_view(reinterpret_cast<const char*>(bytes.data()),
-                                                bytes.size() / 2));
+  core::write_file_atomic(
+      cut, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size() / 2));
   expect_error_naming(cut, "");
 
   // Corrupt weights.
@@ -206,6 +218,67 @@ TEST(ModelFileMigration, FormatOneMmgatReadsAsTanhFusion) {
   const auto b = p1.predict(test, false, 1, "test").scores;
   ASSERT_EQ(a.size(), b.size());
   double max_diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    max_diff = std::max<double>(max_diff, std::abs(a[i] - b[i]));
   EXPECT_GT(max_diff, 1e-6);  // same weights, deterministic: only the fusion differs
+}
+
+// The zip layer checks weights.pt's claimed size before allocating it: a small model whose
+// directory claims 4 GiB, 16 GiB (zip64) or 1 TiB fails at once with one line naming the file.
+TEST(ModelFileErrors, HostileEntrySizesAreRefusedBeforeAllocating) {
+  TempDir dir;
+  const auto info = minimal_info();
+  const auto meta = tutti::testing::bytes_of(info.to_json().dump());
+  const std::vector<std::uint8_t> weights(240000, 0x5a);
+  for (const auto& [entry, needle] : tutti::testing::hostile_size_claims("weights.pt", weights)) {
+    const auto file = dir / "hostile.tutti";
+    tutti::testing::write_raw_zip(file, {{.name = "meta.json", .data = meta}, entry});
+    const std::string msg = error_of([&] { infer::read_model_file(file); });
+    EXPECT_EQ(msg.rfind("model: " + file.string() + ": entry 'weights.pt': ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+
+// meta.json whose "format" is not a string: a tutti::Error naming the file, not a JSON type error.
+TEST(ModelFileErrors, MetaWithANonStringFormatNamesTheFile) {
+  TempDir dir;
+  const auto file = dir / "odd.tutti";
+  tutti::testing::write_raw_zip(
+      file, {{.name = "meta.json", .data = tutti::testing::bytes_of(R"({"format": 5})")}});
+  const std::string msg = error_of([&] { infer::read_model_file(file); });
+  EXPECT_NE(msg.find("model: " + file.string() + ": not a tutti model file"), std::string::npos)
+      << msg;
+}
+
+// Integer fields holding floats (1e73 converted to int is undefined behaviour) or values beyond
+// their type are refused naming the file and the field.
+TEST(ModelFileErrors, MetaIntegersMustBeIntegersInRange) {
+  TempDir dir;
+  auto info = minimal_info();
+  info.training.history.push_back({});
+  const auto file = dir / "odd.tutti";
+  const auto expect_refused = [&](core::Json meta, const std::string& needle) {
+    tutti::testing::write_raw_zip(
+        file, {{.name = "meta.json", .data = tutti::testing::bytes_of(meta.dump())},
+               {.name = "weights.pt", .data = {1, 2, 3}}});
+    const std::string msg = error_of([&] { infer::read_model_file(file); });
+    EXPECT_NE(msg.find("model: " + file.string() + ": meta.json: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+  };
+  auto meta = info.to_json();
+  meta["format_version"] = 1.44e73;
+  expect_refused(meta, "'format_version' must be an integer, got 1.44e+73");
+  meta = info.to_json();
+  meta["training"]["history"][0]["epoch"] = 1e20;
+  expect_refused(meta, "'epoch' must be an integer");
+  meta = info.to_json();
+  meta["training"]["best_epoch"] = std::int64_t{1} << 40;
+  expect_refused(meta, "'best_epoch' is out of range: 1099511627776");
+  meta = info.to_json();
+  meta["features"]["dim"] = 128.5;
+  expect_refused(meta, "'dim' must be an integer");
+  meta = info.to_json();
+  meta["training"]["n_train"] = std::numeric_limits<std::uint64_t>::max();
+  expect_refused(meta, "'n_train' is out of range");
 }

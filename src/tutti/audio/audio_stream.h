@@ -33,6 +33,8 @@ class AudioStream {
   const AudioInfo& source_info() const { return decoder_->info(); }
   int sample_rate_hz() const { return sample_rate_hz_; }
   const std::filesystem::path& path() const { return decoder_->path(); }
+  // Damaged codec frames skipped so far (Decoder::bad_frames).
+  std::int64_t bad_frames() const { return decoder_->bad_frames(); }
 
   // Fills `out` with up to out.size() mono samples at sample_rate_hz(); returns how many were
   // written; fewer than out.size() only at the end, 0 once everything was delivered.

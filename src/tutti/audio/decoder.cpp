@@ -1,11 +1,28 @@
 #include "tutti/audio/decoder.h"
 
+#include <cmath>
+#include <fstream>
 #include <system_error>
 
 #include "tutti/audio/backends.h"
 #include "tutti/core/error.h"
 
 namespace tutti::audio {
+namespace {
+
+// An ID3v2 tag or an MPEG audio frame sync (11 set bits) at the start: an MP3 (or ADTS AAC,
+// which libsndfile does not read either). libsndfile would hand MP3 to libmpg123, which prints
+// one line to stderr per damaged frame; FFmpeg's log is silenced.
+bool looks_like_mp3(const std::filesystem::path& path) {
+  unsigned char head[3] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(head), sizeof(head));
+  if (in.gcount() < 2) return false;
+  if (in.gcount() == 3 && head[0] == 'I' && head[1] == 'D' && head[2] == '3') return true;
+  return head[0] == 0xFF && (head[1] & 0xE0) == 0xE0;
+}
+
+}  // namespace
 
 std::unique_ptr<Decoder> Decoder::open(const std::filesystem::path& path) {
   std::error_code ec;
@@ -16,9 +33,32 @@ std::unique_ptr<Decoder> Decoder::open(const std::filesystem::path& path) {
   check(!ec, "audio: {}: cannot read the file size: {}", path.string(), ec.message());
   check(size > 0, "audio: {}: the file is empty", path.string());
 
+  if (looks_like_mp3(path)) return detail::open_ffmpeg(path, "MP3 is decoded by FFmpeg");
   std::string sndfile_why;
   if (auto dec = detail::open_sndfile(path, sndfile_why)) return dec;
   return detail::open_ffmpeg(path, sndfile_why);
+}
+
+std::size_t first_non_finite(std::span<const float> samples) {
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (!std::isfinite(samples[i])) return i;
+  return samples.size();
+}
+
+std::size_t Decoder::read_interleaved(std::span<float> out) {
+  const std::size_t n = read_frames(out);
+  const auto channels = static_cast<std::size_t>(info_.channels);
+  const auto block = std::span<const float>(out).first(n * channels);
+  if (const std::size_t bad = first_non_finite(block); bad < block.size()) {
+    const auto frame = frames_read_ + static_cast<std::int64_t>(bad / channels);
+    fail(
+        "audio: {}: sample {} of channel {} (at {:.3f} s) is {}: the file holds non-finite "
+        "samples",
+        path_.string(), frame, bad % channels, static_cast<double>(frame) / info_.sample_rate_hz,
+        block[bad]);
+  }
+  frames_read_ += static_cast<std::int64_t>(n);
+  return n;
 }
 
 std::size_t Decoder::read_mono(std::span<float> out) {

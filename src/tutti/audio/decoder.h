@@ -9,9 +9,15 @@
 // Samples are float in [-1, 1] (integer PCM scaled by 1 / 2^(bits-1), as libsndfile and
 // vggish_input.wavfile_to_examples do). Memory is bounded by one block plus one codec packet.
 //
+// MP3 goes to FFmpeg although libsndfile reads it: libsndfile's MP3 decoder (libmpg123) prints
+// every damaged frame to stderr, FFmpeg's log is silenced.
+//
 // Failures throw tutti::Error "audio: <path>: <problem>": missing file, empty file, a format
-// neither library recognises, a file with no audio stream, a stream of which nothing decodes.
-// A valid file with zero samples is not an error (it decodes to nothing).
+// neither library recognises, a file with no audio stream, a stream of which nothing decodes,
+// a stream of which more than half the frames fail to decode, and a NaN or infinite sample (float
+// files can hold them; every feature computed from one would be NaN). A valid file with zero
+// samples is not an error (it decodes to nothing). A few damaged frames are skipped and counted
+// (bad_frames()).
 #pragma once
 
 #include <cstddef>
@@ -45,19 +51,30 @@ class Decoder {
   const std::filesystem::path& path() const { return path_; }
 
   // Reads up to out.size() / channels whole frames, interleaved; returns frames read, 0 at end.
-  virtual std::size_t read_interleaved(std::span<float> out) = 0;
+  // Throws on a NaN or infinite sample, naming the frame and the time.
+  std::size_t read_interleaved(std::span<float> out);
   // Reads up to out.size() frames mixed to mono (the mean of the channels); 0 at end.
   std::size_t read_mono(std::span<float> out);
+
+  // Codec frames (packets) that failed to decode and were skipped so far (FFmpeg; 0 for
+  // libsndfile, which stops at the first error).
+  virtual std::int64_t bad_frames() const { return 0; }
 
  protected:
   Decoder(std::filesystem::path path, AudioInfo info)
       : path_(std::move(path)), info_(std::move(info)) {}
+  // The back end's read, with read_interleaved's contract minus the sample check.
+  virtual std::size_t read_frames(std::span<float> out) = 0;
   std::filesystem::path path_;
   AudioInfo info_;
 
  private:
   std::vector<float> scratch_;  // interleaved frames for read_mono
+  std::int64_t frames_read_ = 0;
 };
+
+// Index of the first NaN or infinite value in `samples`, or samples.size() when all are finite.
+std::size_t first_non_finite(std::span<const float> samples);
 
 // A whole file at its native rate and channel count (for tests and short files).
 struct DecodedAudio {

@@ -74,7 +74,9 @@ class FfmpegDecoder final : public Decoder {
     check(packet_ && frame_, "audio: {}: out of memory", path_.string());
   }
 
-  std::size_t read_interleaved(std::span<float> out) override {
+  std::int64_t bad_frames() const override { return errors_; }
+
+  std::size_t read_frames(std::span<float> out) override {
     const auto channels = static_cast<std::size_t>(info_.channels);
     const std::size_t want = out.size() / channels;
     while (available_frames() < want && decode_more()) {
@@ -101,6 +103,7 @@ class FfmpegDecoder final : public Decoder {
       if (rc == 0) {
         append_frame();
         av_frame_unref(frame_.get());
+        ++good_frames_;
         return true;
       }
       if (rc == AVERROR_EOF) {
@@ -116,6 +119,11 @@ class FfmpegDecoder final : public Decoder {
     if (decoded_frames_ == 0 && errors_ > 0)
       fail("audio: {}: no audio could be decoded ({} errors, last: {})", path_.string(), errors_,
            last_error_);
+    // A few damaged frames are skipped (as the ffmpeg CLI does); a stream that is mostly damage
+    // would give features of noise, so it is refused.
+    if (errors_ > good_frames_)
+      fail("audio: {}: {} of {} frames could not be decoded (last error: {}): the file is corrupt",
+           path_.string(), errors_, errors_ + good_frames_, last_error_);
     return false;
   }
 
@@ -194,8 +202,9 @@ class FfmpegDecoder final : public Decoder {
   int stream_index_;
   std::vector<float> fifo_;  // decoded interleaved samples not yet returned
   std::size_t fifo_pos_ = 0;
-  std::int64_t decoded_frames_ = 0;
-  int errors_ = 0;
+  std::int64_t decoded_frames_ = 0;  // samples per channel
+  std::int64_t good_frames_ = 0;     // codec frames decoded
+  std::int64_t errors_ = 0;          // codec frames or packets that failed
   std::string last_error_;
   bool draining_ = false;
   bool eof_ = false;

@@ -35,7 +35,7 @@ class SndfileDecoder final : public Decoder {
   SndfileDecoder(std::filesystem::path path, AudioInfo info, SndfilePtr file)
       : Decoder(std::move(path), std::move(info)), file_(std::move(file)) {}
 
-  std::size_t read_interleaved(std::span<float> out) override {
+  std::size_t read_frames(std::span<float> out) override {
     const auto channels = static_cast<std::size_t>(info_.channels);
     const auto want = static_cast<sf_count_t>(out.size() / channels);
     if (want == 0 || done_) return 0;

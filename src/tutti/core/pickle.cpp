@@ -92,6 +92,8 @@ int Unpickler::run() {
         return stack_.back();
       case '(':  // MARK
         check(marks_.size() < n_, "{}: pickle: more marks than input bytes", what());
+        check(marks_.size() < options_.max_stack, "{}: pickle: more than {} nested MARKs", what(),
+              options_.max_stack);
         marks_.push_back(stack_.size());
         break;
       case ')':
@@ -318,6 +320,9 @@ int Unpickler::make(PickleValue::Kind kind) {
 void Unpickler::push(int k) {
   // Each push consumes at least one opcode byte.
   check(stack_.size() < n_, "{}: pickle: stack deeper than the {} input bytes", what(), n_);
+  check(stack_.size() < options_.max_stack,
+        "{}: pickle: more than {} values on the stack (limit of the reader)", what(),
+        options_.max_stack);
   stack_.push_back(k);
 }
 

@@ -13,7 +13,9 @@
 //
 // Errors: tutti::Error "<what>: ..." for a malformed or truncated pickle, an opcode outside the
 // accepted set, and for inputs whose stack, memo or value count would exceed what their length
-// can encode (so a small hostile input cannot make the reader allocate gigabytes).
+// can encode, or whose stack or MARK nesting exceeds PickleOptions::max_stack (so a small hostile
+// input, even one inflated from a few kilobytes of deflate, cannot make the reader allocate
+// gigabytes).
 // Reference: CPython Lib/pickletools.py (the opcode table), Lib/pickle.py (the interpreter).
 #pragma once
 
@@ -58,6 +60,11 @@ const char* pickle_kind_name(PickleValue::Kind kind);
 
 class Unpickler;
 
+// Python's pickler pushes list, dict and set items in batches of 1000 (pickle.py _BATCHSIZE), so
+// the data tutti reads (state dicts, numpy arrays of str) keeps a few thousand values on the
+// stack at most; an input that piles up more is refused early.
+inline constexpr std::size_t kDefaultPickleMaxStack = std::size_t{1} << 16;
+
 struct PickleOptions {
   std::string what = "pickle";  // names the input in every error message
   // Says what the caller reads, appended to errors about unsupported input, e.g. "only arrays of
@@ -70,6 +77,8 @@ struct PickleOptions {
   std::function<int(Unpickler&, int callable, int args)> reduce;
   // BINPERSID: returns the value for a persistent id. Empty: persistent ids are an error.
   std::function<int(Unpickler&, int pid)> persistent_load;
+  // Most values on the stack at once, and most open MARKs (besides the input-length bounds).
+  std::size_t max_stack = kDefaultPickleMaxStack;
 };
 
 class Unpickler {

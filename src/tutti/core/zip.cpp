@@ -17,8 +17,32 @@ std::string zip_error_text(int code) {
 }
 }  // namespace
 
-ZipReader::ZipReader(std::filesystem::path path) : path_(std::move(path)) {
+std::string zip_entry_problem(const ZipEntryInfo& e, std::uint64_t archive_bytes,
+                              const ZipLimits& limits) {
+  if (e.compressed_size > archive_bytes)
+    return fmt::format("claims {} compressed bytes in an archive of {} (corrupt sizes)",
+                       e.compressed_size, archive_bytes);
+  if (e.stored && e.size != e.compressed_size)
+    return fmt::format("stored entry claims {} bytes but occupies {} (corrupt sizes)", e.size,
+                       e.compressed_size);
+  if (e.size > limits.max_entry_bytes)
+    return fmt::format("entry of {} bytes exceeds the limit of {}", e.size, limits.max_entry_bytes);
+  // size > ratio * compressed, without overflow: (size - 1) / ratio >= compressed.
+  if (!e.stored && e.size > limits.ratio_free_bytes && limits.max_ratio > 0 &&
+      (e.size - 1) / limits.max_ratio >= e.compressed_size)
+    return fmt::format(
+        "{} bytes from {} compressed exceeds the decompression ratio limit of {}:1 (a zip bomb "
+        "or corrupt sizes)",
+        e.size, e.compressed_size, limits.max_ratio);
+  return {};
+}
+
+ZipReader::ZipReader(std::filesystem::path path, ZipLimits limits)
+    : path_(std::move(path)), limits_(limits) {
   check(std::filesystem::exists(path_), "{}: no such file", path_.string());
+  std::error_code ec;
+  archive_bytes_ = std::filesystem::file_size(path_, ec);
+  check(!ec, "{}: cannot read the file size: {}", path_.string(), ec.message());
   int code = 0;
   za_ = zip_open(path_.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
   if (!za_) fail("{}: not a valid zip/npz archive ({})", path_.string(), zip_error_text(code));
@@ -42,26 +66,24 @@ bool ZipReader::contains(const std::string& name) const {
   return zip_name_locate(za_, name.c_str(), 0) >= 0;
 }
 
-std::vector<std::uint8_t> ZipReader::read(const std::string& name) const {
-  zip_stat_t st;
-  zip_stat_init(&st);
-  check(zip_stat(za_, name.c_str(), 0, &st) == 0, "{}: archive has no entry '{}'", path_.string(),
-        name);
-  check((st.valid & ZIP_STAT_SIZE) != 0, "{}: entry '{}' has no size", path_.string(), name);
+std::vector<std::uint8_t> ZipReader::read(const std::string& name, const ZipLimits& limits) const {
+  const EntryInfo e = info(name);
+  const std::string problem = zip_entry_problem(e, archive_bytes_, limits);
+  check(problem.empty(), "{}: entry '{}': {}", path_.string(), name, problem);
   std::unique_ptr<zip_file_t, decltype(&zip_fclose)> f(zip_fopen(za_, name.c_str(), 0),
                                                        &zip_fclose);
-  if (!f) fail("{}: cannot open entry '{}': {}", path_.string(), name, zip_strerror(za_));
-  std::vector<std::uint8_t> bytes(st.size);
+  if (!f) fail("{}: entry '{}': cannot open: {}", path_.string(), name, zip_strerror(za_));
+  std::vector<std::uint8_t> bytes(e.size);
   zip_uint64_t got = 0;
-  while (got < st.size) {
-    const zip_int64_t n = zip_fread(f.get(), bytes.data() + got, st.size - got);
+  while (got < e.size) {
+    const zip_int64_t n = zip_fread(f.get(), bytes.data() + got, e.size - got);
     if (n < 0)
       fail("{}: entry '{}' is corrupt: {}", path_.string(), name, zip_file_strerror(f.get()));
     if (n == 0) break;
     got += static_cast<zip_uint64_t>(n);
   }
-  check(got == st.size, "{}: entry '{}' is truncated ({} of {} bytes)", path_.string(), name, got,
-        st.size);
+  check(got == e.size, "{}: entry '{}' is truncated ({} of {} bytes)", path_.string(), name, got,
+        e.size);
   // libzip checks the CRC only when a read reaches the end of the entry: read once more.
   std::uint8_t extra = 0;
   const zip_int64_t tail = zip_fread(f.get(), &extra, 1);
@@ -77,7 +99,7 @@ ZipReader::EntryInfo ZipReader::info(const std::string& name) const {
   check(zip_stat(za_, name.c_str(), 0, &st) == 0, "{}: archive has no entry '{}'", path_.string(),
         name);
   check((st.valid & ZIP_STAT_SIZE) && (st.valid & ZIP_STAT_COMP_SIZE),
-        "{}: entry '{}' has no size", path_.string(), name);
+        "{}: entry '{}': has no size", path_.string(), name);
   EntryInfo out;
   out.size = st.size;
   out.compressed_size = st.comp_size;

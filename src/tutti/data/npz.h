@@ -67,8 +67,8 @@ inline constexpr std::uint64_t kNoSizeLimit = std::numeric_limits<std::uint64_t>
 
 // Reads every array of an .npz (stored or deflated entries, zip64). Keys without ".npy"; entries
 // not ending in ".npy" are ignored, as numpy lists them but tutti has no use for them. An entry
-// whose uncompressed size exceeds `max_entry_bytes`, or that is larger than deflate could expand
-// its compressed bytes to (a zip bomb or corrupt directory), is refused before allocating.
+// whose uncompressed size exceeds `max_entry_bytes`, or whose sizes break core::ZipLimits (a zip
+// bomb or corrupt directory), is refused before allocating.
 std::map<std::string, NpyArray> read_npz(const std::filesystem::path& path,
                                          std::uint64_t max_entry_bytes = kNoSizeLimit);
 // Writes stored entries atomically.

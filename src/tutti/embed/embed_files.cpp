@@ -68,6 +68,7 @@ FileEmbedding embed_file(const Embedder& embedder, const fs::path& path,
   out.total_examples = summary.count;
   out.count = out.features.size() / d;
   out.duration_s = summary.duration_s();
+  out.bad_frames = summary.bad_frames;
   return out;
 }
 
@@ -155,6 +156,9 @@ EmbedResult embed_files(std::span<const InputFile> files, const Embedder& embedd
     }
     good.push_back(i);
     const auto& f = *done[i];
+    if (f.bad_frames > 0)
+      r.warnings.push_back(fmt::format("{}: {} damaged audio frames were skipped",
+                                       files[i].path.string(), f.bad_frames));
     if (f.total_examples == 0)
       r.warnings.push_back(fmt::format(
           "{}: {:.3f} s of audio is shorter than one 0.96 s example: kept with 0 instances",

@@ -66,6 +66,7 @@ struct FileEmbedding {
   std::size_t total_examples = 0;      // examples in the file (count < total when truncated)
   std::int64_t dim = 0;
   double duration_s = 0;  // mono 16 kHz samples analysed / 16000
+  std::int64_t bad_frames = 0;  // damaged codec frames skipped while decoding
 };
 // The whole file's features (max_instances > 0: only the first max_instances are kept; the rest
 // of the file is still decoded to count them).

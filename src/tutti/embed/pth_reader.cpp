@@ -20,6 +20,7 @@ namespace tutti::embed {
 namespace {
 
 constexpr std::int64_t kMaxDims = 16;
+constexpr std::uint64_t kPickleRatioFreeBytes = std::uint64_t{1} << 20;
 
 struct DtypeInfo {
   const char* storage;  // torch.<storage> global
@@ -121,8 +122,7 @@ class StateDictPickle {
       const Storage* st = storage_of(u.value(a[0]));
       check(st != nullptr, "{}: {}: the first argument is a {}, not a storage", what_, name,
             core::pickle_kind_name(u.value(a[0]).kind));
-      check(u.value(a[1]).kind == V::kInt && u.value(a[1]).i >= 0, "{}: bad storage offset",
-            what_);
+      check(u.value(a[1]).kind == V::kInt && u.value(a[1]).i >= 0, "{}: bad storage offset", what_);
       Tensor t;
       t.storage = static_cast<int>(u.value(a[0]).i);
       t.offset = u.value(a[1]).i;
@@ -196,8 +196,8 @@ std::map<std::string, PthTensor> collect(
     std::uint64_t numel = 1, last = static_cast<std::uint64_t>(t.offset);
     for (std::size_t d = 0; d < t.shape.size(); ++d) {
       const auto size = static_cast<std::uint64_t>(t.shape[d]);
-      check(size == 0 || numel <= (std::uint64_t{1} << 40) / size,
-            "{}: tensor '{}' is too large", what, key.s);
+      check(size == 0 || numel <= (std::uint64_t{1} << 40) / size, "{}: tensor '{}' is too large",
+            what, key.s);
       numel *= size;
       if (size > 0) {
         const auto stride = static_cast<std::uint64_t>(t.stride[d]);
@@ -206,8 +206,8 @@ std::map<std::string, PthTensor> collect(
       }
     }
     check(numel == 0 || last < static_cast<std::uint64_t>(st.numel),
-          "{}: tensor '{}' of shape {} reaches element {} of a storage of {}", what, key.s,
-          numel, last, st.numel);
+          "{}: tensor '{}' of shape {} reaches element {} of a storage of {}", what, key.s, numel,
+          last, st.numel);
     PthTensor pt;
     pt.dtype = st.dtype->name;
     pt.shape = t.shape;
@@ -257,7 +257,11 @@ std::map<std::string, PthTensor> read_zip_format(const std::filesystem::path& fi
     check(std::string(order.begin(), order.end()) == "little",
           "{}: big-endian tensors are not supported", what);
   }
-  const auto pkl = zip.read(prefix + "data.pkl");
+  // torch.save stores data.pkl uncompressed and keeps it small (~100 bytes per tensor): a large,
+  // highly compressed one is a bomb aimed at the pickle reader, refused before it is inflated.
+  core::ZipLimits pickle_limits;
+  pickle_limits.ratio_free_bytes = kPickleRatioFreeBytes;
+  const auto pkl = zip.read(prefix + "data.pkl", pickle_limits);
   StateDictPickle u(pkl.data(), pkl.size(), what);
   const int root = u.run();
   std::map<std::string, std::vector<std::uint8_t>> cache;
@@ -279,8 +283,8 @@ std::map<std::string, PthTensor> read_legacy_format(const std::filesystem::path&
   // Magic number 0x1950a86a20f9469cfc6c as pickled by protocol 2: PROTO 2, LONG1 10 bytes.
   static const std::uint8_t kMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
                                         0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
-  check(bytes.size() >= sizeof(kMagic) && std::equal(std::begin(kMagic), std::end(kMagic),
-                                                     bytes.begin()),
+  check(bytes.size() >= sizeof(kMagic) &&
+            std::equal(std::begin(kMagic), std::end(kMagic), bytes.begin()),
         "{}: not a PyTorch file (neither a torch.save zip archive nor the legacy format)", what);
   std::size_t pos = sizeof(kMagic);
   auto next = [&](StateDictPickle& u) {
@@ -391,7 +395,8 @@ std::map<std::string, PthTensor> read_pth_tensors(const std::filesystem::path& f
     check(static_cast<bool>(in), "{}: cannot open", file.string());
     in.read(head, 4);
   }
-  if (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return read_zip_format(file);
+  if (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4)
+    return read_zip_format(file);
   return read_legacy_format(file, core::read_file_bytes(file));
 }
 

@@ -31,6 +31,7 @@ FileExamples for_each_example_in_file(
                  std::span<const float>(examples).subspan(i * example_size, example_size));
   }
   result.samples = front_end.samples_pushed();
+  result.bad_frames = stream.bad_frames();
   return result;
 }
 

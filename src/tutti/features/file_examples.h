@@ -19,12 +19,13 @@
 namespace tutti::features {
 
 struct FileExamples {
-  std::vector<float> values;   // [count, example_frames, num_mel_bins]
-  std::size_t count = 0;       // number of examples; 0 for clips shorter than one example
-  std::size_t samples = 0;     // mono samples at sample_rate_hz that were analysed
-  int sample_rate_hz = 16000;  // config.sample_rate_hz
-  audio::AudioInfo source;     // the file as decoded (native rate, channels, format)
-  double duration_s() const;   // samples / sample rate
+  std::vector<float> values;    // [count, example_frames, num_mel_bins]
+  std::size_t count = 0;        // number of examples; 0 for clips shorter than one example
+  std::size_t samples = 0;      // mono samples at sample_rate_hz that were analysed
+  int sample_rate_hz = 16000;   // config.sample_rate_hz
+  audio::AudioInfo source;      // the file as decoded (native rate, channels, format)
+  std::int64_t bad_frames = 0;  // damaged codec frames the decoder skipped (worth a warning)
+  double duration_s() const;    // samples / sample rate
 };
 
 // Errors: tutti::Error from the decoder ("audio: <path>: <problem>"); UsageError for a bad config.

@@ -1,19 +1,39 @@
 #include "tutti/infer/model_file.h"
 
+#include <limits>
+
 #include "tutti/core/error.h"
 #include "tutti/core/zip.h"
 
 namespace tutti::infer {
+namespace {
+
+// An integer field of meta.json. nlohmann's get<int>() converts a float such as 1e73 with
+// undefined behaviour (found by fuzz_model_file), so floats and values out of T's range are errors.
+template <typename T>
+T integer(const core::Json& j, const char* key) {
+  const core::Json& v = j.at(key);
+  check(v.is_number_integer(), "'{}' must be an integer, got {}", key, v.dump());
+  const bool fits =
+      v.is_number_unsigned()
+          ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+          : v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                v.get<std::int64_t>() <= std::numeric_limits<T>::max();
+  check(fits, "'{}' is out of range: {}", key, v.dump());
+  return static_cast<T>(v.get<std::int64_t>());
+}
+
+}  // namespace
 
 core::Json FeatureSpec::to_json() const {
-  return {{"dim", dim}, {"max_instances", max_instances}, {"scaling", scaling},
-          {"embedder", embedder}};
+  return {
+      {"dim", dim}, {"max_instances", max_instances}, {"scaling", scaling}, {"embedder", embedder}};
 }
 
 FeatureSpec FeatureSpec::from_json(const core::Json& j) {
   FeatureSpec f;
-  f.dim = j.at("dim").get<std::int64_t>();
-  f.max_instances = j.at("max_instances").get<std::int64_t>();
+  f.dim = integer<std::int64_t>(j, "dim");
+  f.max_instances = integer<std::int64_t>(j, "max_instances");
   f.scaling = j.at("scaling").get<std::string>();
   f.embedder = j.at("embedder").get<std::string>();
   return f;
@@ -35,17 +55,17 @@ core::Json TrainingSummary::to_json() const {
 TrainingSummary TrainingSummary::from_json(const core::Json& j) {
   TrainingSummary s;
   for (const auto& e : j.at("history"))
-    s.history.push_back({e.at("epoch").get<int>(), e.at("train_loss").get<double>(),
+    s.history.push_back({integer<int>(e, "epoch"), e.at("train_loss").get<double>(),
                          e.at("val_loss").get<double>(), e.at("val_map").get<double>(),
                          e.at("seconds").get<double>()});
-  s.best_epoch = j.at("best_epoch").get<int>();
-  s.epochs_run = j.at("epochs_run").get<int>();
+  s.best_epoch = integer<int>(j, "best_epoch");
+  s.epochs_run = integer<int>(j, "epochs_run");
   s.val_loss = j.at("val_loss").get<double>();
   s.val_map = j.at("val_map").get<double>();
   s.train_seconds = j.at("train_seconds").get<double>();
-  s.n_train = j.at("n_train").get<std::int64_t>();
-  s.n_val = j.at("n_val").get<std::int64_t>();
-  s.params = j.at("params").get<std::int64_t>();
+  s.n_train = integer<std::int64_t>(j, "n_train");
+  s.n_val = integer<std::int64_t>(j, "n_val");
+  s.params = integer<std::int64_t>(j, "params");
   return s;
 }
 
@@ -58,14 +78,17 @@ core::Json ModelInfo::to_json() const {
 }
 
 ModelInfo ModelInfo::from_json(const core::Json& j, const std::string& what) {
-  check(j.is_object() && j.value("format", std::string()) == kModelFormat,
+  // Compared as JSON: j.value("format", "") would throw a JSON type error on a non-string.
+  check(j.is_object() && j.contains("format") && j.at("format") == kModelFormat,
         "model: {}: not a tutti model file (meta.json has no \"format\": \"{}\")", what,
         kModelFormat);
   ModelInfo m;
   try {
-    m.format_version = j.at("format_version").get<int>();
+    m.format_version = integer<int>(j, "format_version");
     m.tutti_version = j.value("tutti_version", std::string("?"));
   } catch (const core::Json::exception& e) {
+    fail("model: {}: meta.json: {}", what, e.what());
+  } catch (const Error& e) {
     fail("model: {}: meta.json: {}", what, e.what());
   }
   check(m.format_version >= kOldestModelFormatVersion && m.format_version <= kModelFormatVersion,

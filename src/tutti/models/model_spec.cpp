@@ -29,7 +29,10 @@ core::Json ModelSpec::to_json() const {
 ModelSpec ModelSpec::from_json(const core::Json& j) {
   check(j.is_object(), "model spec: expected a JSON object, got {}", j.dump());
   ModelSpec s;
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& key = item.key();
+    const core::Json& value = item.value();
     const auto want_int = [&](std::int64_t& out) {
       check(value.is_number_integer(), "model spec: '{}' must be an integer, got {}", key,
             value.dump());
