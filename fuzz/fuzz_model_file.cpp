@@ -2,8 +2,8 @@
 // zip archive, meta.json, ModelInfo::from_json and the entries it requires), then written back
 // and read again: what was accepted once must round-trip. The bytes also go to
 // ModelInfo::from_json as meta.json alone. Reading a model file is torch-free, but
-// the infer library links LibTorch: this target compiles model_file.cpp and models/model_spec.cpp
-// directly (fuzz/CMakeLists.txt).
+// the infer library links LibTorch: this target compiles model_file.cpp and the torch-free model
+// description (models/model_spec.cpp, models/model_decl.cpp) directly (fuzz/CMakeLists.txt).
 // tutti::Error is an expected rejection; crashes and sanitizer reports are bugs.
 // Seeds: fuzz/corpus/fuzz_model_file/ (tools/fixtures/make_fuzz_seeds.py).
 #include <cstddef>
@@ -13,14 +13,6 @@
 #include "fuzz_file.h"
 #include "tutti/core/error.h"
 #include "tutti/infer/model_file.h"
-
-namespace tutti::models {
-// Defined with the MMGAT model (models/mmgat.cpp, LibTorch); the same names here.
-bool is_mmgat(const std::string& name) {
-  return name == "mmgat" || name == "mmgat-single" || name == "mmgat-principal" ||
-         name == "mmgat-graph";
-}
-}  // namespace tutti::models
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // The bytes as meta.json alone too: inside a zip most mutations of the JSON only break the
