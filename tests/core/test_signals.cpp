@@ -147,5 +147,25 @@ TEST(StaleStaging, TheNextAtomicFileInTheFolderCleansUp) {
   EXPECT_TRUE(fs::exists(dir / "other.txt"));
 }
 
+// A StagingDir's folder left by a killed process (SIGKILL runs no handler) is removed with what
+// it holds by the next StagingDir in the same folder; a live process's folder is kept.
+TEST(StaleStaging, TheNextStagingDirRemovesAKilledProcesssFolder) {
+  TempDir dir;
+  const auto stale = dir / fmt::format(".synth.tmp-{}-0", dead_pid());
+  const auto alive = dir / fmt::format(".other.tmp-{}-0", ::getppid());
+  for (const auto& d : {stale, alive}) {
+    fs::create_directories(d / "audio");
+    touch(d / "audio" / "clip.wav", std::string(1024, 'w'));
+    make_old(d, 3600);
+  }
+  {
+    StagingDir s(dir / "next");
+    s.publish(false);
+  }
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(alive / "audio" / "clip.wav"));
+  EXPECT_TRUE(fs::is_directory(dir / "next"));
+}
+
 }  // namespace
 }  // namespace tutti::core

@@ -3,6 +3,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
@@ -26,7 +29,8 @@ TEST(StagingDir, IsRemovedUnlessPublished) {
     StagingDir s(dir / "out");
     staged = s.path();
     EXPECT_EQ(staged.parent_path(), dir.path());
-    EXPECT_EQ(staged.filename().string().rfind("out.tmp-", 0), 0u) << staged;
+    EXPECT_EQ(staged.filename().string().rfind(fmt::format(".out.tmp-{}-", ::getpid()), 0), 0u)
+        << staged;
     EXPECT_TRUE(fs::is_directory(staged));
     std::ofstream(staged / "half-written") << "x";
   }

@@ -80,6 +80,15 @@ void remove_stale_once(const fs::path& folder) {
   remove_stale_staging_files(folder);
 }
 
+// `.NAME.tmp-PID-N` next to `target`: the PID lets a later run remove what a killed one left
+// (remove_stale_staging_files), N keeps this process's names apart.
+fs::path staging_name(const fs::path& target) {
+  static std::atomic<unsigned> counter{0};
+  const auto parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  return parent / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
+                              counter.fetch_add(1));
+}
+
 }  // namespace
 
 int remove_stale_staging_files(const fs::path& folder, double min_age_s) {
@@ -90,21 +99,20 @@ int remove_stale_staging_files(const fs::path& folder, double min_age_s) {
     const pid_t pid = staging_file_pid(it->path().filename().string());
     if (pid <= 0 || pid == ::getpid() || process_alive(pid)) continue;
     std::error_code e2;
-    if (!it->is_regular_file(e2)) continue;
+    const bool folder = it->is_directory(e2);  // a StagingDir left by a killed process
+    if (e2 || (!folder && !it->is_regular_file(e2))) continue;
     const auto mtime = it->last_write_time(e2);
     if (e2 || std::chrono::duration<double>(now - mtime).count() < min_age_s) continue;
-    if (fs::remove(it->path(), e2)) ++removed;
+    if (folder ? fs::remove_all(it->path(), e2) > 0 : fs::remove(it->path(), e2)) ++removed;
   }
   return removed;
 }
 
 AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
-  static std::atomic<unsigned> counter{0};
   const auto parent = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
   check(fs::is_directory(parent), "{}: output folder does not exist", target_.string());
   remove_stale_once(parent);
-  temp_ = parent / fmt::format(".{}.tmp-{}-{}", target_.filename().string(), ::getpid(),
-                               counter.fetch_add(1));
+  temp_ = staging_name(target_);
   signal_slot_ = register_staging_path(fs::absolute(temp_), /*folder=*/false);
 }
 
@@ -146,7 +154,12 @@ StagingDir::StagingDir(const fs::path& target) : target_(fs::absolute(target)) {
   std::error_code ec;
   fs::create_directories(target_.parent_path(), ec);
   check(!ec, "{}: cannot create its parent folder: {}", target_.string(), ec.message());
-  path_ = make_dir_next_to(target_, ".tmp");
+  remove_stale_once(target_.parent_path());
+  // create_directory is atomic and false when the name exists (left by an earlier process
+  // that had this PID): try the next number.
+  do path_ = staging_name(target_);
+  while (!fs::create_directory(path_, ec) && !ec);
+  check(!ec, "{}: cannot create a staging folder next to it: {}", target_.string(), ec.message());
   signal_slot_ = register_staging_path(path_, /*folder=*/true);
 }
 

@@ -44,12 +44,13 @@ class AtomicFile {
   int signal_slot_ = -1;  // core/signals.h registry
 };
 
-// Removes the files `.NAME.tmp-PID-N` (AtomicFile's temporaries) in `folder` whose process PID is
-// no longer alive and that were last modified more than `min_age_s` seconds ago. Returns how many
-// it removed. Errors (an unreadable folder, a file that vanished) are ignored.
+// Removes the files and folders `.NAME.tmp-PID-N` (AtomicFile's temporaries, StagingDir's folders)
+// in `folder` whose process PID is no longer alive and that were last modified more than
+// `min_age_s` seconds ago: what a killed process (SIGKILL, power loss) left. Returns how many it
+// removed. AtomicFile and StagingDir call it once per folder and process. Errors (an unreadable folder, a file that vanished) are ignored.
 int remove_stale_staging_files(const std::filesystem::path& folder, double min_age_s = 60.0);
 
-// A folder DIR.tmp-XXXXXX next to the target DIR, filled by the caller, that becomes DIR on
+// A folder .DIR.tmp-PID-N next to the target DIR, filled by the caller, that becomes DIR on
 // publish(). If the object is destroyed without publish() (an exception, a failed step), the
 // folder and everything in it are removed and DIR is untouched. The staging folder is registered
 // for removal on SIGINT / SIGTERM (core/signals.h); publish() honours AtomicFile's test hook.
