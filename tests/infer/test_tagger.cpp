@@ -2,6 +2,7 @@
 // windows by hand, RF/FC behaviour, embedder refusal, batch failures and determinism.
 #include <gtest/gtest.h>
 
+#include "audio/audio_test_util.h"
 #include "tag_test_util.h"
 #include "tutti/infer/predictor.h"
 #include "tutti/infer/tag.h"
@@ -122,6 +123,24 @@ TEST(Tagger, ShortFileGivesANoteNotAnError) {
   EXPECT_EQ(t.present, (std::vector<std::uint8_t>{0, 0}));
   EXPECT_NE(t.note.find("shorter than one 0.96 s example"), std::string::npos);
   EXPECT_TRUE(t.segments.empty());
+}
+
+// A few damaged MP3 frames are skipped by the decoder; the tags stand and the note says so (what
+// `tutti embed` prints as a warning).
+TEST(Tagger, DamagedFramesAreNamedInTheNote) {
+  const auto& m = tag_models();
+  TempDir tmp;
+  const auto bytes = testing::write_mp3(tmp / "good.mp3");
+  if (bytes.empty()) GTEST_SKIP() << "libsndfile cannot write MP3";
+  const Tagger tagger(m.models.at("att"));
+  EXPECT_EQ(tagger.tag_file(tmp / "good.mp3").note, "");
+  testing::write_bytes(tmp / "scratched.mp3", testing::damage_frames(bytes, 20));
+  ::testing::internal::CaptureStderr();
+  const FileTags t = tagger.tag_file(tmp / "scratched.mp3");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_GE(t.n_instances, 2);  // 3 s less the skipped frames
+  EXPECT_NE(t.note.find(" damaged audio frames were skipped"), std::string::npos) << t.note;
+  EXPECT_EQ(t.to_json()["note"], t.note);
 }
 
 TEST(Tagger, RefusesEmbedderMismatches) {

@@ -191,6 +191,11 @@ FileTags Tagger::tag_file(const fs::path& audio) const {
   if (r.n_instances == 0)
     r.note = fmt::format("{:.3f} s of audio is shorter than one 0.96 s example: nothing to tag",
                          r.duration_s);
+  // The decoder skips a few damaged frames (more than half is an error): the result stands, but
+  // the reader is told, as `tutti embed` warns.
+  if (summary.bad_frames > 0)
+    r.note += fmt::format("{}{} damaged audio frames were skipped", r.note.empty() ? "" : "; ",
+                          summary.bad_frames);
   for (std::size_t c = 0; c < uC; ++c)
     r.present.push_back(r.n_instances > 0 && r.probability[c] >= r.thresholds[c] ? 1 : 0);
   r.segments = segments_from_timeline(r);
