@@ -8,7 +8,9 @@ exports, so editors complete exactly the options `tutti train` has.
 import os
 import sys
 
-import tutti
+# The built package (PYTHONPATH), not the sources beside this script.
+sys.path = [p for p in sys.path if os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))]
+import tutti  # noqa: E402
 
 TYPES = {"int": "int", "float": "float", "str": "str | os.PathLike[str]"}
 

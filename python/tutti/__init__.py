@@ -69,6 +69,9 @@ class Bags:
         if X.ndim != 3:
             raise ValueError(f"X: expected shape (N, K, D), got {X.shape}")
         n, k = X.shape[0], X.shape[1]
+        for arg, v in (("classes", classes), ("sample_key", sample_key)):
+            if isinstance(v, (str, bytes)):
+                raise TypeError(f"{arg}: expected a list of str, got {type(v).__name__}")
         self.X = X
         self.n_instances = (_np.full(n, k, dtype=_np.int32) if n_instances is None
                             else _np.asarray(n_instances))

@@ -147,8 +147,9 @@ data::BagDataset dict_to_bags(const py::dict& d, const std::string& what) {
   auto y = take_array<float>(get("Y_true"), what + ".Y_true", "fiub", "a float array");
   matrix_shape(y, what + ".Y_true");
   copy_into(ds.y_true, y);
-  auto m = take_array<std::uint8_t>(py::module_::import("numpy").attr("asarray")(get("Y_mask")) !=
-                                        py::int_(0),
+  // Any nonzero value marks a known label (bool as written, 0/1 numbers as some scripts write).
+  auto mask_any = take_array<float>(get("Y_mask"), what + ".Y_mask", "biuf", "a bool array");
+  auto m = take_array<std::uint8_t>(py::module_::import("numpy").attr("not_equal")(mask_any, 0),
                                     what + ".Y_mask", "b", "a bool array");
   matrix_shape(m, what + ".Y_mask");
   copy_into(ds.y_mask, m);

@@ -123,7 +123,9 @@ void bind_model(py::module_& m) {
           py::arg("path"))
       .def("predict", &Model::predict, py::arg("X"), py::arg("n_instances") = py::none(),
            py::arg("instances") = false, py::arg("threads") = 0)
-      .def("save", &Model::save, py::arg("path"))
+      .def(
+          "save", [](const Model& self, const std::string& path) { self.save(path); },
+          py::arg("path"))
       .def("tag", &Model::tag, py::arg("audio"), py::arg("sample_rate") = py::none(),
            py::arg("vggish") = "")
       .def_property_readonly("info", [](const Model& self) { return to_python(self.info().to_json()); })

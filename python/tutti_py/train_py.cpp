@@ -133,7 +133,8 @@ Model train_model(const py::dict& bags, const std::string& model, const py::dict
 
   std::optional<ScratchDir> scratch;
   if (out.empty()) scratch.emplace();
-  const std::filesystem::path file = out.empty() ? scratch->path() / "model.tutti" : out;
+  const std::filesystem::path file =
+      out.empty() ? scratch->path() / "model.tutti" : std::filesystem::path(out);
   try {
     py::gil_scoped_release nogil;
     train::train_model_file(ds, cfg, file, "data", on_epoch, cancelled);

@@ -140,8 +140,10 @@ def test_untrainable_data_same_message_as_cli(tmp_path, cli, bags):
 def test_bags_argument_errors(tmp_path, bags):
     with pytest.raises(ValueError, match=r"bags.Y_true: expected shape \(N, C\) = \(96, 3\)"):
         tutti.save_bags(tmp_path / "b.npz", dict(bags._as_dict(), Y_true=bags.Y_true[:, :2]))
-    with pytest.raises(TypeError, match="bags.classes: expected a list of str"):
+    with pytest.raises(TypeError, match="classes: expected a list of str, got str"):
         tutti.save_bags(tmp_path / "b.npz", dict(bags._as_dict(), classes="flute"))
+    with pytest.raises(TypeError, match="bags.classes: expected a list of str, got an item"):
+        tutti.save_bags(tmp_path / "b.npz", dict(bags._as_dict(), classes=[1, 2, 3]))
     with pytest.raises(ValueError, match="bags.sample_key: expected 96 keys"):
         tutti.save_bags(tmp_path / "b.npz", dict(bags._as_dict(), sample_key=["a"]))
     with pytest.raises(TypeError, match="bags.Y_true: expected a float array, got dtype <U"):
@@ -180,5 +182,5 @@ def test_metrics_errors():
         tutti.metrics.evaluate(y, m, np.zeros((4, 2)), thresholds=[0.5])
     with pytest.raises(ValueError, match="classes: expected 2 names"):
         tutti.metrics.evaluate(y, m, np.zeros((4, 2)), classes=["a"])
-    with pytest.raises(tutti.Error, match="NaN"):
+    with pytest.raises(tutti.Error, match=r"score of clip 0 \('0'\) for class 'class_0' is nan"):
         tutti.metrics.evaluate(y, m, np.full((4, 2), np.nan))
