@@ -1,6 +1,6 @@
 // C++ side of bench/predict_side_by_side.sh: the time of infer::Predictor::predict (clip scores)
 // on a bag dataset, the work tutti.Model.predict does from Python (bench/predict_python.py).
-//   build/bench_predict MODEL.tutti DATA.npz [REPEATS=5] [THREADS=0]
+//   build/bench/bench_predict MODEL.tutti DATA.npz [REPEATS=5] [THREADS=0]
 // Prints {"seconds": median, "all": [...], "clips": N}; loading is not timed.
 #include <algorithm>
 #include <chrono>

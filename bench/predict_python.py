@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Python side of bench/predict_side_by_side.sh: the time of tutti.Model.predict(X, n_instances)
 on the arrays of a bag dataset (numpy's np.load; loading is not timed), the same work as
-build/bench_predict.
+build/bench/bench_predict.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/predict_python.py MODEL DATA [REPEATS] [THREADS]
 

@@ -5,6 +5,8 @@
 #   bench/predict_side_by_side.sh [BUILD_DIR]
 #     env: CLIPS=20000 ROUNDS=3 REPEATS=5 (timed calls per side and round, median)
 #          THREADS=0 (0 = all cores) MODEL=att (trained for 1 epoch on the bags by the CLI)
+#          BENCH_ENV="OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE" (both sides; what importing
+#          tutti sets, so the C++ program runs under the same thread environment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -13,6 +15,7 @@ ROUNDS=${ROUNDS:-3}
 REPEATS=${REPEATS:-5}
 THREADS=${THREADS:-0}
 MODEL=${MODEL:-att}
+BENCH_ENV=${BENCH_ENV:-"OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE"}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -21,9 +24,11 @@ trap 'rm -rf "$TMP"' EXIT
   2>/dev/null
 for r in $(seq 1 "$ROUNDS"); do
   echo "== round $r/$ROUNDS: C++" >&2
-  "$BUILD/bench_predict" "$TMP/m.tutti" "$TMP/data.npz" "$REPEATS" "$THREADS" >"$TMP/cpp$r.json"
+  # shellcheck disable=SC2086
+  env $BENCH_ENV "$BUILD/bench/bench_predict" "$TMP/m.tutti" "$TMP/data.npz" "$REPEATS" "$THREADS" >"$TMP/cpp$r.json"
   echo "== round $r/$ROUNDS: Python" >&2
-  PYTHONPATH="$BUILD/python" /usr/bin/python3 bench/predict_python.py "$TMP/m.tutti" \
+  # shellcheck disable=SC2086
+  env $BENCH_ENV PYTHONPATH="$BUILD/python" /usr/bin/python3 bench/predict_python.py "$TMP/m.tutti" \
     "$TMP/data.npz" "$REPEATS" "$THREADS" >"$TMP/py$r.json"
 done
 
