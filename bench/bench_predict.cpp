@@ -27,8 +27,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeats; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       const auto p = predictor.predict(ds, false, threads);
-      secs.push_back(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       if (p.scores.empty()) return 1;
     }
     std::vector<double> sorted = secs;

@@ -1,7 +1,6 @@
 #include "convert.h"
 
 #include <fmt/format.h>
-
 #include <stdlib.h>
 
 #include <cstring>
@@ -14,8 +13,7 @@ namespace tutti::python {
 
 std::string shape_text(const py::array& a) {
   std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i)
-    s += (i ? ", " : "") + std::to_string(a.shape(i));
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
   return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
@@ -67,10 +65,10 @@ py::dict bags_to_dict(data::BagDataset&& ds) {
 
 namespace {
 
+// One pass over the values (resize + memcpy would write the buffer twice).
 template <typename T>
 void copy_into(std::vector<T>& dst, const py::array_t<T, py::array::c_style>& src) {
-  dst.resize(static_cast<std::size_t>(src.size()));
-  if (src.size() > 0) std::memcpy(dst.data(), src.data(), dst.size() * sizeof(T));
+  dst.assign(src.data(), src.data() + src.size());
 }
 
 // X into ds (shape checked), as uint8 or float32.
@@ -208,11 +206,23 @@ std::filesystem::path write_waveform(py::handle waveform, py::handle sample_rate
   return path;
 }
 
+std::filesystem::path audio_file(py::handle audio, py::handle sample_rate,
+                                 std::unique_ptr<ScratchDir>& scratch) {
+  const py::module_ os = py::module_::import("os");
+  if (py::isinstance<py::str>(audio) || py::isinstance(audio, os.attr("PathLike"))) {
+    if (!sample_rate.is_none())
+      throw py::value_error("sample_rate: only for a waveform; a file has its own");
+    return py::str(os.attr("fspath")(audio)).cast<std::string>();
+  }
+  scratch = std::make_unique<ScratchDir>();
+  return write_waveform(audio, sample_rate, *scratch);
+}
+
 void register_exceptions(py::module_& m) {
   static py::exception<Error> error(m, "Error");
   // UsageError is also a ValueError: callers that catch ValueError for bad arguments catch it.
-  static py::exception<UsageError> usage(
-      m, "UsageError", py::make_tuple(error, py::handle(PyExc_ValueError)));
+  static py::exception<UsageError> usage(m, "UsageError",
+                                         py::make_tuple(error, py::handle(PyExc_ValueError)));
   // Translators run newest first: the subtype before the base.
   py::register_exception_translator([](std::exception_ptr p) {
     try {

@@ -95,6 +95,11 @@ class ScratchDir {
 std::filesystem::path write_waveform(py::handle waveform, py::handle sample_rate,
                                      const ScratchDir& dir);
 
+// The file to decode for `audio`: a path (str or os.PathLike; sample_rate must be None) as given,
+// or a waveform written by write_waveform into `scratch` (created here).
+std::filesystem::path audio_file(py::handle audio, py::handle sample_rate,
+                                 std::unique_ptr<ScratchDir>& scratch);
+
 void bind_data(py::module_& m);
 void bind_model(py::module_& m);
 void bind_train(py::module_& m);

@@ -40,9 +40,8 @@ py::dict evaluate(py::handle y_true, py::handle y_mask, py::handle scores, py::h
   } else {
     names = take_strings(classes, "classes");
     if (static_cast<py::ssize_t>(names.size()) != c)
-      throw py::value_error(
-          fmt::format("classes: expected {} names (one per column of Y_true), got {}", c,
-                      names.size()));
+      throw py::value_error(fmt::format(
+          "classes: expected {} names (one per column of Y_true), got {}", c, names.size()));
   }
   d["classes"] = py::cast(names);
   d["sample_key"] = py::cast(std::vector<std::string>(static_cast<std::size_t>(n)));

@@ -1,11 +1,12 @@
 // Trained models: infer/model_file.h, predictor.h and tag.h behind one Python class.
+#include "model_py.h"
+
 #include <fmt/format.h>
 
 #include <mutex>
 #include <string_view>
 
 #include "convert.h"
-#include "model_py.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
 #include "tutti/infer/tag.h"
@@ -43,31 +44,25 @@ py::object Model::predict(py::handle x, py::handle n_instances, bool instances, 
   py::dict out;
   out["scores"] = to_numpy(std::move(p.scores), {n, c});
   if (instances) {
-    out["instance_prob"] = p.instance.empty() ? py::object(py::none())
-                                              : py::object(to_numpy(std::move(p.instance), {n, k, c}));
-    out["attention"] = p.attention.empty() ? py::object(py::none())
-                                           : py::object(to_numpy(std::move(p.attention), {n, k, c}));
+    out["instance_prob"] = p.instance.empty()
+                               ? py::object(py::none())
+                               : py::object(to_numpy(std::move(p.instance), {n, k, c}));
+    out["attention"] = p.attention.empty()
+                           ? py::object(py::none())
+                           : py::object(to_numpy(std::move(p.attention), {n, k, c}));
   }
   return out;
 }
 
 void Model::save(const std::filesystem::path& path) const {
   py::gil_scoped_release nogil;
-  core::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes_.data()),
-                                                 bytes_.size()));
+  core::write_file_atomic(
+      path, std::string_view(reinterpret_cast<const char*>(bytes_.data()), bytes_.size()));
 }
 
 py::dict Model::tag(py::handle audio, py::handle sample_rate, const std::string& vggish) const {
   std::unique_ptr<ScratchDir> scratch;
-  std::filesystem::path file;
-  if (py::isinstance<py::str>(audio) || py::isinstance(audio, py::module_::import("os").attr("PathLike"))) {
-    if (!sample_rate.is_none())
-      throw py::value_error("sample_rate: only for a waveform; a file has its own");
-    file = py::str(py::module_::import("os").attr("fspath")(audio)).cast<std::string>();
-  } else {
-    scratch = std::make_unique<ScratchDir>();
-    file = write_waveform(audio, sample_rate, *scratch);
-  }
+  const std::filesystem::path file = audio_file(audio, sample_rate, scratch);
   infer::FileTags t;
   {
     py::gil_scoped_release nogil;
@@ -75,8 +70,8 @@ py::dict Model::tag(py::handle audio, py::handle sample_rate, const std::string&
     // now.
     ScratchDir model_dir;
     const auto model_file = model_dir.path() / "model.tutti";
-    core::write_file_atomic(model_file, std::string_view(reinterpret_cast<const char*>(bytes_.data()),
-                                                         bytes_.size()));
+    core::write_file_atomic(
+        model_file, std::string_view(reinterpret_cast<const char*>(bytes_.data()), bytes_.size()));
     infer::TagOptions opt;
     opt.embedder_options.vggish_file = vggish;
     const infer::Tagger tagger(model_file, opt);
@@ -128,7 +123,8 @@ void bind_model(py::module_& m) {
           py::arg("path"))
       .def("tag", &Model::tag, py::arg("audio"), py::arg("sample_rate") = py::none(),
            py::arg("vggish") = "")
-      .def_property_readonly("info", [](const Model& self) { return to_python(self.info().to_json()); })
+      .def_property_readonly("info",
+                             [](const Model& self) { return to_python(self.info().to_json()); })
       .def_property_readonly("classes", [](const Model& self) { return self.info().classes; })
       .def_property_readonly("thresholds",
                              [](const Model& self) {

@@ -15,16 +15,7 @@ void bind_audio(py::module_& m) {
           throw py::value_error("max_instances: " + std::to_string(max_instances) +
                                 " is negative (0 = every instance)");
         std::unique_ptr<ScratchDir> scratch;
-        std::filesystem::path file;
-        if (py::isinstance<py::str>(audio) ||
-            py::isinstance(audio, py::module_::import("os").attr("PathLike"))) {
-          if (!sample_rate.is_none())
-            throw py::value_error("sample_rate: only for a waveform; a file has its own");
-          file = py::str(py::module_::import("os").attr("fspath")(audio)).cast<std::string>();
-        } else {
-          scratch = std::make_unique<ScratchDir>();
-          file = write_waveform(audio, sample_rate, *scratch);
-        }
+        const std::filesystem::path file = audio_file(audio, sample_rate, scratch);
         embed::FileEmbedding e;
         {
           py::gil_scoped_release nogil;

@@ -19,22 +19,31 @@ std::string option_type(const train::TrainOptionDecl& d) {
   return std::visit(
       [](auto member) -> std::string {
         using T = std::remove_reference_t<decltype(train::TrainConfig{}.*member)>;
-        if constexpr (std::is_same_v<T, std::string>) return "str";
-        else if constexpr (std::is_same_v<T, double>) return "float";
-        else return "int";
+        if constexpr (std::is_same_v<T, std::string>)
+          return "str";
+        else if constexpr (std::is_same_v<T, double>)
+          return "float";
+        else
+          return "int";
       },
       d.field);
 }
 
 std::string option_type(models::OptionType t) {
   switch (t) {
-    case models::OptionType::kNumber: return "float";
-    case models::OptionType::kInteger: return "int";
-    case models::OptionType::kIntegerList: return "list[int]";
-    case models::OptionType::kBool: return "bool";
+    case models::OptionType::kNumber:
+      return "float";
+    case models::OptionType::kInteger:
+      return "int";
+    case models::OptionType::kIntegerList:
+      return "list[int]";
+    case models::OptionType::kBool:
+      return "bool";
     case models::OptionType::kString:
-    case models::OptionType::kChoice: return "str";
-    case models::OptionType::kMatrix: return "list[list[float]]";
+    case models::OptionType::kChoice:
+      return "str";
+    case models::OptionType::kMatrix:
+      return "list[list[float]]";
   }
   return "object";
 }
