@@ -7,7 +7,7 @@ timeline of one test clip: per 0.96 s instance, the instance probability and the
 weight of each instrument the clip is labeled with.
 
     PYTHONPATH=build/python /usr/bin/python3 examples/audioset_att.py \
-        [--audioset ../shared/data/audioset] [--out /tmp/tutti-example] [--epochs 20]
+        [--audioset ../shared/data/audioset] [--out /tmp/tutti-example] [--epochs 50]
 
 Writes OUT/audioset.npz, OUT/att.tutti, OUT/metrics.json and OUT/timeline.png.
 """
@@ -32,7 +32,7 @@ def main():
                     help="folder with bal_train/ and the metadata (class_labels_indices.csv, "
                          "ontology.json)")
     ap.add_argument("--out", default="/tmp/tutti-example")
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -68,7 +68,8 @@ def main():
     fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
     for c in classes:
         name = model.classes[c]
-        axes[0].step(t, pred.instance_prob[i, :n, c], where="post",
+        p = pred.instance_prob[i, :n, c]
+        axes[0].step(np.append(t, n * 0.96), np.append(p, p[-1]), where="post",
                      label=f"{name} (clip {pred.scores[i, c]:.2f})")
         axes[1].bar(t + 0.48 + 0.9 * (classes.index(c) / len(classes) - 0.5),
                     pred.attention[i, :n, c], width=0.9 / len(classes), label=name)

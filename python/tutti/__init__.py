@@ -133,15 +133,17 @@ def _fspath(path, arg):
 
 
 def _bags(data, arg="data"):
-    """Bags, a path to an .npz or a dict of arrays -> Bags."""
+    """Bags, a path to an .npz, or Bags' arguments as a dict or a tuple of arrays -> Bags."""
     if isinstance(data, Bags):
         return data
     if isinstance(data, (str, _os.PathLike)):
         return load_bags(data)
     if isinstance(data, dict):
         return Bags(**data)
-    raise TypeError(f"{arg}: expected tutti.Bags, a path to an .npz or a dict of arrays, "
-                    f"got {type(data).__name__}")
+    if isinstance(data, tuple):
+        return Bags(*data)
+    raise TypeError(f"{arg}: expected tutti.Bags, a path to an .npz, a dict or a tuple of "
+                    f"arrays (Bags' arguments), got {type(data).__name__}")
 
 
 def load_bags(path):
@@ -324,13 +326,14 @@ def embed(audio, sample_rate=None, embedder="logmel-stats", max_instances=0):
     (.tutti-embedder, from `tutti models import-vggish`). max_instances: keep the first ones
     (0 = all).
     """
-    name, weights = embedder, ""
-    if isinstance(embedder, _os.PathLike) or (
-            isinstance(embedder, str) and embedder not in _tutti.embedder_names()
-            and _os.path.sep in embedder or str(embedder).endswith(".tutti-embedder")):
-        name, weights = "vggish", _os.fspath(embedder)
-    elif not isinstance(embedder, str):
+    if not isinstance(embedder, (str, _os.PathLike)):
         raise TypeError(f"embedder: expected a name or a path, got {type(embedder).__name__}")
+    name, weights = embedder, ""
+    path = _os.fspath(embedder)
+    if isinstance(embedder, _os.PathLike) or (
+            path not in _tutti.embedder_names()
+            and (_os.path.sep in path or path.endswith(".tutti-embedder"))):
+        name, weights = "vggish", path
     return _tutti.embed(audio, sample_rate, name, weights, max_instances)
 
 
@@ -343,12 +346,12 @@ def embedder_names():
 
 _TRAIN_OPTIONS = _tutti.train_options()          # train/train_config.cpp, in declaration order
 _MODELS = _tutti.model_declarations()           # models/model_decl.cpp (+ aliases)
-_PY_TYPES = {"int": (int,), "float": (int, float), "str": (str, _os.PathLike)}
+_PY_TYPES = {"int": (int,), "float": (int, float), "str": (str,)}
 
 
 def train_options():
     """The declared training options: dicts with key, flag (of `tutti train`), group, type,
-    default (None: the model's), default_text, rule, choices, help."""
+    default (None: the model's), default_text, rule, choices, file (a path), help."""
     return [dict(o) for o in _TRAIN_OPTIONS]
 
 
@@ -387,9 +390,11 @@ def train(data, model="att", *, out=None, progress=None, model_options=None, **o
             if value is None:
                 continue
             want = decls[key]["type"]
+            if decls[key]["file"] and isinstance(value, _os.PathLike):
+                value = _os.fspath(value)
             if isinstance(value, bool) or not isinstance(value, _PY_TYPES[want]):
                 raise TypeError(f"train(): {key}: expected {want}, got {type(value).__name__}")
-            overrides[key] = _os.fspath(value) if want == "str" else value
+            overrides[key] = value
         elif key in model_keys:
             mo[key] = value.tolist() if isinstance(value, _np.ndarray) else value
         else:
@@ -408,8 +413,8 @@ def _train_doc():
     lines = [
         "Trains a model on a bag dataset, as `tutti train` does -> tutti.Model.",
         "",
-        "data: tutti.Bags, a path to an .npz, or a dict of arrays (X, n_instances, Y_true,",
-        "Y_mask, sample_key, classes). model: one of the names below. out: also write the",
+        "data: tutti.Bags, a path to an .npz, or a dict or tuple of arrays (X, n_instances,",
+        "Y_true, Y_mask, sample_key, classes). model: one of the names below. out: also write the",
         "model file there (atomically; nothing is written when training fails or is",
         "interrupted). progress: called after each epoch of a neural model with a dict",
         "{epoch, epochs, train_loss, val_loss, val_map, seconds}; an exception it raises stops",

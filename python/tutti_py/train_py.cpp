@@ -60,6 +60,7 @@ py::list train_options() {
     o["default_text"] = d.default_text();
     o["rule"] = d.rule();
     o["choices"] = py::cast(d.choices);
+    o["file"] = d.existing_file;  // a path (str or os.PathLike)
     o["help"] = d.help;
     out.append(o);
   }

@@ -84,6 +84,10 @@ def test_audio_errors(tmp_path, tone, logmel_model, att_file):
         tutti.embed(np.array(["a"]), 16000)
     with pytest.raises(tutti.UsageError, match="nope"):
         tutti.embed(path, embedder="nope")
+    with pytest.raises(tutti.Error, match="none.tutti-embedder"):
+        tutti.embed(path, embedder=tmp_path / "none.tutti-embedder")
+    with pytest.raises(TypeError, match="embedder: expected a name or a path"):
+        tutti.embed(path, embedder=3)
     with pytest.raises(ValueError, match="max_instances: -1 is negative"):
         tutti.embed(path, max_instances=-1)
     model = tutti.Model.load(logmel_model)

@@ -89,3 +89,25 @@ def test_convert_real_audioset_equals_cli(tmp_path, cli):
     got = tutti.convert_audioset(src, metadata_dir=meta, threads=2)
     assert len(got) > 100 and got.X.shape[1:] == (10, 128)
     assert_same_bags(got, tutti.load_bags(tmp_path / "a.npz"))
+
+
+def test_convert_openmic_release_equals_cli(tmp_path, cli, bags):
+    """A release folder of the official layout (openmic-2018.npz without n_instances/classes,
+    class-map.json, partitions/split01_*.csv) written here with numpy."""
+    root = tmp_path / "openmic-2018"
+    (root / "partitions").mkdir(parents=True)
+    names = [f"{i:06d}_{i * 10}" for i in range(len(bags))]
+    np.savez(root / "openmic-2018.npz", X=bags.X, Y_true=bags.Y_true.astype(np.float64),
+             Y_mask=bags.Y_mask, sample_key=np.array(names))
+    (root / "class-map.json").write_text(
+        "{" + ", ".join(f'"{c}": {i}' for i, c in enumerate(bags.classes)) + "}")
+    (root / "partitions" / "split01_train.csv").write_text("\n".join(names[:70]) + "\n")
+    (root / "partitions" / "split01_test.csv").write_text("\n".join(names[70:]) + "\n")
+    for split in ("train", "test"):
+        run_cli(cli, "data", "convert", "openmic", root, "--split", split, "-o",
+                tmp_path / f"{split}.npz")
+        got = tutti.convert_openmic(root, split)
+        assert_same_bags(got, tutti.load_bags(tmp_path / f"{split}.npz"))
+        assert len(got) == (70 if split == "train" else len(bags) - 70)
+    with pytest.raises(tutti.Error, match="nosuch"):
+        tutti.convert_openmic(root, "train", partition="nosuch")

@@ -73,6 +73,10 @@ def test_train_in_memory_and_progress(tmp_path, bags):
     assert all(r["epochs"] == 3 and np.isfinite(r["val_loss"]) for r in seen)
     hist = model.info["training"]["history"]
     assert [r["val_map"] for r in seen] == [e["val_map"] for e in hist]
+    # The same data as a tuple of arrays (X, n_instances, Y_true, Y_mask): the same model.
+    arrays = tutti.train((bags.X, bags.n_instances, bags.Y_true, bags.Y_mask, bags.sample_key,
+                          bags.classes), "att", seed=1, threads=1, epochs=3)
+    assert np.array_equal(arrays.predict(bags), model.predict(bags))
     model.save(tmp_path / "m.tutti")
     again = tutti.Model.load(tmp_path / "m.tutti")
     assert np.array_equal(again.predict(bags), model.predict(bags))
