@@ -4,6 +4,7 @@ A numpy API over tutti's C++ library (the same code as the `tutti` command line)
 
     import tutti
     train = tutti.load_bags("train.npz")                 # tutti.Bags of numpy arrays
+    test = tutti.load_bags("test.npz")
     model = tutti.train(train, model="att", seed=1, epochs=20, threads=2)
     scores = model.predict(test.X, test.n_instances)     # (N, C) float32
     report = tutti.metrics.evaluate(test.Y_true, test.Y_mask, scores, model.thresholds)
@@ -16,10 +17,11 @@ Reference: docs/python.md.
 
 import os as _os
 
-# The command line runs OpenBLAS single-threaded inside LibTorch's own threads (oversubscription
-# made training several times slower, docs/benchmarks.md) and lets idle OpenMP workers sleep;
-# both libraries read these once, when they load, so they are set before the extension (and
-# numpy) load them. Values the user set are kept.
+# As the command line: OpenBLAS runs single-threaded inside LibTorch's own threads
+# (oversubscription made training several times slower, docs/benchmarks.md), and idle OpenMP
+# workers sleep instead of spinning (what the CLI chooses when other processes share the cores, as
+# a notebook's kernel always does). Both libraries read these once, when they load, so they are
+# set before the extension (and numpy) load them. Values the user set are kept.
 _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 if "GOMP_SPINCOUNT" not in _os.environ:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -36,8 +38,9 @@ from . import metrics  # noqa: E402,F401
 __version__ = _tutti.__version__
 
 __all__ = [
-    "Bags", "Error", "Model", "Predictions", "TagResult", "UsageError", "convert_audioset",
-    "convert_openmic", "embed", "filter_bags", "load_bags", "metrics", "models", "save_bags",
+    "Bags", "Error", "Model", "Predictions", "Segment", "TagResult", "UsageError",
+    "convert_audioset", "convert_openmic", "embed", "embedder_names", "filter_bags", "load_bags",
+    "metrics", "models", "save_bags",
     "split", "train", "train_options",
 ]
 
