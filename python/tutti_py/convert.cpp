@@ -71,8 +71,8 @@ void copy_into(std::vector<T>& dst, const py::array_t<T, py::array::c_style>& sr
   dst.assign(src.data(), src.data() + src.size());
 }
 
-// X into ds (shape checked), as uint8 or float32.
-void take_features(data::BagDataset& ds, py::handle x, const std::string& arg) {
+// X into ds (shape checked), as uint8 or float32. Returns N.
+py::ssize_t take_features(data::BagDataset& ds, py::handle x, const std::string& arg) {
   if (x.is_none()) throw py::type_error(arg + ": expected a uint8 or float32 array, got None");
   py::array a = py::module_::import("numpy").attr("asarray")(x);
   check_ndim(a, arg, 3, "(N, K, D)");
@@ -88,6 +88,7 @@ void take_features(data::BagDataset& ds, py::handle x, const std::string& arg) {
     throw py::type_error(arg + ": expected dtype uint8 (as released) or float32, got dtype " +
                          py::str(a.dtype()).cast<std::string>());
   }
+  return a.shape(0);
 }
 
 void take_n_instances(data::BagDataset& ds, py::ssize_t n, py::handle obj, const std::string& arg) {
@@ -114,8 +115,7 @@ void take_n_instances(data::BagDataset& ds, py::ssize_t n, py::handle obj, const
 data::BagDataset features_to_bags(py::handle x, py::handle n_instances,
                                   const std::vector<std::string>& classes) {
   data::BagDataset ds;
-  take_features(ds, x, "X");
-  const py::ssize_t n_clips = py::array(py::module_::import("numpy").attr("asarray")(x)).shape(0);
+  const py::ssize_t n_clips = take_features(ds, x, "X");
   take_n_instances(ds, n_clips, n_instances, "n_instances");
   ds.keys.assign(static_cast<std::size_t>(n_clips), std::string());
   ds.classes = classes;
@@ -130,9 +130,7 @@ data::BagDataset dict_to_bags(const py::dict& d, const std::string& what) {
     return d[key];
   };
   data::BagDataset ds;
-  take_features(ds, get("X"), what + ".X");
-  py::array xa = py::module_::import("numpy").attr("asarray")(get("X"));
-  const py::ssize_t n = xa.shape(0);
+  const py::ssize_t n = take_features(ds, get("X"), what + ".X");
   take_n_instances(ds, n, get("n_instances"), what + ".n_instances");
   ds.classes = take_strings(get("classes"), what + ".classes");
   const py::ssize_t c = static_cast<py::ssize_t>(ds.classes.size());
