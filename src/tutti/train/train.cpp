@@ -86,7 +86,7 @@ models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& dat
 
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
-                           const EpochCallback& on_epoch) {
+                           const EpochCallback& on_epoch, const CancelCheck& cancelled) {
   cfg.validate();
   check_trainable(data, cfg.model, data_name);
   const ValidationSplit split = make_validation_split(data, cfg);
@@ -111,6 +111,7 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   infer::ModelBlobs blobs;
   std::vector<float> val_scores;
   if (cfg.is_forest()) {
+    if (cancelled && cancelled()) throw Cancelled("train: rf: cancelled before fitting");
     info.spec = model_spec(cfg, data);
     const auto t0 = std::chrono::steady_clock::now();
     models::RandomForestBR rf = models::RandomForestBR::fit(train, forest_options(cfg));
@@ -128,7 +129,7 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
     s.val_map = macro_average_precision(val, val_scores);
     blobs = rf.to_blobs();
   } else {
-    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch);
+    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled);
     info.spec = r.model->spec();
     info.training = r.summary;
     const infer::NeuralOutputs o = infer::run_model(*r.model, val, false);

@@ -17,6 +17,7 @@
 #include <functional>
 #include <vector>
 
+#include "tutti/core/error.h"
 #include "tutti/data/bag_dataset.h"
 #include "tutti/infer/model_file.h"
 #include "tutti/models/random_forest.h"
@@ -26,6 +27,17 @@ namespace tutti::train {
 
 // Called after each epoch (neural models), e.g. to draw progress.
 using EpochCallback = std::function<void(const infer::EpochRecord&, int epochs_total)>;
+
+// Asked before each training step (neural models) and before a forest is fitted: true stops the
+// run with train::Cancelled, before any model file is written. Front ends that poll for an
+// interrupt use it (the Python module turns a pending Ctrl-C into KeyboardInterrupt this way).
+using CancelCheck = std::function<bool()>;
+
+// Thrown when a CancelCheck asked to stop.
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
 
 struct ValidationSplit {
   std::vector<std::int64_t> train;  // rows of the training data used for fitting
@@ -46,6 +58,7 @@ models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& dat
 // Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
-                           const EpochCallback& on_epoch = {});
+                           const EpochCallback& on_epoch = {},
+                           const CancelCheck& cancelled = {});
 
 }  // namespace tutti::train

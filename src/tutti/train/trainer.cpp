@@ -154,7 +154,8 @@ torch::Device setup_torch(const TrainConfig& cfg) {
 }
 
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
-                               const TrainConfig& cfg, const EpochCallback& on_epoch) {
+                               const TrainConfig& cfg, const EpochCallback& on_epoch,
+                               const CancelCheck& cancelled) {
   check_trainable(train, cfg.model, "training set");
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
@@ -241,6 +242,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     try {
       for (const auto& [s, e] : ranges) {
         ++step;
+        if (cancelled && cancelled())
+          fail<Cancelled>("train: {}: cancelled at epoch {} step {}", cfg.model, epoch, step);
         if (fused) {  // reads the batch from the dataset; fused Adam
           const auto l = fused->train_step(
               train_src, std::span<const std::int64_t>(order).subspan(

@@ -35,7 +35,8 @@ torch::Device setup_torch(const TrainConfig& cfg);
 // K and D (see check_trainable). Clips without instances are skipped. cfg must be valid
 // (TrainConfig::validate, which train_model_file runs once for the whole run).
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
-                               const TrainConfig& cfg, const EpochCallback& on_epoch = {});
+                               const TrainConfig& cfg, const EpochCallback& on_epoch = {},
+                               const CancelCheck& cancelled = {});
 
 // Weights -> bytes (torch::serialize archive of parameters and buffers; infer/run_model.h
 // load_weights reads them back).
