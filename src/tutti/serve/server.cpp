@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -53,11 +56,49 @@ struct HttpError {
   throw HttpError{status, std::move(message)};
 }
 
+// The socket of the connection that carries `req`: httplib 0.11 gives handlers no handle on it,
+// so it is found among the process's descriptors by its two ports (only on the refusal path).
+int connection_fd(const httplib::Request& req) {
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    const std::string name = e.path().filename().string();
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc()) continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0 ||
+        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0)
+      continue;
+    auto port_of = [](const sockaddr_storage& a) {
+      if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+      if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+      return std::uint16_t{0};
+    };
+    if (port_of(local) == req.local_port && port_of(peer) == req.remote_port) return fd;
+  }
+  return -1;
+}
+
+// After an answer to a request whose body was not read: the answer is complete, so the sending
+// side closes (the client sees the end of the answer), and what the client still sends is read
+// and dropped for a moment. Closing at once would make the kernel reset the connection, and a
+// reset can destroy the answer before the client reads it (nginx's "lingering close").
+void linger_close(int fd) {
+  if (fd < 0) return;
+  ::shutdown(fd, SHUT_WR);
+  const auto end = Clock::now() + std::chrono::seconds(2);
+  char buf[16384];
+  while (Clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) return;  // quiet for 200 ms: the client has stopped sending
+    if (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return;
+  }
+}
+
 // A JSON error answer. close: the request's body has not been read, so the connection must end
 // after the answer (httplib would otherwise read the body as the next request). Cancelling the
 // content provider after the last byte is how httplib 0.11 lets a handler close a connection.
-void send_error(httplib::Response& res, int status, const std::string& message, bool close,
-                int retry_after_s = 0) {
+void send_error(const httplib::Request& req, httplib::Response& res, int status,
+                const std::string& message, bool close, int retry_after_s = 0) {
   res.status = status;
   if (retry_after_s > 0) res.set_header("Retry-After", std::to_string(retry_after_s));
   auto body = std::make_shared<std::string>(
@@ -67,11 +108,14 @@ void send_error(httplib::Response& res, int status, const std::string& message, 
     return;
   }
   res.set_header("Connection", "close");
-  res.set_content_provider(body->size(), "application/json",
-                           [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                             sink.write(body->data() + offset, length);
-                             return false;
-                           });
+  const httplib::Request* r = &req;  // lives until the answer is written
+  res.set_content_provider(
+      body->size(), "application/json",
+      [body, r](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        sink.write(body->data() + offset, length);
+        linger_close(connection_fd(*r));
+        return false;
+      });
 }
 
 void send_json(httplib::Response& res, const core::Json& j) {
@@ -358,7 +402,7 @@ void Server::Impl::predict(const httplib::Request&, httplib::Response& res,
       if (a.shape.size() != 3)
         http_fail(400, fmt::format("{}: X has shape {}, expected (N, K, D) or (K, D)", what,
                                    a.shape_str()));
-      ds = data::BagDataset::zeros(a.shape[0], a.shape[1], a.shape[2], {},
+      ds = data::BagDataset::zeros(a.shape[0], a.shape[1], a.shape[2], m.classes,
                                    u8 ? data::FeatureType::kUint8 : data::FeatureType::kFloat32);
       if (u8)
         ds.x_u8 = a.as_u8(what + ": X (the model takes uint8 features)");
@@ -381,7 +425,7 @@ void Server::Impl::predict(const httplib::Request&, httplib::Response& res,
         if (!b.is_array()) http_fail(400, fmt::format("{}: a bag is not an array of instances", what));
         K = std::max<std::int64_t>(K, static_cast<std::int64_t>(b.size()));
       }
-      ds = data::BagDataset::zeros(static_cast<std::int64_t>(bags.size()), K, D, {},
+      ds = data::BagDataset::zeros(static_cast<std::int64_t>(bags.size()), K, D, m.classes,
                                    u8 ? data::FeatureType::kUint8 : data::FeatureType::kFloat32);
       for (std::size_t i = 0; i < bags.size(); ++i) {
         ds.n_instances[i] = static_cast<std::int32_t>(bags[i].size());
@@ -464,9 +508,9 @@ void Server::Impl::routes() {
       try {
         (this->*method)(req, res, counting);
       } catch (const HttpError& e) {
-        send_error(res, e.status, e.message, !body_read, e.status == 503 ? opt.retry_after_s : 0);
+        send_error(req, res, e.status, e.message, !body_read, e.status == 503 ? opt.retry_after_s : 0);
       } catch (const std::exception& e) {
-        send_error(res, 500, fmt::format("serve: {}", e.what()), !body_read);
+        send_error(req, res, 500, fmt::format("serve: {}", e.what()), !body_read);
       }
     };
   };
@@ -474,12 +518,12 @@ void Server::Impl::routes() {
   http.Post("/v1/predict", httplib::Server::HandlerWithContentReader(with_body(&Impl::predict)));
   // A POST without a body never reaches a content-reader handler.
   http.Post("/v1/(tag|predict)",
-            httplib::Server::Handler([](const httplib::Request&, httplib::Response& res) {
-              send_error(res, 400, "serve: the request has no body", false);
+            httplib::Server::Handler([](const httplib::Request& req, httplib::Response& res) {
+              send_error(req, res, 400, "serve: the request has no body", false);
             }));
   http.Get("/v1/(tag|predict)", [](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Allow", "POST");
-    send_error(res, 405, fmt::format("serve: {} takes POST", req.path), false);
+    send_error(req, res, 405, fmt::format("serve: {} takes POST", req.path), false);
   });
   http.Get("/v1/model", [this](const httplib::Request&, httplib::Response& res) {
     send_json(res, model_json());
@@ -487,9 +531,9 @@ void Server::Impl::routes() {
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"status", "ok"}});
   });
-  http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  http.Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
     if (draining)
-      send_error(res, 503, "serve: shutting down", false);
+      send_error(req, res, 503, "serve: shutting down", false);
     else
       send_json(res, {{"status", "ready"}, {"model", opt.model.filename().string()}});
   });
@@ -502,7 +546,7 @@ void Server::Impl::routes() {
   });
   http.Get("/(|app\\.js|style\\.css)", [](const httplib::Request& req, httplib::Response& res) {
     const WebAsset* a = find_web_asset(req.path);
-    if (!a) return send_error(res, 404, fmt::format("serve: no page at {}", req.path), false);
+    if (!a) return send_error(req, res, 404, fmt::format("serve: no page at {}", req.path), false);
     res.set_content(std::string(a->body), std::string(a->content_type).c_str());
   });
 
@@ -514,7 +558,7 @@ void Server::Impl::routes() {
       std::uint64_t n = 0;
       const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec == std::errc::result_out_of_range || (ec == std::errc() && n > opt.max_upload_bytes)) {
-        send_error(res, 413,
+        send_error(req, res, 413,
                    fmt::format("serve: upload of {} bytes is larger than the limit of {} bytes", v,
                                opt.max_upload_bytes),
                    true);
@@ -529,7 +573,7 @@ void Server::Impl::routes() {
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && n > opt.max_upload_bytes)) {
-      send_error(res, 413,
+      send_error(req, res, 413,
                  fmt::format("serve: upload of {} bytes is larger than the limit of {} bytes", v,
                              opt.max_upload_bytes),
                  true);
@@ -539,7 +583,7 @@ void Server::Impl::routes() {
   });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.content_length_ > 0) return;
-    send_error(res, res.status,
+    send_error(req, res, res.status,
                res.status == 404 ? fmt::format("serve: no route {} {}", req.method, req.path)
                                  : fmt::format("serve: bad request (HTTP {})", res.status),
                false);
