@@ -37,9 +37,8 @@ echo "== warm-up (5 s, $clients connections)"
 load "$clients" 5 >/dev/null
 echo -n "rss after warm-up: "; rss
 echo "== $clients connections, $seconds s (below the queue limit)"
-( for _ in $(seq $((seconds / 10))); do sleep 10; echo -n "  rss at +$((SECONDS))s: "; rss; done ) \
+( for i in $(seq $((seconds / 10))); do sleep 10; echo -n "  rss at +$((i * 10)) s: "; rss; done ) \
   > "$work/rss.txt" &
-SECONDS=0
 load "$clients" "$seconds"
 wait $!
 cat "$work/rss.txt"

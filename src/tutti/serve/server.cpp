@@ -56,24 +56,25 @@ struct HttpError {
   throw HttpError{status, std::move(message)};
 }
 
-// The socket of the connection that carries `req`: httplib 0.11 gives handlers no handle on it,
-// so it is found among the process's descriptors by its two ports (only on the refusal path).
-int connection_fd(const httplib::Request& req) {
+// A socket of this process by its ports: the connection that carries a request (httplib 0.11
+// gives handlers no handle on it; only the refusal path looks for it), or, with peer_port -1, the
+// listening socket. Found among the process's descriptors.
+int socket_fd(int local_port, int peer_port) {
   for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
     int fd = -1;
     const std::string name = e.path().filename().string();
     if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc()) continue;
     sockaddr_storage local{}, peer{};
     socklen_t ll = sizeof local, pl = sizeof peer;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0 ||
-        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0)
-      continue;
-    auto port_of = [](const sockaddr_storage& a) {
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0) continue;
+    const bool connected = ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) == 0;
+    auto port_of = [](const sockaddr_storage& a) -> int {
       if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
       if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
-      return std::uint16_t{0};
+      return -1;
     };
-    if (port_of(local) == req.local_port && port_of(peer) == req.remote_port) return fd;
+    if (port_of(local) != local_port) continue;
+    if (peer_port < 0 ? !connected : connected && port_of(peer) == peer_port) return fd;
   }
   return -1;
 }
@@ -89,7 +90,7 @@ void linger_close(int fd) {
   char buf[16384];
   while (Clock::now() < end) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) return;  // quiet for 200 ms: the client has stopped sending
+    if (::poll(&p, 1, 1000) <= 0) return;  // quiet for a second: the client has stopped sending
     if (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return;
   }
 }
@@ -113,7 +114,7 @@ void send_error(const httplib::Request& req, httplib::Response& res, int status,
       body->size(), "application/json",
       [body, r](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
         sink.write(body->data() + offset, length);
-        linger_close(connection_fd(*r));
+        linger_close(socket_fd(r->local_port, r->remote_port));
         return false;
       });
 }
@@ -639,6 +640,10 @@ Server::Server(const ServeOptions& options) {
     check(im.http.bind_to_port(o.host, o.port), "serve: cannot listen on {}:{}", o.host, o.port);
     im.port = o.port;
   }
+  // httplib listens with a backlog of 5: clients that reconnect after each refusal overflow it and
+  // the kernel then resets their connections. Listening again on the socket raises the backlog.
+  const int listen_fd = socket_fd(im.port, -1);
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
 }
 
 Server::~Server() {
