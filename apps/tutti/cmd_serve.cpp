@@ -31,8 +31,7 @@ void setup_serve(CLI::App& root) {
   cmd->add_option("--port", o->serve.port, "Port (0 = any free port)")->capture_default_str();
   cmd->add_option("--workers", o->serve.workers, "Requests computed at once (0 = all cores)")
       ->capture_default_str();
-  cmd->add_option("--queue", o->serve.queue,
-                  "Requests admitted beyond the workers; more get 503")
+  cmd->add_option("--queue", o->serve.queue, "Requests admitted beyond the workers; more get 503")
       ->capture_default_str();
   cmd->add_option("--connections", o->serve.connections,
                   "Connection threads (open connections served at once)")

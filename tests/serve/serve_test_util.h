@@ -4,12 +4,13 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,10 +54,9 @@ struct ServeModel {
   void build() {
     std::string labels = "file,instrument,relevance\n";
     for (int i = 0; i < 10; ++i) {
-      const auto name = "c" + std::to_string(i) + ".wav";
+      const auto name = fmt::format("c{}.wav", i);
       write_test_wav(dir / "audio" / name, 3.0, static_cast<std::uint32_t>(i));
-      labels += name + ",piano," + std::to_string(i % 2) + "\n" + name + ",drums," +
-                std::to_string((i / 2) % 2) + "\n";
+      labels += fmt::format("{},piano,{}\n{},drums,{}\n", name, i % 2, name, (i / 2) % 2);
     }
     std::ofstream(dir / "labels.csv") << labels;
     auto r = run_cli({"embed", (dir / "audio").string(), "--embedder", "logmel-stats", "--labels",
@@ -89,8 +89,8 @@ class ServerProcess {
  public:
   explicit ServerProcess(const std::vector<std::string>& extra = {}) {
     fs::create_directories(tmp_.path() / "tmp");
-    std::vector<std::string> args = {TUTTI_CLI, "serve", "--model",
-                                     serve_model().model.string(), "--port", "0"};
+    std::vector<std::string> args = {TUTTI_CLI, "serve", "--model", serve_model().model.string(),
+                                     "--port",  "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -121,7 +121,8 @@ class ServerProcess {
     for (int i = 0; i < 600 && port_ == 0; ++i) {
       std::smatch m;
       const std::string err = slurp(tmp_ / "err");
-      if (std::regex_search(err, m, listening)) port_ = std::stoi(m[1]);
+      if (std::regex_search(err, m, listening))
+        port_ = std::stoi(m[1]);
       else if (waitpid(pid_, &status_, WNOHANG) == pid_) {
         exited_ = true;
         ADD_FAILURE() << "tutti serve exited: " << err;

@@ -61,8 +61,8 @@ TEST_F(Serve, HealthReadyModelOpenApiAndPage) {
   ASSERT_EQ(r->status, 200);
   const Json api = json_of(r);
   EXPECT_EQ(api["openapi"], "3.0.3");
-  for (const char* p : {"/v1/tag", "/v1/predict", "/v1/model", "/healthz", "/readyz", "/metrics",
-                        "/openapi.json"})
+  for (const char* p :
+       {"/v1/tag", "/v1/predict", "/v1/model", "/healthz", "/readyz", "/metrics", "/openapi.json"})
     EXPECT_TRUE(api["paths"].contains(p)) << p;
   r = c.Get("/");
   ASSERT_EQ(r->status, 200);
@@ -166,7 +166,8 @@ TEST_F(Serve, BadRequestsAreJsonErrors) {
   expect_error(c.Post("/v1/tag?start=abc", wav, "audio/wav"), 400,
                "start: 'abc' is not a number of seconds");
   expect_error(c.Post("/v1/tag?start=-1", wav, "audio/wav"), 400, "start: -1 s is negative");
-  expect_error(c.Post("/v1/tag?duration=0", wav, "audio/wav"), 400, "duration: 0 s is not positive");
+  expect_error(c.Post("/v1/tag?duration=0", wav, "audio/wav"), 400,
+               "duration: 0 s is not positive");
   expect_error(c.Get("/v1/tag"), 405, "/v1/tag takes POST");
   expect_error(c.Get("/nothing/here"), 404, "no route GET /nothing/here");
   expect_error(c.Post("/v1/predict", "{\"bags\": 3}", "application/json"), 400, "\"bags\"");
@@ -213,8 +214,8 @@ TEST_F(Serve, PredictEqualsTheCli) {
   EXPECT_EQ(j["keys"][3], ds.keys[3]);
   // .npy body of the X array (all clips have K = 3 instances here).
   for (auto n : ds.n_instances) ASSERT_EQ(n, ds.max_instances);
-  const auto npy = data::serialize_npy(
-      data::NpyArray::from_u8({ds.size(), ds.max_instances, ds.dim}, ds.x_u8));
+  const auto npy =
+      data::serialize_npy(data::NpyArray::from_u8({ds.size(), ds.max_instances, ds.dim}, ds.x_u8));
   r = c.Post("/v1/predict", std::string(npy.begin(), npy.end()), "application/octet-stream");
   ASSERT_EQ(r->status, 200) << r->body;
   check_scores(json_of(r), ds.size());
@@ -373,8 +374,10 @@ TEST(ServeClients, DisconnectMidUploadLeavesNothingBehind) {
 TEST(ServeClients, SlowHeadersDoNotBlockOthers) {
   ServerProcess s({"--workers", "1"});
   const std::string wav = read_bytes(serve_model().clip);
-  const std::string head = "POST /v1/tag?format=tsv HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav"
-                           "\r\nContent-Length: " + std::to_string(wav.size()) + "\r\n\r\n";
+  const std::string head =
+      "POST /v1/tag?format=tsv HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav"
+      "\r\nContent-Length: " +
+      std::to_string(wav.size()) + "\r\n\r\n";
   std::atomic<int> answered{0};
   std::string slow_answer;
   std::thread slow([&] {

@@ -38,15 +38,13 @@ TEST(ServePage, UploadShowsBarsTimelineAndCursor) {
   const fs::path shot = out_dir / "page.png";
   fs::remove(shot);
   TempDir io;
-  const std::string cmd = "timeout 120 " + shell_quote(node.string()) + " " +
-                          shell_quote((source_dir() / "tests/serve/page_check.mjs").string()) +
-                          " " + shell_quote(pptr.string()) + " " +
-                          shell_quote(chromium.string()) + " " +
-                          shell_quote("http://127.0.0.1:" + std::to_string(s.port()) + "/") + " " +
-                          shell_quote(serve_model().clip.string()) + " " +
-                          shell_quote(shot.string()) + " > " +
-                          shell_quote((io / "out.json").string()) + " 2> " +
-                          shell_quote((io / "err.txt").string());
+  const std::string cmd =
+      "timeout 120 " + shell_quote(node.string()) + " " +
+      shell_quote((source_dir() / "tests/serve/page_check.mjs").string()) + " " +
+      shell_quote(pptr.string()) + " " + shell_quote(chromium.string()) + " " +
+      shell_quote("http://127.0.0.1:" + std::to_string(s.port()) + "/") + " " +
+      shell_quote(serve_model().clip.string()) + " " + shell_quote(shot.string()) + " > " +
+      shell_quote((io / "out.json").string()) + " 2> " + shell_quote((io / "err.txt").string());
   ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(io / "err.txt");
   const Json page = Json::parse(slurp(io / "out.json"));
   EXPECT_EQ(page["errors"], Json::array()) << page.dump(2);

@@ -49,14 +49,14 @@ std::string segments_text(const FileTags& t, int c) {
 }
 
 std::string tags_table(std::span<const FileTags> files, char sep) {
-  std::string out = fmt::format("file{0}instrument{0}probability{0}threshold{0}present{0}segments\n",
-                                sep);
+  std::string out =
+      fmt::format("file{0}instrument{0}probability{0}threshold{0}present{0}segments\n", sep);
   for (const auto& t : files)
     for (std::size_t c = 0; c < t.classes.size(); ++c)
       out += fmt::format("{1}{0}{2}{0}{3:.6g}{0}{4:.6g}{0}{5}{0}{6}\n", sep, field(t.file, sep),
                          field(t.classes[c], sep), static_cast<double>(t.probability[c]),
-                         static_cast<double>(t.thresholds[c]),
-                         t.present[c] ? 1 : 0, segments_text(t, static_cast<int>(c)));
+                         static_cast<double>(t.thresholds[c]), t.present[c] ? 1 : 0,
+                         segments_text(t, static_cast<int>(c)));
   return out;
 }
 
@@ -64,8 +64,8 @@ std::string events_tsv(std::span<const FileTags> files) {
   std::string out = "file\tinstrument\tonset_s\toffset_s\n";
   for (const auto& t : files)
     for (const auto& s : t.segments)
-      out += fmt::format("{}\t{}\t{:.2f}\t{:.2f}\n", field(t.file, '\t'),
-                         field(s.instrument, '\t'), s.start_s, s.end_s);
+      out += fmt::format("{}\t{}\t{:.2f}\t{:.2f}\n", field(t.file, '\t'), field(s.instrument, '\t'),
+                         s.start_s, s.end_s);
   return out;
 }
 

@@ -35,8 +35,8 @@ std::string Metrics::render(int in_flight, int queue_length) const {
   std::uint64_t cumulative = 0;
   for (std::size_t b = 0; b < kBucketsS.size(); ++b) {
     cumulative += buckets_[b];
-    out += fmt::format("tutti_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
-                       kBucketsS[b], cumulative);
+    out += fmt::format("tutti_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", kBucketsS[b],
+                       cumulative);
   }
   out += fmt::format("tutti_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", count_);
   out += fmt::format("tutti_http_request_duration_seconds_sum {}\n", sum_s_);

@@ -4,9 +4,9 @@ namespace tutti::serve {
 namespace {
 
 core::Json error_response(const char* what) {
-  return {{"description", what},
-          {"content",
-           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return {
+      {"description", what},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
 core::Json json_response(const char* what) {
@@ -26,11 +26,16 @@ core::Json openapi_json(const core::Json& model) {
        "the file; tsv is `tutti tag --csv` with tabs; events lists the segments."},
       {"parameters",
        core::Json::array(
-           {{{"name", "start"}, {"in", "query"}, {"schema", seconds},
+           {{{"name", "start"},
+             {"in", "query"},
+             {"schema", seconds},
              {"description", "Seconds skipped at the start (times in the answer start there)"}},
-            {{"name", "duration"}, {"in", "query"}, {"schema", seconds},
+            {{"name", "duration"},
+             {"in", "query"},
+             {"schema", seconds},
              {"description", "Seconds analysed from start (default: to the end)"}},
-            {{"name", "format"}, {"in", "query"},
+            {{"name", "format"},
+             {"in", "query"},
              {"schema", {{"type", "string"}, {"enum", {"json", "tsv", "events"}}}}}})},
       {"requestBody",
        {{"required", true},
@@ -66,32 +71,31 @@ core::Json openapi_json(const core::Json& model) {
   auto get = [](const char* summary, core::Json responses) {
     return core::Json{{"get", {{"summary", summary}, {"responses", std::move(responses)}}}};
   };
-  return {
-      {"openapi", "3.0.3"},
-      {"info",
-       {{"title", "tutti serve"},
-        {"version", TUTTI_VERSION},
-        {"description", "Which instruments play in a piece of music, and when. Model: " +
-                            model.value("file", std::string()) + " (" +
-                            model.value("model", std::string()) + ")"}}},
-      {"paths",
-       {{"/v1/tag", {{"post", tag}}},
-        {"/v1/predict", {{"post", predict}}},
-        {"/v1/model", get("Classes, thresholds, embedder, training data and scores",
-                          {{"200", json_response("The model card")}})},
-        {"/healthz", get("The process is up", {{"200", json_response("{status: ok}")}})},
-        {"/readyz", get("The model is loaded and the server accepts work",
-                        {{"200", json_response("{status: ready}")},
-                         {"503", error_response("Shutting down")}})},
-        {"/metrics",
-         get("Prometheus text format", {{"200", {{"description", "Counters and gauges"}}}})},
-        {"/openapi.json", get("This description", {{"200", json_response("OpenAPI 3.0")}})}}},
-      {"components",
-       {{"schemas",
-         {{"Error",
-           {{"type", "object"},
-            {"properties",
-             {{"error", {{"type", "string"}}}, {"status", {{"type", "integer"}}}}}}}}}}}};
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "tutti serve"},
+            {"version", TUTTI_VERSION},
+            {"description", "Which instruments play in a piece of music, and when. Model: " +
+                                model.value("file", std::string()) + " (" +
+                                model.value("model", std::string()) + ")"}}},
+          {"paths",
+           {{"/v1/tag", {{"post", tag}}},
+            {"/v1/predict", {{"post", predict}}},
+            {"/v1/model", get("Classes, thresholds, embedder, training data and scores",
+                              {{"200", json_response("The model card")}})},
+            {"/healthz", get("The process is up", {{"200", json_response("{status: ok}")}})},
+            {"/readyz", get("The model is loaded and the server accepts work",
+                            {{"200", json_response("{status: ready}")},
+                             {"503", error_response("Shutting down")}})},
+            {"/metrics",
+             get("Prometheus text format", {{"200", {{"description", "Counters and gauges"}}}})},
+            {"/openapi.json", get("This description", {{"200", json_response("OpenAPI 3.0")}})}}},
+          {"components",
+           {{"schemas",
+             {{"Error",
+               {{"type", "object"},
+                {"properties",
+                 {{"error", {{"type", "string"}}}, {"status", {{"type", "integer"}}}}}}}}}}}};
 }
 
 }  // namespace tutti::serve

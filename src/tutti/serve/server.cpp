@@ -37,9 +37,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const std::set<std::string> kRoutes = {"/",        "/app.js",  "/style.css", "/v1/tag",
-                                       "/v1/predict", "/v1/model", "/healthz", "/readyz",
-                                       "/metrics",  "/openapi.json"};
+const std::set<std::string> kRoutes = {"/",           "/app.js",      "/style.css", "/v1/tag",
+                                       "/v1/predict", "/v1/model",    "/healthz",   "/readyz",
+                                       "/metrics",    "/openapi.json"};
 
 // The time a request's headers were read, for its latency and its time limit. httplib handles a
 // request on one thread from its headers to its logging, so a thread_local carries it.
@@ -174,8 +174,7 @@ void ServeOptions::validate() const {
   check<UsageError>(!model.empty(), "serve: --model is required");
   check<UsageError>(port >= 0 && port <= 65535, "serve: --port must be in [0, 65535], got {}",
                     port);
-  check<UsageError>(workers >= 0, "serve: --workers must be >= 0 (0 = all cores), got {}",
-                    workers);
+  check<UsageError>(workers >= 0, "serve: --workers must be >= 0 (0 = all cores), got {}", workers);
   check<UsageError>(queue >= 0, "serve: --queue must be >= 0, got {}", queue);
   check<UsageError>(connections >= 1, "serve: --connections must be >= 1, got {}", connections);
   check<UsageError>(max_upload_bytes > 0, "serve: --max-upload-mb must be > 0");
@@ -183,8 +182,7 @@ void ServeOptions::validate() const {
                     "serve: --time-limit must be > 0 seconds, got {}", time_limit_s);
   check<UsageError>(read_timeout_s > 0 && std::isfinite(read_timeout_s),
                     "serve: --read-timeout must be > 0 seconds, got {}", read_timeout_s);
-  check<UsageError>(retry_after_s >= 1, "serve: Retry-After must be >= 1 s, got {}",
-                    retry_after_s);
+  check<UsageError>(retry_after_s >= 1, "serve: Retry-After must be >= 1 s, got {}", retry_after_s);
 }
 
 struct Server::Impl {
@@ -320,7 +318,8 @@ void Server::Impl::tag(const httplib::Request& req, httplib::Response& res,
     if (req.has_param("start") || req.has_param("duration")) {
       const auto wave = audio::load_mono_16k(upload.path);
       const double total_s = static_cast<double>(wave.size()) / audio::kVggishSampleRateHz;
-      const auto first = static_cast<std::size_t>(std::llround(start_s * audio::kVggishSampleRateHz));
+      const auto first =
+          static_cast<std::size_t>(std::llround(start_s * audio::kVggishSampleRateHz));
       if (first >= wave.size() && !wave.empty())
         http_fail(400, fmt::format("start: {} s is past the end of the audio ({:.3f} s)", start_s,
                                    total_s));
@@ -340,8 +339,8 @@ void Server::Impl::tag(const httplib::Request& req, httplib::Response& res,
       if (Clock::now() > limit) throw TimeLimitReached{};
     });
   } catch (const TimeLimitReached&) {
-    http_fail(504, fmt::format("serve: tagging '{}' took longer than the time limit of {} s",
-                               label, opt.time_limit_s));
+    http_fail(504, fmt::format("serve: tagging '{}' took longer than the time limit of {} s", label,
+                               opt.time_limit_s));
   } catch (const Error& e) {
     std::string msg = hide_path(e.what(), upload.path.string(), label);
     if (cut) msg = hide_path(msg, cut->path.string(), label);
@@ -352,8 +351,8 @@ void Server::Impl::tag(const httplib::Request& req, httplib::Response& res,
   const std::span<const infer::FileTags> one(&tags, 1);
   res.status = 200;
   if (format == "json") {
-    core::Json j = infer::tags_json(opt.model.filename().string(), tagger.embedder().info().name,
-                                    one, {});
+    core::Json j =
+        infer::tags_json(opt.model.filename().string(), tagger.embedder().info().name, one, {});
     if (req.has_param("start") || req.has_param("duration")) j["start_s"] = start_s;
     res.set_content(j.dump(2) + "\n", "application/json");
   } else if (format == "tsv") {
@@ -397,8 +396,8 @@ void Server::Impl::predict(const httplib::Request&, httplib::Response& res,
         http_fail(400, hide_path(e.what(), f.path.string(), what));
       }
     } else if (bytes.rfind("\x93NUMPY", 0) == 0) {  // .npy: X as [N, K, D] or one bag [K, D]
-      auto a = data::parse_npy(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(),
-                               what);
+      auto a =
+          data::parse_npy(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), what);
       if (a.shape.size() == 2) a.shape.insert(a.shape.begin(), 1);
       if (a.shape.size() != 3)
         http_fail(400, fmt::format("{}: X has shape {}, expected (N, K, D) or (K, D)", what,
@@ -418,12 +417,14 @@ void Server::Impl::predict(const httplib::Request&, httplib::Response& res,
         http_fail(400, fmt::format("{}: neither .npy, .npz nor JSON", what));
       }
       if (!j.is_object() || !j.contains("bags") || !j["bags"].is_array())
-        http_fail(400, fmt::format("{}: JSON needs {{\"bags\": [[[D numbers] per instance] per bag]}}",
-                                   what));
+        http_fail(
+            400,
+            fmt::format("{}: JSON needs {{\"bags\": [[[D numbers] per instance] per bag]}}", what));
       const auto& bags = j["bags"];
       std::int64_t K = 0;
       for (const auto& b : bags) {
-        if (!b.is_array()) http_fail(400, fmt::format("{}: a bag is not an array of instances", what));
+        if (!b.is_array())
+          http_fail(400, fmt::format("{}: a bag is not an array of instances", what));
         K = std::max<std::int64_t>(K, static_cast<std::int64_t>(b.size()));
       }
       ds = data::BagDataset::zeros(static_cast<std::int64_t>(bags.size()), K, D, m.classes,
@@ -439,8 +440,8 @@ void Server::Impl::predict(const httplib::Request&, httplib::Response& res,
           for (std::int64_t d = 0; d < D; ++d) {
             const auto& v = inst[static_cast<std::size_t>(d)];
             if (!v.is_number())
-              http_fail(400, fmt::format("{}: bag {} instance {} value {} is not a number", what,
-                                         i, t, d));
+              http_fail(400, fmt::format("{}: bag {} instance {} value {} is not a number", what, i,
+                                         t, d));
             const double x = v.get<double>();
             const auto at = (i * static_cast<std::size_t>(K) + t) * static_cast<std::size_t>(D) +
                             static_cast<std::size_t>(d);
@@ -509,7 +510,8 @@ void Server::Impl::routes() {
       try {
         (this->*method)(req, res, counting);
       } catch (const HttpError& e) {
-        send_error(req, res, e.status, e.message, !body_read, e.status == 503 ? opt.retry_after_s : 0);
+        send_error(req, res, e.status, e.message, !body_read,
+                   e.status == 503 ? opt.retry_after_s : 0);
       } catch (const std::exception& e) {
         send_error(req, res, 500, fmt::format("serve: {}", e.what()), !body_read);
       }
@@ -551,37 +553,32 @@ void Server::Impl::routes() {
     res.set_content(std::string(a->body), std::string(a->content_type).c_str());
   });
 
-  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    t_request_start = Clock::now();
-    t_request_stamped = true;
-    if (req.has_header("Content-Length")) {
-      const std::string v = req.get_header_value("Content-Length");
-      std::uint64_t n = 0;
-      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec == std::errc::result_out_of_range || (ec == std::errc() && n > opt.max_upload_bytes)) {
-        send_error(req, res, 413,
-                   fmt::format("serve: upload of {} bytes is larger than the limit of {} bytes", v,
-                               opt.max_upload_bytes),
-                   true);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // curl and others ask before sending a large body: answer 413 then, so it is never sent.
-  http.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+  // A body announced larger than the limit is refused from its headers, before any of it is read.
+  auto refuse_too_large = [this](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_header("Content-Length")) return false;
     const std::string v = req.get_header_value("Content-Length");
     std::uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec == std::errc::result_out_of_range || (ec == std::errc() && n > opt.max_upload_bytes)) {
-      send_error(req, res, 413,
-                 fmt::format("serve: upload of {} bytes is larger than the limit of {} bytes", v,
-                             opt.max_upload_bytes),
-                 true);
-      return 413;
-    }
-    return 100;
-  });
+    const auto ec = std::from_chars(v.data(), v.data() + v.size(), n).ec;
+    if (ec != std::errc::result_out_of_range && !(ec == std::errc() && n > opt.max_upload_bytes))
+      return false;
+    send_error(req, res, 413,
+               fmt::format("serve: upload of {} bytes is larger than the limit of {} bytes", v,
+                           opt.max_upload_bytes),
+               true);
+    return true;
+  };
+  http.set_pre_routing_handler(
+      [refuse_too_large](const httplib::Request& req, httplib::Response& res) {
+        t_request_start = Clock::now();
+        t_request_stamped = true;
+        return refuse_too_large(req, res) ? httplib::Server::HandlerResponse::Handled
+                                          : httplib::Server::HandlerResponse::Unhandled;
+      });
+  // curl and others ask before sending a large body: answer 413 then, so it is never sent.
+  http.set_expect_100_continue_handler(
+      [refuse_too_large](const httplib::Request& req, httplib::Response& res) {
+        return refuse_too_large(req, res) ? 413 : 100;
+      });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.content_length_ > 0) return;
     send_error(req, res, res.status,
@@ -666,7 +663,8 @@ void Server::shutdown() {
   Impl& im = *impl_;
   im.draining = true;
   // run() may be starting: wait until it listens (or has returned) before stopping it.
-  while (im.running && !im.http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (im.running && !im.http.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::lock_guard lock(im.stop_mu);
   if (!im.stopped && im.http.is_running()) {
     im.stopped = true;

@@ -39,9 +39,9 @@ struct ServeOptions {
   std::filesystem::path model;   // .tutti model file (required)
   std::filesystem::path vggish;  // VGGish weights, for models trained on vggish features
   std::string host = "127.0.0.1";
-  int port = 8080;   // 0 = a free port chosen by the system (Server::port())
-  int workers = 0;   // requests computed at once; 0 = the number of cores
-  int queue = 16;    // requests admitted beyond the workers (uploading or waiting)
+  int port = 8080;       // 0 = a free port chosen by the system (Server::port())
+  int workers = 0;       // requests computed at once; 0 = the number of cores
+  int queue = 16;        // requests admitted beyond the workers (uploading or waiting)
   int connections = 32;  // connection threads (each holds one open connection: keep-alive, slow)
   std::uint64_t max_upload_bytes = 200ull << 20;
   double time_limit_s = 60;    // per request, from its headers to its answer
