@@ -345,7 +345,7 @@ TEST(ServeLimits, TimeLimitGives504ForLongWork) {
 }
 
 TEST(ServeClients, DisconnectMidUploadLeavesNothingBehind) {
-  ServerProcess s({"--workers", "1", "--queue", "0"});
+  ServerProcess s({"--workers", "1"});
   const std::string wav = read_bytes(serve_model().clip);
   for (int i = 0; i < 3; ++i) {
     RawClient raw(s.port());
@@ -354,7 +354,7 @@ TEST(ServeClients, DisconnectMidUploadLeavesNothingBehind) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     raw.close();
   }
-  // The only place is free again (the dropped uploads released it), the temporaries are gone.
+  // The dropped uploads released their places (none in flight), the temporaries are gone.
   auto c = client(s);
   for (int i = 0; i < 250; ++i) {  // the answers to the dropped clients are logged when written
     const auto m = c.Get("/metrics");
@@ -441,6 +441,7 @@ TEST(ServeOptionsCli, BadOptionsAndABusyPort) {
   r = run_cli({"serve", "--model", m.model.string(), "--max-upload-mb", "0"});
   EXPECT_EQ(r.exit_code, 2);
   ServerProcess s;
+  // A port another server listens on is an error (not a shared port).
   r = run_cli({"serve", "--model", m.model.string(), "--port", std::to_string(s.port())});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("serve: cannot listen on 127.0.0.1:" + std::to_string(s.port())),

@@ -629,6 +629,13 @@ Server::Server(const ServeOptions& options) {
   im.http.set_keep_alive_max_count(1000);
   im.http.set_payload_max_length(static_cast<std::size_t>(o.max_upload_bytes));
   im.routes();
+  // httplib's default sets SO_REUSEPORT, which lets a second server bind a port another one
+  // listens on (the two then share the connections); SO_REUSEADDR alone still allows a restart
+  // while old connections linger in TIME_WAIT, and makes a busy port an error.
+  im.http.set_socket_options([](int sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   if (o.port == 0) {
     im.port = im.http.bind_to_any_port(o.host);
