@@ -8,15 +8,7 @@ build=${1:?usage: bench/tag_memory.sh BUILD_DIR [SECONDS]}
 seconds=${2:-3600}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/audio"
-echo "file,instrument,relevance" > "$work/labels.csv"
-for i in $(seq 0 19); do
-  "$build/bench/bench_embed" --write-wav "$work/audio/c$i.wav" $((8 + i % 5))
-  echo "c$i.wav,a,$((i % 2))" >> "$work/labels.csv"
-  echo "c$i.wav,b,$(((i / 2) % 2))" >> "$work/labels.csv"
-done
-"$build/tutti" embed "$work/audio" --labels "$work/labels.csv" -o "$work/f.npz" --threads 2
-"$build/tutti" train "$work/f.npz" --model att --epochs 3 --val-fraction 0.3 -o "$work/m.tutti"
+"$(dirname "$0")/small_logmel_model.sh" "$build" "$work"
 "$build/bench/bench_embed" --write-wav "$work/long.wav" "$seconds"
 ls -l "$work/long.wav"
 /usr/bin/time -v "$build/tutti" tag --model "$work/m.tutti" "$work/long.wav" --json \

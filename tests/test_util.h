@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -23,6 +24,20 @@ inline std::filesystem::path shared_data_dir() {
   if (const char* env = std::getenv("TUTTI_SHARED_DATA"); env && *env) return env;
   auto p = source_dir().parent_path() / "shared" / "data";
   return std::filesystem::exists(p) ? p : std::filesystem::path{};
+}
+
+// $TUTTI_CHROMIUM, else `chromium` or `chromium-browser` on PATH; empty when absent (the browser
+// tests skip then; ./run test installs Debian's `chromium`).
+inline std::filesystem::path find_chromium() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("TUTTI_CHROMIUM"); env && *env) return env;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    for (const char* name : {"chromium", "chromium-browser"})
+      if (!dir.empty() && fs::exists(fs::path(dir) / name)) return fs::path(dir) / name;
+  return {};
 }
 
 // Runs `f` and returns the tutti::Error message; fails the test when nothing is thrown.

@@ -17,6 +17,7 @@ run_if att bench/att_side_by_side.sh build
 run_if rf /usr/bin/python3 bench/rf_side_by_side.py build/tutti
 run_if models bench/model_table.sh build
 run_if python bench/predict_side_by_side.sh build
+run_if serve bench/serve_load.sh build
 mmgat_epochs() {  # MMGAT vs ATT epochs on the AudioSet OpenMIC-20 train part, 1 and 2 threads
   local tmp; tmp=$(mktemp -d)
   build/tutti data convert audioset "$SHARED/audioset/bal_train" --taxonomy openmic20 \

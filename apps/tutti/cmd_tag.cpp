@@ -14,21 +14,12 @@
 #include "tutti/core/error.h"
 #include "tutti/core/progress.h"
 #include "tutti/infer/tag.h"
+#include "tutti/infer/tag_output.h"
 #include "tutti/report/plots.h"
 #include "tutti/report/svg.h"
 
 namespace tutti::cli {
 namespace {
-
-std::string segments_text(const infer::FileTags& t, int c) {
-  std::string s;
-  for (const auto& seg : t.segments) {
-    if (seg.class_index != c) continue;
-    if (!s.empty()) s += ' ';
-    s += fmt::format("{:.2f}-{:.2f}", seg.start_s, seg.end_s);
-  }
-  return s;
-}
 
 void print_table(const infer::FileTags& t) {
   std::printf("%s  (%.2f s, %lld instances, windows of %lld)%s%s\n", t.file.c_str(), t.duration_s,
@@ -45,14 +36,7 @@ void print_table(const infer::FileTags& t) {
   for (int c : order)
     std::printf("  %-*s  %11.3f  %9.3f  %-7s  %s\n", static_cast<int>(width),
                 t.classes[c].c_str(), t.probability[c], t.thresholds[c],
-                t.present[c] ? "yes" : "no", segments_text(t, c).c_str());
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
+                t.present[c] ? "yes" : "no", infer::segments_text(t, c).c_str());
 }
 
 // One timeline per file, stacked in one SVG (each file's plot keeps its own size).
@@ -138,27 +122,10 @@ void setup(CLI::App& root) {
     }
     print_partial_failures(b.failures, b.files.size());
     if (o->json) {
-      core::Json j;
-      j["model"] = o->model;
-      j["embedder"] = tagger.embedder().info().name;
-      core::Json files = core::Json::object();
-      for (const auto& t : b.files) {
-        core::Json f = t.to_json();
-        f.erase("file");
-        files[t.file] = std::move(f);
-      }
-      j["files"] = files;
-      core::Json failed = core::Json::array();
-      for (const auto& f : b.failures) failed.push_back({{"file", f.file}, {"error", f.message}});
-      j["failures"] = failed;
+      const auto j = infer::tags_json(o->model, tagger.embedder().info().name, b.files, b.failures);
       std::printf("%s\n", j.dump(2).c_str());
     } else if (o->csv) {
-      std::printf("file,instrument,probability,threshold,present,segments\n");
-      for (const auto& t : b.files)
-        for (std::size_t c = 0; c < t.classes.size(); ++c)
-          std::printf("%s,%s,%.6g,%.6g,%d,%s\n", csv_field(t.file).c_str(),
-                      csv_field(t.classes[c]).c_str(), t.probability[c], t.thresholds[c],
-                      t.present[c] ? 1 : 0, segments_text(t, static_cast<int>(c)).c_str());
+      std::fputs(infer::tags_table(b.files, ',').c_str(), stdout);
     } else {
       for (std::size_t i = 0; i < b.files.size(); ++i) {
         if (i > 0) std::printf("\n");

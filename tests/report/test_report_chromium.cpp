@@ -16,17 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// $TUTTI_CHROMIUM, else `chromium` or `chromium-browser` on PATH; empty when absent.
-fs::path find_chromium() {
-  if (const char* env = std::getenv("TUTTI_CHROMIUM"); env && *env) return env;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    for (const char* name : {"chromium", "chromium-browser"})
-      if (!dir.empty() && fs::exists(fs::path(dir) / name)) return fs::path(dir) / name;
-  return {};
-}
+using tutti::testing::find_chromium;
 
 struct BrowserRun {
   int status = -1;

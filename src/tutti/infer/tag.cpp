@@ -84,7 +84,9 @@ Tagger& Tagger::operator=(Tagger&&) noexcept = default;
 const infer::ModelInfo& Tagger::model() const { return impl_->predictor.info(); }
 const embed::Embedder& Tagger::embedder() const { return *impl_->embedder; }
 
-FileTags Tagger::tag_file(const fs::path& audio) const {
+FileTags Tagger::tag_file(const fs::path& audio) const { return tag_file(audio, {}); }
+
+FileTags Tagger::tag_file(const fs::path& audio, const std::function<void()>& between) const {
   const Impl& im = *impl_;
   const infer::ModelInfo& m = im.predictor.info();
   const std::int64_t W = m.features.max_instances, D = m.features.dim;
@@ -169,6 +171,7 @@ FileTags Tagger::tag_file(const fs::path& audio) const {
       [&](std::size_t, std::size_t, std::span<const std::uint8_t> f) {
         pending.insert(pending.end(), f.begin(), f.end());
         if (pending.size() >= chunk) flush_full();
+        if (between) between();
       });
   flush_full();
   r.duration_s = summary.duration_s();

@@ -71,6 +71,9 @@ class Tagger {
   // present and a `note` (not an error); a fixed-length model and a file shorter than its window
   // throw tutti::Error naming the file.
   FileTags tag_file(const std::filesystem::path& audio) const;
+  // Same, calling between(), when set, after each batch of examples: an exception it throws stops
+  // the tagging and propagates (how a server enforces a time limit on one request).
+  FileTags tag_file(const std::filesystem::path& audio, const std::function<void()>& between) const;
 
  private:
   struct Impl;
