@@ -151,6 +151,7 @@ struct FluidSynthesizer::Impl {
     render_into(scratch.data(), flush);
   }
   int flush_samples = 2240;
+  bool tuned = false;  // a key tuning is active on the melodic channels
 };
 
 FluidSynthesizer::FluidSynthesizer(const std::filesystem::path& soundfont, int sample_rate_hz,
@@ -217,6 +218,20 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     fluid_synth_cc(fs, p.channel, 10, p.pan);
     fluid_synth_cc(fs, p.channel, 91, p.reverb_send);
     fluid_synth_cc(fs, p.channel, 93, 0);
+  }
+  // Detune: one key tuning (tuning bank 0, program 0) on every melodic channel. Tuning outlives
+  // system_reset, so a clip without detune deactivates what an earlier clip set.
+  if (score.detune_cents != 0) {
+    double pitch[128];
+    for (int k = 0; k < 128; ++k) pitch[k] = 100.0 * k + score.detune_cents;
+    tutti::check(fluid_synth_activate_key_tuning(fs, 0, 0, "tutti-detune", pitch, 0) == FLUID_OK,
+                 "synth: FluidSynth cannot set a key tuning: {}", last_fluid_error());
+    for (int ch = 0; ch < 16; ++ch)
+      if (ch != kPercussionChannel) fluid_synth_activate_tuning(fs, ch, 0, 0, 0);
+    impl_->tuned = true;
+  } else if (impl_->tuned) {
+    for (int ch = 0; ch < 16; ++ch) fluid_synth_deactivate_tuning(fs, ch, 0);
+    impl_->tuned = false;
   }
 
   struct Event {

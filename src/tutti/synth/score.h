@@ -47,6 +47,9 @@ struct Score {
   double bar_s = 2;            // bar length
   std::vector<int> bar_roots;  // pitch class of each bar's chord root
   std::vector<Part> parts;
+  // Every melodic channel is tuned this many cents off equal temperament (FluidSynth key tuning);
+  // 0 leaves the synthesizer's tuning alone.
+  double detune_cents = 0;
 
   double duration_s() const { return static_cast<double>(num_samples) / sample_rate_hz; }
 };
