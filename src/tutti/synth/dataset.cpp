@@ -184,7 +184,9 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
   const std::vector<fs::path> fonts = cfg.soundfonts.empty()
                                           ? std::vector<fs::path>{fs::path(cfg.soundfont)}
                                           : resolve_soundfonts(cfg.soundfonts);
-  check_training_fonts(fonts, cfg.test_font_ok);
+  // Every name counts, also a link the pool drops as a duplicate of a file already in it.
+  check_training_fonts(cfg.soundfonts.empty() ? fonts : resolve_soundfonts(cfg.soundfonts, true),
+                       cfg.test_font_ok);
 
   // The anchor synthesizers check the fonts and keep their samples in FluidSynth's cache while
   // the workers load them again (an .sf3 font is decoded only once).

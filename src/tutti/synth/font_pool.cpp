@@ -42,13 +42,14 @@ std::uint32_t u32(const char* p) {
 
 }  // namespace
 
-std::vector<fs::path> resolve_soundfonts(const std::vector<std::string>& items) {
+std::vector<fs::path> resolve_soundfonts(const std::vector<std::string>& items,
+                                         bool keep_duplicates) {
   std::vector<fs::path> out;
   std::set<fs::path> seen;
   auto add = [&](const fs::path& p) {
     std::error_code ec;
     const auto canon = fs::weakly_canonical(p, ec);
-    if (seen.insert(ec ? p : canon).second) out.push_back(p);
+    if (seen.insert(ec ? p : canon).second || keep_duplicates) out.push_back(p);
   };
   for (const auto& item : items) {
     const fs::path p(item);

@@ -17,9 +17,11 @@
 namespace tutti::synth {
 
 // Files as given; a folder contributes its *.sf2 / *.sf3 files (not recursive), sorted by name.
-// Duplicates (the same file reached twice, e.g. through a link) are kept once, in first order.
-// Throws tutti::UsageError naming a path that does not exist or a folder without soundfonts.
-std::vector<std::filesystem::path> resolve_soundfonts(const std::vector<std::string>& items);
+// Duplicates (the same file reached twice, e.g. through a link) are kept once, in first order,
+// unless keep_duplicates (to check every name, see check_training_fonts). Throws
+// tutti::UsageError naming a path that does not exist or a folder without soundfonts.
+std::vector<std::filesystem::path> resolve_soundfonts(const std::vector<std::string>& items,
+                                                      bool keep_duplicates = false);
 
 // Why `path` is FluidR3 ("file name FluidR3_GM.sf2", "font name 'Fluid R3 GM'"), or nullopt.
 std::optional<std::string> fluidr3_reason(const std::filesystem::path& path);
