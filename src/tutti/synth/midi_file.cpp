@@ -169,7 +169,9 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
     r.skip(end - r.pos());
     ++track;
   }
-  check(track > 0, "midi: {}: no track ('MTrk' chunk)", name);
+  check(track == static_cast<int>(ntracks),
+        "midi: {}: truncated or damaged: the header announces {} tracks, the file holds {}", name,
+        ntracks, track);
   song.num_tracks = track;
   std::stable_sort(events.begin(), events.end(), [](const RawEvent& a, const RawEvent& b) {
     return a.tick != b.tick ? a.tick < b.tick : a.order < b.order;
