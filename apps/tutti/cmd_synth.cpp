@@ -132,7 +132,9 @@ void setup(CLI::App& root) {
     const auto& classes = synth::instrument_classes();
     for (std::size_t k = 0; k < classes.size() && k < s.clips_per_class.size(); ++k)
       std::printf("  %-18s %d clips%s\n", classes[k].name.c_str(), s.clips_per_class[k],
-                  classes[k].synthesizable ? "" : "  (no General MIDI program: unknown)");
+                  classes[k].synthesizable || s.clips_per_class[k] > 0
+                      ? ""
+                      : "  (no General MIDI program: unknown)");
   });
 }
 

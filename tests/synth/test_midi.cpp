@@ -236,3 +236,29 @@ TEST(SynthMidi, BadFilesAreNamedAndNothingIsWritten) {
             }).find("gone.mid"),
             std::string::npos);
 }
+
+TEST(SynthMidi, BankSelectReachesGsVariationPresets) {
+  // Channel 0: bank 16 program 25 (GS mandolin); channel 1: bank 16 program 25 in a palette
+  // without variations falls back to GM program 26 (steel guitar), as a GS synthesizer would.
+  const auto song = ts::parse_midi(
+      smf(0, {track({{0, {0xB0, 0, 16}},
+                     {0, {0xC0, 25}},
+                     {0, {0x90, 67, 90}},
+                     {480, {0x80, 67, 0}}})}),
+      "gs.mid");
+  ASSERT_EQ(song.notes.size(), 1u);
+  EXPECT_EQ(song.notes[0].bank, 16);
+  auto palette = ts::Palette::general_midi();
+  const int mandolin = *ts::instrument_index("mandolin");
+  auto score = ts::midi_score(song, palette, 16000, 10, false);
+  ASSERT_EQ(score.parts.size(), 1u);
+  EXPECT_EQ(score.parts[0].class_index, *ts::instrument_index("guitar"));
+  EXPECT_EQ(score.parts[0].bank, 0);
+  palette.variations.assign(static_cast<std::size_t>(ts::num_instrument_classes()), {});
+  palette.variations[static_cast<std::size_t>(mandolin)] = {{16, 25}};
+  score = ts::midi_score(song, palette, 16000, 10, false);
+  ASSERT_EQ(score.parts.size(), 1u);
+  EXPECT_EQ(score.parts[0].class_index, mandolin);
+  EXPECT_EQ(score.parts[0].bank, 16);
+  EXPECT_EQ(score.parts[0].program, 25);
+}

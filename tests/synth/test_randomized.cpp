@@ -11,6 +11,7 @@
 #include "test_util.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/json.h"
+#include "tutti/core/random.h"
 #include "tutti/synth/dataset.h"
 #include "tutti/synth/effects.h"
 #include "tutti/synth/font_pool.h"
@@ -363,4 +364,79 @@ TEST(SynthRandomized, DetuneShiftsThePitch) {
   const double f0 = pitch(0), f1 = pitch(50), f2 = pitch(0);
   EXPECT_NEAR(1200 * std::log2(f1 / f0), 50, 3);
   EXPECT_EQ(f0, f2);  // a later clip without detune is back in tune
+}
+
+TEST(SynthRandomized, RoomAndTiltAreALinearConvolution) {
+  // Reverb only: y = x + wet * (x * h), checked against the direct sum (no FFT).
+  const int rate = 8000;
+  std::vector<float> lr(2 * 1200, 0.0f);
+  for (std::size_t i = 0; i < lr.size(); ++i)
+    lr[i] = static_cast<float>(std::sin(0.01 * static_cast<double>(i * i % 977)));
+  ts::EffectsParams fx;
+  fx.reverb_rt60_s = 0.05;
+  fx.reverb_wet = 0.3;
+  fx.reverb_predelay_s = 0.002;
+  auto y = lr;
+  ts::apply_audio_effects(y, rate, fx, 99);
+  for (int c = 0; c < 2; ++c) {
+    const auto h = ts::room_impulse_response(rate, 0.05, 0.002,
+                                             tutti::core::derive_seed(99, c, 0));
+    ASSERT_EQ(h.size(), 416u);
+    for (std::size_t n = 0; n < 1200; n += 37) {
+      double acc = 0;
+      for (std::size_t k = 0; k < h.size() && k <= n; ++k)
+        acc += double{h[k]} * lr[2 * (n - k) + static_cast<std::size_t>(c)];
+      EXPECT_NEAR(y[2 * n + static_cast<std::size_t>(c)],
+                  lr[2 * n + static_cast<std::size_t>(c)] + 0.3 * acc, 2e-5)
+          << c << " " << n;
+    }
+  }
+  // Tilt only: +2 dB/octave raises a 4 kHz sine by 4 dB and lowers a 250 Hz sine by 4 dB.
+  auto tone_gain = [&](double f) {
+    std::vector<float> s(2 * 8000);
+    for (std::size_t i = 0; i < 8000; ++i)
+      s[2 * i] = s[2 * i + 1] = static_cast<float>(std::sin(2 * M_PI * f * i / 16000.0));
+    auto t = s;
+    ts::EffectsParams tilt;
+    tilt.tilt_db_per_octave = 2;
+    ts::apply_audio_effects(t, 16000, tilt, 1);
+    return 10 * std::log10(energy(t, 4000, 12000) / energy(s, 4000, 12000));
+  };
+  EXPECT_NEAR(tone_gain(4000), 4.0, 0.1);
+  EXPECT_NEAR(tone_gain(250), -4.0, 0.1);
+}
+
+TEST(SynthRandomized, MandolinAndUkuleleFromGsVariationPresets) {
+  const std::string gm_bank = "/usr/share/sounds/sf2/sf_GMbank.sf2";  // csound-soundfont
+  if (!fs::exists(gm_bank)) GTEST_SKIP() << "not installed: " << gm_bank;
+  ts::FluidSynthesizer synth(gm_bank, 16000, false);
+  const auto old_report = synth.check();
+  const int mandolin = *ts::instrument_index("mandolin"), ukulele = *ts::instrument_index("ukulele");
+  EXPECT_EQ(old_report.classes[static_cast<std::size_t>(mandolin)].status,
+            ts::ClassStatus::kNoGeneralMidi);  // single-font synthesis: as before
+  const auto report = synth.check(/*variations=*/true);
+  const auto& m = report.classes[static_cast<std::size_t>(mandolin)];
+  EXPECT_EQ(m.status, ts::ClassStatus::kOk);
+  EXPECT_EQ(m.variations, (std::vector<std::pair<int, int>>{{16, 25}}));
+  EXPECT_EQ(report.classes[static_cast<std::size_t>(ukulele)].variations,
+            (std::vector<std::pair<int, int>>{{8, 24}}));
+  const auto palette = report.palette();
+  EXPECT_TRUE(palette.playable()[static_cast<std::size_t>(mandolin)]);
+  // The composer plays them with their bank, and they sound.
+  ts::ComposerOptions opt;
+  opt.duration_s = 1;
+  opt.sample_rate_hz = 16000;
+  opt.classes = {mandolin, ukulele};
+  opt.instruments_per_clip = {0, 1};
+  const auto score = ts::compose(opt, palette, 5);
+  ASSERT_EQ(score.parts.size(), 2u);
+  EXPECT_EQ(score.parts[0].bank, 16);
+  EXPECT_EQ(score.parts[1].bank, 8);
+  EXPECT_GT(ts::peak_abs(synth.render(score)), 1e-3);
+  // A font without them leaves the classes unknown.
+  if (fs::exists(kTim)) {
+    ts::FluidSynthesizer tim(kTim, 16000, false);
+    EXPECT_EQ(tim.check(true).classes[static_cast<std::size_t>(mandolin)].status,
+              ts::ClassStatus::kNoGeneralMidi);
+  }
 }

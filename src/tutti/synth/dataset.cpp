@@ -141,7 +141,9 @@ std::string part_programs(const Score& score) {
   for (const auto& p : score.parts) {
     if (!out.empty()) out += ';';
     out += cs[static_cast<std::size_t>(p.class_index)].name + ':' +
-           (p.bank == 128 ? fmt::format("kit{}", p.program) : fmt::format("{}", p.program + 1));
+           (p.bank == 128 ? fmt::format("kit{}", p.program)
+            : p.bank == 0 ? fmt::format("{}", p.program + 1)
+                          : fmt::format("{}/{}", p.bank, p.program + 1));  // bank/GM program
   }
   return out;
 }
@@ -196,7 +198,7 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
   const auto opts = composer_options(cfg);
   for (const auto& font : fonts) {
     anchors.push_back(std::make_unique<FluidSynthesizer>(font, cfg.sample_rate_hz, cfg.reverb));
-    summary.soundfonts.push_back(anchors.back()->check());
+    summary.soundfonts.push_back(anchors.back()->check(/*variations=*/cfg.randomized()));
     palettes.push_back(summary.soundfonts.back().palette());
     if (!cfg.midi.empty()) continue;
     const auto playable = palettes.back().playable();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,10 @@ struct InstrumentClass {
   std::vector<int> gm_programs;      // 1-based GM program numbers (melodic classes)
   std::vector<int> percussion_keys;  // GM percussion keys (percussion classes)
   std::vector<Role> roles;           // parts this class can play; the composer picks one
+  // Roland GS variation presets (bank, 0-based program) that play this class in soundfonts that
+  // have them: mandolin (bank 16, program 25) and ukulele (bank 8, program 24) have no GM program
+  // but several soundfonts carry these. Used by randomized synthesis only (docs/synth.md).
+  std::vector<std::pair<int, int>> variation_presets;
   int low_key = 0;                   // playable MIDI key range (inclusive), melodic classes
   int high_key = 127;
 };

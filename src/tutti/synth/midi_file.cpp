@@ -183,6 +183,7 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
   double us_per_quarter = 500000;  // 120 BPM until a tempo event says otherwise
   bool tempo_seen = false;
   int program[16] = {};
+  int bank[16] = {};
   bool sustain[16] = {};
   bool setup_done[16] = {};
   std::deque<std::size_t> open[16][128];  // indices into song.notes of sounding notes
@@ -211,7 +212,7 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
     const int ch = e.status & 0x0F;
     const int hi = e.status & 0xF0;
     if (hi == 0x90 && e.b > 0) {
-      song.notes.push_back({ch, program[ch], e.a, e.b, t, t});
+      song.notes.push_back({ch, program[ch], bank[ch], e.a, e.b, t, t});
       closed.push_back(false);
       open[ch][e.a].push_back(song.notes.size() - 1);
       setup_done[ch] = true;
@@ -229,6 +230,7 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
     } else if (hi == 0xC0) {
       program[ch] = e.a;
     } else if (hi == 0xB0) {
+      if (e.a == 0) bank[ch] = e.b;
       if (e.a == 64) {
         const bool down = e.b >= 64;
         if (sustain[ch] && !down) {
@@ -289,6 +291,9 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
   auto has = [](const std::vector<int>& v, int x) {
     return std::find(v.begin(), v.end(), x) != v.end();
   };
+  auto has_pair = [](const std::vector<std::pair<int, int>>& v, std::pair<int, int> x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
   // Class of a note, or -1 (muted): melodic by program, percussion by key. Percussion keys that
   // neither class lists (claps, cowbell, congas...) count as drums.
   std::set<int> unmapped, mapped_any;
@@ -302,6 +307,8 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
       const auto& keys = palette.percussion_keys[static_cast<std::size_t>(c)];
       return (listed ? has(keys, n.key) : !keys.empty()) ? c : -1;
     }
+    for (std::size_t v = 0; v < palette.variations.size(); ++v)
+      if (has_pair(palette.variations[v], {n.bank, n.program})) return static_cast<int>(v);
     const int c = class_of_gm_program(n.program + 1);
     if (c < 0) {
       unmapped.insert(n.program + 1);
@@ -312,7 +319,8 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
   };
 
   // Parts: one per (channel, program) on melodic channels, drums and cymbals on channel 10.
-  std::map<std::pair<int, int>, std::size_t> part_of;  // (channel, program or -class) -> part
+  // (channel, bank * 128 + program, or -1 - class on channel 10) -> part
+  std::map<std::pair<int, int>, std::size_t> part_of;
   std::vector<int> source_channel;
   int kit = palette.drum_kits.empty() ? 0 : palette.drum_kits.front();
   for (const auto& n : song.notes) {
@@ -327,13 +335,15 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
       continue;
     }
     const bool perc = n.channel == kPercussionChannel;
-    const std::pair<int, int> id{n.channel, perc ? -1 - c : n.program};
+    const bool variation = !perc && !cs[static_cast<std::size_t>(c)].synthesizable;
+    const std::pair<int, int> id{n.channel,
+                                 perc ? -1 - c : (variation ? n.bank * 128 : 0) + n.program};
     auto it = part_of.find(id);
     if (it == part_of.end()) {
       Part p;
       p.class_index = c;
       p.role = perc ? (c == drums ? Role::kDrums : Role::kCymbals) : Role::kMelody;
-      p.bank = perc ? 128 : 0;
+      p.bank = perc ? 128 : variation ? n.bank : 0;
       p.program = perc ? kit : n.program;
       const auto& setup = song.channels[n.channel];
       p.volume = std::clamp(setup.volume, 1, 127);

@@ -2,10 +2,12 @@
 //
 //   auto song = tutti::synth::read_midi_file("song.mid");   // throws tutti::Error naming the file
 //   auto score = tutti::synth::midi_score(song, palette, 44100, /*max_duration_s=*/10, reverb);
-//   // score.parts: one per (channel, program) whose GM program maps to a class (instruments.h),
+//   // score.parts: one per (channel, bank, program) whose GM program maps to a class, or whose
+//   // (bank, program) is a GS variation preset of a class the palette has (instruments.h),
 //   // drums and cymbals from channel 10 by key; other notes are muted (never sound unlabeled).
 //
-// The parser reads note on/off, program change, controllers 7 (volume), 10 (pan), 64 (sustain:
+// The parser reads note on/off, program change, controllers 0 (bank select), 7 (volume), 10 (pan),
+// 64 (sustain:
 // a held note ends at the pedal's release) and 91 (reverb send), tempo and end-of-track; other
 // events are skipped. Bounds: at most kMaxTracks tracks, kMaxEvents events, tempos in
 // [kMinBpm, kMaxBpm], songs up to kMaxSongS seconds: anything beyond is refused with a message.
@@ -32,6 +34,7 @@ inline constexpr std::uintmax_t kMaxMidiFileBytes = 64ull << 20;
 struct MidiNote {
   int channel = 0;  // 0..15 (9 = percussion)
   int program = 0;  // 0-based program selected on the channel when the note started
+  int bank = 0;     // bank select (controller 0) in force then
   int key = 60;
   int velocity = 100;
   double on_s = 0;

@@ -276,7 +276,7 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
   return lr;
 }
 
-SoundfontReport FluidSynthesizer::check() {
+SoundfontReport FluidSynthesizer::check(bool variations) {
   fluid_synth_t* fs = impl_->synth.get();
   SoundfontReport r;
   r.path = soundfont_;
@@ -340,6 +340,11 @@ SoundfontReport FluidSynthesizer::check() {
     s.name = c.name;
     if (!c.synthesizable) {
       s.status = ClassStatus::kNoGeneralMidi;
+      const int test_key = std::clamp((c.low_key + c.high_key) / 2, 0, 127);
+      for (const auto& [bank, program] : variations ? c.variation_presets
+                                                    : std::vector<std::pair<int, int>>{})
+        if (select(0, bank, program) && sounds(0, test_key)) s.variations.push_back({bank, program});
+      if (!s.variations.empty()) s.status = ClassStatus::kOk;
       r.classes.push_back(s);
       continue;
     }
@@ -372,6 +377,11 @@ Palette SoundfontReport::palette() const {
   for (const auto& s : classes) {
     if (s.status == ClassStatus::kNoGeneralMidi || s.status == ClassStatus::kMissing) continue;
     const auto i = static_cast<std::size_t>(s.class_index);
+    if (!s.variations.empty()) {
+      p.variations.resize(cs.size());
+      p.variations[i] = s.variations;
+      continue;
+    }
     (cs[i].percussion ? p.percussion_keys[i] : p.programs[i]) = s.available;
   }
   p.drum_kits = drum_kits;
@@ -417,6 +427,7 @@ core::Json SoundfontReport::to_json() const {
                    {"status", class_status_name(s.status)},
                    {"available", s.available},
                    {"missing", s.missing}});
+    if (!s.variations.empty()) arr.back()["variations"] = s.variations;  // [[bank, program]]
   }
   j["classes"] = arr;
   return j;

@@ -36,6 +36,7 @@ struct ClassSupport {
   ClassStatus status = ClassStatus::kOk;
   std::vector<int> available;  // 1-based GM programs, or percussion keys
   std::vector<int> missing;    // absent or silent programs / keys
+  std::vector<std::pair<int, int>> variations;  // GS variation presets present (bank, program)
 };
 
 // GM drum kits tried in bank 128 (GS numbering): Standard, Room, Power, Electronic, TR-808, Jazz,
@@ -66,8 +67,10 @@ class FluidSynthesizer {
   FluidSynthesizer& operator=(const FluidSynthesizer&) = delete;
 
   // Inspects the soundfont: presets per GM program (bank 0) and drum kit (bank 128), and whether
-  // each program / percussion key makes sound (a short test note). Resets the synthesizer.
-  SoundfontReport check();
+  // each program / percussion key makes sound (a short test note). With `variations`, classes
+  // without a GM program are looked up as GS variation presets (instruments.h) and are kOk when
+  // one is present and sounds. Resets the synthesizer.
+  SoundfontReport check(bool variations = false);
 
   // Renders a score from a reset synthesizer: [score.num_samples, 2] interleaved stereo, at
   // FluidSynth's gain (not normalized). Throws tutti::Error if a part's preset cannot be

@@ -42,8 +42,11 @@ void SynthConfig::validate() const {
   for (const auto& name : classes) {
     const auto idx = instrument_index(name);
     check<E>(idx.has_value(), "{}: unknown instrument class '{}'", kWhat, name);
-    check<E>(instrument_classes()[static_cast<std::size_t>(*idx)].synthesizable,
-             "{}: class '{}' has no General MIDI program and cannot be synthesized", kWhat, name);
+    const auto& cls = instrument_classes()[static_cast<std::size_t>(*idx)];
+    check<E>(cls.synthesizable || (randomized() && !cls.variation_presets.empty()),
+             "{}: class '{}' has no General MIDI program and cannot be synthesized (with a "
+             "soundfont pool or --effects, its GS variation preset is used where a font has it)",
+             kWhat, name);
     check<E>(seen.insert(name).second, "{}: class '{}' listed twice", kWhat, name);
   }
   const int available = classes.empty() ? static_cast<int>(synthesizable_classes().size())
