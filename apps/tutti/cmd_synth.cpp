@@ -33,7 +33,8 @@ void setup(CLI::App& root) {
       ->required();
   cmd->add_option("--soundfont", o->fonts,
                   "Soundfont (.sf2/.sf3); repeat it or name a folder for a pool each clip draws "
-                  "from (default " + c.soundfont + ")");
+                  "from (default " +
+                      c.soundfont + ")");
   cmd->add_flag("--effects", c.effects,
                 "Random per-clip effects: room, EQ tilt, compressor, width, detune, tempo, part "
                 "levels, output level, noise (recorded in clips.csv)");
@@ -123,10 +124,11 @@ void setup(CLI::App& root) {
                 static_cast<long long>(s.pairs), static_cast<long long>(s.partial_pairs),
                 s.pairs ? 100.0 * static_cast<double>(s.partial_pairs) / s.pairs : 0.0);
     if (!o->embed.empty()) {
-      std::printf("dataset.npz: %lld clips x %lld instances (%s), %lld active (instance, class) "
-                  "cells\n",
-                  static_cast<long long>(es.clips), static_cast<long long>(es.max_instances),
-                  o->embed.c_str(), static_cast<long long>(es.active_instance_cells));
+      std::printf(
+          "dataset.npz: %lld clips x %lld instances (%s), %lld active (instance, class) "
+          "cells\n",
+          static_cast<long long>(es.clips), static_cast<long long>(es.max_instances),
+          o->embed.c_str(), static_cast<long long>(es.active_instance_cells));
       for (const auto& w : es.warnings) std::fprintf(stderr, "synth: %s\n", w.c_str());
     }
     const auto& classes = synth::instrument_classes();

@@ -16,8 +16,8 @@ TEST(CliSynth, WritesAudioAndWeakAndStrongLabels) {
   if (!fs::exists("/usr/share/sounds/sf2/TimGM6mb.sf2")) GTEST_SKIP() << "TimGM6mb not installed";
   TempDir dir;
   const auto out = dir / "syn";
-  const auto r = run_cli({"synth", "-n", "3", "--seed", "5", "--duration", "3", "--threads", "2",
-                          "-o", out.string()});
+  const auto r = run_cli(
+      {"synth", "-n", "3", "--seed", "5", "--duration", "3", "--threads", "2", "-o", out.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("3 clips"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("mandolin"), std::string::npos) << r.err;  // said: never synthesized
@@ -36,8 +36,8 @@ TEST(CliSynth, ImpossibleOptionsAndMissingSoundfontLeaveNoFolder) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   r = run_cli({"synth", "-n", "2", "--duration", "0", "-o", (dir / "b").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  r = run_cli({"synth", "-n", "2", "--soundfont", (dir / "none.sf2").string(), "-o",
-               (dir / "c").string()});
+  r = run_cli(
+      {"synth", "-n", "2", "--soundfont", (dir / "none.sf2").string(), "-o", (dir / "c").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("none.sf2"), std::string::npos) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
@@ -72,14 +72,14 @@ TEST(CliSynth, RandomizedPoolMidiBatchesAndTheFluidR3Rule) {
   {
     std::ofstream(dir / "midi" / "bad.mid") << "not midi";
     // Format 0, one track: piano C4 for one quarter note at 120 BPM.
-    const unsigned char good[] = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 1, 0xE0,
-                                  'M', 'T', 'r', 'k', 0, 0, 0, 13, 0, 0x90, 60, 100,
-                                  0x83, 0x60, 0x80, 60, 0, 0, 0xFF, 0x2F, 0};
+    const unsigned char good[] = {'M', 'T',  'h',  'd',  0,    0,   0, 6, 0,    0,    0, 1,
+                                  1,   0xE0, 'M',  'T',  'r',  'k', 0, 0, 0,    13,   0, 0x90,
+                                  60,  100,  0x83, 0x60, 0x80, 60,  0, 0, 0xFF, 0x2F, 0};
     std::ofstream(dir / "midi" / "good.mid", std::ios::binary)
         .write(reinterpret_cast<const char*>(good), sizeof(good));
   }
-  r = run_cli({"synth", "--midi", (dir / "midi" / "bad.mid").string(), "-o",
-               (dir / "m1").string()});
+  r = run_cli(
+      {"synth", "--midi", (dir / "midi" / "bad.mid").string(), "-o", (dir / "m1").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad.mid: not a Standard MIDI File"), std::string::npos) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;

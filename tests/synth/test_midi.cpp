@@ -57,8 +57,12 @@ Bytes smf(int format, const std::vector<Bytes>& tracks, int division = 480) {
 }
 
 Bytes tempo(std::uint32_t us_per_quarter) {
-  return {0xFF, 0x51, 0x03, static_cast<std::uint8_t>(us_per_quarter >> 16),
-          static_cast<std::uint8_t>(us_per_quarter >> 8), static_cast<std::uint8_t>(us_per_quarter)};
+  return {0xFF,
+          0x51,
+          0x03,
+          static_cast<std::uint8_t>(us_per_quarter >> 16),
+          static_cast<std::uint8_t>(us_per_quarter >> 8),
+          static_cast<std::uint8_t>(us_per_quarter)};
 }
 
 // Format 1, 480 ticks per quarter. Conductor: 120 BPM, then 240 BPM from tick 960 (1 s).
@@ -74,14 +78,15 @@ Bytes song() {
                              {960, {0x80, 60, 0}},
                              {480, {0xB0, 64, 0}}});
   const Bytes bass = track({{0, {0xC1, 33}}, {960, {0x91, 40, 90}}, {960, {40, 0}}});
-  const Bytes drums = track({{0, {0x99, 36, 100}}, {0, {42, 90}}, {60, {0x89, 36, 0}}, {0, {0x89, 42, 0}}});
+  const Bytes drums =
+      track({{0, {0x99, 36, 100}}, {0, {42, 90}}, {60, {0x89, 36, 0}}, {0, {0x89, 42, 0}}});
   const Bytes strings = track({{0, {0xC2, 48}}, {0, {0x92, 64, 80}}, {480, {0x82, 64, 0}}});
   return smf(1, {conductor, piano, bass, drums, strings});
 }
 
 void write_bytes(const fs::path& p, const Bytes& b) {
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
-                                           static_cast<std::streamsize>(b.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 ts::SynthConfig midi_config(const std::vector<std::string>& files) {
@@ -241,10 +246,9 @@ TEST(SynthMidi, BankSelectReachesGsVariationPresets) {
   // Channel 0: bank 16 program 25 (GS mandolin); channel 1: bank 16 program 25 in a palette
   // without variations falls back to GM program 26 (steel guitar), as a GS synthesizer would.
   const auto song = ts::parse_midi(
-      smf(0, {track({{0, {0xB0, 0, 16}},
-                     {0, {0xC0, 25}},
-                     {0, {0x90, 67, 90}},
-                     {480, {0x80, 67, 0}}})}),
+      smf(0,
+          {track(
+              {{0, {0xB0, 0, 16}}, {0, {0xC0, 25}}, {0, {0x90, 67, 90}}, {480, {0x80, 67, 0}}})}),
       "gs.mid");
   ASSERT_EQ(song.notes.size(), 1u);
   EXPECT_EQ(song.notes[0].bank, 16);

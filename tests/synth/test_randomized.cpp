@@ -207,9 +207,9 @@ TEST(SynthRandomized, FluidR3IsRefusedForTrainingSets) {
   }
   cfg.soundfonts.clear();
   cfg.soundfont = (tmp / "FluidR3_GM.sf2").string();  // a single font too
-  EXPECT_NE(tutti::testing::error_of([&] { ts::write_synth_dataset(cfg, tmp / "out"); })
-                .find("FluidR3"),
-            std::string::npos);
+  EXPECT_NE(
+      tutti::testing::error_of([&] { ts::write_synth_dataset(cfg, tmp / "out"); }).find("FluidR3"),
+      std::string::npos);
   cfg.test_font_ok = true;  // a test set
   ts::write_synth_dataset(cfg, tmp / "out");
   EXPECT_TRUE(fs::exists(tmp / "out" / "labels.csv"));
@@ -227,7 +227,8 @@ TEST(SynthRandomized, BadSoundfontsAreNamed) {
   cfg.soundfonts = {(tmp / "missing.sf2").string()};
   msg = tutti::testing::error_of([&] { ts::write_synth_dataset(cfg, tmp / "o"); });
   EXPECT_NE(msg.find("missing.sf2"), std::string::npos) << msg;
-  cfg.soundfonts = {tutti::testing::fixture("synth/tiny.sf2").string(), (tmp / "junk.sf2").string()};
+  cfg.soundfonts = {tutti::testing::fixture("synth/tiny.sf2").string(),
+                    (tmp / "junk.sf2").string()};
   msg = tutti::testing::error_of([&] { ts::write_synth_dataset(cfg, tmp / "o"); });
   EXPECT_NE(msg.find("junk.sf2"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(tmp / "o"));
@@ -379,8 +380,7 @@ TEST(SynthRandomized, RoomAndTiltAreALinearConvolution) {
   auto y = lr;
   ts::apply_audio_effects(y, rate, fx, 99);
   for (int c = 0; c < 2; ++c) {
-    const auto h = ts::room_impulse_response(rate, 0.05, 0.002,
-                                             tutti::core::derive_seed(99, c, 0));
+    const auto h = ts::room_impulse_response(rate, 0.05, 0.002, tutti::core::derive_seed(99, c, 0));
     ASSERT_EQ(h.size(), 416u);
     for (std::size_t n = 0; n < 1200; n += 37) {
       double acc = 0;
@@ -411,7 +411,8 @@ TEST(SynthRandomized, MandolinAndUkuleleFromGsVariationPresets) {
   if (!fs::exists(gm_bank)) GTEST_SKIP() << "not installed: " << gm_bank;
   ts::FluidSynthesizer synth(gm_bank, 16000, false);
   const auto old_report = synth.check();
-  const int mandolin = *ts::instrument_index("mandolin"), ukulele = *ts::instrument_index("ukulele");
+  const int mandolin = *ts::instrument_index("mandolin"),
+            ukulele = *ts::instrument_index("ukulele");
   EXPECT_EQ(old_report.classes[static_cast<std::size_t>(mandolin)].status,
             ts::ClassStatus::kNoGeneralMidi);  // single-font synthesis: as before
   const auto report = synth.check(/*variations=*/true);

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 std::uint64_t clip_seed(std::uint64_t seed, int clip_index, int stream) {
   return core::derive_seed(seed, static_cast<std::uint64_t>(clip_index),
-                     static_cast<std::uint64_t>(stream));
+                           static_cast<std::uint64_t>(stream));
 }
 
 std::string clip_name(int clip_index) { return fmt::format("synth_{:06d}", clip_index); }
@@ -54,9 +54,9 @@ double active_fraction(std::span<const StrongLabel> strong, int class_index, dou
 
 SynthClip synthesize_clip(FluidSynthesizer& synth, const SynthConfig& cfg, const Palette& palette,
                           int clip_index) {
-  return synthesize_clip(synth, cfg, palette, clip_index,
-                         compose(composer_options(cfg), palette, clip_seed(cfg.seed, clip_index, 0)),
-                         nullptr);
+  return synthesize_clip(
+      synth, cfg, palette, clip_index,
+      compose(composer_options(cfg), palette, clip_seed(cfg.seed, clip_index, 0)), nullptr);
 }
 
 SynthClip synthesize_clip(FluidSynthesizer& synth, const SynthConfig& cfg, const Palette& palette,
@@ -86,8 +86,8 @@ SynthClip synthesize_clip(FluidSynthesizer& synth, const SynthConfig& cfg, const
   clip.strong = strong_labels(clip.score, cfg.release_s, cfg.merge_gap_s);
   clip.weak = weak_labels(clip.strong, palette.playable());
   clip.instances =
-      instance_truth(clip.strong, num_instrument_classes(),
-                     num_instances(duration_s, cfg.hop_s), cfg.hop_s, cfg.instance_fraction);
+      instance_truth(clip.strong, num_instrument_classes(), num_instances(duration_s, cfg.hop_s),
+                     cfg.hop_s, cfg.instance_fraction);
   return clip;
 }
 
@@ -152,7 +152,10 @@ std::string effects_columns(const EffectsParams* fx, double peak_dbfs,
                             const std::optional<double>& snr, NoiseColor color) {
   std::string levels;
   if (fx)
-    for (double l : fx->part_level_db) levels += (levels.empty() ? "" : ";") + fmt::format("{:.3f}", l);
+    for (double l : fx->part_level_db) {
+      if (!levels.empty()) levels += ';';
+      levels += fmt::format("{:.3f}", l);
+    }
   auto num = [&](double v) { return fx ? fmt::format("{:.6g}", v) : std::string(); };
   return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{},{}",
                      num(fx ? fx->tempo_factor : 0), num(fx ? fx->detune_cents : 0), levels,
@@ -226,7 +229,8 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
       const int i = static_cast<int>(midi_scores.size());
       try {
         const auto song = read_midi_file(f);
-        const auto& palette = palettes[static_cast<std::size_t>(draw_soundfont(cfg.seed, i, fonts.size()))];
+        const auto& palette =
+            palettes[static_cast<std::size_t>(draw_soundfont(cfg.seed, i, fonts.size()))];
         Score score = midi_score(song, palette, cfg.sample_rate_hz, cfg.duration_s, cfg.reverb);
         core::Rng rng(clip_seed(cfg.seed, i, 0));
         score.peak_dbfs = rng.uniform(cfg.min_peak_dbfs, cfg.max_peak_dbfs);
@@ -270,14 +274,13 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
       if (!cfg.randomized()) {
         clip = synthesize_clip(*synths[f], cfg, palettes[f], i);
       } else {
-        Score score = cfg.midi.empty()
-                          ? compose(opts, palettes[f], clip_seed(cfg.seed, i, 0))
-                          : midi_scores[static_cast<std::size_t>(i)];
+        Score score = cfg.midi.empty() ? compose(opts, palettes[f], clip_seed(cfg.seed, i, 0))
+                                       : midi_scores[static_cast<std::size_t>(i)];
         const std::string programs = part_programs(score);
         std::optional<EffectsParams> fx;
         if (cfg.effects) fx = draw_effects(clip_seed(cfg.seed, i, 3), score.parts.size(), cfg);
-        clip = synthesize_clip(*synths[f], cfg, palettes[f], i, std::move(score),
-                               fx ? &*fx : nullptr);
+        clip =
+            synthesize_clip(*synths[f], cfg, palettes[f], i, std::move(score), fx ? &*fx : nullptr);
         auto& l = labels[static_cast<std::size_t>(i)];
         l.record = fmt::format(
             "{}.wav,{},{},{},{},{}\n", clip.name, csv_field(cfg.generator_name()),

@@ -75,9 +75,9 @@ void write_wav(const std::filesystem::path& path, std::span<const float> audio, 
 struct SynthSummary {
   std::filesystem::path out_dir;
   int n_clips = 0;
-  double audio_s = 0;  // total audio written
-  double wall_s = 0;   // time taken
-  SoundfontReport soundfont;               // the first (or only) font
+  double audio_s = 0;                       // total audio written
+  double wall_s = 0;                        // time taken
+  SoundfontReport soundfont;                // the first (or only) font
   std::vector<SoundfontReport> soundfonts;  // every font of the pool
   std::vector<std::string> warnings;        // MIDI files skipped, one line each
   int skipped_files = 0;

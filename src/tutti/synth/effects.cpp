@@ -109,8 +109,7 @@ void apply_score_effects(Score& score, const EffectsParams& fx) {
     std::vector<Note> kept;
     for (auto n : part.notes) {
       n.on = n.on <= 0 ? n.on : on_grid(static_cast<double>(n.on) / fx.tempo_factor);
-      n.off = std::min(score.num_samples,
-                       on_grid(static_cast<double>(n.off) / fx.tempo_factor));
+      n.off = std::min(score.num_samples, on_grid(static_cast<double>(n.off) / fx.tempo_factor));
       if (n.on >= score.num_samples) continue;
       n.off = std::max(n.off, std::max<std::int64_t>(n.on, 0) + kBlockSamples);
       n.off = std::min(n.off, score.num_samples);
@@ -121,7 +120,8 @@ void apply_score_effects(Score& score, const EffectsParams& fx) {
     // start (FluidSynth would otherwise cut it at the next note-off of that key).
     for (std::size_t i = 0; i < kept.size(); ++i)
       for (std::size_t j = i + 1; j < kept.size() && kept[j].on < kept[i].off; ++j)
-        if (kept[j].key == kept[i].key) kept[i].off = std::max(kept[i].on + kBlockSamples, kept[j].on);
+        if (kept[j].key == kept[i].key)
+          kept[i].off = std::max(kept[i].on + kBlockSamples, kept[j].on);
     part.notes = std::move(kept);
   }
   score.tempo_bpm *= fx.tempo_factor;

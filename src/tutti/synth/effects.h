@@ -4,7 +4,8 @@
 //   auto fx = tutti::synth::draw_effects(seed, score.parts.size());
 //   tutti::synth::apply_score_effects(score, fx);   // tempo, detune, mix levels (before rendering)
 //   auto lr = synth.render(score);
-//   tutti::synth::apply_audio_effects(lr, score.sample_rate_hz, fx);  // room, EQ, compressor, width
+//   tutti::synth::apply_audio_effects(lr, score.sample_rate_hz, fx);  // room, EQ, compressor,
+//   width
 //
 // Order: tempo change and part levels edit the score (so the strong labels follow them); detune
 // is a FluidSynth key tuning; the room reverb (convolution with an algorithmic impulse response)
@@ -23,19 +24,19 @@
 namespace tutti::synth {
 
 struct EffectsParams {
-  double tempo_factor = 1.0;         // > 1 plays faster: note times are divided by it
-  double detune_cents = 0.0;         // every melodic key shifted by this much
+  double tempo_factor = 1.0;          // > 1 plays faster: note times are divided by it
+  double detune_cents = 0.0;          // every melodic key shifted by this much
   std::vector<double> part_level_db;  // [parts] added to each part's level (CC 7)
-  double reverb_rt60_s = 0.0;        // room decay time (0: no room)
-  double reverb_wet = 0.0;           // room level relative to the dry signal (linear)
-  double reverb_predelay_s = 0.0;    // gap before the room answers
-  double tilt_db_per_octave = 0.0;   // EQ: gain of log2(f / 1 kHz) * tilt, clamped to +-12 dB
-  double comp_threshold_db = 0.0;    // compressor threshold (dB re the clip's peak); 0: off
-  double comp_ratio = 1.0;           // compressor ratio (1: off)
+  double reverb_rt60_s = 0.0;         // room decay time (0: no room)
+  double reverb_wet = 0.0;            // room level relative to the dry signal (linear)
+  double reverb_predelay_s = 0.0;     // gap before the room answers
+  double tilt_db_per_octave = 0.0;    // EQ: gain of log2(f / 1 kHz) * tilt, clamped to +-12 dB
+  double comp_threshold_db = 0.0;     // compressor threshold (dB re the clip's peak); 0: off
+  double comp_ratio = 1.0;            // compressor ratio (1: off)
   double comp_attack_s = 0.01;
   double comp_release_s = 0.1;
-  double stereo_width = 1.0;         // side signal scale (0 mono, 1 unchanged)
-  double peak_dbfs = -3.0;           // output level: the mix is normalized to this peak
+  double stereo_width = 1.0;           // side signal scale (0 mono, 1 unchanged)
+  double peak_dbfs = -3.0;             // output level: the mix is normalized to this peak
   std::optional<double> noise_snr_db;  // background noise, or none
   NoiseColor noise_color = NoiseColor::kWhite;
 };

@@ -62,7 +62,8 @@ std::vector<fs::path> resolve_soundfonts(const std::vector<std::string>& items,
     }
     std::vector<fs::path> found;
     for (const auto& e : fs::directory_iterator(p, ec))
-      if (is_soundfont_name(e.path()) && fs::is_regular_file(e.path(), ec)) found.push_back(e.path());
+      if (is_soundfont_name(e.path()) && fs::is_regular_file(e.path(), ec))
+        found.push_back(e.path());
     check<UsageError>(!ec, "synth: soundfont folder {}: cannot list it: {}", item, ec.message());
     check<UsageError>(!found.empty(), "synth: soundfont folder {} has no .sf2 or .sf3 file", item);
     std::sort(found.begin(), found.end());
@@ -119,7 +120,8 @@ void check_training_fonts(const std::vector<fs::path>& fonts, bool test_set) {
   for (const auto& f : fonts)
     if (const auto why = fluidr3_reason(f))
       fail<UsageError>(
-          "synth: soundfont {} is FluidR3 ({}): it is the unseen font of the evaluation and is kept "
+          "synth: soundfont {} is FluidR3 ({}): it is the unseen font of the evaluation and is "
+          "kept "
           "out of training sets; pass --test-font-ok when this is a test set",
           f.string(), *why);
 }

@@ -11,9 +11,9 @@
 #pragma once
 
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tutti::synth {
@@ -41,7 +41,7 @@ struct InstrumentClass {
   // have them: mandolin (bank 16, program 25) and ukulele (bank 8, program 24) have no GM program
   // but several soundfonts carry these. Used by randomized synthesis only (docs/synth.md).
   std::vector<std::pair<int, int>> variation_presets;
-  int low_key = 0;                   // playable MIDI key range (inclusive), melodic classes
+  int low_key = 0;  // playable MIDI key range (inclusive), melodic classes
   int high_key = 127;
 };
 

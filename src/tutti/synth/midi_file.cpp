@@ -197,13 +197,14 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
     t += static_cast<double>(e.tick - last_tick) *
          (smpte_tick_s > 0 ? smpte_tick_s : us_per_quarter * 1e-6 / division);
     last_tick = e.tick;
-    check(t <= kMaxMidiSongS, "midi: {}: events past {} s (the song is too long or the tempo absurd)",
-          name, kMaxMidiSongS);
+    check(t <= kMaxMidiSongS,
+          "midi: {}: events past {} s (the song is too long or the tempo absurd)", name,
+          kMaxMidiSongS);
     if (e.status == 0x51) {
       check(e.a > 0, "midi: {}: tempo of 0 microseconds per quarter note", name);
       const double bpm = 60e6 / e.a;
-      check(bpm >= kMinMidiBpm && bpm <= kMaxMidiBpm,
-            "midi: {}: tempo {:.1f} BPM outside [{}, {}]", name, bpm, kMinMidiBpm, kMaxMidiBpm);
+      check(bpm >= kMinMidiBpm && bpm <= kMaxMidiBpm, "midi: {}: tempo {:.1f} BPM outside [{}, {}]",
+            name, bpm, kMinMidiBpm, kMaxMidiBpm);
       us_per_quarter = e.a;
       if (!tempo_seen) song.first_tempo_bpm = bpm;
       tempo_seen = true;
@@ -265,8 +266,8 @@ MidiSong read_midi_file(const fs::path& path) {
         path.string(), size, kMaxMidiFileBytes);
   std::ifstream f(path, std::ios::binary);
   std::vector<std::uint8_t> bytes(size);
-  check(f.is_open() && f.read(reinterpret_cast<char*>(bytes.data()),
-                              static_cast<std::streamsize>(size)),
+  check(f.is_open() &&
+            f.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)),
         "midi: {}: cannot read the file", path.string());
   return parse_midi(bytes, path.string());
 }
@@ -392,7 +393,8 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
   // FluidSynth voice per key and channel is what the labels assume).
   for (auto& p : score.parts) {
     auto& ns = p.notes;
-    std::stable_sort(ns.begin(), ns.end(), [](const Note& a, const Note& b) { return a.on < b.on; });
+    std::stable_sort(ns.begin(), ns.end(),
+                     [](const Note& a, const Note& b) { return a.on < b.on; });
     for (std::size_t i = 0; i < ns.size(); ++i)
       for (std::size_t j = i + 1; j < ns.size() && ns[j].on < ns[i].off; ++j)
         if (ns[j].key == ns[i].key) ns[i].off = std::max(ns[i].on + kBlockSamples, ns[j].on);

@@ -52,7 +52,7 @@ struct MidiSong {
   int format = 0;
   int num_tracks = 0;
   double first_tempo_bpm = 120;
-  double length_s = 0;  // last note-off
+  double length_s = 0;          // last note-off
   std::vector<MidiNote> notes;  // sorted by on_s
   MidiChannelSetup channels[16];
 };
@@ -63,8 +63,8 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
 MidiSong read_midi_file(const std::filesystem::path& path);
 
 struct MidiScoreStats {
-  std::int64_t notes = 0;        // notes in the clip
-  std::int64_t muted_notes = 0;  // unmapped programs / keys, or not in the soundfont
+  std::int64_t notes = 0;              // notes in the clip
+  std::int64_t muted_notes = 0;        // unmapped programs / keys, or not in the soundfont
   std::vector<int> unmapped_programs;  // 1-based GM programs no class maps (sorted)
 };
 

@@ -341,9 +341,10 @@ SoundfontReport FluidSynthesizer::check(bool variations) {
     if (!c.synthesizable) {
       s.status = ClassStatus::kNoGeneralMidi;
       const int test_key = std::clamp((c.low_key + c.high_key) / 2, 0, 127);
-      for (const auto& [bank, program] : variations ? c.variation_presets
-                                                    : std::vector<std::pair<int, int>>{})
-        if (select(0, bank, program) && sounds(0, test_key)) s.variations.push_back({bank, program});
+      for (const auto& [bank, program] :
+           variations ? c.variation_presets : std::vector<std::pair<int, int>>{})
+        if (select(0, bank, program) && sounds(0, test_key))
+          s.variations.push_back({bank, program});
       if (!s.variations.empty()) s.status = ClassStatus::kOk;
       r.classes.push_back(s);
       continue;

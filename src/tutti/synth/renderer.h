@@ -34,8 +34,8 @@ struct ClassSupport {
   int class_index = 0;
   std::string name;
   ClassStatus status = ClassStatus::kOk;
-  std::vector<int> available;  // 1-based GM programs, or percussion keys
-  std::vector<int> missing;    // absent or silent programs / keys
+  std::vector<int> available;                   // 1-based GM programs, or percussion keys
+  std::vector<int> missing;                     // absent or silent programs / keys
   std::vector<std::pair<int, int>> variations;  // GS variation presets present (bank, program)
 };
 
