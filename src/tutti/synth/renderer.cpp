@@ -280,6 +280,7 @@ SoundfontReport FluidSynthesizer::check(bool variations) {
   fluid_synth_t* fs = impl_->synth.get();
   SoundfontReport r;
   r.path = soundfont_;
+  r.variations_checked = variations;
   fluid_sfont_t* sf = fluid_synth_get_sfont_by_id(fs, impl_->sfont_id);
   tutti::check(sf != nullptr, "synth: soundfont {}: not loaded", soundfont_.string());
   if (const char* name = fluid_sfont_get_name(sf)) r.name = name;
@@ -400,8 +401,15 @@ std::vector<std::string> SoundfontReport::problems() const {
       case ClassStatus::kOk:
         break;
       case ClassStatus::kNoGeneralMidi:
-        out.push_back(
-            fmt::format("{}: no General MIDI program; never synthesized, labels unknown", s.name));
+        if (variations_checked &&
+            !cs[static_cast<std::size_t>(s.class_index)].variation_presets.empty())
+          out.push_back(fmt::format(
+              "{}: no General MIDI program and no GS variation preset in {}; labels unknown in "
+              "its clips",
+              s.name, path.string()));
+        else
+          out.push_back(fmt::format(
+              "{}: no General MIDI program; never synthesized, labels unknown", s.name));
         break;
       case ClassStatus::kPartial:
         out.push_back(fmt::format("{}: {} {} missing or silent in {}; using only {}", s.name, what,

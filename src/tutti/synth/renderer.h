@@ -49,6 +49,7 @@ struct SoundfontReport {
   int num_presets = 0;
   std::vector<int> drum_kits;         // usable kits (have every key the standard kit sounds)
   std::vector<ClassSupport> classes;  // [20], openmic20 order
+  bool variations_checked = false;    // check(true): GS variation presets were looked up
 
   // The programs, keys and kits to compose with.
   Palette palette() const;
