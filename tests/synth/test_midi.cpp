@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "synth_test_util.h"
 #include "test_util.h"
 #include "tutti/core/file_io.h"
 #include "tutti/synth/dataset.h"
@@ -18,7 +19,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-const std::string kTim = "/usr/share/sounds/sf2/TimGM6mb.sf2";
+const std::string kTim = tutti::testing::kTimGm6mb;
 #define REQUIRE_TIM() \
   if (!fs::exists(kTim)) GTEST_SKIP() << "not installed: " << kTim
 
@@ -99,20 +100,6 @@ ts::SynthConfig midi_config(const std::vector<std::string>& files) {
   return c;
 }
 
-std::vector<std::vector<std::string>> csv_rows(const fs::path& p) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(tutti::core::read_file_text(p));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
 }  // namespace
 
 TEST(SynthMidi, ParserFollowsTempoMapSustainAndRunningStatus) {
@@ -147,7 +134,7 @@ TEST(SynthMidi, ClipLabelsComeFromProgramsAndNotes) {
   EXPECT_EQ(sum.n_clips, 1);
   EXPECT_NEAR(sum.audio_s, 2.5, 1e-9);  // 1.5 s of song + 1 s
   std::map<std::string, std::vector<double>> strong;
-  for (const auto& r : csv_rows(tmp / "out" / "strong.csv"))
+  for (const auto& r : tutti::testing::csv_cells(tmp / "out" / "strong.csv"))
     if (r[0] != "file") strong[r[1]] = {std::stod(r[2]), std::stod(r[3])};
   ASSERT_EQ(strong.size(), 4u);  // piano, bass, drums, cymbals; strings are muted
   const double grid = 64.0 / 16000;
@@ -157,12 +144,12 @@ TEST(SynthMidi, ClipLabelsComeFromProgramsAndNotes) {
   EXPECT_NEAR(strong["bass"][1], 1.6, grid);
   EXPECT_TRUE(strong.count("drums") && strong.count("cymbals"));
   std::map<std::string, std::string> weak;
-  for (const auto& r : csv_rows(tmp / "out" / "labels.csv")) weak[r[1]] = r[2];
+  for (const auto& r : tutti::testing::csv_cells(tmp / "out" / "labels.csv")) weak[r[1]] = r[2];
   EXPECT_EQ(weak["piano"], "1");
   EXPECT_EQ(weak["bass"], "1");
   EXPECT_EQ(weak["violin"], "0");
   EXPECT_EQ(weak.count("mandolin"), 0u);  // unknown
-  const auto clips = csv_rows(tmp / "out" / "clips.csv");
+  const auto clips = tutti::testing::csv_cells(tmp / "out" / "clips.csv");
   ASSERT_EQ(clips.size(), 2u);
   EXPECT_EQ(clips[1][1], "mine");
   EXPECT_EQ(clips[1][2], (tmp / "song.mid").string());

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "synth_test_util.h"
 #include "test_util.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/json.h"
@@ -22,32 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kTim = "/usr/share/sounds/sf2/TimGM6mb.sf2";
+const std::string kTim = tutti::testing::kTimGm6mb;
 #define REQUIRE_TIM() \
   if (!fs::exists(kTim)) GTEST_SKIP() << "not installed: " << kTim
-
-std::map<std::string, std::string> md5s(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && e.path().filename() != "synth.json")
-      out[fs::relative(e.path(), dir).string()] = tutti::core::md5_file_hex(e.path());
-  return out;
-}
-
-std::vector<std::vector<std::string>> csv_rows(const fs::path& p) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(tutti::core::read_file_text(p));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    rows.push_back(cells);
-  }
-  return rows;
-}
 
 ts::SynthConfig pool_config() {
   ts::SynthConfig c;
@@ -107,7 +85,7 @@ TEST(SynthRandomized, OldFlagsKeepTheirBytes) {
       {"instances.csv", "daa5a27c4ff5831eb1f68793128bfa67"},
       {"labels.csv", "10fe1651422c723c0144ee3f6eb10579"},
       {"strong.csv", "4b828adac5d44c24a987c70682c78d3f"}};
-  EXPECT_EQ(md5s(tmp / "a"), want_a);
+  EXPECT_EQ(tutti::testing::file_md5s(tmp / "a"), want_a);
   const auto meta = tutti::core::Json::parse(tutti::core::read_file_text(tmp / "a" / "synth.json"));
   EXPECT_FALSE(meta["config"].contains("effects"));
   EXPECT_FALSE(meta.contains("soundfonts"));
@@ -128,7 +106,7 @@ TEST(SynthRandomized, OldFlagsKeepTheirBytes) {
       {"instances.csv", "0bdbbb4c82b0b8b3956675c9c673ffc8"},
       {"labels.csv", "dc6eab4db6fb7eaed9ae768f2bed42ea"},
       {"strong.csv", "84186c87555a7026cd9a8a360a94a764"}};
-  EXPECT_EQ(md5s(tmp / "b"), want_b);
+  EXPECT_EQ(tutti::testing::file_md5s(tmp / "b"), want_b);
 }
 
 TEST(SynthRandomized, PoolDrawsEveryFontEvenlyAndDeterministically) {
@@ -151,7 +129,7 @@ TEST(SynthRandomized, ClipsRecordTheirFontProgramsAndEffects) {
   cfg.soundfonts = {kTim, tiny};
   cfg.effects = true;
   ts::write_synth_dataset(cfg, tmp / "d");
-  const auto rows = csv_rows(tmp / "d" / "clips.csv");
+  const auto rows = tutti::testing::csv_cells(tmp / "d" / "clips.csv");
   ASSERT_EQ(rows.size(), 7u);
   std::set<std::string> fonts;
   for (int i = 0; i < cfg.n_clips; ++i) {
@@ -175,10 +153,10 @@ TEST(SynthRandomized, ClipsRecordTheirFontProgramsAndEffects) {
   // Same seed, other thread count: the same bytes.
   cfg.threads = 2;
   ts::write_synth_dataset(cfg, tmp / "e");
-  EXPECT_EQ(md5s(tmp / "d"), md5s(tmp / "e"));
+  EXPECT_EQ(tutti::testing::file_md5s(tmp / "d"), tutti::testing::file_md5s(tmp / "e"));
   cfg.seed = 12;
   ts::write_synth_dataset(cfg, tmp / "f");
-  EXPECT_NE(md5s(tmp / "d"), md5s(tmp / "f"));
+  EXPECT_NE(tutti::testing::file_md5s(tmp / "d"), tutti::testing::file_md5s(tmp / "f"));
 }
 
 TEST(SynthRandomized, FluidR3IsRefusedForTrainingSets) {
