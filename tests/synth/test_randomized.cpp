@@ -134,7 +134,7 @@ TEST(SynthRandomized, ClipsRecordTheirFontProgramsAndEffects) {
   std::set<std::string> fonts;
   for (int i = 0; i < cfg.n_clips; ++i) {
     const auto& r = rows[static_cast<std::size_t>(i) + 1];
-    ASSERT_EQ(r.size(), 20u) << i;
+    ASSERT_EQ(r.size(), 24u) << i;
     EXPECT_EQ(r[0], ts::clip_name(i) + ".wav");
     EXPECT_EQ(r[1], "composer");
     EXPECT_EQ(r[3], ts::draw_soundfont(cfg.seed, i, 2) == 0 ? kTim : tiny);
@@ -418,4 +418,28 @@ TEST(SynthRandomized, MandolinAndUkuleleFromGsVariationPresets) {
     EXPECT_EQ(tim.check(true).classes[static_cast<std::size_t>(mandolin)].status,
               ts::ClassStatus::kNoGeneralMidi);
   }
+}
+
+TEST(SynthRandomized, FluidSynthReverbSettingsPerClip) {
+  REQUIRE_TIM();
+  // Tail energy 0.5-1.5 s after a 0.2 s note with full reverb send, each from a fresh
+  // synthesizer (FluidSynth's reverb modulates its delay lines, so a reused one varies by ~30 %).
+  auto tail = [&](const std::vector<std::optional<ts::FluidReverb>>& clips) {
+    ts::FluidSynthesizer synth(kTim, 16000, /*reverb=*/true);
+    double e = 0;
+    for (const auto& r : clips) {
+      auto s = one_note(1, 60, 0.0, 0.2, 2.0);
+      s.parts[0].reverb_send = 127;
+      s.fluid_reverb = r;
+      e = energy(synth.render(s), 2 * 8000, 2 * 24000);
+    }
+    return e;  // of the last clip
+  };
+  const ts::FluidReverb big{0.95, 0.0, 1.0, 1.0}, mute{0.95, 0.0, 1.0, 0.0};
+  const double plain = tail({std::nullopt}), large = tail({big}), none = tail({mute});
+  EXPECT_GT(large, 5 * plain) << plain << " " << large;
+  EXPECT_LT(none, 0.1 * plain) << plain << " " << none;
+  // A clip without settings after one with: FluidSynth's defaults again (not the muted reverb).
+  const double after = tail({mute, std::nullopt});
+  EXPECT_GT(after, 0.3 * plain) << plain << " " << after;
 }

@@ -157,7 +157,8 @@ std::string effects_columns(const EffectsParams* fx, double peak_dbfs,
       levels += fmt::format("{:.3f}", l);
     }
   auto num = [&](double v) { return fx ? fmt::format("{:.6g}", v) : std::string(); };
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{},{}",
+  const bool fr = fx && fx->fluid_reverb;
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{},{},{},{},{},{}",
                      num(fx ? fx->tempo_factor : 0), num(fx ? fx->detune_cents : 0), levels,
                      num(fx ? fx->reverb_rt60_s : 0), num(fx ? fx->reverb_wet : 0),
                      num(fx ? fx->reverb_predelay_s : 0), num(fx ? fx->tilt_db_per_octave : 0),
@@ -165,7 +166,11 @@ std::string effects_columns(const EffectsParams* fx, double peak_dbfs,
                      num(fx ? fx->comp_attack_s : 0), num(fx ? fx->comp_release_s : 0),
                      num(fx ? fx->stereo_width : 0), peak_dbfs,
                      snr ? fmt::format("{:.6g}", *snr) : std::string(),
-                     snr ? noise_color_name(color) : std::string());
+                     snr ? noise_color_name(color) : std::string(),
+                     fr ? num(fx->fluid_reverb->room_size) : std::string(),
+                     fr ? num(fx->fluid_reverb->damping) : std::string(),
+                     fr ? num(fx->fluid_reverb->width) : std::string(),
+                     fr ? num(fx->fluid_reverb->level) : std::string());
 }
 
 }  // namespace

@@ -83,6 +83,12 @@ EffectsParams draw_effects(std::uint64_t seed, std::size_t num_parts, const Synt
   const bool noise = rng.bernoulli(r.noise_probability);
   const double snr = rng.uniform(r.snr_min_db, r.snr_max_db);
   const bool pink = rng.bernoulli(0.5);
+  FluidReverb fr;
+  fr.room_size = rng.uniform(r.fluid_room_min, r.fluid_room_max);
+  fr.damping = rng.uniform(0.0, r.fluid_damp_max);
+  fr.width = rng.uniform(r.fluid_width_min, r.fluid_width_max);
+  fr.level = rng.uniform(r.fluid_level_min, r.fluid_level_max);
+  fx.fluid_reverb = fr;
   if (cfg.noise_snr_db) {
     fx.noise_snr_db = cfg.noise_snr_db;
     fx.noise_color = cfg.noise_color;
@@ -128,6 +134,7 @@ void apply_score_effects(Score& score, const EffectsParams& fx) {
   score.bar_s /= fx.tempo_factor;
   score.first_bar_s /= fx.tempo_factor;
   score.detune_cents = fx.detune_cents;
+  score.fluid_reverb = fx.fluid_reverb;
   score.peak_dbfs = fx.peak_dbfs;
 }
 

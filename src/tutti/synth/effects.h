@@ -8,9 +8,10 @@
 //   width
 //
 // Order: tempo change and part levels edit the score (so the strong labels follow them); detune
-// is a FluidSynth key tuning; the room reverb (convolution with an algorithmic impulse response)
-// and the EQ tilt are one FFT multiplication (FFTW); then a feed-forward compressor and mid/side
-// stereo width. Output level and background noise are applied by the caller (mix.h).
+// is a FluidSynth key tuning and FluidSynth's reverb gets drawn settings; the room reverb
+// (convolution with an algorithmic impulse response) and the EQ tilt are one FFT multiplication
+// (FFTW); then a feed-forward compressor and mid/side stereo width. Output level and background
+// noise are applied by the caller (mix.h).
 #pragma once
 
 #include <cstdint>
@@ -24,15 +25,16 @@
 namespace tutti::synth {
 
 struct EffectsParams {
-  double tempo_factor = 1.0;          // > 1 plays faster: note times are divided by it
-  double detune_cents = 0.0;          // every melodic key shifted by this much
-  std::vector<double> part_level_db;  // [parts] added to each part's level (CC 7)
-  double reverb_rt60_s = 0.0;         // room decay time (0: no room)
-  double reverb_wet = 0.0;            // room level relative to the dry signal (linear)
-  double reverb_predelay_s = 0.0;     // gap before the room answers
-  double tilt_db_per_octave = 0.0;    // EQ: gain of log2(f / 1 kHz) * tilt, clamped to +-12 dB
-  double comp_threshold_db = 0.0;     // compressor threshold (dB re the clip's peak); 0: off
-  double comp_ratio = 1.0;            // compressor ratio (1: off)
+  double tempo_factor = 1.0;                // > 1 plays faster: note times are divided by it
+  double detune_cents = 0.0;                // every melodic key shifted by this much
+  std::vector<double> part_level_db;        // [parts] added to each part's level (CC 7)
+  double reverb_rt60_s = 0.0;               // room decay time (0: no room)
+  double reverb_wet = 0.0;                  // room level relative to the dry signal (linear)
+  double reverb_predelay_s = 0.0;           // gap before the room answers
+  std::optional<FluidReverb> fluid_reverb;  // FluidSynth's own reverb (room, damping, width, level)
+  double tilt_db_per_octave = 0.0;  // EQ: gain of log2(f / 1 kHz) * tilt, clamped to +-12 dB
+  double comp_threshold_db = 0.0;   // compressor threshold (dB re the clip's peak); 0: off
+  double comp_ratio = 1.0;          // compressor ratio (1: off)
   double comp_attack_s = 0.01;
   double comp_release_s = 0.1;
   double stereo_width = 1.0;           // side signal scale (0 mono, 1 unchanged)
@@ -59,6 +61,10 @@ struct EffectsRanges {
   double width_min = 0.5, width_max = 1.5;
   double noise_probability = 0.5;
   double snr_min_db = 10, snr_max_db = 40;
+  double fluid_room_min = 0.1, fluid_room_max = 0.9;
+  double fluid_damp_max = 1.0;
+  double fluid_width_min = 0.2, fluid_width_max = 1.0;
+  double fluid_level_min = 0.3, fluid_level_max = 0.9;
 };
 
 // Draws every parameter from `seed` for a score with `num_parts` parts. The output level is drawn

@@ -151,7 +151,8 @@ struct FluidSynthesizer::Impl {
     render_into(scratch.data(), flush);
   }
   int flush_samples = 2240;
-  bool tuned = false;  // a key tuning is active on the melodic channels
+  bool tuned = false;         // a key tuning is active on the melodic channels
+  bool reverb_moved = false;  // the reverb parameters differ from FluidSynth's defaults
 };
 
 FluidSynthesizer::FluidSynthesizer(const std::filesystem::path& soundfont, int sample_rate_hz,
@@ -218,6 +219,14 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     fluid_synth_cc(fs, p.channel, 10, p.pan);
     fluid_synth_cc(fs, p.channel, 91, p.reverb_send);
     fluid_synth_cc(fs, p.channel, 93, 0);
+  }
+  if (score.fluid_reverb || impl_->reverb_moved) {
+    const FluidReverb r = score.fluid_reverb.value_or(FluidReverb{});
+    fluid_synth_set_reverb_group_roomsize(fs, -1, r.room_size);
+    fluid_synth_set_reverb_group_damp(fs, -1, r.damping);
+    fluid_synth_set_reverb_group_width(fs, -1, r.width);
+    fluid_synth_set_reverb_group_level(fs, -1, r.level);
+    impl_->reverb_moved = score.fluid_reverb.has_value();
   }
   // Detune: one key tuning (tuning bank 0, program 0) on every melodic channel. Tuning outlives
   // system_reset, so a clip without detune deactivates what an earlier clip set.
