@@ -43,6 +43,9 @@ void setup(CLI::App& root) {
   cmd->add_option("--midi", c.midi,
                   "Render these Standard MIDI Files (files or folders) instead of composing; "
                   "labels from their programs and notes");
+  cmd->add_flag("--midi-split", c.midi_split,
+                "With --midi: cut each file into consecutive clips of --duration (else one clip "
+                "from its start)");
   cmd->add_option("--generator", c.generator,
                   "Name recorded in clips.csv for where the arrangements came from (default: "
                   "composer, or midi with --midi)");

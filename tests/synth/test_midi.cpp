@@ -153,8 +153,9 @@ TEST(SynthMidi, ClipLabelsComeFromProgramsAndNotes) {
   ASSERT_EQ(clips.size(), 2u);
   EXPECT_EQ(clips[1][1], "mine");
   EXPECT_EQ(clips[1][2], (tmp / "song.mid").string());
-  EXPECT_NE(clips[1][4].find("bass:34"), std::string::npos) << clips[1][4];
-  EXPECT_NE(clips[1][4].find("piano:1"), std::string::npos) << clips[1][4];
+  EXPECT_EQ(clips[1][3], "0");  // source_start_s
+  EXPECT_NE(clips[1][5].find("bass:34"), std::string::npos) << clips[1][5];
+  EXPECT_NE(clips[1][5].find("piano:1"), std::string::npos) << clips[1][5];
 
   // The clip stops at --duration; the same file and seed give the same bytes.
   cfg.duration_s = 1.2;
@@ -252,4 +253,31 @@ TEST(SynthMidi, BankSelectReachesGsVariationPresets) {
   EXPECT_EQ(score.parts[0].class_index, mandolin);
   EXPECT_EQ(score.parts[0].bank, 16);
   EXPECT_EQ(score.parts[0].program, 25);
+}
+
+TEST(SynthMidi, SplitCutsASongIntoConsecutiveClips) {
+  REQUIRE_TIM();
+  EXPECT_EQ(ts::excerpt_starts(25, 10), (std::vector<double>{0, 10, 20}));
+  EXPECT_EQ(ts::excerpt_starts(20.5, 10), (std::vector<double>{0, 10}));  // 0.5 s left: no clip
+  EXPECT_EQ(ts::excerpt_starts(3, 10), (std::vector<double>{0}));
+  tutti::testing::TempDir tmp;
+  write_bytes(tmp / "song.mid", song());  // 1.5 s: piano 0-1.25 s (pedal), bass 1.0-1.5 s
+  auto cfg = midi_config({(tmp / "song.mid").string()});
+  cfg.duration_s = 0.5;
+  cfg.midi_split = true;
+  const auto sum = ts::write_synth_dataset(cfg, tmp / "out");
+  ASSERT_EQ(sum.n_clips, 3);
+  const auto clips = tutti::testing::csv_cells(tmp / "out" / "clips.csv");
+  EXPECT_EQ(clips[1][3], "0");
+  EXPECT_EQ(clips[2][3], "0.5");
+  EXPECT_EQ(clips[3][3], "1");
+  std::map<std::string, std::vector<double>> third;  // the clip from 1.0 s
+  for (const auto& r : tutti::testing::csv_cells(tmp / "out" / "strong.csv"))
+    if (r[0] == "synth_000002.wav") third[r[1]] = {std::stod(r[2]), std::stod(r[3])};
+  const double grid = 64.0 / 16000;
+  ASSERT_TRUE(third.count("piano") && third.count("bass"));
+  EXPECT_NEAR(third["piano"][0], 0.0, 1e-9);
+  EXPECT_NEAR(third["piano"][1], 0.25 + 0.1, grid);  // held by the pedal until 1.25 s
+  EXPECT_NEAR(third["bass"][0], 0.0, grid);
+  EXPECT_EQ(third.count("drums"), 0u);  // the kick rang at 0-0.06 s
 }

@@ -134,16 +134,16 @@ TEST(SynthRandomized, ClipsRecordTheirFontProgramsAndEffects) {
   std::set<std::string> fonts;
   for (int i = 0; i < cfg.n_clips; ++i) {
     const auto& r = rows[static_cast<std::size_t>(i) + 1];
-    ASSERT_EQ(r.size(), 24u) << i;
+    ASSERT_EQ(r.size(), 25u) << i;
     EXPECT_EQ(r[0], ts::clip_name(i) + ".wav");
     EXPECT_EQ(r[1], "composer");
-    EXPECT_EQ(r[3], ts::draw_soundfont(cfg.seed, i, 2) == 0 ? kTim : tiny);
-    fonts.insert(r[3]);
+    EXPECT_EQ(r[4], ts::draw_soundfont(cfg.seed, i, 2) == 0 ? kTim : tiny);
+    fonts.insert(r[4]);
     // The drawn effects, as draw_effects gives them for this clip.
     const auto fx = ts::draw_effects(ts::clip_seed(cfg.seed, i, 3), 1, cfg);
-    EXPECT_NEAR(std::stod(r[5]), fx.tempo_factor, 1e-5);
-    EXPECT_NEAR(std::stod(r[17]), fx.peak_dbfs, 1e-4);
-    EXPECT_NE(r[4].find(':'), std::string::npos);  // class:program
+    EXPECT_NEAR(std::stod(r[6]), fx.tempo_factor, 1e-5);
+    EXPECT_NEAR(std::stod(r[18]), fx.peak_dbfs, 1e-4);
+    EXPECT_NE(r[5].find(':'), std::string::npos);  // class:program
   }
   EXPECT_EQ(fonts.size(), 2u);
   const auto meta = tutti::core::Json::parse(tutti::core::read_file_text(tmp / "d" / "synth.json"));

@@ -227,26 +227,47 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
   // rendered is skipped with a warning in a batch, and is the error when it is the only one.
   std::vector<Score> midi_scores;
   std::vector<std::string> midi_sources;
+  std::vector<double> midi_starts;
   int n = cfg.n_clips;
   if (!cfg.midi.empty()) {
     const auto files = resolve_midi_files(cfg.midi);
+    int files_used = 0;
     for (const auto& f : files) {
-      const int i = static_cast<int>(midi_scores.size());
+      std::string first_error;
+      bool used = false;
       try {
         const auto song = read_midi_file(f);
-        const auto& palette =
-            palettes[static_cast<std::size_t>(draw_soundfont(cfg.seed, i, fonts.size()))];
-        Score score = midi_score(song, palette, cfg.sample_rate_hz, cfg.duration_s, cfg.reverb);
-        core::Rng rng(clip_seed(cfg.seed, i, 0));
-        score.peak_dbfs = rng.uniform(cfg.min_peak_dbfs, cfg.max_peak_dbfs);
-        midi_scores.push_back(std::move(score));
-        midi_sources.push_back(f.string());
+        const auto starts = cfg.midi_split ? excerpt_starts(song.length_s, cfg.duration_s,
+                                                            std::min(1.0, cfg.duration_s / 2))
+                                           : std::vector<double>{0.0};
+        for (double start : starts) {
+          const int i = static_cast<int>(midi_scores.size());
+          const auto& palette =
+              palettes[static_cast<std::size_t>(draw_soundfont(cfg.seed, i, fonts.size()))];
+          try {
+            Score score = midi_score(song, palette, cfg.sample_rate_hz, cfg.duration_s, cfg.reverb,
+                                     nullptr, start);
+            core::Rng rng(clip_seed(cfg.seed, i, 0));
+            score.peak_dbfs = rng.uniform(cfg.min_peak_dbfs, cfg.max_peak_dbfs);
+            midi_scores.push_back(std::move(score));
+            midi_sources.push_back(f.string());
+            midi_starts.push_back(start);
+            used = true;
+          } catch (const Error& e) {  // an excerpt with nothing to play: the next one
+            if (first_error.empty()) first_error = e.what();
+          }
+        }
       } catch (const Error& e) {
-        if (files.size() == 1) throw;
-        summary.warnings.push_back(fmt::format("skipped: {}", e.what()));
+        first_error = e.what();
       }
+      if (used) {
+        ++files_used;
+        continue;
+      }
+      check(files.size() > 1, "{}", first_error);  // one file alone: its error
+      summary.warnings.push_back(fmt::format("skipped: {}", first_error));
     }
-    summary.skipped_files = static_cast<int>(files.size() - midi_scores.size());
+    summary.skipped_files = static_cast<int>(files.size()) - files_used;
     check(!midi_scores.empty(), "synth: none of the {} MIDI files can be rendered (first: {})",
           files.size(), summary.warnings.empty() ? std::string() : summary.warnings.front());
     n = static_cast<int>(midi_scores.size());
@@ -288,8 +309,10 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
             synthesize_clip(*synths[f], cfg, palettes[f], i, std::move(score), fx ? &*fx : nullptr);
         auto& l = labels[static_cast<std::size_t>(i)];
         l.record = fmt::format(
-            "{}.wav,{},{},{},{},{}\n", clip.name, csv_field(cfg.generator_name()),
+            "{}.wav,{},{},{},{},{},{}\n", clip.name, csv_field(cfg.generator_name()),
             csv_field(cfg.midi.empty() ? std::string() : midi_sources[static_cast<std::size_t>(i)]),
+            cfg.midi.empty() ? std::string()
+                             : fmt::format("{:.6g}", midi_starts[static_cast<std::size_t>(i)]),
             csv_field(fonts[f].string()), programs,
             effects_columns(fx ? &*fx : nullptr, clip.score.peak_dbfs,
                             fx ? fx->noise_snr_db : cfg.noise_snr_db,

@@ -59,7 +59,8 @@ int draw_soundfont(std::uint64_t seed, int clip_index, std::size_t pool_size);
 
 // clips.csv (written when SynthConfig::randomized()): one row per clip, what rendered it.
 inline constexpr const char* kClipsCsvHeader =
-    "file,generator,source,soundfont,programs,tempo_factor,detune_cents,part_levels_db,"
+    "file,generator,source,source_start_s,soundfont,programs,tempo_factor,detune_cents,part_levels_"
+    "db,"
     "reverb_rt60_s,reverb_wet,reverb_predelay_s,tilt_db_per_octave,comp_threshold_db,comp_ratio,"
     "comp_attack_s,comp_release_s,stereo_width,peak_dbfs,noise_snr_db,noise_color,"
     "fluid_reverb_room,fluid_reverb_damp,fluid_reverb_width,fluid_reverb_level";

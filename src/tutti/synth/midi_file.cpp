@@ -273,13 +273,15 @@ MidiSong read_midi_file(const fs::path& path) {
 }
 
 Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_hz,
-                 double max_duration_s, bool reverb, MidiScoreStats* stats) {
+                 double max_duration_s, bool reverb, MidiScoreStats* stats, double start_s) {
   MidiScoreStats st;
   const auto& cs = instrument_classes();
   check(!song.notes.empty(), "midi: {}: has no notes", song.name);
   Score score;
   score.sample_rate_hz = sample_rate_hz;
-  const double length_s = std::min(song.length_s + 1.0, max_duration_s);
+  check(start_s >= 0 && start_s < song.length_s + 1.0,
+        "midi: {}: excerpt start {} s is past the end", song.name, start_s);
+  const double length_s = std::min(song.length_s + 1.0 - start_s, max_duration_s);
   score.num_samples = static_cast<std::int64_t>(std::llround(length_s * sample_rate_hz));
   score.tempo_bpm = song.first_tempo_bpm;
   score.bar_s = 4 * 60.0 / song.first_tempo_bpm;
@@ -322,13 +324,14 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
   // Parts: one per (channel, program) on melodic channels, drums and cymbals on channel 10.
   // (channel, bank * 128 + program, or -1 - class on channel 10) -> part
   std::map<std::pair<int, int>, std::size_t> part_of;
-  std::vector<int> source_channel;
   int kit = palette.drum_kits.empty() ? 0 : palette.drum_kits.front();
   for (const auto& n : song.notes) {
     if (n.channel == kPercussionChannel && has(palette.drum_kits, n.program)) kit = n.program;
   }
   for (const auto& n : song.notes) {
-    const std::int64_t on = grid(n.on_s);
+    // An excerpt: a note struck before it starts at its first sample, as in the composer.
+    if (n.off_s <= start_s) continue;
+    const std::int64_t on = grid(std::max(0.0, n.on_s - start_s));
     if (on >= score.num_samples) continue;
     const int c = class_of(n);
     if (c < 0) {
@@ -356,7 +359,7 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
     }
     Note note;
     note.on = on;
-    note.off = std::min(score.num_samples, std::max(grid(n.off_s), on + kBlockSamples));
+    note.off = std::min(score.num_samples, std::max(grid(n.off_s - start_s), on + kBlockSamples));
     note.key = n.key;
     note.velocity = std::clamp(n.velocity, 1, 127);
     if (note.off > note.on) score.parts[it->second].notes.push_back(note);
@@ -368,7 +371,7 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
       fail("midi: {}: uses only General MIDI programs that no instrument class maps ({})",
            song.name, fmt::format("{}", fmt::join(st.unmapped_programs, ",")));
     if (mapped_any.empty())
-      fail("midi: {}: has no notes in its first {} s", song.name, max_duration_s);
+      fail("midi: {}: has no notes in {}-{} s", song.name, start_s, start_s + length_s);
     fail("midi: {}: none of its instruments is in the soundfont", song.name);
   }
   // Melodic parts get channels 0-8, 10-15 in order of entry; parts beyond 15 are muted.
@@ -405,6 +408,13 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
   }
   if (stats) *stats = st;
   return score;
+}
+
+std::vector<double> excerpt_starts(double length_s, double duration_s, double min_s) {
+  std::vector<double> out{0.0};
+  for (int k = 1; duration_s > 0 && k * duration_s + min_s <= length_s; ++k)
+    out.push_back(k * duration_s);
+  return out;
 }
 
 std::vector<fs::path> resolve_midi_files(const std::vector<std::string>& items) {

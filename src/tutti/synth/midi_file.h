@@ -68,11 +68,17 @@ struct MidiScoreStats {
   std::vector<int> unmapped_programs;  // 1-based GM programs no class maps (sorted)
 };
 
-// The clip: from 0 to min(song length + 1 s, max_duration_s), notes on the block grid. Throws
+// The clip: the song from start_s for min(song length + 1 s - start_s, max_duration_s), notes on
+// the block grid (a note sounding at start_s starts at the clip's first sample). Throws
 // tutti::Error naming the song when nothing in it can be labeled and played: no notes, only
 // unmapped programs, or only instruments the palette lacks.
 Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_hz,
-                 double max_duration_s, bool reverb, MidiScoreStats* stats = nullptr);
+                 double max_duration_s, bool reverb, MidiScoreStats* stats = nullptr,
+                 double start_s = 0);
+
+// Start times of the excerpts that cover a song of length_s in clips of duration_s: 0,
+// duration_s, 2 duration_s, ... while the excerpt holds at least min_s of the song.
+std::vector<double> excerpt_starts(double length_s, double duration_s, double min_s = 1.0);
 
 // MIDI files named by `items`: files as given, folders searched recursively for *.mid / *.midi
 // (sorted). Throws tutti::UsageError for a missing path or a folder without MIDI files.

@@ -76,6 +76,7 @@ void SynthConfig::validate() const {
            threads);
   for (const auto& f : soundfonts) check<E>(!f.empty(), "{}: empty soundfont path", kWhat);
   for (const auto& f : midi) check<E>(!f.empty(), "{}: empty MIDI path", kWhat);
+  check<E>(!midi_split || !midi.empty(), "{}: midi_split needs MIDI files (--midi)", kWhat);
   check<E>(generator.find_first_of(",\n\r\"") == std::string::npos,
            "{}: generator name '{}' has a comma, quote or line break", kWhat, generator);
   check<E>(clips_per_synth >= 1, "{}: clips_per_synth must be >= 1, got {}", kWhat,
@@ -128,6 +129,7 @@ core::Json to_json(const SynthConfig& c) {
     j["effects"] = c.effects;
     j["test_font_ok"] = c.test_font_ok;
     j["midi"] = c.midi;
+    j["midi_split"] = c.midi_split;
     j["generator"] = c.generator_name();
   }
   return j;
@@ -193,6 +195,8 @@ SynthConfig synth_config_from_json(const core::Json& j) {
         c.test_font_ok = v.get<bool>();
       else if (k == "midi")
         c.midi = v.get<std::vector<std::string>>();
+      else if (k == "midi_split")
+        c.midi_split = v.get<bool>();
       else if (k == "generator")
         c.generator = v.get<std::string>();
       else

@@ -55,6 +55,7 @@ struct SynthConfig {
   bool effects = false;                 // per-clip random effects chain (effects.h)
   bool test_font_ok = false;            // allow FluidR3 (test sets only; font_pool.h)
   std::vector<std::string> midi;        // render these MIDI files / folders instead of composing
+  bool midi_split = false;              // each MIDI file: consecutive clips of duration_s
   std::string generator;                // recorded per clip: "composer", "midi" or e.g. "mma"
 
   // True when any option above asks for the randomized output (then clips.csv is written).
