@@ -82,7 +82,10 @@ void setup(CLI::App& root) {
       cfg.soundfont = o->fonts[0];
     else
       cfg.soundfonts = o->fonts;
-    check_output_folder("synth", {{"--soundfont", cfg.soundfont}}, {"-o", o->out}, o->overwrite);
+    std::vector<NamedPath> inputs = {{"--soundfont", cfg.soundfont}};
+    for (const auto& f : cfg.soundfonts) inputs.push_back({"--soundfont", f});
+    for (const auto& f : cfg.midi) inputs.push_back({"--midi", f});
+    check_output_folder("synth", inputs, {"-o", o->out}, o->overwrite);
     cfg.reverb = !o->no_reverb;
     if (snr->count() > 0) cfg.noise_snr_db = o->snr;
     cfg.noise_color = synth::parse_noise_color(o->noise);
