@@ -1,5 +1,6 @@
 // Rendering speed of the synthesizer: compose + render + mix + label N clips of 10 s on one
-// thread with one FluidSynthesizer, reported as "x real time" (seconds of audio per second).
+// thread with one FluidSynthesizer, reported as "x real time" (seconds of audio per second);
+// TimGM6mb_Effects adds the randomized effects chain (--effects) to TimGM6mb_Reverb.
 //
 //   build-synth/bench/bench_synth [--benchmark_filter=TimGM6mb]
 //   TUTTI_SOUNDFONT=/path/font.sf2 build-synth/bench/bench_synth --benchmark_filter=Env
@@ -15,7 +16,8 @@ namespace ts = tutti::synth;
 
 namespace {
 
-void render_clips(benchmark::State& state, const std::string& soundfont, bool reverb) {
+void render_clips(benchmark::State& state, const std::string& soundfont, bool reverb,
+                  bool effects = false) {
   if (!std::filesystem::exists(soundfont)) {
     state.SkipWithError(("soundfont not found: " + soundfont).c_str());
     return;
@@ -24,6 +26,7 @@ void render_clips(benchmark::State& state, const std::string& soundfont, bool re
   cfg.soundfont = soundfont;
   cfg.reverb = reverb;
   cfg.duration_s = 10.0;
+  cfg.effects = effects;
   ts::FluidSynthesizer synth(cfg.soundfont, cfg.sample_rate_hz, cfg.reverb);
   const auto palette = synth.check().palette();
   const int clips = static_cast<int>(state.range(0));
@@ -37,7 +40,15 @@ void render_clips(benchmark::State& state, const std::string& soundfont, bool re
   const double cpu0 = thread_cpu_s();
   for (auto _ : state) {
     for (int i = 0; i < clips; ++i) {
-      auto clip = ts::synthesize_clip(synth, cfg, palette, first + i);
+      const int k = first + i;
+      ts::SynthClip clip;
+      if (effects) {  // the same composer, then the drawn effects chain (effects.h)
+        auto score = ts::compose(ts::composer_options(cfg), palette, ts::clip_seed(cfg.seed, k, 0));
+        const auto fx = ts::draw_effects(ts::clip_seed(cfg.seed, k, 3), score.parts.size(), cfg);
+        clip = ts::synthesize_clip(synth, cfg, palette, k, std::move(score), &fx);
+      } else {
+        clip = ts::synthesize_clip(synth, cfg, palette, k);
+      }
       benchmark::DoNotOptimize(clip.audio.data());
       audio_s += cfg.duration_s;
     }
@@ -56,6 +67,9 @@ void BM_TimGM6mb_Reverb(benchmark::State& s) {
 void BM_TimGM6mb_Dry(benchmark::State& s) {
   render_clips(s, "/usr/share/sounds/sf2/TimGM6mb.sf2", false);
 }
+void BM_TimGM6mb_Effects(benchmark::State& s) {
+  render_clips(s, "/usr/share/sounds/sf2/TimGM6mb.sf2", true, /*effects=*/true);
+}
 void BM_MuseScoreGeneral_Reverb(benchmark::State& s) {
   render_clips(s, "/usr/share/sounds/sf3/MuseScore_General.sf3", true);
 }
@@ -68,6 +82,7 @@ void BM_Env_Reverb(benchmark::State& s) {
 
 BENCHMARK(BM_TimGM6mb_Reverb)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TimGM6mb_Dry)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_TimGM6mb_Effects)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MuseScoreGeneral_Reverb)
     ->Arg(20)
     ->Iterations(1)

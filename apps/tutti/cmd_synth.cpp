@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "command.h"
 #include "outputs.h"
@@ -18,6 +19,7 @@ void setup(CLI::App& root) {
   struct Opts {
     synth::SynthConfig cfg;
     std::string out, noise = "white", format = "pcm16", embed;
+    std::vector<std::string> fonts;
     double snr = 0;
     bool no_reverb = false, overwrite = false, noise_only = false;
   };
@@ -29,7 +31,24 @@ void setup(CLI::App& root) {
   cmd->add_option("--seed", c.seed, "Random seed")->capture_default_str();
   cmd->add_option("-o,--output", o->out, "Output folder (audio/, labels.csv, strong.csv)")
       ->required();
-  cmd->add_option("--soundfont", c.soundfont, "Soundfont (.sf2/.sf3)")->capture_default_str();
+  cmd->add_option("--soundfont", o->fonts,
+                  "Soundfont (.sf2/.sf3); repeat it or name a folder for a pool each clip draws "
+                  "from (default " +
+                      c.soundfont + ")");
+  cmd->add_flag("--effects", c.effects,
+                "Random per-clip effects: room, EQ tilt, compressor, width, detune, tempo, part "
+                "levels, output level, noise (recorded in clips.csv)");
+  cmd->add_flag("--test-font-ok", c.test_font_ok,
+                "Allow FluidR3 soundfonts: this is a test set (they are refused for training)");
+  cmd->add_option("--midi", c.midi,
+                  "Render these Standard MIDI Files (files or folders) instead of composing; "
+                  "labels from their programs and notes");
+  cmd->add_flag("--midi-split", c.midi_split,
+                "With --midi: cut each file into consecutive clips of --duration (else one clip "
+                "from its start)");
+  cmd->add_option("--generator", c.generator,
+                  "Name recorded in clips.csv for where the arrangements came from (default: "
+                  "composer, or midi with --midi)");
   cmd->add_option("--duration", c.duration_s, "Clip length in seconds")->capture_default_str();
   cmd->add_option("--sample-rate", c.sample_rate_hz, "Output sample rate (Hz)")
       ->capture_default_str();
@@ -57,7 +76,16 @@ void setup(CLI::App& root) {
                 "Render background noise only (--noise colour, every label known absent)");
   cmd->callback([o, snr] {
     auto& cfg = o->cfg;
-    check_output_folder("synth", {{"--soundfont", cfg.soundfont}}, {"-o", o->out}, o->overwrite);
+    // One soundfont file keeps the original single-font behaviour; several or a folder: a pool.
+    std::error_code ec;
+    if (o->fonts.size() == 1 && !std::filesystem::is_directory(o->fonts[0], ec))
+      cfg.soundfont = o->fonts[0];
+    else
+      cfg.soundfonts = o->fonts;
+    std::vector<NamedPath> inputs = {{"--soundfont", cfg.soundfont}};
+    for (const auto& f : cfg.soundfonts) inputs.push_back({"--soundfont", f});
+    for (const auto& f : cfg.midi) inputs.push_back({"--midi", f});
+    check_output_folder("synth", inputs, {"-o", o->out}, o->overwrite);
     cfg.reverb = !o->no_reverb;
     if (snr->count() > 0) cfg.noise_snr_db = o->snr;
     cfg.noise_color = synth::parse_noise_color(o->noise);
@@ -90,23 +118,31 @@ void setup(CLI::App& root) {
       s = synth::write_synth_dataset(cfg, o->out, o->overwrite, [&bar](int) { bar.advance(); });
     }
     bar.finish();
-    for (const auto& p : s.soundfont.problems()) std::fprintf(stderr, "synth: %s\n", p.c_str());
+    for (const auto& r : s.soundfonts.empty() ? std::vector{s.soundfont} : s.soundfonts)
+      for (const auto& p : r.problems()) std::fprintf(stderr, "synth: %s\n", p.c_str());
+    for (const auto& w : s.warnings) std::fprintf(stderr, "synth: %s\n", w.c_str());
+    if (s.skipped_files > 0)
+      std::fprintf(stderr, "synth: skipped %d of %d MIDI files\n", s.skipped_files,
+                   s.skipped_files + s.n_clips);
     std::printf("%d clips, %.0f s of audio in %.1f s -> %s\n", s.n_clips, s.audio_s, s.wall_s,
                 s.out_dir.c_str());
     std::printf("instrument-clip pairs: %lld, active for only part of the clip: %lld (%.0f%%)\n",
                 static_cast<long long>(s.pairs), static_cast<long long>(s.partial_pairs),
                 s.pairs ? 100.0 * static_cast<double>(s.partial_pairs) / s.pairs : 0.0);
     if (!o->embed.empty()) {
-      std::printf("dataset.npz: %lld clips x %lld instances (%s), %lld active (instance, class) "
-                  "cells\n",
-                  static_cast<long long>(es.clips), static_cast<long long>(es.max_instances),
-                  o->embed.c_str(), static_cast<long long>(es.active_instance_cells));
+      std::printf(
+          "dataset.npz: %lld clips x %lld instances (%s), %lld active (instance, class) "
+          "cells\n",
+          static_cast<long long>(es.clips), static_cast<long long>(es.max_instances),
+          o->embed.c_str(), static_cast<long long>(es.active_instance_cells));
       for (const auto& w : es.warnings) std::fprintf(stderr, "synth: %s\n", w.c_str());
     }
     const auto& classes = synth::instrument_classes();
     for (std::size_t k = 0; k < classes.size() && k < s.clips_per_class.size(); ++k)
       std::printf("  %-18s %d clips%s\n", classes[k].name.c_str(), s.clips_per_class[k],
-                  classes[k].synthesizable ? "" : "  (no General MIDI program: unknown)");
+                  classes[k].synthesizable || s.clips_per_class[k] > 0
+                      ? ""
+                      : "  (no General MIDI program: unknown)");
   });
 }
 

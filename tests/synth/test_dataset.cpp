@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "synth_test_util.h"
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
@@ -36,29 +37,6 @@ ts::SynthConfig small_config() {
   return c;
 }
 
-std::vector<std::vector<std::string>> read_csv(const fs::path& p) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(tutti::core::read_file_text(p));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
-// Every file under dir (relative path -> md5), except synth.json (it records the thread count).
-std::map<std::string, std::string> hashes(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && e.path().filename() != "synth.json")
-      out[fs::relative(e.path(), dir).string()] = tutti::core::md5_file_hex(e.path());
-  return out;
-}
-
 bool leftovers(const fs::path& parent) {
   for (const auto& e : fs::directory_iterator(parent))
     if (e.path().filename().string().find(".tmp-") != std::string::npos) return true;
@@ -81,7 +59,7 @@ TEST(SynthDataset, WritesAudioWeakStrongAndInstanceLabels) {
   for (const char* f : {"labels.csv", "strong.csv", "instances.csv", "synth.json"})
     EXPECT_TRUE(fs::exists(out / f)) << f;
 
-  const auto weak = read_csv(out / "labels.csv");
+  const auto weak = tutti::testing::csv_cells(out / "labels.csv");
   ASSERT_EQ(weak[0], (std::vector<std::string>{"file", "instrument", "relevance"}));
   EXPECT_EQ(weak.size(), 1u + 4u * 18u);  // 18 known classes per clip; mandolin/ukulele absent
   std::map<std::string, std::set<std::string>> present;
@@ -92,7 +70,7 @@ TEST(SynthDataset, WritesAudioWeakStrongAndInstanceLabels) {
     ASSERT_TRUE(weak[i][2] == "0" || weak[i][2] == "1");
     if (weak[i][2] == "1") present[weak[i][0]].insert(weak[i][1]);
   }
-  const auto strong = read_csv(out / "strong.csv");
+  const auto strong = tutti::testing::csv_cells(out / "strong.csv");
   ASSERT_EQ(strong[0], (std::vector<std::string>{"file", "instrument", "onset_s", "offset_s"}));
   std::map<std::string, std::set<std::string>> strong_classes;
   for (std::size_t i = 1; i < strong.size(); ++i) {
@@ -105,7 +83,7 @@ TEST(SynthDataset, WritesAudioWeakStrongAndInstanceLabels) {
   }
   EXPECT_EQ(present, strong_classes) << "weak positives are exactly the strongly labeled classes";
 
-  const auto inst = read_csv(out / "instances.csv");
+  const auto inst = tutti::testing::csv_cells(out / "instances.csv");
   ASSERT_EQ(inst[0],
             (std::vector<std::string>{"file", "instance", "onset_s", "offset_s", "instrument"}));
   for (std::size_t i = 1; i < inst.size(); ++i) {
@@ -145,13 +123,13 @@ TEST(SynthDataset, SameSeedSameBytesWhateverTheThreadCount) {
   ts::write_synth_dataset(cfg, tmp / "t3");
   cfg.threads = 2;
   ts::write_synth_dataset(cfg, tmp / "t2");
-  const auto h1 = hashes(tmp / "t1");
+  const auto h1 = tutti::testing::file_md5s(tmp / "t1");
   EXPECT_EQ(h1.size(), 5u + 3u);
-  EXPECT_EQ(h1, hashes(tmp / "t3"));
-  EXPECT_EQ(h1, hashes(tmp / "t2"));
+  EXPECT_EQ(h1, tutti::testing::file_md5s(tmp / "t3"));
+  EXPECT_EQ(h1, tutti::testing::file_md5s(tmp / "t2"));
   cfg.seed = 18;
   ts::write_synth_dataset(cfg, tmp / "other");
-  const auto h_other = hashes(tmp / "other");
+  const auto h_other = tutti::testing::file_md5s(tmp / "other");
   for (int i = 0; i < 5; ++i) {
     const auto f = "audio/" + ts::clip_name(i) + ".wav";
     EXPECT_NE(h1.at(f), h_other.at(f)) << f;
@@ -169,14 +147,14 @@ TEST(SynthDataset, ExistingFolderFailuresAndOverwrite) {
 
   // A failure in the middle (here: the progress callback) leaves the old folder untouched and
   // no temporary folder behind.
-  const auto before = hashes(out);
+  const auto before = tutti::testing::file_md5s(out);
   cfg.seed = 99;
   EXPECT_THROW(ts::write_synth_dataset(cfg, out, true,
                                        [](int done) {
                                          if (done == 2) throw tutti::Error("interrupted");
                                        }),
                tutti::Error);
-  EXPECT_EQ(hashes(out), before);
+  EXPECT_EQ(tutti::testing::file_md5s(out), before);
   EXPECT_FALSE(leftovers(tmp.path()));
   // A fresh target that fails leaves nothing at all.
   EXPECT_THROW(ts::write_synth_dataset(cfg, tmp / "fresh", false,
@@ -187,7 +165,7 @@ TEST(SynthDataset, ExistingFolderFailuresAndOverwrite) {
 
   // Overwrite replaces the folder once the new one is complete.
   ts::write_synth_dataset(cfg, out, true);
-  EXPECT_NE(hashes(out), before);
+  EXPECT_NE(tutti::testing::file_md5s(out), before);
   EXPECT_FALSE(leftovers(tmp.path()));
 
   // A missing soundfont: an error naming it, and no output.
@@ -220,7 +198,7 @@ TEST(SynthDataset, FontLackingClassesMarksThemUnknown) {
   cfg.instruments_per_clip = {1, 1};
   const auto sum = ts::write_synth_dataset(cfg, tmp / "out");
   EXPECT_EQ(sum.soundfont.problems().size(), 20u);
-  const auto weak = read_csv(tmp / "out" / "labels.csv");
+  const auto weak = tutti::testing::csv_cells(tmp / "out" / "labels.csv");
   EXPECT_EQ(weak.size(), 1u + 3u * 4u);  // piano, guitar, violin, drums known per clip
   const std::set<std::string> playable = {"piano", "guitar", "violin", "drums"};
   for (std::size_t i = 1; i < weak.size(); ++i)

@@ -6,10 +6,10 @@
 #include "test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
+#include "tutti/core/random.h"
 #include "tutti/synth/composer.h"
 #include "tutti/synth/labels.h"
 #include "tutti/synth/mix.h"
-#include "tutti/core/random.h"
 #include "tutti/synth/synth_config.h"
 
 namespace ts = tutti::synth;

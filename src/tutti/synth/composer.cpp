@@ -24,7 +24,10 @@ std::vector<std::uint8_t> Palette::playable() const {
   const auto& cs = instrument_classes();
   std::vector<std::uint8_t> out(cs.size(), 0);
   for (std::size_t i = 0; i < cs.size(); ++i) {
-    if (!cs[i].synthesizable) continue;
+    if (!cs[i].synthesizable) {
+      out[i] = i < variations.size() && !variations[i].empty();
+      continue;
+    }
     if (cs[i].percussion)
       out[i] = i < percussion_keys.size() && !percussion_keys[i].empty() && !drum_kits.empty();
     else
@@ -247,7 +250,7 @@ class PartWriter {
   }
 
   void chords() {
-    const bool guitar = cls_.name == "guitar";
+    const bool guitar = cls_.name == "guitar" || cls_.name == "ukulele";  // strummed
     const bool piano = cls_.name == "piano";
     const int span = guitar ? 19 : 14;
     const int base = rng_.uniform_int(lo(), std::max(lo(), hi() - span));
@@ -626,7 +629,13 @@ Score compose(const ComposerOptions& opt, const Palette& palette, std::uint64_t 
       if (next_channel == kPercussionChannel) ++next_channel;
       part.channel = next_channel++;
       part.bank = 0;
-      part.program = rng.pick(palette.programs[static_cast<std::size_t>(ci)]) - 1;
+      if (palette.programs[static_cast<std::size_t>(ci)].empty()) {  // a GS variation preset
+        const auto& [bank, program] = rng.pick(palette.variations[static_cast<std::size_t>(ci)]);
+        part.bank = bank;
+        part.program = program;
+      } else {
+        part.program = rng.pick(palette.programs[static_cast<std::size_t>(ci)]) - 1;
+      }
     }
     part.volume = rng.uniform_int(80, 127);
     part.pan = rng.uniform_int(24, 104);

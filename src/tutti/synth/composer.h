@@ -27,6 +27,9 @@ struct Palette {
   std::vector<std::vector<int>> programs;         // [20] 1-based GM programs per melodic class
   std::vector<std::vector<int>> percussion_keys;  // [20] keys per percussion class
   std::vector<int> drum_kits;                     // bank-128 preset numbers, e.g. {0, 8, 16}
+  // [20] or empty: GS variation presets (bank, 0-based program) for classes without a GM program
+  // (instruments.h variation_presets) that the soundfont has.
+  std::vector<std::vector<std::pair<int, int>>> variations;
 
   // Every GM program and key of every synthesizable class; drum kit 0.
   static Palette general_midi();

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tutti/synth/effects.h"
 #include "tutti/synth/labels.h"
 #include "tutti/synth/renderer.h"
 #include "tutti/synth/synth_config.h"
@@ -38,7 +39,8 @@ struct SynthClip {
   InstanceTruth instances;  // [K, 20]
 };
 
-// Per-clip seeds: stream 0 composes, stream 1 draws the noise.
+// Per-clip seeds: stream 0 composes, 1 draws the noise, 2 the soundfont, 3 the effects, 4 the
+// room's impulse response.
 std::uint64_t clip_seed(std::uint64_t seed, int clip_index, int stream = 0);
 std::string clip_name(int clip_index);  // "synth_%06d"
 
@@ -46,6 +48,22 @@ std::string clip_name(int clip_index);  // "synth_%06d"
 // cfg.sample_rate_hz) and the palette of its soundfont.
 SynthClip synthesize_clip(FluidSynthesizer& synth, const SynthConfig& cfg, const Palette& palette,
                           int clip_index);
+
+// Renders a given score (composed or read from MIDI) the same way; with `fx` the effects chain is
+// applied (effects.h) and its output level and noise replace the config's.
+SynthClip synthesize_clip(FluidSynthesizer& synth, const SynthConfig& cfg, const Palette& palette,
+                          int clip_index, Score score, const EffectsParams* fx);
+
+// Index of the soundfont clip `clip_index` draws from a pool of `pool_size` (seed stream 2).
+int draw_soundfont(std::uint64_t seed, int clip_index, std::size_t pool_size);
+
+// clips.csv (written when SynthConfig::randomized()): one row per clip, what rendered it.
+inline constexpr const char* kClipsCsvHeader =
+    "file,generator,source,source_start_s,soundfont,programs,tempo_factor,detune_cents,part_levels_"
+    "db,"
+    "reverb_rt60_s,reverb_wet,reverb_predelay_s,tilt_db_per_octave,comp_threshold_db,comp_ratio,"
+    "comp_attack_s,comp_release_s,stereo_width,peak_dbfs,noise_snr_db,noise_color,"
+    "fluid_reverb_room,fluid_reverb_damp,fluid_reverb_width,fluid_reverb_level";
 
 // The composer options a config implies (class names resolved to indices).
 ComposerOptions composer_options(const SynthConfig& cfg);
@@ -59,9 +77,12 @@ void write_wav(const std::filesystem::path& path, std::span<const float> audio, 
 struct SynthSummary {
   std::filesystem::path out_dir;
   int n_clips = 0;
-  double audio_s = 0;  // total audio written
-  double wall_s = 0;   // time taken
-  SoundfontReport soundfont;
+  double audio_s = 0;                       // total audio written
+  double wall_s = 0;                        // time taken
+  SoundfontReport soundfont;                // the first (or only) font
+  std::vector<SoundfontReport> soundfonts;  // every font of the pool
+  std::vector<std::string> warnings;        // MIDI files skipped, one line each
+  int skipped_files = 0;
   std::int64_t pairs = 0;            // (clip, instrument) pairs
   std::int64_t partial_pairs = 0;    // of which active for under 90% of the clip
   std::vector<int> clips_per_class;  // [20]

@@ -39,6 +39,17 @@ InstrumentClass absent(std::string name) {
   return c;
 }
 
+// No GM program, but a GS variation preset some soundfonts have (and the parts it would play).
+InstrumentClass variation(std::string name, std::vector<std::pair<int, int>> presets,
+                          std::vector<Role> roles, int low, int high) {
+  InstrumentClass c = absent(std::move(name));
+  c.variation_presets = std::move(presets);
+  c.roles = std::move(roles);
+  c.low_key = low;
+  c.high_key = high;
+  return c;
+}
+
 std::vector<InstrumentClass> make_classes() {
   using R = Role;
   // Key ranges: the usual written ranges of each instrument (sounding pitch), trimmed to where
@@ -56,14 +67,14 @@ std::vector<InstrumentClass> make_classes() {
       melodic("flute", {74}, {R::kMelody}, 60, 93),
       melodic("guitar", range(25, 31), {R::kChords, R::kArpeggio}, 40, 76),
       melodic("mallet_percussion", range(9, 14), {R::kArpeggio, R::kMelody}, 60, 88),
-      absent("mandolin"),
+      variation("mandolin", {{16, 25}}, {R::kArpeggio, R::kMelody}, 55, 88),
       melodic("organ", range(17, 21), {R::kChords}, 36, 84),
       melodic("piano", range(1, 6), {R::kChords, R::kArpeggio}, 36, 96),
       melodic("saxophone", range(65, 68), {R::kMelody}, 49, 77),
       melodic("synthesizer", range(81, 96), {R::kChords, R::kMelody}, 36, 96),
       melodic("trombone", {58}, {R::kMelody}, 40, 72),
       melodic("trumpet", {57, 60}, {R::kMelody}, 54, 82),
-      absent("ukulele"),
+      variation("ukulele", {{8, 24}}, {R::kChords, R::kArpeggio}, 60, 81),
       melodic("violin", {41, 111}, {R::kMelody}, 55, 96),
       melodic("voice", {53, 54, 55}, {R::kMelody}, 48, 79),
   };

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tutti::synth {
@@ -36,7 +37,11 @@ struct InstrumentClass {
   std::vector<int> gm_programs;      // 1-based GM program numbers (melodic classes)
   std::vector<int> percussion_keys;  // GM percussion keys (percussion classes)
   std::vector<Role> roles;           // parts this class can play; the composer picks one
-  int low_key = 0;                   // playable MIDI key range (inclusive), melodic classes
+  // Roland GS variation presets (bank, 0-based program) that play this class in soundfonts that
+  // have them: mandolin (bank 16, program 25) and ukulele (bank 8, program 24) have no GM program
+  // but several soundfonts carry these. Used by randomized synthesis only (docs/synth.md).
+  std::vector<std::pair<int, int>> variation_presets;
+  int low_key = 0;  // playable MIDI key range (inclusive), melodic classes
   int high_key = 127;
 };
 

@@ -151,6 +151,8 @@ struct FluidSynthesizer::Impl {
     render_into(scratch.data(), flush);
   }
   int flush_samples = 2240;
+  bool tuned = false;         // a key tuning is active on the melodic channels
+  bool reverb_moved = false;  // the reverb parameters differ from FluidSynth's defaults
 };
 
 FluidSynthesizer::FluidSynthesizer(const std::filesystem::path& soundfont, int sample_rate_hz,
@@ -218,6 +220,28 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     fluid_synth_cc(fs, p.channel, 91, p.reverb_send);
     fluid_synth_cc(fs, p.channel, 93, 0);
   }
+  if (score.fluid_reverb || impl_->reverb_moved) {
+    const FluidReverb r = score.fluid_reverb.value_or(FluidReverb{});
+    fluid_synth_set_reverb_group_roomsize(fs, -1, r.room_size);
+    fluid_synth_set_reverb_group_damp(fs, -1, r.damping);
+    fluid_synth_set_reverb_group_width(fs, -1, r.width);
+    fluid_synth_set_reverb_group_level(fs, -1, r.level);
+    impl_->reverb_moved = score.fluid_reverb.has_value();
+  }
+  // Detune: one key tuning (tuning bank 0, program 0) on every melodic channel. Tuning outlives
+  // system_reset, so a clip without detune deactivates what an earlier clip set.
+  if (score.detune_cents != 0) {
+    double pitch[128];
+    for (int k = 0; k < 128; ++k) pitch[k] = 100.0 * k + score.detune_cents;
+    tutti::check(fluid_synth_activate_key_tuning(fs, 0, 0, "tutti-detune", pitch, 0) == FLUID_OK,
+                 "synth: FluidSynth cannot set a key tuning: {}", last_fluid_error());
+    for (int ch = 0; ch < 16; ++ch)
+      if (ch != kPercussionChannel) fluid_synth_activate_tuning(fs, ch, 0, 0, 0);
+    impl_->tuned = true;
+  } else if (impl_->tuned) {
+    for (int ch = 0; ch < 16; ++ch) fluid_synth_deactivate_tuning(fs, ch, 0);
+    impl_->tuned = false;
+  }
 
   struct Event {
     std::int64_t sample;
@@ -261,10 +285,11 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
   return lr;
 }
 
-SoundfontReport FluidSynthesizer::check() {
+SoundfontReport FluidSynthesizer::check(bool variations) {
   fluid_synth_t* fs = impl_->synth.get();
   SoundfontReport r;
   r.path = soundfont_;
+  r.variations_checked = variations;
   fluid_sfont_t* sf = fluid_synth_get_sfont_by_id(fs, impl_->sfont_id);
   tutti::check(sf != nullptr, "synth: soundfont {}: not loaded", soundfont_.string());
   if (const char* name = fluid_sfont_get_name(sf)) r.name = name;
@@ -325,6 +350,12 @@ SoundfontReport FluidSynthesizer::check() {
     s.name = c.name;
     if (!c.synthesizable) {
       s.status = ClassStatus::kNoGeneralMidi;
+      const int test_key = std::clamp((c.low_key + c.high_key) / 2, 0, 127);
+      for (const auto& [bank, program] :
+           variations ? c.variation_presets : std::vector<std::pair<int, int>>{})
+        if (select(0, bank, program) && sounds(0, test_key))
+          s.variations.push_back({bank, program});
+      if (!s.variations.empty()) s.status = ClassStatus::kOk;
       r.classes.push_back(s);
       continue;
     }
@@ -357,6 +388,11 @@ Palette SoundfontReport::palette() const {
   for (const auto& s : classes) {
     if (s.status == ClassStatus::kNoGeneralMidi || s.status == ClassStatus::kMissing) continue;
     const auto i = static_cast<std::size_t>(s.class_index);
+    if (!s.variations.empty()) {
+      p.variations.resize(cs.size());
+      p.variations[i] = s.variations;
+      continue;
+    }
     (cs[i].percussion ? p.percussion_keys[i] : p.programs[i]) = s.available;
   }
   p.drum_kits = drum_kits;
@@ -374,8 +410,15 @@ std::vector<std::string> SoundfontReport::problems() const {
       case ClassStatus::kOk:
         break;
       case ClassStatus::kNoGeneralMidi:
-        out.push_back(
-            fmt::format("{}: no General MIDI program; never synthesized, labels unknown", s.name));
+        if (variations_checked &&
+            !cs[static_cast<std::size_t>(s.class_index)].variation_presets.empty())
+          out.push_back(fmt::format(
+              "{}: no General MIDI program and no GS variation preset in {}; labels unknown in "
+              "its clips",
+              s.name, path.string()));
+        else
+          out.push_back(fmt::format(
+              "{}: no General MIDI program; never synthesized, labels unknown", s.name));
         break;
       case ClassStatus::kPartial:
         out.push_back(fmt::format("{}: {} {} missing or silent in {}; using only {}", s.name, what,
@@ -402,6 +445,7 @@ core::Json SoundfontReport::to_json() const {
                    {"status", class_status_name(s.status)},
                    {"available", s.available},
                    {"missing", s.missing}});
+    if (!s.variations.empty()) arr.back()["variations"] = s.variations;  // [[bank, program]]
   }
   j["classes"] = arr;
   return j;

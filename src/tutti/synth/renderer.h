@@ -34,8 +34,9 @@ struct ClassSupport {
   int class_index = 0;
   std::string name;
   ClassStatus status = ClassStatus::kOk;
-  std::vector<int> available;  // 1-based GM programs, or percussion keys
-  std::vector<int> missing;    // absent or silent programs / keys
+  std::vector<int> available;                   // 1-based GM programs, or percussion keys
+  std::vector<int> missing;                     // absent or silent programs / keys
+  std::vector<std::pair<int, int>> variations;  // GS variation presets present (bank, program)
 };
 
 // GM drum kits tried in bank 128 (GS numbering): Standard, Room, Power, Electronic, TR-808, Jazz,
@@ -48,6 +49,7 @@ struct SoundfontReport {
   int num_presets = 0;
   std::vector<int> drum_kits;         // usable kits (have every key the standard kit sounds)
   std::vector<ClassSupport> classes;  // [20], openmic20 order
+  bool variations_checked = false;    // check(true): GS variation presets were looked up
 
   // The programs, keys and kits to compose with.
   Palette palette() const;
@@ -66,8 +68,10 @@ class FluidSynthesizer {
   FluidSynthesizer& operator=(const FluidSynthesizer&) = delete;
 
   // Inspects the soundfont: presets per GM program (bank 0) and drum kit (bank 128), and whether
-  // each program / percussion key makes sound (a short test note). Resets the synthesizer.
-  SoundfontReport check();
+  // each program / percussion key makes sound (a short test note). With `variations`, classes
+  // without a GM program are looked up as GS variation presets (instruments.h) and are kOk when
+  // one is present and sounds. Resets the synthesizer.
+  SoundfontReport check(bool variations = false);
 
   // Renders a score from a reset synthesizer: [score.num_samples, 2] interleaved stereo, at
   // FluidSynth's gain (not normalized). Throws tutti::Error if a part's preset cannot be

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "tutti/synth/instruments.h"
@@ -35,6 +36,14 @@ struct Part {
   std::vector<Note> notes;  // sorted by on; the same key never overlaps itself on a channel
 };
 
+// FluidSynth's reverb parameters, in its ranges (fluid_synth_set_reverb_group_*).
+struct FluidReverb {
+  double room_size = 0.2;  // [0, 1]
+  double damping = 0.0;    // [0, 1]
+  double width = 0.5;      // [0, 100]
+  double level = 0.9;      // [0, 1]
+};
+
 struct Score {
   int sample_rate_hz = 44100;
   std::int64_t num_samples = 0;  // clip length in samples
@@ -47,6 +56,12 @@ struct Score {
   double bar_s = 2;            // bar length
   std::vector<int> bar_roots;  // pitch class of each bar's chord root
   std::vector<Part> parts;
+  // Every melodic channel is tuned this many cents off equal temperament (FluidSynth key tuning);
+  // 0 leaves the synthesizer's tuning alone.
+  double detune_cents = 0;
+  // FluidSynth's own reverb for this clip; unset leaves the synthesizer's settings (FluidSynth's
+  // defaults unless an earlier clip set them: render() then restores the defaults).
+  std::optional<FluidReverb> fluid_reverb;
 
   double duration_s() const { return static_cast<double>(num_samples) / sample_rate_hz; }
 };

@@ -42,8 +42,11 @@ void SynthConfig::validate() const {
   for (const auto& name : classes) {
     const auto idx = instrument_index(name);
     check<E>(idx.has_value(), "{}: unknown instrument class '{}'", kWhat, name);
-    check<E>(instrument_classes()[static_cast<std::size_t>(*idx)].synthesizable,
-             "{}: class '{}' has no General MIDI program and cannot be synthesized", kWhat, name);
+    const auto& cls = instrument_classes()[static_cast<std::size_t>(*idx)];
+    check<E>(cls.synthesizable || (randomized() && !cls.variation_presets.empty()),
+             "{}: class '{}' has no General MIDI program and cannot be synthesized (with a "
+             "soundfont pool or --effects, its GS variation preset is used where a font has it)",
+             kWhat, name);
     check<E>(seen.insert(name).second, "{}: class '{}' listed twice", kWhat, name);
   }
   const int available = classes.empty() ? static_cast<int>(synthesizable_classes().size())
@@ -71,6 +74,11 @@ void SynthConfig::validate() const {
            "{}: instance_fraction must be in (0, 1], got {}", kWhat, instance_fraction);
   check<E>(threads >= 0 && threads <= 1024, "{}: threads must be in [0, 1024], got {}", kWhat,
            threads);
+  for (const auto& f : soundfonts) check<E>(!f.empty(), "{}: empty soundfont path", kWhat);
+  for (const auto& f : midi) check<E>(!f.empty(), "{}: empty MIDI path", kWhat);
+  check<E>(!midi_split || !midi.empty(), "{}: midi_split needs MIDI files (--midi)", kWhat);
+  check<E>(generator.find_first_of(",\n\r\"") == std::string::npos,
+           "{}: generator name '{}' has a comma, quote or line break", kWhat, generator);
   check<E>(clips_per_synth >= 1, "{}: clips_per_synth must be >= 1, got {}", kWhat,
            clips_per_synth);
 }
@@ -116,6 +124,14 @@ core::Json to_json(const SynthConfig& c) {
   j["instance_fraction"] = c.instance_fraction;
   j["threads"] = c.threads;
   j["clips_per_synth"] = c.clips_per_synth;
+  if (c.randomized() || c.test_font_ok || !c.generator.empty()) {  // absent: old files unchanged
+    j["soundfonts"] = c.soundfonts;
+    j["effects"] = c.effects;
+    j["test_font_ok"] = c.test_font_ok;
+    j["midi"] = c.midi;
+    j["midi_split"] = c.midi_split;
+    j["generator"] = c.generator_name();
+  }
   return j;
 }
 
@@ -171,6 +187,18 @@ SynthConfig synth_config_from_json(const core::Json& j) {
         c.threads = v.get<int>();
       else if (k == "clips_per_synth")
         c.clips_per_synth = v.get<int>();
+      else if (k == "soundfonts")
+        c.soundfonts = v.get<std::vector<std::string>>();
+      else if (k == "effects")
+        c.effects = v.get<bool>();
+      else if (k == "test_font_ok")
+        c.test_font_ok = v.get<bool>();
+      else if (k == "midi")
+        c.midi = v.get<std::vector<std::string>>();
+      else if (k == "midi_split")
+        c.midi_split = v.get<bool>();
+      else if (k == "generator")
+        c.generator = v.get<std::string>();
       else
         fail<UsageError>("{}: unknown key '{}'", kWhat, k);
     } catch (const core::Json::exception& e) {

@@ -49,6 +49,22 @@ struct SynthConfig {
   // the output independent of the number of threads. Larger groups amortize loading the font.
   int clips_per_synth = 16;
 
+  // Randomized synthesis (docs/synth.md). None of these is set by default; with all of them at
+  // their defaults the output is what it was before they existed, bit for bit.
+  std::vector<std::string> soundfonts;  // a pool (files or folders): each clip draws one
+  bool effects = false;                 // per-clip random effects chain (effects.h)
+  bool test_font_ok = false;            // allow FluidR3 (test sets only; font_pool.h)
+  std::vector<std::string> midi;        // render these MIDI files / folders instead of composing
+  bool midi_split = false;              // each MIDI file: consecutive clips of duration_s
+  std::string generator;                // recorded per clip: "composer", "midi" or e.g. "mma"
+
+  // True when any option above asks for the randomized output (then clips.csv is written).
+  bool randomized() const { return !soundfonts.empty() || effects || !midi.empty(); }
+  // The generator name recorded in clips.csv.
+  std::string generator_name() const {
+    return !generator.empty() ? generator : midi.empty() ? "composer" : "midi";
+  }
+
   // Throws tutti::UsageError naming the option and the bad value.
   void validate() const;
   // Largest instrument count with a non-zero weight.

@@ -1,0 +1,283 @@
+// `tutti synth --midi`: Standard MIDI Files written here byte by byte (SMF 1.0 spec, independent
+// of the parser) become clips whose labels follow their programs, notes, tempo map and sustain
+// pedal; every bad input is one error naming the file, or a skipped file in a batch.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "synth_test_util.h"
+#include "test_util.h"
+#include "tutti/core/file_io.h"
+#include "tutti/synth/dataset.h"
+#include "tutti/synth/midi_file.h"
+
+namespace ts = tutti::synth;
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+const std::string kTim = tutti::testing::kTimGm6mb;
+#define REQUIRE_TIM() \
+  if (!fs::exists(kTim)) GTEST_SKIP() << "not installed: " << kTim
+
+void put_vlq(Bytes& b, std::uint32_t v) {
+  std::uint8_t tmp[5];
+  int n = 0;
+  tmp[n++] = v & 0x7F;
+  while (v >>= 7) tmp[n++] = static_cast<std::uint8_t>(0x80 | (v & 0x7F));
+  while (n) b.push_back(tmp[--n]);
+}
+void put_be(Bytes& b, std::uint32_t v, int n) {
+  for (int i = n - 1; i >= 0; --i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+// A track from (delta ticks, event bytes) pairs; the end-of-track meta event is appended.
+Bytes track(const std::vector<std::pair<std::uint32_t, Bytes>>& events) {
+  Bytes body;
+  for (const auto& [dt, ev] : events) {
+    put_vlq(body, dt);
+    body.insert(body.end(), ev.begin(), ev.end());
+  }
+  body.insert(body.end(), {0x00, 0xFF, 0x2F, 0x00});
+  Bytes t = {'M', 'T', 'r', 'k'};
+  put_be(t, static_cast<std::uint32_t>(body.size()), 4);
+  t.insert(t.end(), body.begin(), body.end());
+  return t;
+}
+
+Bytes smf(int format, const std::vector<Bytes>& tracks, int division = 480) {
+  Bytes b = {'M', 'T', 'h', 'd', 0, 0, 0, 6};
+  put_be(b, static_cast<std::uint32_t>(format), 2);
+  put_be(b, static_cast<std::uint32_t>(tracks.size()), 2);
+  put_be(b, static_cast<std::uint32_t>(division), 2);
+  for (const auto& t : tracks) b.insert(b.end(), t.begin(), t.end());
+  return b;
+}
+
+Bytes tempo(std::uint32_t us_per_quarter) {
+  return {0xFF,
+          0x51,
+          0x03,
+          static_cast<std::uint8_t>(us_per_quarter >> 16),
+          static_cast<std::uint8_t>(us_per_quarter >> 8),
+          static_cast<std::uint8_t>(us_per_quarter)};
+}
+
+// Format 1, 480 ticks per quarter. Conductor: 120 BPM, then 240 BPM from tick 960 (1 s).
+// Piano (program 0) on channel 0: key 60 ticks 0-960 with the sustain pedal down until tick 1440
+// (1.5 s at the new tempo... 1 s + 480 ticks at 240 BPM = 1.25 s). Bass (program 33) on channel 1,
+// running status, ticks 960-1920 (1.0-1.5 s). Kick (key 36) and closed hi-hat (42) on channel 10
+// at 0. Strings ensemble (program 48, no class) on channel 2: muted.
+Bytes song() {
+  const Bytes conductor = track({{0, tempo(500000)}, {960, tempo(250000)}});
+  const Bytes piano = track({{0, {0xC0, 0}},
+                             {0, {0xB0, 64, 127}},
+                             {0, {0x90, 60, 100}},
+                             {960, {0x80, 60, 0}},
+                             {480, {0xB0, 64, 0}}});
+  const Bytes bass = track({{0, {0xC1, 33}}, {960, {0x91, 40, 90}}, {960, {40, 0}}});
+  const Bytes drums =
+      track({{0, {0x99, 36, 100}}, {0, {42, 90}}, {60, {0x89, 36, 0}}, {0, {0x89, 42, 0}}});
+  const Bytes strings = track({{0, {0xC2, 48}}, {0, {0x92, 64, 80}}, {480, {0x82, 64, 0}}});
+  return smf(1, {conductor, piano, bass, drums, strings});
+}
+
+void write_bytes(const fs::path& p, const Bytes& b) {
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+ts::SynthConfig midi_config(const std::vector<std::string>& files) {
+  ts::SynthConfig c;
+  c.soundfont = kTim;
+  c.midi = files;
+  c.duration_s = 10;
+  c.sample_rate_hz = 16000;
+  c.threads = 1;
+  return c;
+}
+
+}  // namespace
+
+TEST(SynthMidi, ParserFollowsTempoMapSustainAndRunningStatus) {
+  const auto s = ts::parse_midi(song(), "song.mid");
+  EXPECT_EQ(s.format, 1);
+  EXPECT_EQ(s.num_tracks, 5);
+  EXPECT_DOUBLE_EQ(s.first_tempo_bpm, 120);
+  std::map<std::pair<int, int>, ts::MidiNote> by;  // (channel, key)
+  for (const auto& n : s.notes) by[{n.channel, n.key}] = n;
+  ASSERT_EQ(s.notes.size(), 5u);
+  auto at = [&](int ch, int key) { return by.at({ch, key}); };
+  EXPECT_DOUBLE_EQ(at(0, 60).on_s, 0.0);
+  EXPECT_DOUBLE_EQ(at(0, 60).off_s, 1.25);  // the pedal held it past its note-off at 1 s
+  EXPECT_DOUBLE_EQ(at(1, 40).on_s, 1.0);
+  EXPECT_DOUBLE_EQ(at(1, 40).off_s, 1.5);  // 960 ticks at 240 BPM
+  EXPECT_EQ(at(1, 40).program, 33);
+  EXPECT_DOUBLE_EQ(at(9, 36).off_s, 0.0625);
+  EXPECT_DOUBLE_EQ(s.length_s, 1.5);
+  // SMPTE division: 25 fps x 40 ticks = 1 ms per tick.
+  const auto smpte = ts::parse_midi(
+      smf(0, {track({{0, {0x90, 60, 100}}, {500, {0x80, 60, 0}}})}, 0xE728), "smpte.mid");
+  EXPECT_DOUBLE_EQ(smpte.notes.at(0).off_s, 0.5);
+}
+
+TEST(SynthMidi, ClipLabelsComeFromProgramsAndNotes) {
+  REQUIRE_TIM();
+  tutti::testing::TempDir tmp;
+  write_bytes(tmp / "song.mid", song());
+  auto cfg = midi_config({(tmp / "song.mid").string()});
+  cfg.generator = "mine";
+  const auto sum = ts::write_synth_dataset(cfg, tmp / "out");
+  EXPECT_EQ(sum.n_clips, 1);
+  EXPECT_NEAR(sum.audio_s, 2.5, 1e-9);  // 1.5 s of song + 1 s
+  std::map<std::string, std::vector<double>> strong;
+  for (const auto& r : tutti::testing::csv_cells(tmp / "out" / "strong.csv"))
+    if (r[0] != "file") strong[r[1]] = {std::stod(r[2]), std::stod(r[3])};
+  ASSERT_EQ(strong.size(), 4u);  // piano, bass, drums, cymbals; strings are muted
+  const double grid = 64.0 / 16000;
+  EXPECT_NEAR(strong["piano"][0], 0.0, 1e-9);
+  EXPECT_NEAR(strong["piano"][1], 1.25 + 0.1, grid);  // note-off at the pedal + release
+  EXPECT_NEAR(strong["bass"][0], 1.0, grid);
+  EXPECT_NEAR(strong["bass"][1], 1.6, grid);
+  EXPECT_TRUE(strong.count("drums") && strong.count("cymbals"));
+  std::map<std::string, std::string> weak;
+  for (const auto& r : tutti::testing::csv_cells(tmp / "out" / "labels.csv")) weak[r[1]] = r[2];
+  EXPECT_EQ(weak["piano"], "1");
+  EXPECT_EQ(weak["bass"], "1");
+  EXPECT_EQ(weak["violin"], "0");
+  EXPECT_EQ(weak.count("mandolin"), 0u);  // unknown
+  const auto clips = tutti::testing::csv_cells(tmp / "out" / "clips.csv");
+  ASSERT_EQ(clips.size(), 2u);
+  EXPECT_EQ(clips[1][1], "mine");
+  EXPECT_EQ(clips[1][2], (tmp / "song.mid").string());
+  EXPECT_EQ(clips[1][3], "0");  // source_start_s
+  EXPECT_NE(clips[1][5].find("bass:34"), std::string::npos) << clips[1][5];
+  EXPECT_NE(clips[1][5].find("piano:1"), std::string::npos) << clips[1][5];
+
+  // The clip stops at --duration; the same file and seed give the same bytes.
+  cfg.duration_s = 1.2;
+  ts::write_synth_dataset(cfg, tmp / "short");
+  EXPECT_NEAR(ts::write_synth_dataset(cfg, tmp / "short2").audio_s, 1.2, 1e-9);
+  EXPECT_EQ(tutti::core::md5_file_hex(tmp / "short" / "audio" / "synth_000000.wav"),
+            tutti::core::md5_file_hex(tmp / "short2" / "audio" / "synth_000000.wav"));
+}
+
+TEST(SynthMidi, BadFilesAreNamedAndNothingIsWritten) {
+  REQUIRE_TIM();
+  tutti::testing::TempDir tmp;
+  const std::vector<std::pair<std::string, Bytes>> bad = {
+      {"text.mid", Bytes{'h', 'e', 'l', 'l', 'o'}},
+      {"nonotes.mid", smf(0, {track({{0, {0xC0, 5}}})})},
+      {"unmapped.mid", smf(0, {track({{0, {0xC0, 48}}, {0, {0x90, 60, 99}}, {10, {0x80, 60, 0}}})})},
+      {"fasttempo.mid", smf(0, {track({{0, tempo(10)}, {0, {0x90, 60, 99}}})})},
+      {"zerotempo.mid", smf(0, {track({{0, tempo(0)}, {0, {0x90, 60, 99}}})})},
+      {"long.mid", smf(0, {track({{0, {0x90, 60, 99}}, {0x0FFFFFFF, {0x80, 60, 0}}})})},
+      {"format2.mid", smf(2, {track({{0, {0x90, 60, 99}}})})},
+      {"truncated.mid", [] {
+         auto b = song();
+         b.erase(b.end() - 20, b.end());
+         return b;
+       }()},
+      {"tracks.mid", [] {
+         Bytes b = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 1, 0x10, 0, 1, 0xE0};
+         return b;
+       }()},
+  };
+  const std::map<std::string, std::string> want = {
+      {"text.mid", "not a Standard MIDI File"},
+      {"nonotes.mid", "has no notes"},
+      {"unmapped.mid", "no instrument class maps (49)"},
+      {"fasttempo.mid", "BPM outside"},
+      {"zerotempo.mid", "tempo of 0"},
+      {"long.mid", "too long"},
+      {"format2.mid", "format 2"},
+      {"truncated.mid", "truncated"},
+      {"tracks.mid", "4096 tracks"},
+  };
+  for (const auto& [name, bytes] : bad) {
+    write_bytes(tmp / name, bytes);
+    const auto msg = tutti::testing::error_of(
+        [&] { ts::write_synth_dataset(midi_config({(tmp / name).string()}), tmp / "out"); });
+    EXPECT_NE(msg.find(name), std::string::npos) << msg;
+    EXPECT_NE(msg.find(want.at(name)), std::string::npos) << name << ": " << msg;
+    EXPECT_FALSE(fs::exists(tmp / "out")) << name;
+  }
+  // A batch: bad files are skipped with one warning each and counted; the good one is rendered.
+  write_bytes(tmp / "song.mid", song());
+  const auto sum = ts::write_synth_dataset(midi_config({tmp.path().string()}), tmp / "out");
+  EXPECT_EQ(sum.n_clips, 1);
+  EXPECT_EQ(sum.skipped_files, static_cast<int>(bad.size()));
+  ASSERT_EQ(sum.warnings.size(), bad.size());
+  for (const auto& w : sum.warnings) EXPECT_NE(w.find(tmp.path().string()), std::string::npos);
+  // Only bad files: an error, nothing written.
+  fs::remove(tmp / "song.mid");
+  const auto msg = tutti::testing::error_of(
+      [&] { ts::write_synth_dataset(midi_config({tmp.path().string()}), tmp / "none"); });
+  EXPECT_NE(msg.find("none of the"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(tmp / "none"));
+  // A folder without MIDI files, a missing file.
+  fs::create_directories(tmp / "empty");
+  EXPECT_NE(tutti::testing::error_of([&] {
+              ts::write_synth_dataset(midi_config({(tmp / "empty").string()}), tmp / "x");
+            }).find("no .mid"),
+            std::string::npos);
+  EXPECT_NE(tutti::testing::error_of([&] {
+              ts::write_synth_dataset(midi_config({(tmp / "gone.mid").string()}), tmp / "x");
+            }).find("gone.mid"),
+            std::string::npos);
+}
+
+TEST(SynthMidi, BankSelectReachesGsVariationPresets) {
+  // Channel 0: bank 16 program 25 (GS mandolin); channel 1: bank 16 program 25 in a palette
+  // without variations falls back to GM program 26 (steel guitar), as a GS synthesizer would.
+  const auto song = ts::parse_midi(
+      smf(0,
+          {track(
+              {{0, {0xB0, 0, 16}}, {0, {0xC0, 25}}, {0, {0x90, 67, 90}}, {480, {0x80, 67, 0}}})}),
+      "gs.mid");
+  ASSERT_EQ(song.notes.size(), 1u);
+  EXPECT_EQ(song.notes[0].bank, 16);
+  auto palette = ts::Palette::general_midi();
+  const int mandolin = *ts::instrument_index("mandolin");
+  auto score = ts::midi_score(song, palette, 16000, 10, false);
+  ASSERT_EQ(score.parts.size(), 1u);
+  EXPECT_EQ(score.parts[0].class_index, *ts::instrument_index("guitar"));
+  EXPECT_EQ(score.parts[0].bank, 0);
+  palette.variations.assign(static_cast<std::size_t>(ts::num_instrument_classes()), {});
+  palette.variations[static_cast<std::size_t>(mandolin)] = {{16, 25}};
+  score = ts::midi_score(song, palette, 16000, 10, false);
+  ASSERT_EQ(score.parts.size(), 1u);
+  EXPECT_EQ(score.parts[0].class_index, mandolin);
+  EXPECT_EQ(score.parts[0].bank, 16);
+  EXPECT_EQ(score.parts[0].program, 25);
+}
+
+TEST(SynthMidi, SplitCutsASongIntoConsecutiveClips) {
+  REQUIRE_TIM();
+  EXPECT_EQ(ts::excerpt_starts(25, 10), (std::vector<double>{0, 10, 20}));
+  EXPECT_EQ(ts::excerpt_starts(20.5, 10), (std::vector<double>{0, 10}));  // 0.5 s left: no clip
+  EXPECT_EQ(ts::excerpt_starts(3, 10), (std::vector<double>{0}));
+  tutti::testing::TempDir tmp;
+  write_bytes(tmp / "song.mid", song());  // 1.5 s: piano 0-1.25 s (pedal), bass 1.0-1.5 s
+  auto cfg = midi_config({(tmp / "song.mid").string()});
+  cfg.duration_s = 0.5;
+  cfg.midi_split = true;
+  const auto sum = ts::write_synth_dataset(cfg, tmp / "out");
+  ASSERT_EQ(sum.n_clips, 3);
+  const auto clips = tutti::testing::csv_cells(tmp / "out" / "clips.csv");
+  EXPECT_EQ(clips[1][3], "0");
+  EXPECT_EQ(clips[2][3], "0.5");
+  EXPECT_EQ(clips[3][3], "1");
+  std::map<std::string, std::vector<double>> third;  // the clip from 1.0 s
+  for (const auto& r : tutti::testing::csv_cells(tmp / "out" / "strong.csv"))
+    if (r[0] == "synth_000002.wav") third[r[1]] = {std::stod(r[2]), std::stod(r[3])};
+  const double grid = 64.0 / 16000;
+  ASSERT_TRUE(third.count("piano") && third.count("bass"));
+  EXPECT_NEAR(third["piano"][0], 0.0, 1e-9);
+  EXPECT_NEAR(third["piano"][1], 0.25 + 0.1, grid);  // held by the pedal until 1.25 s
+  EXPECT_NEAR(third["bass"][0], 0.0, grid);
+  EXPECT_EQ(third.count("drums"), 0u);  // the kick rang at 0-0.06 s
+}
