@@ -19,15 +19,7 @@ namespace fs = std::filesystem;
 
 struct Folder {
   TempDir dir;
-  Folder() {
-    std::string labels = "file,instrument,relevance\n";
-    for (int i = 0; i < 10; ++i) {
-      const auto name = fmt::format("c{}.wav", i);
-      write_test_wav(dir / "audio" / name, 3.0, static_cast<std::uint32_t>(i));
-      labels += fmt::format("{},piano,{}\n{},drums,{}\n", name, i % 2, name, (i / 2) % 2);
-    }
-    std::ofstream(dir / "labels.csv") << labels;
-  }
+  Folder() { write_labeled_wav_folder(dir.path()); }
 };
 
 TEST(CliEmbedTag, EmbedTrainTag) {

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <numbers>
+#include <string>
 #include <vector>
 
 #include "audio/audio_test_util.h"
@@ -37,6 +39,19 @@ inline void write_test_wav(const std::filesystem::path& path, double seconds, st
                            int format = SF_FORMAT_WAV | SF_FORMAT_PCM_16) {
   std::filesystem::create_directories(path.parent_path());
   write_sndfile(path, test_music(seconds, seed), 44100, 2, format);
+}
+
+// Ten 3 s clips dir/audio/c0.wav..c9.wav and dir/labels.csv (OpenMIC-style rows) labelling piano
+// on odd clips and drums on clips 2, 3, 6, 7: the folder the embed-train-tag tests start from.
+inline void write_labeled_wav_folder(const std::filesystem::path& dir) {
+  std::string labels = "file,instrument,relevance\n";
+  for (int i = 0; i < 10; ++i) {
+    const auto name = "c" + std::to_string(i) + ".wav";
+    write_test_wav(dir / "audio" / name, 3.0, static_cast<std::uint32_t>(i));
+    labels += name + ",piano," + std::to_string(i % 2) + "\n" + name + ",drums," +
+              std::to_string((i / 2) % 2) + "\n";
+  }
+  std::ofstream(dir / "labels.csv") << labels;
 }
 
 }  // namespace tutti::testing

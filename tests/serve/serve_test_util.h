@@ -52,13 +52,7 @@ struct ServeModel {
     ::close(lock);
   }
   void build() {
-    std::string labels = "file,instrument,relevance\n";
-    for (int i = 0; i < 10; ++i) {
-      const auto name = fmt::format("c{}.wav", i);
-      write_test_wav(dir / "audio" / name, 3.0, static_cast<std::uint32_t>(i));
-      labels += fmt::format("{},piano,{}\n{},drums,{}\n", name, i % 2, name, (i / 2) % 2);
-    }
-    std::ofstream(dir / "labels.csv") << labels;
+    write_labeled_wav_folder(dir);
     auto r = run_cli({"embed", (dir / "audio").string(), "--embedder", "logmel-stats", "--labels",
                       (dir / "labels.csv").string(), "--threads", "2", "-o", npz.string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
