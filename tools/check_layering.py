@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-TORCH_STAGES = {"embed", "models", "train", "infer"}
+TORCH_STAGES = {"embed", "models", "train", "infer", "dist"}
 TORCH_INCLUDE = re.compile(r'#\s*include\s*<(torch/|ATen/|c10/)')
 TUTTI_INCLUDE = re.compile(r'#\s*include\s*"tutti/([a-z_]+)/')
 

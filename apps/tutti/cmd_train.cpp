@@ -7,7 +7,9 @@
 #include "command.h"
 #include "outputs.h"
 #include "train_flags.h"
+#include "tutti/core/file_io.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/dist/process_group.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/train/train.h"
 #include "tutti/train/validation.h"
@@ -44,19 +46,31 @@ void setup_train(CLI::App& root) {
     inputs.push_back({"DATA", o->data});
     check_outputs_differ("train", inputs, {{"-o", o->out}});
     const train::TrainConfig cfg = o->flags.config_for(o->model);
+    // A distributed run (torchrun, srun, mpirun or `tutti launch`): join the group and check
+    // that every rank runs the same tutti on the same data and options before any work.
+    std::unique_ptr<dist::ProcessGroup> group;
+    if (const auto env = dist::read_dist_env()) {
+      group = dist::ProcessGroup::connect(*env);
+      group->check_same("version", TUTTI_VERSION, "tutti version");
+      group->check_same("options", cfg.to_json().dump(), "training options");
+      group->check_same("data", core::md5_file_hex(o->data), "data digest (MD5 of " + o->data + ")");
+    }
+    const bool quiet = group && group->rank() != 0;  // rank 0 reports for all
     const auto ds = data::load_bags(o->data);
     train::check_embedder_override(ds, o->flags.overrides(), o->data);
     std::unique_ptr<core::Progress> bar;
-    if (!cfg.is_forest())
+    if (!cfg.is_forest() && !quiet)
       bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),
                                              cfg.epochs);
     const auto info = train::train_model_file(
         ds, cfg, o->out, o->data, [&](const infer::EpochRecord& e, int) {
+          if (!bar) return;
           bar->set_status(fmt::format("epoch {} loss {:.4f} val {:.4f} mAP {:.3f}", e.epoch,
                                       e.train_loss, e.val_loss, e.val_map));
           bar->advance();
-        });
+        }, {}, group.get());
     if (bar) bar->finish();
+    if (quiet) return;
     const auto& t = info.training;
     std::fprintf(stderr,
                  "trained %s (seed %llu) on %lld clips (+%lld validation) in %.1f s: best epoch "

@@ -1,6 +1,7 @@
 #include "tutti/train/train.h"
 
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <set>
 
@@ -10,6 +11,7 @@
 #include "tutti/eval/evaluate.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/models/random_forest.h"
+#include "tutti/train/data_parallel.h"
 #include "tutti/train/trainer.h"
 #include "tutti/train/validation.h"
 
@@ -86,8 +88,12 @@ models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& dat
 
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
-                           const EpochCallback& on_epoch, const CancelCheck& cancelled) {
+                           const EpochCallback& on_epoch, const CancelCheck& cancelled,
+                           dist::ProcessGroup* group) {
   cfg.validate();
+  check<UsageError>(!group || !cfg.is_forest(),
+                    "train: rf: the forest trains in one process; start it without a distributed "
+                    "environment (RANK/WORLD_SIZE, srun, mpirun)");
   check_trainable(data, cfg.model, data_name);
   const ValidationSplit split = make_validation_split(data, cfg);
   const data::BagDataset train = data.subset(split.train);
@@ -129,7 +135,9 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
     s.val_map = macro_average_precision(val, val_scores);
     blobs = rf.to_blobs();
   } else {
-    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled);
+    std::optional<DataParallel> dp;
+    if (group) dp.emplace(*group);
+    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr);
     info.spec = r.model->spec();
     info.training = r.summary;
     const infer::NeuralOutputs o = infer::run_model(*r.model, val, false);
@@ -138,7 +146,9 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
     blobs["weights.pt"] = save_weights(*r.model);
   }
   info.thresholds = eval::choose_thresholds(val, val_scores);
-  infer::write_model_file(out, info, blobs);
+  if (!group || group->rank() == 0) infer::write_model_file(out, info, blobs);
+  // The others finish when the file is there (or fail with rank 0 when it could not be written).
+  if (group) group->barrier();
   return info;
 }
 

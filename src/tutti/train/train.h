@@ -19,6 +19,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/data/bag_dataset.h"
+#include "tutti/dist/process_group.h"
 #include "tutti/infer/model_file.h"
 #include "tutti/models/random_forest.h"
 #include "tutti/train/train_config.h"
@@ -56,9 +57,13 @@ models::ForestOptions forest_options(const TrainConfig& cfg);
 models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& data);
 
 // Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
+// With `group` (a distributed run, docs/distributed.md) every rank calls this with the same data
+// and cfg; they train one model data-parallel (cfg.batch_size per rank) and rank 0 alone writes
+// `out`. The forest trains in one process only (tutti::UsageError with a group).
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                            const std::filesystem::path& out, const std::string& data_name,
                            const EpochCallback& on_epoch = {},
-                           const CancelCheck& cancelled = {});
+                           const CancelCheck& cancelled = {},
+                           dist::ProcessGroup* group = nullptr);
 
 }  // namespace tutti::train

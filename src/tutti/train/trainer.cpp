@@ -19,6 +19,7 @@
 #include "tutti/models/mmgat_labels.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/models/torch_runtime.h"
+#include "tutti/train/data_parallel.h"
 #include "tutti/train/fused_adam.h"
 #include "tutti/train/validation.h"
 
@@ -59,12 +60,13 @@ struct Snapshot {
   }
 };
 
-// Batch boundaries over n shuffled rows; a trailing batch of one clip joins the previous batch
-// (batch normalization needs two).
-std::vector<std::pair<std::int64_t, std::int64_t>> batch_ranges(std::int64_t n, std::int64_t bs) {
+// Batch boundaries over n shuffled rows; a trailing batch of fewer than min_last clips joins the
+// previous batch (batch normalization needs two; data-parallel training one per rank).
+std::vector<std::pair<std::int64_t, std::int64_t>> batch_ranges(std::int64_t n, std::int64_t bs,
+                                                                std::int64_t min_last = 2) {
   std::vector<std::pair<std::int64_t, std::int64_t>> r;
   for (std::int64_t s = 0; s < n; s += bs) r.emplace_back(s, std::min(n, s + bs));
-  if (r.size() > 1 && r.back().second - r.back().first < 2) {
+  if (r.size() > 1 && r.back().second - r.back().first < min_last) {
     r[r.size() - 2].second = r.back().second;
     r.pop_back();
   }
@@ -105,12 +107,36 @@ struct ValResult {
 
 // `epoch` and `steps` (the steps of that epoch) name the step whose update made the model diverge
 // when the validation probabilities are no longer finite.
+// In data-parallel training each rank scores its share of the clips and the scores are summed
+// over the ranks, so that every rank computes the same loss and mAP from all of them.
 ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused,
                          const models::BagTensors& val, const data::BagDataset& val_ds,
                          torch::Device device, const TrainConfig& cfg, int epoch,
-                         std::size_t steps) {
+                         std::size_t steps, DataParallel* dp) {
   torch::NoGradGuard ng;
   model.eval();
+  if (dp) {
+    const auto [r0, r1] = dp->share(0, val.size());
+    auto scores = torch::zeros({val_ds.size(), val_ds.num_classes()}, torch::kFloat32);
+    float* sp = scores.data_ptr<float>();
+    if (fused) {
+      models::AttFused::EvalOut eo;
+      eo.clip = sp + r0 * val_ds.num_classes();
+      fused->eval_rows(models::BagSource::of(val_ds), r0, r1, eo);
+    } else if (r1 > r0) {
+      auto out = model.forward(val.x.slice(0, r0, r1).to(device),
+                               val.mask.slice(0, r0, r1).to(device));
+      scores.slice(0, r0, r1).copy_(out.clip.to(torch::kCPU));
+    }
+    dp->sum(std::span<float>(sp, static_cast<std::size_t>(scores.numel())));
+    ValResult r;
+    const double known = val.y_mask.sum().item<double>();
+    r.loss = known > 0 ? checked_bce_sum(scores, val.y, val.y_mask, cfg, epoch, steps)
+                                 .item<double>() / known
+                       : std::nan("");
+    r.map = macro_average_precision(val_ds, std::span<const float>(sp, scores.numel()));
+    return r;
+  }
   const std::int64_t n = val.size();
   const std::int64_t chunk = 4096;
   double loss_sum = 0, known = 0;
@@ -155,7 +181,7 @@ torch::Device setup_torch(const TrainConfig& cfg) {
 
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch,
-                               const CancelCheck& cancelled) {
+                               const CancelCheck& cancelled, DataParallel* dp) {
   check_trainable(train, cfg.model, "training set");
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
@@ -181,6 +207,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   const models::ModelSpec spec = models::mmgat_training_spec(model_spec(cfg, train), tr);
   models::BagModel model = models::make_model(spec);
   model->to(device);
+  if (dp) dp->broadcast_state(*model);
   // The engine comes from the declaration: on the CPU its fused one (ATT: the whole step in
   // att_fused.h; MMGAT: fused ops in autograd + FusedAdam) unless --engine autograd; LibTorch
   // ops, autograd and torch::optim::Adam otherwise.
@@ -195,8 +222,10 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   std::unique_ptr<models::AttFused> fused;
   std::unique_ptr<FusedAdam> fused_adam;
   std::optional<torch::optim::Adam> optim;
-  if (engine == models::Engine::kFusedStep)
+  if (engine == models::Engine::kFusedStep) {
     fused = std::make_unique<models::AttFused>(*model, cfg.seed);
+    if (dp) fused->set_cross_process_sum([dp](std::span<double> v) { dp->sum(v); });
+  }
   if (engine != models::Engine::kAutograd) {
     fused_adam = std::make_unique<FusedAdam>(model->parameters());
   } else {
@@ -217,7 +246,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   std::mt19937_64 rng(cfg.seed);
   const std::int64_t n = tt.size();
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  const auto ranges = batch_ranges(n, cfg.batch_size);
+  const std::int64_t world = dp ? dp->world_size() : 1;
+  const auto ranges = batch_ranges(n, cfg.batch_size * world, std::max<std::int64_t>(2, world));
+  const std::vector<torch::Tensor> params = model->parameters();
 
   NeuralTrainResult result;
   infer::TrainingSummary& sum = result.summary;
@@ -240,16 +271,22 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     // Any other LibTorch failure inside a step (e.g. Adam's step size overflowing float at an
     // absurd --lr) ends in one line too, instead of a backtrace; tutti's own errors pass.
     try {
-      for (const auto& [s, e] : ranges) {
+      for (const auto& [gs, ge] : ranges) {
         ++step;
+        const auto [s, e] = dp ? dp->share(gs, ge) : std::pair{gs, ge};
         if (cancelled && cancelled())
           fail<Cancelled>("train: {}: cancelled at epoch {} step {}", cfg.model, epoch, step);
         if (fused) {  // reads the batch from the dataset; fused Adam
+          std::int64_t instance_offset = 0;  // real instances of the global batch before [s, e)
+          for (std::int64_t i = gs; dp && i < s; ++i) instance_offset += train_src.n_instances[order[i]];
           const auto l = fused->train_step(
-              train_src, std::span<const std::int64_t>(order).subspan(
-                             static_cast<std::size_t>(s), static_cast<std::size_t>(e - s)));
+              train_src,
+              std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(s),
+                                                           static_cast<std::size_t>(e - s)),
+              instance_offset);
           // The kernel's BCE lets a NaN probability through (std::max(NaN, -100) is NaN).
           if (!std::isfinite(l.bce_sum)) diverged(cfg, epoch, step, l.bce_sum);
+          if (dp) dp->allreduce_grads(params);
           fused_adam->step(adam);
           loss_sum += l.bce_sum;
           known_sum += l.known;
@@ -263,20 +300,27 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         auto out = model->forward(xb, mb);
         auto bce_sum = checked_bce_sum(out.clip, yb, ymb, cfg, epoch, step);
         auto known = ymb.sum();
-        auto loss = bce_sum / known.clamp_min(1.0);
+        // Data-parallel: this share's part of the global batch's loss (BCE over the global known
+        // labels, the extra loss weighted by the share's clips), summed over the ranks below.
+        const auto global_known =
+            dp ? tt.y_mask.index_select(0, perm.slice(0, gs, ge)).sum() : known;
+        auto loss = bce_sum / global_known.clamp_min(1.0);
         auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
         if (extra.defined()) {
           const double x = extra.item<double>();
           if (!std::isfinite(x)) diverged(cfg, epoch, step, x);
-          loss = loss + extra;
+          loss = dp ? loss + extra * (static_cast<double>(e - s) / static_cast<double>(ge - gs))
+                    : loss + extra;
         }
         if (fused_adam) {
           fused_adam->zero_grad();
           loss.backward();
+          if (dp) dp->allreduce_grads(params);
           fused_adam->step(adam);
         } else {
           optim->zero_grad();
           loss.backward();
+          if (dp) dp->allreduce_grads(params);
           optim->step();
         }
         const double bce = bce_sum.item<double>();
@@ -292,7 +336,14 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
       fail("train: {}: LibTorch failed at epoch {} step {} (learning rate {:g}): {}", cfg.model,
            epoch, step, cfg.learning_rate, what.substr(0, what.find('\n')));
     }
-    const ValResult v = validate_model(*model, fused.get(), vt, val_sub, device, cfg, epoch, step);
+    if (dp) {  // the epoch's training loss over every rank's shares
+      std::vector<double> sums = {loss_sum, known_sum};
+      dp->sum(std::span<double>(sums));
+      loss_sum = sums[0];
+      known_sum = sums[1];
+    }
+    const ValResult v =
+        validate_model(*model, fused.get(), vt, val_sub, device, cfg, epoch, step, dp);
     models::adapt_threads_to_load();  // other processes may have come or gone
     infer::EpochRecord rec{epoch, known_sum > 0 ? loss_sum / known_sum : 0.0, v.loss, v.map,
                            seconds_since(t0)};

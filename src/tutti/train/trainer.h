@@ -31,12 +31,16 @@ struct NeuralTrainResult {
 // Returns the device to use.
 torch::Device setup_torch(const TrainConfig& cfg);
 
+class DataParallel;
+
 // Trains cfg.model on `train`, selecting the epoch on `val`. Both must have the same classes,
 // K and D (see check_trainable). Clips without instances are skipped. cfg must be valid
-// (TrainConfig::validate, which train_model_file runs once for the whole run).
+// (TrainConfig::validate, which train_model_file runs once for the whole run). With `dp`, every
+// rank of its group runs this on the same data and config and ends with the same model
+// (data_parallel.h); cfg.batch_size is then the batch of each rank.
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch = {},
-                               const CancelCheck& cancelled = {});
+                               const CancelCheck& cancelled = {}, DataParallel* dp = nullptr);
 
 // Weights -> bytes (torch::serialize archive of parameters and buffers; infer/run_model.h
 // load_weights reads them back).

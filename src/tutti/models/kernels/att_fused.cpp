@@ -288,9 +288,10 @@ void AttFused::fill_heads() {
 
 // --- Training ----------------------------------------------------------------------------------
 
-AttFused::StepLoss AttFused::train_step(const BagSource& src, std::span<const std::int64_t> rows) {
+AttFused::StepLoss AttFused::train_step(const BagSource& src, std::span<const std::int64_t> rows,
+                                        std::int64_t instance_offset) {
   gather_source(src, rows, true);
-  return train_core();
+  return train_core(instance_offset);
 }
 
 AttFused::StepLoss AttFused::train_step(const torch::Tensor& x, const torch::Tensor& mask,
@@ -305,19 +306,27 @@ AttFused::StepLoss AttFused::train_step(const torch::Tensor& x, const torch::Ten
   g.ym.assign(ymc.data_ptr<float>(), ymc.data_ptr<float>() + ymc.numel());
   g.known = 0;
   for (float v : g.ym) g.known += v;
-  return train_core();
+  return train_core(0);
 }
 
-AttFused::StepLoss AttFused::train_core() {
+AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
   torch::NoGradGuard ng;
   const Gathered& g = gb_;
   const std::int64_t m = g.m, d = d_, c = c_, c2 = 2 * c_;
-  check(m > 1, "att: batch-norm in training needs at least 2 real instances in the batch, got {}",
-        m);
+  // The global batch: this process's share plus the others' in data-parallel training.
+  std::vector<double> global = {static_cast<double>(m), g.known};
+  if (cross_sum_) cross_sum_(global);
+  check(global[0] > 1,
+        "att: batch-norm in training needs at least 2 real instances in the batch, got {}",
+        global[0]);
+  // The masks are keyed by the element's place in the global batch, base + q for q = row * d + j;
+  // a shift by a multiple of 4 keeps the four-lane groups of the hash aligned.
+  check(instance_offset == 0 || d % 4 == 0,
+        "att fused engine: data-parallel dropout needs a feature width divisible by 4, got {}", d);
   set_parts();
   const std::int64_t np = parts_;
   const std::size_t nl = blocks_.size();
-  const double md = static_cast<double>(m);
+  const double md = global[0];
   auto rows_of = [&](std::int64_t p) {
     return std::pair<std::int64_t, std::int64_t>{g.offset[part_bag_[p]],
                                                  g.offset[part_bag_[p + 1]]};
@@ -347,6 +356,7 @@ AttFused::StepLoss AttFused::train_core() {
   // Batch statistics (biased variance) normalize; the running statistics take the unbiased one.
   auto finish_stats = [&](Block& blk, std::vector<float>& inv) {
     combine(partial, np, 2 * d, total);
+    if (cross_sum_) cross_sum_(total);
     inv.resize(static_cast<std::size_t>(d));
     float* rm = blk.running_mean.data_ptr<float>();
     float* rv = blk.running_var.data_ptr<float>();
@@ -390,7 +400,9 @@ AttFused::StepLoss AttFused::train_core() {
   });
   finish_stats(in_, invstds[nl]);
   std::vector<std::uint64_t> bases(nl);
-  for (std::size_t l = 0; l < nl; ++l) bases[l] = splitmix64(seed_ ^ splitmix64(++counter_));
+  for (std::size_t l = 0; l < nl; ++l)
+    bases[l] = splitmix64(seed_ ^ splitmix64(++counter_)) +
+               static_cast<std::uint64_t>(instance_offset * d);
   // Region l: finish the previous normalization, then this block's product and statistics.
   for (std::size_t l = 0; l < nl; ++l) {
     for_parts(np, [&](std::int64_t p) {
@@ -409,7 +421,7 @@ AttFused::StepLoss AttFused::train_core() {
 
   // Last block's output, residual, heads, pooling, loss, gradient of the head inputs, and the
   // first backward statistics.
-  const double norm = std::max(g.known, 1.0);
+  const double norm = std::max(global[1], 1.0);
   const float* yp = g.y.data();
   const float* ymp = g.ym.data();
   float* du = gbuf[0];
@@ -478,12 +490,17 @@ AttFused::StepLoss AttFused::train_core() {
   std::vector<float> k1(static_cast<std::size_t>(d)), k2(static_cast<std::size_t>(d)),
       k3(static_cast<std::size_t>(d)), gtmp(static_cast<std::size_t>(2 * d));
   // Batch-norm parameter gradients from the combined sums; k1..k3 for dz.
+  // In data-parallel training the parameter gradients stay this share's (the caller sums them
+  // over the processes) while dz needs the global sums.
   auto bn_grads = [&](Block& blk, const std::vector<float>& inv) {
     combine(partial, np, 2 * d, total);
-    const float* gam = blk.g.data_ptr<float>();
     for (std::int64_t j = 0; j < d; ++j) {
       gtmp[j] = static_cast<float>(total[d + j]);  // d gamma
       gtmp[d + j] = static_cast<float>(total[j]);  // d beta
+    }
+    if (cross_sum_) cross_sum_(total);
+    const float* gam = blk.g.data_ptr<float>();
+    for (std::int64_t j = 0; j < d; ++j) {
       // dz = gamma * invstd * (du - mean(du) - xhat * mean(du * xhat))
       k1[j] = gam[j] * inv[j];
       k2[j] = static_cast<float>(total[j] / md);

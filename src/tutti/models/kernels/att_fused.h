@@ -26,6 +26,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -48,8 +49,17 @@ class AttFused {
   };
   // Training forward + backward on the clips `rows` of `src` (in that order). Sets .grad of every
   // parameter to d(loss)/d(param) for loss = bce_sum / max(known, 1), and updates the batch-norm
-  // running statistics.
-  StepLoss train_step(const BagSource& src, std::span<const std::int64_t> rows);
+  // running statistics. In data-parallel training (set_cross_process_sum) `rows` is this
+  // process's share of the global batch, whose real instances before it number instance_offset:
+  // the dropout masks are keyed by that global position, and the gradients are this share's part
+  // of the global batch's (summing them over the processes gives the global batch's gradient).
+  StepLoss train_step(const BagSource& src, std::span<const std::int64_t> rows,
+                      std::int64_t instance_offset = 0);
+  // Data-parallel training: `sum` adds a vector element-wise over the processes, in place. Batch
+  // normalization (statistics and their gradients) and the loss normalization then cover the
+  // global batch, as one process training on all of it would (synchronized batch-norm).
+  using CrossProcessSum = std::function<void(std::span<double>)>;
+  void set_cross_process_sum(CrossProcessSum sum) { cross_sum_ = std::move(sum); }
   // The same on tensors: x [B,K,D] float, mask [B,K] bool, y [B,C] 0/1, y_mask [B,C] 0/1 float.
   StepLoss train_step(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& y,
                       const torch::Tensor& y_mask);
@@ -90,7 +100,7 @@ class AttFused {
   void set_parts();
   void copy_rows(std::int64_t p, float* raw) const;
   void fill_heads();
-  StepLoss train_core();
+  StepLoss train_core(std::int64_t instance_offset);
   void eval_core(const EvalOut& out);
   float* buffer(std::size_t i, std::int64_t rows, std::int64_t cols);
 
@@ -98,6 +108,7 @@ class AttFused {
   double dropout_;
   std::uint64_t seed_;
   std::uint64_t counter_ = 0;
+  CrossProcessSum cross_sum_;
   std::int64_t d_ = 0, c_ = 0;
   Block in_;                           // input batch-norm (w undefined)
   std::vector<Block> blocks_;          // hidden blocks
