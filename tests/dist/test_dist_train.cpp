@@ -53,7 +53,10 @@ Loaded load(const std::string& path) {
 }
 
 // Trains `model` as one process with batch 128 and as two ranks with batch 64 each, and compares.
-void expect_equivalent(const std::string& model, const std::vector<std::string>& extra = {}) {
+// one_rank_launch: the one process is a distributed run of one rank (FC_T's dropout is keyed by
+// the global instance only in distributed runs; a plain run keeps torch's dropout).
+void expect_equivalent(const std::string& model, bool one_rank_launch = false,
+                       const std::vector<std::string>& extra = {}) {
   TempDir dir;
   const std::string one = (dir / "one.tutti").string(), two = (dir / "two.tutti").string();
   auto a1 = train_args(model, 128, one);
@@ -62,6 +65,7 @@ void expect_equivalent(const std::string& model, const std::vector<std::string>&
   a2.insert(a2.end(), extra.begin(), extra.end());
   std::vector<std::string> launch = {"launch", "--nproc-per-node", "2", "--timeout", "30", "--"};
   launch.insert(launch.end(), a2.begin(), a2.end());
+  if (one_rank_launch) a1.insert(a1.begin(), {"launch", "--nproc-per-node", "1", "--"});
   const auto r1 = run_cli(a1);
   ASSERT_EQ(r1.exit_code, 0) << r1.err;
   const auto r2 = run_cli(launch);
@@ -99,6 +103,14 @@ void expect_equivalent(const std::string& model, const std::vector<std::string>&
 }  // namespace
 
 TEST(DistTrain, AttFusedTwoRanksEqualOneProcess) { expect_equivalent("att"); }
+TEST(DistTrain, FcTTwoRanksEqualOneRank) { expect_equivalent("fc_t", true); }
+// MMGAT's auxiliary losses (label autoencoder, center losses, onset-group task) are normalized
+// and updated per rank (docs/distributed.md); its principal path is equivalent.
+TEST(DistTrain, MmgatWithoutAuxiliaryLossesTwoRanksEqualOneProcess) {
+  expect_equivalent("mmgat", false,
+                    {"--option", "use_labels=false", "--option", "use_aux=false", "--option",
+                     "lambda_c1=0", "--option", "lambda_c2=0"});
+}
 
 TEST(DistTrain, AttFusedWorldOneIsBitIdenticalToOneProcess) {
   TempDir dir;

@@ -1,5 +1,6 @@
 #include "tutti/models/fc_t.h"
 
+#include "tutti/models/kernels/hashed_dropout.h"
 #include "tutti/models/model_decl.h"
 
 namespace tutti::models {
@@ -39,7 +40,10 @@ BagOutput FcTImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
   const torch::Tensor raw = x.index({mask});  // the M real instances [M,D]
   torch::Tensor h = raw;
   for (auto& l : linears_) {
-    h = torch::dropout(l(h), options_.dropout, is_training());
+    // Data-parallel training keys the masks by the global instance (hashed_dropout.h).
+    h = dropout_share().active
+            ? hashed_dropout(l(h), options_.dropout, is_training(), DropoutRows::kInstances)
+            : torch::dropout(l(h), options_.dropout, is_training());
     h = torch::leaky_relu(h, options_.negative_slope);
   }
   h = h + raw;                                                                // residual   [M,D]

@@ -15,6 +15,7 @@
 #include "tutti/infer/run_model.h"
 #include "tutti/models/bag_tensors.h"
 #include "tutti/models/kernels/att_fused.h"
+#include "tutti/models/kernels/hashed_dropout.h"
 #include "tutti/models/mmgat.h"
 #include "tutti/models/mmgat_labels.h"
 #include "tutti/models/model_decl.h"
@@ -165,6 +166,16 @@ ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused,
   return r;
 }
 
+// Sets models::dropout_share() for one step (data-parallel training), inactive again after it.
+struct DropoutShareGuard {
+  DropoutShareGuard(bool active, std::int64_t clip_offset, std::int64_t instance_offset) {
+    models::dropout_share() = {active, clip_offset, instance_offset};
+  }
+  ~DropoutShareGuard() { models::dropout_share() = {}; }
+  DropoutShareGuard(const DropoutShareGuard&) = delete;
+  DropoutShareGuard& operator=(const DropoutShareGuard&) = delete;
+};
+
 // "att, mmgat": the models whose declaration has a fused engine.
 std::string models_with_fused_engine() {
   std::string s;
@@ -276,9 +287,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         const auto [s, e] = dp ? dp->share(gs, ge) : std::pair{gs, ge};
         if (cancelled && cancelled())
           fail<Cancelled>("train: {}: cancelled at epoch {} step {}", cfg.model, epoch, step);
+        std::int64_t instance_offset = 0;  // real instances of the global batch before [s, e)
+        for (std::int64_t i = gs; i < s; ++i) instance_offset += train_src.n_instances[order[i]];
         if (fused) {  // reads the batch from the dataset; fused Adam
-          std::int64_t instance_offset = 0;  // real instances of the global batch before [s, e)
-          for (std::int64_t i = gs; dp && i < s; ++i) instance_offset += train_src.n_instances[order[i]];
           const auto l = fused->train_step(
               train_src,
               std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(s),
@@ -297,6 +308,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         auto mb = tt.mask.index_select(0, idx);
         auto yb = tt.y.index_select(0, idx);
         auto ymb = tt.y_mask.index_select(0, idx);
+        // Dropout masks keyed by the global batch in data-parallel training.
+        const DropoutShareGuard share(dp != nullptr, s - gs, instance_offset);
         auto out = model->forward(xb, mb);
         auto bce_sum = checked_bce_sum(out.clip, yb, ymb, cfg, epoch, step);
         auto known = ymb.sum();

@@ -116,10 +116,13 @@ struct Dropout {
   std::uint64_t base = 0;
   DropoutKeep keep;
 
-  static Dropout draw(double p, bool training) {
+  // clip_elements: the elements of one clip in the output (keys the masks in data-parallel
+  // training, hashed_dropout.h).
+  static Dropout draw(double p, bool training, std::int64_t clip_elements) {
     Dropout d;
     d.on = training && p > 0.0;
-    d.base = d.on ? draw_dropout_base() : 0;
+    d.base = d.on ? draw_dropout_base() + dropout_share_shift(DropoutRows::kClips, clip_elements)
+                  : 0;
     d.keep = dropout_keep(d.on ? p : 0.0);
     return d;
   }
@@ -184,7 +187,7 @@ class FusedGatLayer : public torch::autograd::Function<FusedGatLayer> {
     sv.xhat = torch::empty({bs, k, hd}, opt);
     sv.rstd = torch::empty({bs, k}, opt);
     auto out = torch::empty({bs, k, hd}, opt);
-    const auto drop = Dropout::draw(dropout, training);
+    const auto drop = Dropout::draw(dropout, training, k * hd);
 
     const float *hp = h.data_ptr<float>(), *zp = sv.z.data_ptr<float>(),
                 *scp = sv.sc.data_ptr<float>();
@@ -423,7 +426,7 @@ class FusedInputLayer : public torch::autograd::Function<FusedInputLayer> {
     auto xhat = torch::empty({m, hd}, x.options());
     auto rstd = torch::empty({m}, x.options());
     auto out = torch::empty({m, hd}, x.options());
-    const auto drop = Dropout::draw(dropout, training);
+    const auto drop = Dropout::draw(dropout, training, x.size(0) > 0 ? m / x.size(0) * hd : 0);
     float *xh = xhat.data_ptr<float>(), *rs = rstd.data_ptr<float>(), *op = out.data_ptr<float>();
     const float *gp = g.data_ptr<float>(), *lbp = lb.data_ptr<float>();
     const auto eps = static_cast<float>(ln_eps);

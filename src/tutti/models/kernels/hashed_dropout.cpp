@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "tutti/core/error.h"
+
 namespace tutti::models {
 
 void dropout_mask(float* mask, std::uint64_t base, std::int64_t q0, std::int64_t q1,
@@ -39,12 +41,29 @@ DropoutKeep dropout_keep(double p) {
           keep > 0 ? static_cast<float>(1.0 / keep) : 0.0f};
 }
 
-torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training) {
+DropoutShare& dropout_share() {
+  thread_local DropoutShare share;
+  return share;
+}
+
+std::uint64_t dropout_share_shift(DropoutRows kind, std::int64_t row_elements) {
+  const DropoutShare& s = dropout_share();
+  if (!s.active) return 0;
+  const std::int64_t rows = kind == DropoutRows::kClips ? s.clip_offset : s.instance_offset;
+  check(rows == 0 || row_elements % 4 == 0,
+        "dropout: data-parallel masks need rows of a multiple of 4 elements, got {}",
+        row_elements);
+  return static_cast<std::uint64_t>(rows * row_elements);
+}
+
+torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training, DropoutRows rows) {
   if (!training || p <= 0.0) return x;
   if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat32)
     return torch::dropout(x, p, training);
   const auto [keep_below, scale] = dropout_keep(p);
-  const auto base = draw_dropout_base();
+  const auto base =
+      draw_dropout_base() +
+      dropout_share_shift(rows, x.size(0) > 0 ? x.numel() / x.size(0) : 0);
   auto mask = torch::empty(x.sizes(), x.options().requires_grad(false));
   float* m = mask.data_ptr<float>();
   // Chunks start at multiples of 4, so every hash serves one chunk.

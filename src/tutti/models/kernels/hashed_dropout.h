@@ -51,9 +51,27 @@ struct DropoutKeep {
 };
 DropoutKeep dropout_keep(double p);
 
+// Data-parallel training (train/data_parallel.h) keys the masks by the global batch: this
+// process's share of it starts at clip `clip_offset` and real instance `instance_offset`. The
+// trainer sets it around each forward (thread-local; inactive = one process). A dropout over
+// clip-major rows ([B, ...]) or over the gathered real instances ([M, ...]) then shifts its base
+// by the elements before the share, so that every element gets the mask it has when one process
+// trains on the whole global batch.
+struct DropoutShare {
+  bool active = false;
+  std::int64_t clip_offset = 0, instance_offset = 0;
+};
+DropoutShare& dropout_share();
+enum class DropoutRows { kClips, kInstances };
+// The base shift for a tensor of `rows` rows of `row_elements` elements each (0 when inactive).
+// Throws tutti::Error when a shift would break the four-lane groups (row_elements % 4 != 0).
+std::uint64_t dropout_share_shift(DropoutRows kind, std::int64_t row_elements);
+
 // Inverted dropout of a float32 CPU tensor with that mask (keep probability 1 - p rounded to a
 // multiple of 1/65536, kept values scaled by 1 / (1 - p)); x itself when !training or p == 0.
-// Other tensors (CUDA, double) go to torch::dropout.
-torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training);
+// Other tensors (CUDA, double) go to torch::dropout. `rows` says what x's first dimension is (for
+// a DropoutShare).
+torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training,
+                             DropoutRows rows = DropoutRows::kClips);
 
 }  // namespace tutti::models
