@@ -47,6 +47,16 @@ TEST(DistEnv, Torchrun) {
   EXPECT_EQ(e->master_addr, "10.0.0.1");
   EXPECT_EQ(e->master_port, 29500);
   EXPECT_DOUBLE_EQ(e->timeout_s, 2.5);
+  EXPECT_FALSE(e->agent_store);
+  EXPECT_EQ(e->store_prefix, "tutti");
+  // Under torchrun rank 0 joins the agent's store, under a prefix of the restart.
+  const auto agent = read_dist_env(env_of(with_master({{"RANK", "0"},
+                                                       {"WORLD_SIZE", "2"},
+                                                       {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                                                       {"TORCHELASTIC_RESTART_COUNT", "3"}})));
+  ASSERT_TRUE(agent.has_value());
+  EXPECT_TRUE(agent->agent_store);
+  EXPECT_EQ(agent->store_prefix, "tutti/3");
   // A world of one given explicitly is a distributed run (the same code path as more ranks).
   const auto one = read_dist_env(env_of(with_master({{"RANK", "0"}, {"WORLD_SIZE", "1"}})));
   ASSERT_TRUE(one.has_value());

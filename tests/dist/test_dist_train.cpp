@@ -254,3 +254,36 @@ TEST(DistTrain, ForestRefusesADistributedRun) {
   EXPECT_EQ(e.exit_code, 2) << e.err;
   EXPECT_NE(e.err.find("train: rf: the forest trains in one process"), std::string::npos) << e.err;
 }
+
+// Under torchrun the agent serves the store on MASTER_PORT and every rank, rank 0 included, joins
+// it (TORCHELASTIC_USE_AGENT_STORE=True). PyTorch's own TCPStore stands in for the agent here.
+TEST(DistTrain, RanksJoinTorchrunsAgentStore) {
+  TempDir dir;
+  const int port = free_port();
+  const pid_t store = ::fork();
+  if (store == 0) {
+    const std::string code =
+        "import datetime, time, torch.distributed as d\n"
+        "s = d.TCPStore('127.0.0.1', " + std::to_string(port) +
+        ", None, True, datetime.timedelta(seconds=60), wait_for_workers=False)\n"
+        "time.sleep(60)\n";
+    ::execl("/usr/bin/python3", "python3", "-c", code.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the store is up
+  const std::string out = (dir / "m.tutti").string();
+  std::vector<tutti::testing::Proc> ranks;
+  for (int r = 0; r < 2; ++r) {
+    auto env = rank_env(r, 2, port, 20);
+    env["TORCHELASTIC_USE_AGENT_STORE"] = "True";
+    env["TORCHELASTIC_RESTART_COUNT"] = "0";
+    ranks.push_back(spawn(env, train_args("att", 32, out, 2), dir / ("e" + std::to_string(r))));
+  }
+  for (const auto& p : ranks) {
+    const auto e = wait_for(p, 60);
+    EXPECT_EQ(e.exit_code, 0) << e.err;
+  }
+  ::kill(store, SIGKILL);
+  ::waitpid(store, nullptr, 0);
+  EXPECT_TRUE(std::filesystem::exists(out));
+}

@@ -66,6 +66,9 @@ std::optional<DistEnv> read_dist_env(const GetEnv& given) {
     check<UsageError>(*port >= 1 && *port <= 65535, "dist: MASTER_PORT={} is not a TCP port (1..65535)",
                       *port);
     env.master_port = static_cast<int>(*port);
+    if (const char* a = get("TORCHELASTIC_USE_AGENT_STORE"))
+      env.agent_store = std::string(a) == "True" || std::string(a) == "1";
+    if (const char* r = get("TORCHELASTIC_RESTART_COUNT")) env.store_prefix += std::string("/") + r;
     if (const char* t = get("TUTTI_DIST_TIMEOUT_S")) {
       char* end = nullptr;
       env.timeout_s = std::strtod(t, &end);

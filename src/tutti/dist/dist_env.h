@@ -12,7 +12,8 @@
 //                            the size is > 1
 // A single-task SLURM or MPI job stays a plain process; an explicit RANK/WORLD_SIZE of 0/1 is a
 // distributed run of one rank (same code path as more ranks). MASTER_ADDR / MASTER_PORT are always
-// read from the environment (SLURM and MPI set none; export them). TUTTI_DIST_TIMEOUT_S (default
+// read from the environment (SLURM and MPI set none; export them); torchrun's agent store is
+// used when torchrun says so. TUTTI_DIST_TIMEOUT_S (default
 // kDefaultTimeoutS) bounds the wait for the master and every collective.
 #pragma once
 
@@ -32,6 +33,11 @@ struct DistEnv {
   int master_port = 0;
   double timeout_s = kDefaultTimeoutS;
   std::string source;  // "torchrun", "slurm" or "openmpi": which variables were read
+  // torchrun's agent already serves the store on MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE=True):
+  // rank 0 joins it as a client instead of serving its own. Keys then live under a prefix of the
+  // restart (TORCHELASTIC_RESTART_COUNT), so that a restarted run does not read stale ones.
+  bool agent_store = false;
+  std::string store_prefix = "tutti";
 };
 
 // Reads a variable (std::getenv by default; tests pass a map).

@@ -4,6 +4,7 @@
 #define USE_C10D_GLOO 1
 #include <c10/util/Exception.h>
 #include <glog/logging.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
@@ -33,7 +34,7 @@ std::string first_line(const std::exception& e) {
 }  // namespace
 
 struct ProcessGroup::Impl {
-  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::Store> store;  // the TCP store under env.store_prefix
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
 };
 
@@ -50,16 +51,17 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const DistEnv& env) {
   auto impl = std::make_unique<Impl>();
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(env.master_port);
-  so.isServer = env.rank == 0;
+  so.isServer = env.rank == 0 && !env.agent_store;
   so.numWorkers = static_cast<std::size_t>(env.world_size);
   so.waitWorkers = true;
   so.timeout = timeout;
   const std::string where = fmt::format("{}:{}", env.master_addr, env.master_port);
   try {
-    impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    impl->store = c10::make_intrusive<c10d::PrefixStore>(
+        env.store_prefix, c10::make_intrusive<c10d::TCPStore>(env.master_addr, so));
   } catch (const std::exception& e) {
     const std::string why = first_line(e);
-    if (env.rank == 0) {
+    if (so.isServer) {
       const bool in_use = why.find("ddress already in use") != std::string::npos;
       if (in_use)
         fail("dist: rank 0: cannot serve the store on {}: the port is in use (choose another "
@@ -76,8 +78,9 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const DistEnv& env) {
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
     opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
     opts->threads = 1;
-    impl->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank,
-                                                            env.world_size, opts);
+    impl->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>("gloo", impl->store), env.rank, env.world_size,
+        opts);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -139,8 +142,8 @@ void ProcessGroup::check_same(const std::string& key, const std::string& value,
   std::vector<std::uint8_t> bytes(value.begin(), value.end());
   std::string first;
   try {
-    impl_->store->set("tutti/" + key + "/" + std::to_string(env_.rank), bytes);
-    const auto r0 = impl_->store->get("tutti/" + key + "/0");
+    impl_->store->set(key + "/" + std::to_string(env_.rank), bytes);
+    const auto r0 = impl_->store->get(key + "/0");
     first.assign(r0.begin(), r0.end());
   } catch (const std::exception& e) {
     lost_peer(env_, "the start handshake", e);
@@ -154,7 +157,7 @@ void ProcessGroup::check_same(const std::string& key, const std::string& value,
     if (worst[static_cast<std::size_t>(r)] == 0.0f) continue;
     std::string theirs;
     try {
-      const auto b = impl_->store->get("tutti/" + key + "/" + std::to_string(r));
+      const auto b = impl_->store->get(key + "/" + std::to_string(r));
       theirs.assign(b.begin(), b.end());
     } catch (const std::exception& e) {
       lost_peer(env_, "the start handshake", e);

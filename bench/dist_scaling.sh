@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Data-parallel training, 1 process vs 2 ranks (`tutti launch`), one thread each, on the AudioSet
+# OpenMIC-20 data (docs/results.md): seconds per epoch, speed-up and efficiency for the same global
+# batch, peak memory of the largest process, and the bytes each rank allreduces per step.
+# Usage: bench/dist_scaling.sh [TUTTI_BINARY] [WORK_DIR]   (numbers: docs/benchmarks.md)
+# Needs ../shared/data (or $TUTTI_SHARED_DATA) and /usr/bin/python3.
+set -euo pipefail
+T=$(realpath "${1:-build/tutti}")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${TUTTI_SHARED_DATA:-$ROOT/../shared/data}
+WORK=${2:-$(mktemp -d)}
+EPOCHS=${EPOCHS:-3}
+BATCH=${BATCH:-128}  # global batch: 1 x 128 and 2 x 64
+mkdir -p "$WORK"
+export OMP_WAIT_POLICY=PASSIVE CI=1
+[ -f "$WORK/as20.npz" ] || "$T" data convert audioset "$SHARED/audioset/bal_train" \
+  --taxonomy openmic20 -o "$WORK/as20.npz" >/dev/null 2>&1
+for m in att fc_t mmgat; do
+  /usr/bin/time -f "%M" -o "$WORK/$m-1.rss" "$T" train "$WORK/as20.npz" --model "$m" \
+    --epochs "$EPOCHS" --seed 1 --threads 1 --batch-size "$BATCH" -o "$WORK/$m-1.tutti" 2>/dev/null
+  /usr/bin/time -f "%M" -o "$WORK/$m-2.rss" "$T" launch --nproc-per-node 2 -- train \
+    "$WORK/as20.npz" --model "$m" --epochs "$EPOCHS" --seed 1 --threads 1 \
+    --batch-size $((BATCH / 2)) -o "$WORK/$m-2.tutti" 2>/dev/null
+done
+/usr/bin/python3 - "$WORK" "$BATCH" <<'PY'
+import io, json, statistics, sys, zipfile
+import torch
+work, batch = sys.argv[1], int(sys.argv[2])
+def info(path):
+    with zipfile.ZipFile(path) as z:
+        meta = json.loads(z.read("meta.json"))
+        mod = torch.jit.load(io.BytesIO(z.read("weights.pt")))
+    return meta, len(list(mod.parameters()))
+print("model   params  tensors  bytes/step  s/epoch 1x1  s/epoch 2x1  speed-up  efficiency  "
+      "step s (1 proc)  peak RSS MB 1 / 2")
+for m in ["att", "fc_t", "mmgat"]:
+    meta1, n_tensors = info(f"{work}/{m}-1.tutti")
+    meta2, _ = info(f"{work}/{m}-2.tutti")
+    t = meta1["training"]
+    params = t["params"]
+    # Gradients of every parameter tensor plus one has-gradient flag per tensor, as float32.
+    step_bytes = 4 * (params + n_tensors)
+    s1 = statistics.median(e["seconds"] for e in t["history"])
+    s2 = statistics.median(e["seconds"] for e in meta2["training"]["history"])
+    steps = -(-t["n_train"] // batch)
+    rss1 = int(open(f"{work}/{m}-1.rss").read().split()[-1]) / 1024
+    rss2 = int(open(f"{work}/{m}-2.rss").read().split()[-1]) / 1024
+    print(f"{m:6s} {params:7d} {n_tensors:8d} {step_bytes:11d} {s1:12.2f} {s2:12.2f} "
+          f"{s1 / s2:9.2f} {s1 / (2 * s2):11.2f} {s1 / steps:16.4f}  {rss1:.0f} / {rss2:.0f}")
+PY
