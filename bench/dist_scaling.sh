@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Data-parallel training, 1 process vs 2 ranks (`tutti launch`), one thread each, on the AudioSet
 # OpenMIC-20 data (docs/results.md): seconds per epoch, speed-up and efficiency for the same global
-# batch, peak memory of the largest process, and the bytes each rank allreduces per step.
+# batch, peak memory of the largest process, the bytes each rank allreduces per step, and the
+# efficiency the measured per-step compute predicts for N machines (docs/distributed.md):
+#   t_comm = calls * 2 (N-1) * ALPHA + 2 (N-1)/N * bytes * 8 / bandwidth   (ring allreduce)
+#   efficiency = t_step / (t_step + t_comm)                                 (no overlap)
 # Usage: bench/dist_scaling.sh [TUTTI_BINARY] [WORK_DIR]   (numbers: docs/benchmarks.md)
 # Needs ../shared/data (or $TUTTI_SHARED_DATA) and /usr/bin/python3.
 set -euo pipefail
@@ -22,10 +25,16 @@ for m in att fc_t mmgat; do
     "$WORK/as20.npz" --model "$m" --epochs "$EPOCHS" --seed 1 --threads 1 \
     --batch-size $((BATCH / 2)) -o "$WORK/$m-2.tutti" 2>/dev/null
 done
-/usr/bin/python3 - "$WORK" "$BATCH" <<'PY'
+ALPHA=${ALPHA:-30e-6}  # seconds per message hop (TCP between machines; an assumption)
+/usr/bin/python3 - "$WORK" "$BATCH" "$ALPHA" <<'PY'
 import io, json, statistics, sys, zipfile
 import torch
-work, batch = sys.argv[1], int(sys.argv[2])
+work, batch, alpha = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+# Collective calls per step: the gradient bucket, plus for ATT's synchronized batch-norm one
+# {instances, known labels} sum and a forward and a backward statistics sum per batch-norm (4).
+calls = {"att": 1 + 1 + 2 * 4, "fc_t": 1, "mmgat": 1}
+bn_bytes = {"att": 16 + 2 * 4 * 2 * 128 * 8, "fc_t": 0, "mmgat": 0}
+model_rows = []
 def info(path):
     with zipfile.ZipFile(path) as z:
         meta = json.loads(z.read("meta.json"))
@@ -39,7 +48,7 @@ for m in ["att", "fc_t", "mmgat"]:
     t = meta1["training"]
     params = t["params"]
     # Gradients of every parameter tensor plus one has-gradient flag per tensor, as float32.
-    step_bytes = 4 * (params + n_tensors)
+    step_bytes = 4 * (params + n_tensors) + bn_bytes[m]
     s1 = statistics.median(e["seconds"] for e in t["history"])
     s2 = statistics.median(e["seconds"] for e in meta2["training"]["history"])
     steps = -(-t["n_train"] // batch)
@@ -47,4 +56,17 @@ for m in ["att", "fc_t", "mmgat"]:
     rss2 = int(open(f"{work}/{m}-2.rss").read().split()[-1]) / 1024
     print(f"{m:6s} {params:7d} {n_tensors:8d} {step_bytes:11d} {s1:12.2f} {s2:12.2f} "
           f"{s1 / s2:9.2f} {s1 / (2 * s2):11.2f} {s1 / steps:16.4f}  {rss1:.0f} / {rss2:.0f}")
+    model_rows.append((m, s1 / steps, step_bytes, calls[m]))
+print(f"\nmodel efficiency, per-rank batch {batch}, alpha {alpha * 1e6:.0f} us per hop "
+      "(columns: N machines @ Gb/s)")
+grid = [(n, g) for n in (2, 8, 32) for g in (1, 10, 25)]
+print("model  " + " ".join(f"{n:>3d}@{g:<3d}" for n, g in grid))
+for m, t, b, c in model_rows:
+    effs = []
+    for n, g in grid:
+        comm = c * 2 * (n - 1) * alpha + 2 * (n - 1) / n * b * 8 / (g * 1e9)
+        effs.append(t / (t + comm))
+    print(f"{m:6s} " + " ".join(f"{e:7.2f}" for e in effs))
+print(f"\nfull AudioSet (2,000,000 clips): {2_000_000 // batch} steps per epoch for one rank "
+      f"of batch {batch}; N ranks of batch {batch} each take 1/N of them")
 PY

@@ -75,8 +75,8 @@ void run_launch(const LaunchOpts& o) {
     port = free_local_port();
   } else {
     const auto colon = o.master.rfind(':');
-    check<UsageError>(colon != std::string::npos && colon > 0,
-                      "--master {}: expected ADDR:PORT", o.master);
+    check<UsageError>(colon != std::string::npos && colon > 0, "--master {}: expected ADDR:PORT",
+                      o.master);
     addr = o.master.substr(0, colon);
     const std::string p = o.master.substr(colon + 1);
     check<UsageError>(!p.empty() && p.find_first_not_of("0123456789") == std::string::npos &&
@@ -87,7 +87,7 @@ void run_launch(const LaunchOpts& o) {
   const int world = o.nnodes * o.nproc;
 
   // Our own handlers: a signal is passed on to the ranks, which then end the run.
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = remember_signal;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);

@@ -53,7 +53,8 @@ void setup_train(CLI::App& root) {
       group = dist::ProcessGroup::connect(*env);
       group->check_same("version", TUTTI_VERSION, "tutti version");
       group->check_same("options", cfg.to_json().dump(), "training options");
-      group->check_same("data", core::md5_file_hex(o->data), "data digest (MD5 of " + o->data + ")");
+      group->check_same("data", core::md5_file_hex(o->data),
+                        "data digest (MD5 of " + o->data + ")");
     }
     const bool quiet = group && group->rank() != 0;  // rank 0 reports for all
     const auto ds = data::load_bags(o->data);
@@ -63,12 +64,14 @@ void setup_train(CLI::App& root) {
       bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),
                                              cfg.epochs);
     const auto info = train::train_model_file(
-        ds, cfg, o->out, o->data, [&](const infer::EpochRecord& e, int) {
+        ds, cfg, o->out, o->data,
+        [&](const infer::EpochRecord& e, int) {
           if (!bar) return;
           bar->set_status(fmt::format("epoch {} loss {:.4f} val {:.4f} mAP {:.3f}", e.epoch,
                                       e.train_loss, e.val_loss, e.val_map));
           bar->advance();
-        }, {}, group.get());
+        },
+        {}, group.get());
     if (bar) bar->finish();
     if (quiet) return;
     const auto& t = info.training;

@@ -39,17 +39,23 @@ struct Proc {
 };
 
 // Starts `tutti args...` with the extra environment `env`, stdout to /dev/null, stderr to `err`.
-inline Proc spawn(const std::map<std::string, std::string>& env, const std::vector<std::string>& args,
-                  const std::filesystem::path& err) {
+inline Proc spawn(const std::map<std::string, std::string>& env,
+                  const std::vector<std::string>& args, const std::filesystem::path& err) {
   Proc p;
   p.err = err;
   p.pid = ::fork();
   if (p.pid == 0) {
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     ::setenv("CI", "1", 1);
-    std::string cmd = "exec " + shell_quote(TUTTI_CLI);
-    for (const auto& a : args) cmd += " " + shell_quote(a);
-    cmd += " </dev/null >/dev/null 2>" + shell_quote(err.string());
+    // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&.
+    std::string cmd = "exec ";
+    cmd += shell_quote(TUTTI_CLI);
+    for (const auto& a : args) {
+      cmd += ' ';
+      cmd += shell_quote(a);
+    }
+    cmd += " </dev/null >/dev/null 2>";
+    cmd += shell_quote(err.string());
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

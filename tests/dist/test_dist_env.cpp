@@ -65,8 +65,8 @@ TEST(DistEnv, Torchrun) {
 }
 
 TEST(DistEnv, SlurmAndOpenMpiMapOntoTorchrun) {
-  const auto s = read_dist_env(env_of(
-      with_master({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"}})));
+  const auto s = read_dist_env(
+      env_of(with_master({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"}})));
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->source, "slurm");
   EXPECT_EQ(s->rank, 5);
@@ -87,8 +87,7 @@ TEST(DistEnv, SlurmAndOpenMpiMapOntoTorchrun) {
   EXPECT_EQ(both->world_size, 2);
   // A one-task SLURM job or MPI run is a plain process (no master needed).
   EXPECT_FALSE(read_dist_env(env_of({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}})).has_value());
-  EXPECT_FALSE(read_dist_env(env_of({{"OMPI_COMM_WORLD_RANK", "0"},
-                                     {"OMPI_COMM_WORLD_SIZE", "1"}}))
+  EXPECT_FALSE(read_dist_env(env_of({{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "1"}}))
                    .has_value());
 }
 
@@ -110,9 +109,9 @@ TEST(DistEnv, BadValuesAreUsageErrors) {
             std::string::npos);
   EXPECT_NE(err(with_master({{"RANK", "0"}, {"WORLD_SIZE", "0"}})).find("WORLD_SIZE=0"),
             std::string::npos);
-  EXPECT_NE(err(with_master({{"RANK", "x1"}, {"WORLD_SIZE", "2"}}))
-                .find("RANK='x1' is not an integer"),
-            std::string::npos);
+  EXPECT_NE(
+      err(with_master({{"RANK", "x1"}, {"WORLD_SIZE", "2"}})).find("RANK='x1' is not an integer"),
+      std::string::npos);
   EXPECT_NE(err(with_master({{"RANK", "0"}})).find("RANK is set but WORLD_SIZE is not"),
             std::string::npos);
   EXPECT_NE(err({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "1"}})
@@ -121,9 +120,10 @@ TEST(DistEnv, BadValuesAreUsageErrors) {
   EXPECT_NE(err({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}})
                 .find("MASTER_PORT is not set"),
             std::string::npos);
-  EXPECT_NE(err({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}})
-                .find("MASTER_PORT=70000 is not a TCP port"),
-            std::string::npos);
+  EXPECT_NE(
+      err({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}})
+          .find("MASTER_PORT=70000 is not a TCP port"),
+      std::string::npos);
   EXPECT_NE(err(with_master({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"TUTTI_DIST_TIMEOUT_S", "0"}}))
                 .find("TUTTI_DIST_TIMEOUT_S='0'"),
             std::string::npos);

@@ -30,9 +30,13 @@ std::string data_path() { return fixture("train/train_small.npz").string(); }
 
 std::vector<std::string> train_args(const std::string& model, int batch, const std::string& out,
                                     int epochs = 5) {
-  return {"train", data_path(), "--model", model, "--seed", "7", "--epochs",
-          std::to_string(epochs), "--batch-size", std::to_string(batch), "--threads", "1", "-o",
-          out};
+  return {"train",        data_path(),
+          "--model",      model,
+          "--seed",       "7",
+          "--epochs",     std::to_string(epochs),
+          "--batch-size", std::to_string(batch),
+          "--threads",    "1",
+          "-o",           out};
 }
 
 struct Loaded {
@@ -78,9 +82,10 @@ void expect_equivalent(const std::string& model, bool one_rank_launch = false,
   double max_diff = 0;
   for (std::size_t i = 0; i < w1.tensors.size(); ++i)
     max_diff = std::max(max_diff, (w1.tensors[i] - w2.tensors[i]).abs().max().item<double>());
-  std::printf("%s: world 2 x batch 64 vs world 1 x batch 128, 5 epochs: max |weight difference| "
-              "= %.3g over %zu tensors\n",
-              model.c_str(), max_diff, w1.tensors.size());
+  std::printf(
+      "%s: world 2 x batch 64 vs world 1 x batch 128, 5 epochs: max |weight difference| "
+      "= %.3g over %zu tensors\n",
+      model.c_str(), max_diff, w1.tensors.size());
   EXPECT_LT(max_diff, 1e-4);
   EXPECT_EQ(w1.info.training.best_epoch, w2.info.training.best_epoch);
   EXPECT_EQ(w1.info.training.epochs_run, w2.info.training.epochs_run);
@@ -156,8 +161,8 @@ TEST(DistTrain, LaunchNamesTheFailedRankAndStopsTheOthers) {
   auto launch = spawn({}, args, dir / "e");
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   // launch's children are the ranks, started in order.
-  std::ifstream kids("/proc/" + std::to_string(launch.pid) + "/task/" +
-                     std::to_string(launch.pid) + "/children");
+  std::ifstream kids("/proc/" + std::to_string(launch.pid) + "/task/" + std::to_string(launch.pid) +
+                     "/children");
   pid_t rank0 = 0, rank1 = 0;
   kids >> rank0 >> rank1;
   ASSERT_GT(rank1, 0) << "launch did not start two ranks";
@@ -203,8 +208,8 @@ TEST(DistTrain, DifferentDataOrOptionsAreRefusedOnEveryRank) {
 
 TEST(DistTrain, RankOutsideTheWorldIsAUsageError) {
   TempDir dir;
-  auto p = spawn(rank_env(2, 2, free_port()), train_args("att", 32, (dir / "m").string()),
-                 dir / "e");
+  auto p =
+      spawn(rank_env(2, 2, free_port()), train_args("att", 32, (dir / "m").string()), dir / "e");
   const auto e = wait_for(p, 30);
   EXPECT_EQ(e.exit_code, 2) << e.err;
   EXPECT_NE(e.err.find("dist: RANK=2 is outside 0..1 (WORLD_SIZE=2)"), std::string::npos) << e.err;
@@ -240,16 +245,16 @@ TEST(DistTrain, BusyMasterPortIsAnError) {
   const auto e = wait_for(p, 30);
   ::close(fd);
   EXPECT_EQ(e.exit_code, 1) << e.err;
-  EXPECT_NE(e.err.find("dist: rank 0: cannot serve the store on 127.0.0.1:" +
-                       std::to_string(port) + ": the port is in use"),
+  EXPECT_NE(e.err.find("dist: rank 0: cannot serve the store on 127.0.0.1:" + std::to_string(port) +
+                       ": the port is in use"),
             std::string::npos)
       << e.err;
 }
 
 TEST(DistTrain, ForestRefusesADistributedRun) {
   TempDir dir;
-  auto p = spawn(rank_env(0, 1, free_port()), train_args("rf", 32, (dir / "m").string()),
-                 dir / "e");
+  auto p =
+      spawn(rank_env(0, 1, free_port()), train_args("rf", 32, (dir / "m").string()), dir / "e");
   const auto e = wait_for(p, 30);
   EXPECT_EQ(e.exit_code, 2) << e.err;
   EXPECT_NE(e.err.find("train: rf: the forest trains in one process"), std::string::npos) << e.err;
@@ -264,7 +269,8 @@ TEST(DistTrain, RanksJoinTorchrunsAgentStore) {
   if (store == 0) {
     const std::string code =
         "import datetime, time, torch.distributed as d\n"
-        "s = d.TCPStore('127.0.0.1', " + std::to_string(port) +
+        "s = d.TCPStore('127.0.0.1', " +
+        std::to_string(port) +
         ", None, True, datetime.timedelta(seconds=60), wait_for_workers=False)\n"
         "time.sleep(60)\n";
     ::execl("/usr/bin/python3", "python3", "-c", code.c_str(), static_cast<char*>(nullptr));

@@ -63,8 +63,8 @@ std::optional<DistEnv> read_dist_env(const GetEnv& given) {
     env.master_addr = addr;
     const auto port = integer(get, "MASTER_PORT");
     check<UsageError>(port.has_value(), "dist: MASTER_PORT is not set: export a free TCP port");
-    check<UsageError>(*port >= 1 && *port <= 65535, "dist: MASTER_PORT={} is not a TCP port (1..65535)",
-                      *port);
+    check<UsageError>(*port >= 1 && *port <= 65535,
+                      "dist: MASTER_PORT={} is not a TCP port (1..65535)", *port);
     env.master_port = static_cast<int>(*port);
     if (const char* a = get("TORCHELASTIC_USE_AGENT_STORE"))
       env.agent_store = std::string(a) == "True" || std::string(a) == "1";

@@ -4,12 +4,13 @@
 #define USE_C10D_GLOO 1
 #include <c10/util/Exception.h>
 #include <glog/logging.h>
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
+#include <type_traits>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <vector>
 
 #include "tutti/core/error.h"
@@ -26,9 +27,10 @@ std::string first_line(const std::exception& e) {
 
 // Gloo reports a dead peer as a closed connection or a timeout; both mean the run cannot go on.
 [[noreturn]] void lost_peer(const DistEnv& env, const char* op, const std::exception& e) {
-  fail("dist: rank {}: lost a peer during {} (a rank exited or stopped answering within {:g} s): "
-       "{}",
-       env.rank, op, env.timeout_s, first_line(e));
+  fail(
+      "dist: rank {}: lost a peer during {} (a rank exited or stopped answering within {:g} s): "
+      "{}",
+      env.rank, op, env.timeout_s, first_line(e));
 }
 
 }  // namespace
@@ -46,8 +48,7 @@ ProcessGroup::~ProcessGroup() = default;
 std::unique_ptr<ProcessGroup> ProcessGroup::connect(const DistEnv& env) {
   // c10d logs its socket errors through glog to stderr; each becomes one tutti::Error line here.
   FLAGS_minloglevel = google::GLOG_FATAL;
-  const auto timeout =
-      std::chrono::milliseconds(static_cast<std::int64_t>(env.timeout_s * 1000.0));
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(env.timeout_s * 1000.0));
   auto impl = std::make_unique<Impl>();
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(env.master_port);
@@ -64,15 +65,17 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const DistEnv& env) {
     if (so.isServer) {
       const bool in_use = why.find("ddress already in use") != std::string::npos;
       if (in_use)
-        fail("dist: rank 0: cannot serve the store on {}: the port is in use (choose another "
-             "MASTER_PORT)",
-             where);
+        fail(
+            "dist: rank 0: cannot serve the store on {}: the port is in use (choose another "
+            "MASTER_PORT)",
+            where);
       fail("dist: rank 0: the other {} rank(s) did not all join {} within {:g} s: {}",
            env.world_size - 1, where, env.timeout_s, why);
     }
-    fail("dist: rank {}: the master {} never appeared within {:g} s (is rank 0 running, and "
-         "MASTER_ADDR/MASTER_PORT right?): {}",
-         env.rank, where, env.timeout_s, why);
+    fail(
+        "dist: rank {}: the master {} never appeared within {:g} s (is rank 0 running, and "
+        "MASTER_ADDR/MASTER_PORT right?): {}",
+        env.rank, where, env.timeout_s, why);
   }
   try {
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
@@ -91,42 +94,32 @@ std::unique_ptr<ProcessGroup> ProcessGroup::connect(const DistEnv& env) {
 
 namespace {
 
-template <typename T>
-torch::Tensor view_of(std::span<T> v, torch::ScalarType type) {
-  return torch::from_blob(v.data(), {static_cast<std::int64_t>(v.size())},
-                          torch::TensorOptions().dtype(type));
+// One collective on the tensor viewing v (no copy); a failure becomes lost_peer.
+template <typename T, typename Op>
+void on_view(const DistEnv& env, const char* what, std::span<T> v, Op&& op) {
+  if (v.empty()) return;
+  const auto type = std::is_same_v<T, double> ? torch::kFloat64 : torch::kFloat32;
+  std::vector<torch::Tensor> t = {torch::from_blob(
+      v.data(), {static_cast<std::int64_t>(v.size())}, torch::TensorOptions().dtype(type))};
+  try {
+    op(t)->wait();
+  } catch (const std::exception& e) {
+    lost_peer(env, what, e);
+  }
 }
 
 }  // namespace
 
 void ProcessGroup::allreduce_sum(std::span<float> v) {
-  if (v.empty()) return;
-  std::vector<torch::Tensor> t = {view_of(v, torch::kFloat32)};
-  try {
-    impl_->pg->allreduce(t)->wait();
-  } catch (const std::exception& e) {
-    lost_peer(env_, "an allreduce", e);
-  }
+  on_view(env_, "an allreduce", v, [&](auto& t) { return impl_->pg->allreduce(t); });
 }
 
 void ProcessGroup::allreduce_sum(std::span<double> v) {
-  if (v.empty()) return;
-  std::vector<torch::Tensor> t = {view_of(v, torch::kFloat64)};
-  try {
-    impl_->pg->allreduce(t)->wait();
-  } catch (const std::exception& e) {
-    lost_peer(env_, "an allreduce", e);
-  }
+  on_view(env_, "an allreduce", v, [&](auto& t) { return impl_->pg->allreduce(t); });
 }
 
 void ProcessGroup::broadcast(std::span<float> v) {
-  if (v.empty()) return;
-  std::vector<torch::Tensor> t = {view_of(v, torch::kFloat32)};
-  try {
-    impl_->pg->broadcast(t)->wait();
-  } catch (const std::exception& e) {
-    lost_peer(env_, "a broadcast", e);
-  }
+  on_view(env_, "a broadcast", v, [&](auto& t) { return impl_->pg->broadcast(t); });
 }
 
 void ProcessGroup::barrier() {
@@ -149,12 +142,11 @@ void ProcessGroup::check_same(const std::string& key, const std::string& value,
     lost_peer(env_, "the start handshake", e);
   }
   // Every rank learns of a mismatch anywhere, so that all of them stop with the same line.
-  std::vector<float> bad = {first == value ? 0.0f : static_cast<float>(env_.rank + 1)};
-  std::vector<float> worst(static_cast<std::size_t>(env_.world_size), 0.0f);
-  worst[static_cast<std::size_t>(env_.rank)] = bad[0];
-  allreduce_sum(std::span<float>(worst));
+  std::vector<float> differs(static_cast<std::size_t>(env_.world_size), 0.0f);
+  differs[static_cast<std::size_t>(env_.rank)] = first == value ? 0.0f : 1.0f;
+  allreduce_sum(std::span<float>(differs));
   for (int r = 1; r < env_.world_size; ++r) {
-    if (worst[static_cast<std::size_t>(r)] == 0.0f) continue;
+    if (differs[static_cast<std::size_t>(r)] == 0.0f) continue;
     std::string theirs;
     try {
       const auto b = impl_->store->get(key + "/" + std::to_string(r));
@@ -162,9 +154,10 @@ void ProcessGroup::check_same(const std::string& key, const std::string& value,
     } catch (const std::exception& e) {
       lost_peer(env_, "the start handshake", e);
     }
-    fail("dist: rank {}: rank {}'s {} differs from rank 0's ({} vs {}): every rank must run the "
-         "same tutti on the same data and options",
-         env_.rank, r, what, theirs, first);
+    fail(
+        "dist: rank {}: rank {}'s {} differs from rank 0's ({} vs {}): every rank must run the "
+        "same tutti on the same data and options",
+        env_.rank, r, what, theirs, first);
   }
 }
 

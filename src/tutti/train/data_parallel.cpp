@@ -57,9 +57,9 @@ void DataParallel::allreduce_grads(const std::vector<torch::Tensor>& params) {
   at = 0;
   for (std::size_t i = 0; i < params.size(); ++i) {
     auto p = params[i];
-    const bool any = bucket_[static_cast<std::size_t>(
-                         total - static_cast<std::int64_t>(params.size()) +
-                         static_cast<std::int64_t>(i))] > 0.0f;
+    const bool any =
+        bucket_[static_cast<std::size_t>(total - static_cast<std::int64_t>(params.size()) +
+                                         static_cast<std::int64_t>(i))] > 0.0f;
     if (any) {
       if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
       auto src = torch::from_blob(bucket_.data() + at, p.sizes(), torch::kFloat32);

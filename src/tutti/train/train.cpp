@@ -1,8 +1,8 @@
 #include "tutti/train/train.h"
 
 #include <chrono>
-#include <optional>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "tutti/core/error.h"
@@ -87,9 +87,9 @@ models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& dat
 }
 
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
-                           const std::filesystem::path& out, const std::string& data_name,
-                           const EpochCallback& on_epoch, const CancelCheck& cancelled,
-                           dist::ProcessGroup* group) {
+                                  const std::filesystem::path& out, const std::string& data_name,
+                                  const EpochCallback& on_epoch, const CancelCheck& cancelled,
+                                  dist::ProcessGroup* group) {
   cfg.validate();
   check<UsageError>(!group || !cfg.is_forest(),
                     "train: rf: the forest trains in one process; start it without a distributed "

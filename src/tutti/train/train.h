@@ -61,9 +61,9 @@ models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& dat
 // and cfg; they train one model data-parallel (cfg.batch_size per rank) and rank 0 alone writes
 // `out`. The forest trains in one process only (tutti::UsageError with a group).
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
-                           const std::filesystem::path& out, const std::string& data_name,
-                           const EpochCallback& on_epoch = {},
-                           const CancelCheck& cancelled = {},
-                           dist::ProcessGroup* group = nullptr);
+                                  const std::filesystem::path& out, const std::string& data_name,
+                                  const EpochCallback& on_epoch = {},
+                                  const CancelCheck& cancelled = {},
+                                  dist::ProcessGroup* group = nullptr);
 
 }  // namespace tutti::train

@@ -112,8 +112,8 @@ struct ValResult {
 // over the ranks, so that every rank computes the same loss and mAP from all of them.
 ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused,
                          const models::BagTensors& val, const data::BagDataset& val_ds,
-                         torch::Device device, const TrainConfig& cfg, int epoch,
-                         std::size_t steps, DataParallel* dp) {
+                         torch::Device device, const TrainConfig& cfg, int epoch, std::size_t steps,
+                         DataParallel* dp) {
   torch::NoGradGuard ng;
   model.eval();
   if (dp) {
@@ -125,16 +125,17 @@ ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused,
       eo.clip = sp + r0 * val_ds.num_classes();
       fused->eval_rows(models::BagSource::of(val_ds), r0, r1, eo);
     } else if (r1 > r0) {
-      auto out = model.forward(val.x.slice(0, r0, r1).to(device),
-                               val.mask.slice(0, r0, r1).to(device));
+      auto out =
+          model.forward(val.x.slice(0, r0, r1).to(device), val.mask.slice(0, r0, r1).to(device));
       scores.slice(0, r0, r1).copy_(out.clip.to(torch::kCPU));
     }
     dp->sum(std::span<float>(sp, static_cast<std::size_t>(scores.numel())));
     ValResult r;
     const double known = val.y_mask.sum().item<double>();
-    r.loss = known > 0 ? checked_bce_sum(scores, val.y, val.y_mask, cfg, epoch, steps)
-                                 .item<double>() / known
-                       : std::nan("");
+    r.loss =
+        known > 0
+            ? checked_bce_sum(scores, val.y, val.y_mask, cfg, epoch, steps).item<double>() / known
+            : std::nan("");
     r.map = macro_average_precision(val_ds, std::span<const float>(sp, scores.numel()));
     return r;
   }
@@ -290,11 +291,11 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         std::int64_t instance_offset = 0;  // real instances of the global batch before [s, e)
         for (std::int64_t i = gs; i < s; ++i) instance_offset += train_src.n_instances[order[i]];
         if (fused) {  // reads the batch from the dataset; fused Adam
-          const auto l = fused->train_step(
-              train_src,
-              std::span<const std::int64_t>(order).subspan(static_cast<std::size_t>(s),
-                                                           static_cast<std::size_t>(e - s)),
-              instance_offset);
+          const auto l =
+              fused->train_step(train_src,
+                                std::span<const std::int64_t>(order).subspan(
+                                    static_cast<std::size_t>(s), static_cast<std::size_t>(e - s)),
+                                instance_offset);
           // The kernel's BCE lets a NaN probability through (std::max(NaN, -100) is NaN).
           if (!std::isfinite(l.bce_sum)) diverged(cfg, epoch, step, l.bce_sum);
           if (dp) dp->allreduce_grads(params);

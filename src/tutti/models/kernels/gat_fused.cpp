@@ -121,8 +121,8 @@ struct Dropout {
   static Dropout draw(double p, bool training, std::int64_t clip_elements) {
     Dropout d;
     d.on = training && p > 0.0;
-    d.base = d.on ? draw_dropout_base() + dropout_share_shift(DropoutRows::kClips, clip_elements)
-                  : 0;
+    d.base =
+        d.on ? draw_dropout_base() + dropout_share_shift(DropoutRows::kClips, clip_elements) : 0;
     d.keep = dropout_keep(d.on ? p : 0.0);
     return d;
   }

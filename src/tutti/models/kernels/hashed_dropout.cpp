@@ -51,8 +51,7 @@ std::uint64_t dropout_share_shift(DropoutRows kind, std::int64_t row_elements) {
   if (!s.active) return 0;
   const std::int64_t rows = kind == DropoutRows::kClips ? s.clip_offset : s.instance_offset;
   check(rows == 0 || row_elements % 4 == 0,
-        "dropout: data-parallel masks need rows of a multiple of 4 elements, got {}",
-        row_elements);
+        "dropout: data-parallel masks need rows of a multiple of 4 elements, got {}", row_elements);
   return static_cast<std::uint64_t>(rows * row_elements);
 }
 
@@ -62,8 +61,7 @@ torch::Tensor hashed_dropout(const torch::Tensor& x, double p, bool training, Dr
     return torch::dropout(x, p, training);
   const auto [keep_below, scale] = dropout_keep(p);
   const auto base =
-      draw_dropout_base() +
-      dropout_share_shift(rows, x.size(0) > 0 ? x.numel() / x.size(0) : 0);
+      draw_dropout_base() + dropout_share_shift(rows, x.size(0) > 0 ? x.numel() / x.size(0) : 0);
   auto mask = torch::empty(x.sizes(), x.options().requires_grad(false));
   float* m = mask.data_ptr<float>();
   // Chunks start at multiples of 4, so every hash serves one chunk.
