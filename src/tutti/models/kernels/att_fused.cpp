@@ -313,12 +313,14 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
   torch::NoGradGuard ng;
   const Gathered& g = gb_;
   const std::int64_t m = g.m, d = d_, c = c_, c2 = 2 * c_;
-  // The global batch: this process's share plus the others' in data-parallel training.
-  std::vector<double> global = {static_cast<double>(m), g.known};
-  if (cross_sum_) cross_sum_(global);
-  check(global[0] > 1,
-        "att: batch-norm in training needs at least 2 real instances in the batch, got {}",
-        global[0]);
+  // The global batch: in data-parallel training its instances and known labels are summed over
+  // the processes with the input batch-norm's statistics (below).
+  double md = static_cast<double>(m), known = g.known;
+  auto check_instances = [&] {
+    check(md > 1, "att: batch-norm in training needs at least 2 real instances in the batch, got {}",
+          md);
+  };
+  if (!cross_sum_) check_instances();
   // The masks are keyed by the element's place in the global batch, base + q for q = row * d + j;
   // a shift by a multiple of 4 keeps the four-lane groups of the hash aligned.
   check(instance_offset == 0 || d % 4 == 0,
@@ -326,7 +328,7 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
   set_parts();
   const std::int64_t np = parts_;
   const std::size_t nl = blocks_.size();
-  const double md = global[0];
+
   auto rows_of = [&](std::int64_t p) {
     return std::pair<std::int64_t, std::int64_t>{g.offset[part_bag_[p]],
                                                  g.offset[part_bag_[p + 1]]};
@@ -356,7 +358,18 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
   // Batch statistics (biased variance) normalize; the running statistics take the unbiased one.
   auto finish_stats = [&](Block& blk, std::vector<float>& inv) {
     combine(partial, np, 2 * d, total);
-    if (cross_sum_) cross_sum_(total);
+    if (cross_sum_ && &blk == &in_) {  // one call for the statistics and the batch's sizes
+      total.push_back(md);
+      total.push_back(known);
+      cross_sum_(total);
+      known = total.back();
+      total.pop_back();
+      md = total.back();
+      total.pop_back();
+      check_instances();
+    } else if (cross_sum_) {
+      cross_sum_(total);
+    }
     inv.resize(static_cast<std::size_t>(d));
     float* rm = blk.running_mean.data_ptr<float>();
     float* rv = blk.running_var.data_ptr<float>();
@@ -421,7 +434,7 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
 
   // Last block's output, residual, heads, pooling, loss, gradient of the head inputs, and the
   // first backward statistics.
-  const double norm = std::max(global[1], 1.0);
+  const double norm = std::max(known, 1.0);
   const float* yp = g.y.data();
   const float* ymp = g.ym.data();
   float* du = gbuf[0];
@@ -498,7 +511,7 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
       gtmp[j] = static_cast<float>(total[d + j]);  // d gamma
       gtmp[d + j] = static_cast<float>(total[j]);  // d beta
     }
-    if (cross_sum_) cross_sum_(total);
+    if (cross_sum_ && &blk != &in_) cross_sum_(total);  // the input's dz is not needed
     const float* gam = blk.g.data_ptr<float>();
     for (std::int64_t j = 0; j < d; ++j) {
       // dz = gamma * invstd * (du - mean(du) - xhat * mean(du * xhat))
