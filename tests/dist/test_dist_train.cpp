@@ -105,6 +105,15 @@ void expect_equivalent(const std::string& model, bool one_rank_launch = false,
   }
 }
 
+// `tutti launch`'s children: its ranks 0 and 1, started in that order (0 when absent).
+std::pair<pid_t, pid_t> two_ranks_of(pid_t launch) {
+  std::ifstream kids("/proc/" + std::to_string(launch) + "/task/" + std::to_string(launch) +
+                     "/children");
+  pid_t rank0 = 0, rank1 = 0;
+  kids >> rank0 >> rank1;
+  return {rank0, rank1};
+}
+
 }  // namespace
 
 TEST(DistTrain, AttFusedTwoRanksEqualOneProcess) { expect_equivalent("att"); }
@@ -160,11 +169,7 @@ TEST(DistTrain, LaunchNamesTheFailedRankAndStopsTheOthers) {
   args.insert(args.end(), t.begin(), t.end());
   auto launch = spawn({}, args, dir / "e");
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  // launch's children are the ranks, started in order.
-  std::ifstream kids("/proc/" + std::to_string(launch.pid) + "/task/" + std::to_string(launch.pid) +
-                     "/children");
-  pid_t rank0 = 0, rank1 = 0;
-  kids >> rank0 >> rank1;
+  const auto [rank0, rank1] = two_ranks_of(launch.pid);
   ASSERT_GT(rank1, 0) << "launch did not start two ranks";
   ::kill(rank1, SIGKILL);
   const auto e = wait_for(launch, 60);
@@ -292,4 +297,45 @@ TEST(DistTrain, RanksJoinTorchrunsAgentStore) {
   ::kill(store, SIGKILL);
   ::waitpid(store, nullptr, 0);
   EXPECT_TRUE(std::filesystem::exists(out));
+}
+
+TEST(DistLaunch, BadArgumentsAreUsageErrors) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"launch", "--nproc-per-node", "0", "--", "models", "list"},
+       "--nproc-per-node 0: must be at least 1"},
+      {{"launch", "--nproc-per-node", "1", "--master", "host", "--", "models", "list"},
+       "--master host: expected ADDR:PORT"},
+      {{"launch", "--nproc-per-node", "1", "--master", "host:99999", "--", "models", "list"},
+       "--master host:99999: port '99999' is not a TCP port"},
+      {{"launch", "--nproc-per-node", "1", "--nnodes", "2", "--", "models", "list"},
+       "--master ADDR:PORT is required with --nnodes 2"},
+      {{"launch", "--nproc-per-node", "1", "--nnodes", "2", "--node-rank", "2", "--master", "h:1",
+        "--", "models", "list"},
+       "--node-rank 2: must be in 0..1"},
+  };
+  for (const auto& [args, expect] : cases) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
+  }
+}
+
+TEST(DistLaunch, ForwardsSigtermToTheRanks) {
+  TempDir dir;
+  const std::string out = (dir / "m.tutti").string();
+  std::vector<std::string> args = {"launch", "--nproc-per-node", "2", "--"};
+  const auto t = train_args("att", 32, out, 100000);
+  args.insert(args.end(), t.begin(), t.end());
+  auto launch = spawn({}, args, dir / "e");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const auto [rank0, rank1] = two_ranks_of(launch.pid);
+  ASSERT_GT(rank1, 0) << "launch did not start two ranks";
+  ::kill(launch.pid, SIGTERM);
+  const auto e = wait_for(launch, 30);
+  EXPECT_TRUE(e.in_time);
+  EXPECT_EQ(e.exit_code, 1) << e.err;
+  EXPECT_NE(e.err.find("launch: stopped by signal 15"), std::string::npos) << e.err;
+  EXPECT_EQ(::kill(rank0, 0), -1);
+  EXPECT_EQ(::kill(rank1, 0), -1);
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
