@@ -105,6 +105,13 @@ void expect_equivalent(const std::string& model, bool one_rank_launch = false,
   }
 }
 
+// One rank of `tutti train --model model` with `env`, to its end (at most 30 s).
+tutti::testing::Ended run_rank(const std::map<std::string, std::string>& env,
+                               const std::string& model) {
+  TempDir dir;
+  return wait_for(spawn(env, train_args(model, 32, (dir / "m").string()), dir / "e"), 30);
+}
+
 // `tutti launch`'s children: its ranks 0 and 1, started in that order (0 when absent).
 std::pair<pid_t, pid_t> two_ranks_of(pid_t launch) {
   std::ifstream kids("/proc/" + std::to_string(launch) + "/task/" + std::to_string(launch) +
@@ -212,19 +219,14 @@ TEST(DistTrain, DifferentDataOrOptionsAreRefusedOnEveryRank) {
 }
 
 TEST(DistTrain, RankOutsideTheWorldIsAUsageError) {
-  TempDir dir;
-  auto p =
-      spawn(rank_env(2, 2, free_port()), train_args("att", 32, (dir / "m").string()), dir / "e");
-  const auto e = wait_for(p, 30);
+  const auto e = run_rank(rank_env(2, 2, free_port()), "att");
   EXPECT_EQ(e.exit_code, 2) << e.err;
   EXPECT_NE(e.err.find("dist: RANK=2 is outside 0..1 (WORLD_SIZE=2)"), std::string::npos) << e.err;
 }
 
 TEST(DistTrain, MasterThatNeverAppearsTimesOut) {
-  TempDir dir;
   const int port = free_port();
-  auto p = spawn(rank_env(1, 2, port, 2), train_args("att", 32, (dir / "m").string()), dir / "e");
-  const auto e = wait_for(p, 30);
+  const auto e = run_rank(rank_env(1, 2, port, 2), "att");
   EXPECT_EQ(e.exit_code, 1) << e.err;
   EXPECT_NE(e.err.find("dist: rank 1: the master 127.0.0.1:" + std::to_string(port) +
                        " never appeared within 2 s"),
@@ -235,7 +237,6 @@ TEST(DistTrain, MasterThatNeverAppearsTimesOut) {
 }
 
 TEST(DistTrain, BusyMasterPortIsAnError) {
-  TempDir dir;
   // Hold a listening socket on the port rank 0 is told to serve.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -246,8 +247,7 @@ TEST(DistTrain, BusyMasterPortIsAnError) {
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   const int port = ntohs(a.sin_port);
-  auto p = spawn(rank_env(0, 2, port, 2), train_args("att", 32, (dir / "m").string()), dir / "e");
-  const auto e = wait_for(p, 30);
+  const auto e = run_rank(rank_env(0, 2, port, 2), "att");
   ::close(fd);
   EXPECT_EQ(e.exit_code, 1) << e.err;
   EXPECT_NE(e.err.find("dist: rank 0: cannot serve the store on 127.0.0.1:" + std::to_string(port) +
@@ -257,10 +257,7 @@ TEST(DistTrain, BusyMasterPortIsAnError) {
 }
 
 TEST(DistTrain, ForestRefusesADistributedRun) {
-  TempDir dir;
-  auto p =
-      spawn(rank_env(0, 1, free_port()), train_args("rf", 32, (dir / "m").string()), dir / "e");
-  const auto e = wait_for(p, 30);
+  const auto e = run_rank(rank_env(0, 1, free_port()), "rf");
   EXPECT_EQ(e.exit_code, 2) << e.err;
   EXPECT_NE(e.err.find("train: rf: the forest trains in one process"), std::string::npos) << e.err;
 }
