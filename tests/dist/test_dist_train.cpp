@@ -112,6 +112,16 @@ tutti::testing::Ended run_rank(const std::map<std::string, std::string>& env,
   return wait_for(spawn(env, train_args(model, 32, (dir / "m").string()), dir / "e"), 30);
 }
 
+// `tutti launch` of two ranks training ATT for a long time into `out`, after 2.5 s (training).
+tutti::testing::Proc launch_long_training(const TempDir& dir, const std::string& out) {
+  std::vector<std::string> args = {"launch", "--nproc-per-node", "2", "--timeout", "30", "--"};
+  const auto t = train_args("att", 32, out, 100000);
+  args.insert(args.end(), t.begin(), t.end());
+  auto launch = spawn({}, args, dir / "e");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  return launch;
+}
+
 // `tutti launch`'s children: its ranks 0 and 1, started in that order (0 when absent).
 std::pair<pid_t, pid_t> two_ranks_of(pid_t launch) {
   std::ifstream kids("/proc/" + std::to_string(launch) + "/task/" + std::to_string(launch) +
@@ -171,11 +181,7 @@ TEST(DistTrain, RankKilledMidEpochEndsTheOthers) {
 TEST(DistTrain, LaunchNamesTheFailedRankAndStopsTheOthers) {
   TempDir dir;
   const std::string out = (dir / "m.tutti").string();
-  std::vector<std::string> args = {"launch", "--nproc-per-node", "2", "--timeout", "30", "--"};
-  const auto t = train_args("att", 32, out, 100000);
-  args.insert(args.end(), t.begin(), t.end());
-  auto launch = spawn({}, args, dir / "e");
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const auto launch = launch_long_training(dir, out);
   const auto [rank0, rank1] = two_ranks_of(launch.pid);
   ASSERT_GT(rank1, 0) << "launch did not start two ranks";
   ::kill(rank1, SIGKILL);
@@ -320,11 +326,7 @@ TEST(DistLaunch, BadArgumentsAreUsageErrors) {
 TEST(DistLaunch, ForwardsSigtermToTheRanks) {
   TempDir dir;
   const std::string out = (dir / "m.tutti").string();
-  std::vector<std::string> args = {"launch", "--nproc-per-node", "2", "--"};
-  const auto t = train_args("att", 32, out, 100000);
-  args.insert(args.end(), t.begin(), t.end());
-  auto launch = spawn({}, args, dir / "e");
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const auto launch = launch_long_training(dir, out);
   const auto [rank0, rank1] = two_ranks_of(launch.pid);
   ASSERT_GT(rank1, 0) << "launch did not start two ranks";
   ::kill(launch.pid, SIGTERM);
