@@ -203,7 +203,10 @@ void setup(CLI::App& root) {
           bar.set_status(audio_hours_status(audio_s));
         }
         if (!per_file) return;
-        std::filesystem::create_directories(outputs[i].parent_path());
+        std::error_code ec;
+        std::filesystem::create_directories(outputs[i].parent_path(), ec);
+        check(!ec, "{}: cannot create the output folder: {}", outputs[i].parent_path().string(),
+              ec.message());
         core::write_file_atomic(
             outputs[i], infer::format_tags(format, o->model, embedder_name, std::span(&t, 1), {}));
       };
