@@ -315,6 +315,48 @@ TEST(CliBulk, ThirtyMinutesStreamInTheMemoryOfOneMinute) {
   EXPECT_LT(kib30, kib1 + 16 * 1024) << "1 min: " << kib1 << " KiB, 30 min: " << kib30 << " KiB";
 }
 
+TEST(CliEvalEvents, ScoresDcaseListsAsSedEvalDefinesIt) {
+  const auto ref = fixture("events/reference.tsv").string();
+  const auto est = fixture("events/estimate.tsv").string();
+  auto r = run_cli({"eval-events", ref, est, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = core::Json::parse(r.out);
+  const auto ex = core::Json::parse(slurp(fixture("events/expected.json")));
+  for (const char* k : {"f1", "precision", "recall", "error_rate", "substitution_rate",
+                        "deletion_rate", "insertion_rate"})
+    EXPECT_NEAR(j[k].get<double>(), ex[k].get<double>(), 1e-9) << k;
+  EXPECT_NEAR(j["class_wise"]["f1"].get<double>(), ex["class_wise"]["f1"].get<double>(), 1e-9);
+  EXPECT_EQ(j["files"], 4);
+  r = run_cli({"eval-events", ref, est});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("overall (micro): F1 0.2885"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no ref"), std::string::npos) << r.out;  // voice: never in the reference
+
+  // tag's events scored against themselves: perfect.
+  Inputs in;
+  r = run_cli({"tag", "--model", in.model(), in.a.string(), "--format", "events"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ofstream(in.dir / "ev.tsv") << r.out;
+  r = run_cli(
+      {"eval-events", (in.dir / "ev.tsv").string(), (in.dir / "ev.tsv").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_DOUBLE_EQ(core::Json::parse(r.out)["f1"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(core::Json::parse(r.out)["error_rate"].get<double>(), 0.0);
+
+  // Errors: one line each.
+  r = run_cli({"eval-events", ref, (in.dir / "none.tsv").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "tutti: error: " + (in.dir / "none.tsv").string() + ": no such file\n");
+  r = run_cli({"eval-events", ref, est, "--resolution", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  std::ofstream(in.dir / "bad.tsv") << "a.wav\t1\t0.5\tcat\n";
+  r = run_cli({"eval-events", ref, (in.dir / "bad.tsv").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "tutti: error: " + (in.dir / "bad.tsv").string() +
+                       ":1: offset 0.5 s before onset 1 s\n");
+}
+
 // ---- bad input: one clear line each, no crash, no partial output, the batch goes on ----------
 
 TEST(CliBulkBadInput, TextNamedWavFailsAndTheBatchGoesOn) {
