@@ -309,20 +309,6 @@ class FileMatcher {
   std::map<std::size_t, std::string> owner_;
 };
 
-double parse_number(const std::string& s, const std::string& what, std::int64_t line,
-                    const char* column) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  check(!s.empty() && used == s.size() && std::isfinite(v), "{}:{}: {} '{}' is not a number", what,
-        line, column, s);
-  return v;
-}
-
 }  // namespace
 
 LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const fs::path> paths,
@@ -361,7 +347,7 @@ LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const fs::path> p
     const std::string& rel = field(t, row, "relevance");
     check(!file.empty(), "{}:{}: empty file name", what, row.line);
     check(!inst.empty(), "{}:{}: empty instrument", what, row.line);
-    const double v = parse_number(rel, what, row.line, "relevance");
+    const double v = data::parse_number_field(rel, what, row.line, "relevance");
     check(v >= 0.0 && v <= 1.0, "{}:{}: relevance {} is outside [0, 1]", what, row.line, rel);
     const auto ci = class_index.find(inst);
     check(ci != class_index.end(), "{}:{}: instrument '{}' is not one of the classes ({})", what,
@@ -446,7 +432,7 @@ InstanceTruthReport attach_instance_truth(data::BagDataset& ds, const fs::path& 
     const std::string& inst = field(t, row, "instance");
     const std::string& name = field(t, row, "instrument");
     check(!file.empty(), "{}:{}: empty file name", what, row.line);
-    const double v = parse_number(inst, what, row.line, "instance");
+    const double v = data::parse_number_field(inst, what, row.line, "instance");
     check(v >= 0 && v == std::floor(v) && v < 1e9,
           "{}:{}: instance '{}' is not a non-negative integer", what, row.line, inst);
     const auto ci = class_index.find(name);

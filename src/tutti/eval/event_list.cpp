@@ -94,16 +94,8 @@ EventList parse_event_list(const std::string& text, const std::string& what) {
     check(f.size() >= need && (first == 1 || f.size() == width), "{}:{}: {} fields, expected {}",
           what, line, f.size(), first == 1 ? need : width);
     auto number = [&](int c, const char* name) {
-      const std::string& s = f[static_cast<std::size_t>(c)];
-      std::size_t used = 0;
-      double v = 0;
-      try {
-        v = std::stod(s, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      check(!s.empty() && used == s.size() && std::isfinite(v) && v >= 0,
-            "{}:{}: {} '{}' is not a number >= 0", what, line, name, s);
+      const double v = data::parse_number_field(f[static_cast<std::size_t>(c)], what, line, name);
+      check(v >= 0, "{}:{}: {} {} s is negative", what, line, name, v);
       return v;
     };
     Event e{file, f[static_cast<std::size_t>(cl)], number(con, "onset"), number(cof, "offset")};
