@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
+#include "tutti/core/work_pool.h"
 
 namespace tutti::cli {
 
@@ -81,6 +83,17 @@ void write_failures_file(const std::string& path, const std::vector<Failure>& fa
   std::string text;
   for (const auto& f : failures) text += f.file + "\n";
   core::write_file_atomic(path, text);
+}
+
+// How many threads a network embedder splits each batch over (EmbedderOptions::parallel) when
+// `file_threads` workers (0 = all cores) embed n_files files: the cores the file workers leave
+// idle, so that one long file keeps every core busy and many files do not oversubscribe them.
+inline int network_split(int file_threads, std::size_t n_files) {
+  const unsigned cores = core::core_count();
+  const auto workers =
+      std::max<std::size_t>(1, std::min<std::size_t>(core::resolve_threads(file_threads),
+                                                     std::max<std::size_t>(n_files, 1)));
+  return std::max(1, static_cast<int>(cores / workers));
 }
 
 // Progress bar text: hours of audio done so far.

@@ -91,6 +91,7 @@ void setup(CLI::App& root) {
         inputs.empty() ? std::vector<embed::InputFile>{} : embed::collect_audio_files(inputs);
     embed::EmbedderOptions eo;
     eo.vggish_file = o->vggish;
+    eo.parallel = network_split(o->threads, files.size());
     const auto embedder = embed::make_embedder(o->embedder, eo);
     embed::EmbedResult r;
     if (!files.empty()) {

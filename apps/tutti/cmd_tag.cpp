@@ -182,6 +182,7 @@ void setup(CLI::App& root) {
     infer::TagOptions opt;
     opt.embedder = o->embedder;
     opt.embedder_options.vggish_file = o->vggish;
+    opt.embedder_options.parallel = network_split(o->threads, files.size());
     opt.window.start_s = o->start_s;
     opt.window.duration_s = o->duration_s;
     opt.window.pad_short = !o->no_pad;
