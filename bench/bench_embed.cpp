@@ -10,6 +10,7 @@
 // uses it for the peak memory of tagging an hour-long file.
 #include <benchmark/benchmark.h>
 #include <sndfile.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -54,8 +55,8 @@ void write_music(const fs::path& path, double seconds, int format) {
       }
       phase += 2 * std::numbers::pi * freq / rate;
       s = s * 1664525u + 1013904223u;
-      const double v = 0.3 * std::sin(phase) + 0.1 * std::sin(3 * phase) +
-                       0.02 * ((s >> 8) / 16777216.0 - 0.5);
+      const double v =
+          0.3 * std::sin(phase) + 0.1 * std::sin(3 * phase) + 0.02 * ((s >> 8) / 16777216.0 - 0.5);
       x[2 * i] = static_cast<float>(v);
       x[2 * i + 1] = static_cast<float>(0.8 * v);
     }
@@ -95,6 +96,46 @@ void BM_EmbedLogmelStats_Flac44kStereo60s(benchmark::State& state) {
 }
 BENCHMARK(BM_EmbedLogmelStats_Wav44kStereo60s)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_EmbedLogmelStats_Flac44kStereo60s)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// The VGGish embedder end to end on one long file (decode, resample, log-mel, network, PCA,
+// uint8) as `tutti embed --embedder vggish` runs it: weights from $TUTTI_VGGISH, audio from
+// $TUTTI_BENCH_WAV (bench/embed_vggish_cores.sh makes both). Args: {intra-op threads, batch split
+// (EmbedderOptions::parallel)}. Counters: x_realtime = seconds of audio per wall second,
+// x_realtime_per_cpu_s = per CPU second of all the process's threads (what spinning costs).
+void BM_EmbedVggishFile(benchmark::State& state) {
+  const char* wav = std::getenv("TUTTI_BENCH_WAV");
+  if (!wav || !std::getenv("TUTTI_VGGISH")) {
+    state.SkipWithError("set TUTTI_VGGISH and TUTTI_BENCH_WAV (bench/embed_vggish_cores.sh)");
+    return;
+  }
+  embed::EmbedderOptions opt;
+  opt.threads = static_cast<int>(state.range(0));
+  opt.parallel = static_cast<int>(state.range(1));
+  const auto emb = embed::make_embedder("vggish", opt);
+  // CPU time of every thread of the process (the benchmark's own counts the main thread only).
+  auto process_cpu_s = [] {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  };
+  double seconds = 0;
+  const double cpu0 = process_cpu_s();
+  for (auto _ : state) {
+    const auto f = embed::embed_file(*emb, wav);
+    benchmark::DoNotOptimize(f.features.data());
+    seconds += f.duration_s;
+  }
+  state.counters["x_realtime"] = benchmark::Counter(seconds, benchmark::Counter::kIsRate);
+  state.counters["x_realtime_per_cpu_s"] = seconds / (process_cpu_s() - cpu0);
+}
+BENCHMARK(BM_EmbedVggishFile)
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->Args({1, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <mutex>
 #include <sstream>
 
 #include "batch_failures.h"
@@ -37,15 +38,23 @@ void setup(CLI::App& root) {
   struct Opts {
     std::vector<std::string> inputs;
     std::string out, embedder = "logmel-stats", labels, instances, classes, vggish;
+    std::string files_from, failures;
     int threads = 0;
     std::int64_t max_instances = embed::kEmbedMaxInstances;
-    bool strict = false;
+    bool strict = false, no_pad = false;
+    double start_s = 0, duration_s = 0;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
       "embed", "Audio files and folders -> a bag dataset (.npz) of 0.96 s embeddings");
-  cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)")
-      ->required();
+  cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)");
+  cmd->add_option("--files-from", o->files_from,
+                  "More inputs: a list with one path per line ('-' = stdin)");
+  cmd->add_option("--failures", o->failures, "Write the failed inputs, one per line");
+  cmd->add_option("--start", o->start_s, "Embed from this time on (seconds)");
+  cmd->add_option("--duration", o->duration_s, "Embed at most this many seconds (0 = to the end)");
+  cmd->add_flag("--no-pad", o->no_pad,
+                "Files shorter than one 0.96 s example: keep 0 instances instead of padding them");
   cmd->add_option("-o,--output", o->out, "Output bag dataset (.npz)")->required();
   cmd->add_option("--embedder,-e", o->embedder, "vggish or logmel-stats")->capture_default_str();
   cmd->add_option("--labels", o->labels,
@@ -62,25 +71,47 @@ void setup(CLI::App& root) {
   cmd->add_option("--vggish", o->vggish, "VGGish weights (.tutti-embedder)");
   cmd->add_flag("--strict", o->strict, "Write nothing when any file fails");
   cmd->callback([o] {
+    check<UsageError>(!o->inputs.empty() || !o->files_from.empty(),
+                      "embed: no inputs (name audio files or folders, or --files-from LIST)");
     std::vector<NamedPath> in = {
         {"--labels", o->labels}, {"--instances", o->instances}, {"--vggish", o->vggish}};
     for (const auto& a : o->inputs) in.push_back({"AUDIO", a});
-    check_outputs_differ("embed", in, {{"-o", o->out}});
-    embed::EmbedderOptions eo;
-    eo.vggish_file = o->vggish;
-    const auto embedder = embed::make_embedder(o->embedder, eo);
-    std::vector<std::filesystem::path> inputs(o->inputs.begin(), o->inputs.end());
-    const auto files = embed::collect_audio_files(inputs);
+    check_outputs_differ("embed", in, {{"-o", o->out}, {"--failures", o->failures}});
     embed::EmbedOptions opt;
     opt.threads = o->threads;
     opt.max_instances = o->max_instances;
+    opt.window.start_s = o->start_s;
+    opt.window.duration_s = o->duration_s;
+    opt.window.pad_short = !o->no_pad;
+    opt.validate();
+    std::vector<std::filesystem::path> inputs(o->inputs.begin(), o->inputs.end());
+    std::vector<MissingInput> missing;
+    if (!o->files_from.empty()) read_files_from(o->files_from, inputs, missing);
+    const auto files =
+        inputs.empty() ? std::vector<embed::InputFile>{} : embed::collect_audio_files(inputs);
+    embed::EmbedderOptions eo;
+    eo.vggish_file = o->vggish;
+    eo.parallel = network_split(o->threads, files.size());
+    const auto embedder = embed::make_embedder(o->embedder, eo);
     embed::EmbedResult r;
-    {
+    if (!files.empty()) {
       core::Progress bar(fmt::format("embed {}", o->embedder),
                          static_cast<std::int64_t>(files.size()));
-      r = embed::embed_files(files, *embedder, opt, [&](std::size_t, std::size_t) { bar.advance(); });
+      std::mutex mu;
+      double audio_s = 0;
+      opt.on_audio = [&](double s) {
+        std::lock_guard lock(mu);
+        audio_s += s;
+        bar.set_status(audio_hours_status(audio_s));
+      };
+      r = embed::embed_files(files, *embedder, opt,
+                             [&](std::size_t, std::size_t) { bar.advance(); });
     }
-    const std::size_t total = files.size(), failed = r.failures.size();
+    // Listed paths that do not exist come first: they failed before anything ran.
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+      r.failures.insert(r.failures.begin(), {it->file, it->message});
+    write_failures_file(o->failures, r.failures);
+    const std::size_t total = files.size() + missing.size(), failed = r.failures.size();
     if (failed == total) throw all_failed_error(r.failures, "embed", "files");
     print_partial_failures(r.failures, total - failed);
     const auto classes = parse_classes(o->classes);
@@ -100,12 +131,11 @@ void setup(CLI::App& root) {
     check(!(o->strict && failed > 0), "embed: {} of {} files failed; nothing written (--strict)",
           failed, total);
     data::save_bags(o->out, r.dataset);
-    std::fprintf(stderr, "embedded %lld files (K = %lld, D = %lld, %lld classes) with %s -> %s\n",
-                 static_cast<long long>(r.dataset.size()),
-                 static_cast<long long>(r.dataset.max_instances),
-                 static_cast<long long>(r.dataset.dim),
-                 static_cast<long long>(r.dataset.num_classes()), o->embedder.c_str(),
-                 o->out.c_str());
+    std::fprintf(
+        stderr, "embedded %lld files (K = %lld, D = %lld, %lld classes) with %s -> %s\n",
+        static_cast<long long>(r.dataset.size()), static_cast<long long>(r.dataset.max_instances),
+        static_cast<long long>(r.dataset.dim), static_cast<long long>(r.dataset.num_classes()),
+        o->embedder.c_str(), o->out.c_str());
     check(failed == 0, "embed: {} of {} files failed (the others were written to {})", failed,
           total, o->out);
   });

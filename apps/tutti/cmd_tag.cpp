@@ -1,17 +1,22 @@
 // `tutti tag --model MODEL.tutti AUDIO...`: which instruments play in each file, and when
-// (docs/embed.md, "## tag"). A table on stdout by default, --json or --csv for machines, --plot
-// for an SVG timeline. Exit 1 when any file failed (the others are still reported; when none
-// worked, one error line).
+// (docs/embed.md, "## tag"). A table on stdout by default, --format json|jsonl|csv|tsv|events for
+// machines, --out-dir for one output per file (sed-scores too), --plot for an SVG timeline. Exit 1
+// when any file failed (the others are still reported; when none worked, one error line).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <numeric>
 
 #include "batch_failures.h"
 #include "command.h"
 #include "outputs.h"
 #include "tutti/core/error.h"
+#include "tutti/core/file_io.h"
 #include "tutti/core/progress.h"
 #include "tutti/infer/tag.h"
 #include "tutti/infer/tag_output.h"
@@ -31,12 +36,12 @@ void print_table(const infer::FileTags& t) {
                    [&](int a, int b) { return t.probability[a] > t.probability[b]; });
   std::size_t width = 10;
   for (const auto& c : t.classes) width = std::max(width, c.size());
-  std::printf("  %-*s  %11s  %9s  %-7s  %s\n", static_cast<int>(width), "instrument",
-              "probability", "threshold", "present", "segments (s)");
+  std::printf("  %-*s  %11s  %9s  %-7s  %s\n", static_cast<int>(width), "instrument", "probability",
+              "threshold", "present", "segments (s)");
   for (int c : order)
-    std::printf("  %-*s  %11.3f  %9.3f  %-7s  %s\n", static_cast<int>(width),
-                t.classes[c].c_str(), t.probability[c], t.thresholds[c],
-                t.present[c] ? "yes" : "no", infer::segments_text(t, c).c_str());
+    std::printf("  %-*s  %11.3f  %9.3f  %-7s  %s\n", static_cast<int>(width), t.classes[c].c_str(),
+                t.probability[c], t.thresholds[c], t.present[c] ? "yes" : "no",
+                infer::segments_text(t, c).c_str());
 }
 
 // One timeline per file, stacked in one SVG (each file's plot keeps its own size).
@@ -74,7 +79,8 @@ std::string plot(const std::vector<infer::FileTags>& files) {
   }
   if (parts.size() == 1) return parts.front();
   std::string out = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">\n",
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} "
+      "{}\">\n",
       report::svg_num(width), report::svg_num(height), report::svg_num(width),
       report::svg_num(height));
   for (std::size_t i = 0; i < parts.size(); ++i)
@@ -84,10 +90,11 @@ std::string plot(const std::vector<infer::FileTags>& files) {
 
 void setup(CLI::App& root) {
   struct Opts {
-    std::string model, embedder, vggish, plot;
+    std::string model, embedder, vggish, plot, format, out_dir, files_from, failures;
     std::vector<std::string> inputs;
-    bool json = false, csv = false;
+    bool json = false, csv = false, resume = false, no_pad = false;
     int threads = 1;
+    double start_s = 0, duration_s = 0;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
@@ -95,48 +102,142 @@ void setup(CLI::App& root) {
   cmd->add_option("--model,-m", o->model, "Model file (.tutti)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)")
-      ->required();
-  auto* json = cmd->add_flag("--json", o->json, "One JSON object on stdout");
-  cmd->add_flag("--csv", o->csv, "CSV on stdout: file,instrument,probability,threshold,present,segments")
-      ->excludes(json);
+  cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)");
+  cmd->add_option("--files-from", o->files_from,
+                  "More inputs: a list with one path per line ('-' = stdin)");
+  auto* format = cmd->add_option(
+      "--format", o->format,
+      fmt::format("Output: {} (default table)", fmt::join(infer::tag_format_names(), ", ")));
+  auto* json = cmd->add_flag("--json", o->json, "Same as --format json")->excludes(format);
+  cmd->add_flag("--csv", o->csv, "Same as --format csv")->excludes(json)->excludes(format);
+  auto* out_dir = cmd->add_option(
+      "--out-dir", o->out_dir,
+      "One output per input file in this folder (input's key, audio extension replaced)");
+  cmd->add_flag("--resume", o->resume,
+                "With --out-dir: skip inputs whose output exists (outputs are written atomically)")
+      ->needs(out_dir);
+  cmd->add_option("--failures", o->failures, "Write the failed inputs, one per line");
+  cmd->add_option("--start", o->start_s, "Tag from this time on (seconds)");
+  cmd->add_option("--duration", o->duration_s, "Tag at most this many seconds (0 = to the end)");
+  cmd->add_flag("--no-pad", o->no_pad,
+                "Files shorter than one 0.96 s example: report nothing instead of padding them");
   cmd->add_option("--plot", o->plot, "Write the per-instrument timelines as one SVG");
   cmd->add_option("--threads", o->threads, "Files tagged at once (default 1; 0 = all cores)");
   cmd->add_option("--embedder", o->embedder,
                   "Embedder (default and only accepted value: the model's)");
   cmd->add_option("--vggish", o->vggish, "VGGish weights (.tutti-embedder)");
   cmd->callback([o] {
+    check<UsageError>(!o->inputs.empty() || !o->files_from.empty(),
+                      "tag: no inputs (name audio files or folders, or --files-from LIST)");
+    const std::string format_name = o->json ? "json" : o->csv ? "csv" : o->format;
+    const infer::TagFormat format =
+        format_name.empty() ? infer::TagFormat::kTable : infer::parse_tag_format(format_name);
     std::vector<NamedPath> in = {{"--model", o->model}, {"--vggish", o->vggish}};
     for (const auto& a : o->inputs) in.push_back({"AUDIO", a});
-    check_outputs_differ("tag", in, {{"--plot", o->plot}});
+    check_outputs_differ("tag", in, {{"--plot", o->plot}, {"--failures", o->failures}});
+    const bool per_file = !o->out_dir.empty();
+    if (per_file) {
+      infer::tag_format_suffix(format);  // the table has no per-file form: a usage error
+      std::error_code ec;
+      std::filesystem::create_directories(o->out_dir, ec);
+      check(!ec && std::filesystem::is_directory(o->out_dir),
+            "tag: --out-dir {}: cannot create: {}", o->out_dir,
+            ec ? ec.message() : "a file of that name exists");
+      check(::access(o->out_dir.c_str(), W_OK) == 0, "tag: --out-dir {}: not writable", o->out_dir);
+    } else {
+      check<UsageError>(format != infer::TagFormat::kSedScores,
+                        "tag: --format sed-scores writes one table per file: add --out-dir DIR");
+    }
+
+    std::vector<std::filesystem::path> inputs(o->inputs.begin(), o->inputs.end());
+    std::vector<MissingInput> missing;
+    if (!o->files_from.empty()) read_files_from(o->files_from, inputs, missing);
+    std::vector<infer::TagFailure> failures;
+    for (const auto& m : missing) failures.push_back({m.file, m.message});
+    auto files =
+        inputs.empty() ? std::vector<embed::InputFile>{} : embed::collect_audio_files(inputs);
+
+    // Per-file outputs: one per key, and with --resume only the inputs without one.
+    std::vector<std::filesystem::path> outputs;
+    std::size_t skipped = 0;
+    if (per_file) {
+      std::map<std::filesystem::path, std::string> owner;
+      std::vector<embed::InputFile> todo;
+      for (const auto& f : files) {
+        auto out = infer::per_file_output(o->out_dir, f.key, format);
+        const auto [it, fresh] = owner.emplace(out, f.key);
+        check<UsageError>(fresh, "tag: inputs '{}' and '{}' would both write {}", it->second, f.key,
+                          out.string());
+        std::error_code ec;
+        if (o->resume && std::filesystem::is_regular_file(out, ec)) {
+          ++skipped;
+          continue;
+        }
+        todo.push_back(f);
+        outputs.push_back(std::move(out));
+      }
+      files = std::move(todo);
+    }
+
     infer::TagOptions opt;
     opt.embedder = o->embedder;
     opt.embedder_options.vggish_file = o->vggish;
+    opt.embedder_options.parallel = network_split(o->threads, files.size());
+    opt.window.start_s = o->start_s;
+    opt.window.duration_s = o->duration_s;
+    opt.window.pad_short = !o->no_pad;
+    opt.window.validate();
     const infer::Tagger tagger(o->model, opt);
-    std::vector<std::filesystem::path> inputs(o->inputs.begin(), o->inputs.end());
+    const std::string embedder_name = tagger.embedder().info().name;
     infer::TagBatch b;
     {
-      core::Progress bar("tag", static_cast<std::int64_t>(inputs.size()));
-      b = infer::tag_files(tagger, inputs, o->threads,
-                         [&](std::size_t, std::size_t) { bar.advance(); });
+      core::Progress bar("tag", static_cast<std::int64_t>(files.size()));
+      std::mutex mu;
+      double audio_s = 0;
+      infer::TagEach each;
+      each.threads = o->threads;
+      each.keep = !per_file || !o->plot.empty();
+      each.on_file = [&](std::size_t i, infer::FileTags& t) {
+        {
+          std::lock_guard lock(mu);
+          audio_s += t.duration_s;
+          bar.set_status(audio_hours_status(audio_s));
+        }
+        if (!per_file) return;
+        std::error_code ec;
+        std::filesystem::create_directories(outputs[i].parent_path(), ec);
+        check(!ec, "{}: cannot create the output folder: {}", outputs[i].parent_path().string(),
+              ec.message());
+        core::write_file_atomic(
+            outputs[i], infer::format_tags(format, o->model, embedder_name, std::span(&t, 1), {}));
+      };
+      each.progress = [&](std::size_t, std::size_t) { bar.advance(); };
+      b = infer::tag_each(tagger, files, each);
     }
-    print_partial_failures(b.failures, b.files.size());
-    if (o->json) {
-      const auto j = infer::tags_json(o->model, tagger.embedder().info().name, b.files, b.failures);
-      std::printf("%s\n", j.dump(2).c_str());
-    } else if (o->csv) {
-      std::fputs(infer::tags_table(b.files, ',').c_str(), stdout);
-    } else {
-      for (std::size_t i = 0; i < b.files.size(); ++i) {
-        if (i > 0) std::printf("\n");
-        print_table(b.files[i]);
+    failures.insert(failures.end(), b.failures.begin(), b.failures.end());
+    const std::size_t done = per_file ? files.size() - b.failures.size() : b.files.size();
+    if (skipped > 0)
+      std::fprintf(stderr, "tutti: %zu inputs skipped: their output exists (--resume)\n", skipped);
+    print_partial_failures(failures, done + skipped);
+    write_failures_file(o->failures, failures);
+    if (!per_file) {
+      if (format == infer::TagFormat::kTable) {
+        for (std::size_t i = 0; i < b.files.size(); ++i) {
+          if (i > 0) std::printf("\n");
+          print_table(b.files[i]);
+        }
+      } else {
+        std::fputs(infer::format_tags(format, o->model, embedder_name, b.files, b.failures).c_str(),
+                   stdout);
       }
+    } else {
+      std::fprintf(stderr, "tagged %zu files -> %s\n", done, o->out_dir.c_str());
     }
     std::fflush(stdout);
     if (!o->plot.empty() && !b.files.empty()) report::write_svg_file(o->plot, plot(b.files));
-    if (!b.failures.empty() && b.files.empty()) throw all_failed_error(b.failures, "tag", "inputs");
-    check(b.failures.empty(), "tag: {} of {} inputs failed", b.failures.size(),
-          b.failures.size() + b.files.size());
+    if (!failures.empty() && done + skipped == 0) throw all_failed_error(failures, "tag", "inputs");
+    check(failures.empty(), "tag: {} of {} inputs failed", failures.size(),
+          failures.size() + done + skipped);
   });
 }
 

@@ -33,8 +33,9 @@ inline std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-// Runs `tutti args...` with CI=1 (no progress bars); stdin is /dev/null.
-inline CliResult run_cli(const std::vector<std::string>& args) {
+// Runs `tutti args...` with CI=1 (no progress bars); stdin is /dev/null, or the file `stdin_file`.
+inline CliResult run_cli(const std::vector<std::string>& args,
+                         const std::filesystem::path& stdin_file = "/dev/null") {
   TempDir io;
   std::string cmd = "CI=1 ";
   cmd += shell_quote(TUTTI_CLI);
@@ -43,7 +44,9 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
     cmd += shell_quote(a);
   }
   // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&.
-  cmd += " </dev/null >";
+  cmd += " <";
+  cmd += shell_quote(stdin_file.string());
+  cmd += " >";
   cmd += shell_quote((io / "out").string());
   cmd += " 2>";
   cmd += shell_quote((io / "err").string());

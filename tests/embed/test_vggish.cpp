@@ -56,8 +56,8 @@ const VggishModel& imported_model() {
 }
 
 void write_bytes(const std::filesystem::path& p, const std::vector<std::uint8_t>& b) {
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
-                                           static_cast<std::streamsize>(b.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 // ---- the state-dict reader ------------------------------------------------------------------
@@ -123,7 +123,9 @@ TEST(PthReader, RejectsWhatIsNotAStateDict) {
   }
   // A pickle that would call os.system: refused by name, nothing runs.
   {
-    const char raw[] = "\x80\x02" "cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02R.";
+    const char raw[] =
+        "\x80\x02"
+        "cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02R.";
     const std::string pkl(raw, sizeof(raw) - 1);
     core::ZipWriter z(tmp / "evil.pth");
     z.add("evil/data.pkl", {pkl.begin(), pkl.end()});
@@ -272,6 +274,25 @@ TEST(Vggish, ConcurrentCallersGetTheSameResult) {
   EXPECT_EQ(m.embed(examples, 6), expected);
 }
 
+TEST(Vggish, SplittingOneCallOverThreadsGivesTheSameBytes) {
+  TUTTI_REQUIRE_VGGISH_FIXTURES();
+  const auto examples = data::read_npy(fx("examples.npy")).as_f32("examples");
+  VggishModel m = VggishModel::load(imported_file());
+  const auto expected = m.embed(examples, 6);
+  for (int parallel : {2, 3, 8}) {
+    m.parallel = parallel;
+    EXPECT_EQ(m.embed(examples, 6), expected) << parallel;
+    EXPECT_EQ(m.embed(std::span(examples).first(2 * 96 * 64), 2),
+              std::vector(expected.begin(), expected.begin() + 2 * 128))
+        << parallel;
+  }
+  // Through the embedder options.
+  EmbedderOptions opt;
+  opt.vggish_file = imported_file();
+  opt.parallel = 2;
+  EXPECT_EQ(make_embedder("vggish", opt)->embed(examples, 6), expected);
+}
+
 // ---- import ---------------------------------------------------------------------------------
 
 TEST(VggishImport, MetaRecordsSourcesAndFormat) {
@@ -353,16 +374,19 @@ TEST(VggishImport, ErrorsNameTheFileAndTheKey) {
   const auto pca = fx("pca.pth");
   auto msg = import_msg(fx("bad_missing_key.pth"), pca);
   EXPECT_NE(msg.find(fx("bad_missing_key.pth").string() + ": key 'features.0.bias' is missing"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
   msg = import_msg(fx("bad_shape.pth"), pca);
   EXPECT_NE(msg.find("key 'features.0.weight' has shape (64, 1, 3, 4), expected (64, 1, 3, 3)"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
   msg = import_msg(fx("vggish.pth"), fx("bad_pca_missing.pth"));
   EXPECT_NE(msg.find("bad_pca_missing.pth: key 'pca_eigen_vectors' is missing"), std::string::npos)
       << msg;
   msg = import_msg(fx("vggish.pth"), fx("bad_pca_shape.pth"));
   EXPECT_NE(msg.find("key 'pca_eigen_vectors' has shape (128, 127), expected (128, 128)"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
   msg = import_msg(fx("vggish.pth"), fx("bad_pca_shape.npz"),
                    sha256_file_hex(fx("bad_pca_shape.npz")));
   EXPECT_NE(msg.find("array 'pca_eigen_vectors' has shape (128, 127)"), std::string::npos) << msg;
@@ -389,9 +413,9 @@ TEST(VggishEmbedder, MissingWeightsSayHowToImport) {
 TEST(VggishEmbedder, RefusesFilesThatAreNotVggishEmbedders) {
   TempDir tmp;
   write_bytes(tmp / "junk.tutti-embedder", {'n', 'o', 'p', 'e'});
-  EXPECT_NE(error_of([&] { VggishModel::load(tmp / "junk.tutti-embedder"); })
-                .find("junk.tutti-embedder"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { VggishModel::load(tmp / "junk.tutti-embedder"); }).find("junk.tutti-embedder"),
+      std::string::npos);
   auto zip_with_meta = [&](const std::string& name, const std::string& meta) {
     core::ZipWriter z(tmp / name);
     z.add("meta.json", {meta.begin(), meta.end()});

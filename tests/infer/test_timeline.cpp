@@ -1,8 +1,11 @@
 // Windows and segments against hand-computed truth (no model involved).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "test_util.h"
 #include "tutti/infer/tag.h"
+#include "tutti/infer/tag_output.h"
 #include "tutti/infer/timeline.h"
 
 namespace tutti::infer {
@@ -130,6 +133,52 @@ TEST(FileTagsJson, HoldsInstrumentsTimelineAndSegments) {
   EXPECT_NEAR(j["timeline"][4]["attention"]["b"].get<double>(), 0.25, 1e-7);
   ASSERT_EQ(j["segments"].size(), 2u);
   EXPECT_EQ(j["segments"][0]["instrument"], "a");
+}
+
+TEST(StartOffset, TimelineSegmentsAndFrameScoresAreInFileTime) {
+  FileTags t = six_instances();
+  t.start_s = 10.0;
+  t.segments = segments_from_timeline(t);
+  ASSERT_FALSE(t.segments.empty());
+  EXPECT_DOUBLE_EQ(t.segments.front().start_s, 10.0 + 0.96);  // a: instances 1..2
+  EXPECT_DOUBLE_EQ(t.segments.front().end_s, 10.0 + 3 * 0.96);
+  const auto j = t.to_json();
+  EXPECT_DOUBLE_EQ(j["start_s"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(j["timeline"][2]["start_s"].get<double>(), 10.0 + 2 * 0.96);
+  EXPECT_FALSE(j.contains("padded"));
+}
+
+TEST(SedScores, OneRowPerInstanceWithOnsetOffsetAndClassColumns) {
+  FileTags t = six_instances();
+  const std::string s = sed_scores_tsv(t);
+  // Shortest round-trip decimals: 0.96 * 3 = 2.88 (as a double: 2.8799999999999999).
+  EXPECT_EQ(s.substr(0, s.find('\n', s.find('\n') + 1) + 1),
+            "onset\toffset\ta\tb\n0\t0.96\t0.2\t0.9\n");
+  EXPECT_NE(s.find("\n2.88\t3.84\t0.4\t0.1\n"), std::string::npos) << s;
+  EXPECT_EQ(std::count(s.begin(), s.end(), '\n'), 7);
+  // Without instance outputs the window's score is the frame score.
+  t.instance_prob.clear();
+  EXPECT_NE(sed_scores_tsv(t).find("\n2.88\t3.84\t0.6\t0.25\n"), std::string::npos);
+}
+
+TEST(TagOutput, DcaseEventsAndPerFileNames) {
+  FileTags t = six_instances();
+  t.file = "sub/x.wav";
+  t.segments = segments_from_timeline(t);
+  const std::vector<FileTags> files = {t};
+  EXPECT_EQ(events_tsv(files, EventColumns::kDcase),
+            "filename\tonset\toffset\tevent_label\nsub/x.wav\t0.960\t2.880\ta\n"
+            "sub/x.wav\t3.840\t5.760\ta\n");
+  EXPECT_EQ(per_file_output("out", "sub/x.wav", TagFormat::kSedScores), "out/sub/x.tsv");
+  EXPECT_EQ(per_file_output("out", "/abs/y.flac", TagFormat::kEvents), "out/abs/y.events.tsv");
+  EXPECT_EQ(per_file_output("out", "../up/z.mp3", TagFormat::kJsonl), "out/_/up/z.jsonl");
+  EXPECT_EQ(per_file_output("out", "a.b.wav", TagFormat::kTsv), "out/a.b.tags.tsv");
+  EXPECT_THROW(per_file_output("out", "x.wav", TagFormat::kTable), UsageError);
+  EXPECT_EQ(parse_tag_format("sed-scores"), TagFormat::kSedScores);
+  EXPECT_EQ(error_of([] { parse_tag_format("yaml"); }),
+            "tag: unknown format 'yaml' (known: table, json, jsonl, csv, tsv, sed-scores, events)");
+  EXPECT_THROW(format_tags(TagFormat::kSedScores, "m", "e", std::vector<FileTags>{t, t}, {}),
+               UsageError);
 }
 
 }  // namespace

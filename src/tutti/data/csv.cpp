@@ -1,6 +1,7 @@
 #include "tutti/data/csv.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
@@ -130,6 +131,20 @@ std::vector<CsvRow> parse_csv(std::string_view text, const std::string& what) {
 
 std::vector<CsvRow> read_csv(const std::filesystem::path& path) {
   return parse_csv(core::read_file_text(path), path.string());
+}
+
+double parse_number_field(const std::string& s, const std::string& what, std::int64_t line,
+                          const char* column) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  check(!s.empty() && used == s.size() && std::isfinite(v), "{}:{}: {} '{}' is not a number", what,
+        line, column, s);
+  return v;
 }
 
 }  // namespace tutti::data

@@ -27,4 +27,9 @@ struct CsvRow {
 std::vector<CsvRow> parse_csv(std::string_view text, const std::string& what);
 std::vector<CsvRow> read_csv(const std::filesystem::path& path);
 
+// A field as a finite number (the whole field, strtod syntax). Throws tutti::Error
+// "<what>:<line>: <column> '<field>' is not a number".
+double parse_number_field(const std::string& field, const std::string& what, std::int64_t line,
+                          const char* column);
+
 }  // namespace tutti::data

@@ -18,16 +18,17 @@ namespace tutti::embed {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& audio_extensions() {
-  static const std::vector<std::string> kExt = {".wav", ".flac", ".ogg", ".oga", ".opus",
-                                                ".mp3", ".m4a", ".aac", ".aif", ".aiff",
-                                                ".aifc", ".wma", ".caf", ".w64", ".mp4"};
+  static const std::vector<std::string> kExt = {".wav",  ".flac", ".ogg", ".oga", ".opus",
+                                                ".mp3",  ".m4a",  ".aac", ".aif", ".aiff",
+                                                ".aifc", ".wma",  ".caf", ".w64", ".mp4"};
   return kExt;
 }
 
 // ---- one file -----------------------------------------------------------------------------------
 
 features::FileExamples embed_file_batches(const Embedder& embedder, const fs::path& path,
-                                          std::size_t batch_size, const BatchCallback& on_batch) {
+                                          std::size_t batch_size, const BatchCallback& on_batch,
+                                          const features::ReadWindow& window) {
   check<UsageError>(batch_size >= 1, "embed: batch size must be >= 1, got {}", batch_size);
   const features::LogMelConfig cfg;
   const std::size_t ex_size = cfg.example_size();
@@ -43,16 +44,18 @@ features::FileExamples embed_file_batches(const Embedder& embedder, const fs::pa
     batch.clear();
   };
   auto summary = features::for_each_example_in_file(
-      path, cfg, [&](std::size_t, std::span<const float> ex) {
+      path, cfg,
+      [&](std::size_t, std::span<const float> ex) {
         batch.insert(batch.end(), ex.begin(), ex.end());
         if (++in_batch == batch_size) flush();
-      });
+      },
+      window);
   flush();
   return summary;
 }
 
-FileEmbedding embed_file(const Embedder& embedder, const fs::path& path,
-                         std::int64_t max_instances, std::size_t batch_size) {
+FileEmbedding embed_file(const Embedder& embedder, const fs::path& path, std::int64_t max_instances,
+                         std::size_t batch_size, const features::ReadWindow& window) {
   FileEmbedding out;
   out.dim = embedder.info().dim;
   const std::size_t d = static_cast<std::size_t>(out.dim);
@@ -64,11 +67,13 @@ FileEmbedding embed_file(const Embedder& embedder, const fs::path& path,
         if (first >= cap) return;
         const std::size_t keep = std::min(count, cap - first);
         out.features.insert(out.features.end(), f.begin(), f.begin() + keep * d);
-      });
+      },
+      window);
   out.total_examples = summary.count;
   out.count = out.features.size() / d;
   out.duration_s = summary.duration_s();
   out.bad_frames = summary.bad_frames;
+  out.padded = summary.padded;
   return out;
 }
 
@@ -127,6 +132,7 @@ void EmbedOptions::validate() const {
   check<UsageError>(max_instances >= 0, "embed: max instances must be >= 0 (0 = no bound), got {}",
                     max_instances);
   check<UsageError>(batch_size >= 1, "embed: batch size must be >= 1, got {}", batch_size);
+  window.validate();
 }
 
 EmbedResult embed_files(std::span<const InputFile> files, const Embedder& embedder,
@@ -139,7 +145,9 @@ EmbedResult embed_files(std::span<const InputFile> files, const Embedder& embedd
   const auto errors = core::parallel_for_each(
       n, options.threads,
       [&](std::size_t i) {
-        done[i] = embed_file(embedder, files[i].path, options.max_instances, options.batch_size);
+        done[i] = embed_file(embedder, files[i].path, options.max_instances, options.batch_size,
+                             options.window);
+        if (options.on_audio) options.on_audio(done[i]->duration_s);
       },
       progress);
 
@@ -159,7 +167,11 @@ EmbedResult embed_files(std::span<const InputFile> files, const Embedder& embedd
     if (f.bad_frames > 0)
       r.warnings.push_back(fmt::format("{}: {} damaged audio frames were skipped",
                                        files[i].path.string(), f.bad_frames));
-    if (f.total_examples == 0)
+    if (f.padded)
+      r.warnings.push_back(fmt::format(
+          "{}: {:.3f} s of audio is shorter than one 0.96 s example: padded with silence to one",
+          files[i].path.string(), f.duration_s));
+    else if (f.total_examples == 0)
       r.warnings.push_back(fmt::format(
           "{}: {:.3f} s of audio is shorter than one 0.96 s example: kept with 0 instances",
           files[i].path.string(), f.duration_s));
@@ -212,11 +224,10 @@ Table read_table(const fs::path& csv, std::span<const char* const> required,
   const auto& header = rows.front();
   for (std::size_t j = 0; j < header.fields.size(); ++j) {
     const std::string& name = header.fields[j];
-    const bool known =
-        std::find_if(required.begin(), required.end(), [&](const char* s) { return name == s; }) !=
-            required.end() ||
-        std::find_if(optional.begin(), optional.end(), [&](const char* s) { return name == s; }) !=
-            optional.end();
+    const bool known = std::find_if(required.begin(), required.end(),
+                                    [&](const char* s) { return name == s; }) != required.end() ||
+                       std::find_if(optional.begin(), optional.end(),
+                                    [&](const char* s) { return name == s; }) != optional.end();
     check(known, "{}:{}: unknown column '{}' (expected {}{}{})", t.what, header.line, name,
           fmt::join(required, ","), optional.empty() ? "" : ", optionally ",
           fmt::join(optional, ","));
@@ -252,7 +263,8 @@ class FileMatcher {
       : ds_(ds), csv_dir_(std::move(csv_dir)), what_(std::move(what)) {
     const std::size_t n = static_cast<std::size_t>(ds.size());
     for (std::size_t i = 0; i < n; ++i) {
-      if (i < paths.size() && !paths.empty()) by_path_[canonical_or_self(paths[i]).string()].push_back(i);
+      if (i < paths.size() && !paths.empty())
+        by_path_[canonical_or_self(paths[i]).string()].push_back(i);
       const fs::path key = ds.keys[i];
       by_key_[ds.keys[i]].push_back(i);
       const fs::path name = i < paths.size() ? paths[i].filename() : key.filename();
@@ -266,7 +278,8 @@ class FileMatcher {
     if (auto it = cache_.find(file); it != cache_.end()) return it->second;
     std::vector<std::size_t> r;
     const fs::path f(file);
-    auto take = [&](const std::map<std::string, std::vector<std::size_t>>& m, const std::string& k) {
+    auto take = [&](const std::map<std::string, std::vector<std::size_t>>& m,
+                    const std::string& k) {
       if (!r.empty()) return;
       if (auto it = m.find(k); it != m.end()) r = it->second;
     };
@@ -296,24 +309,11 @@ class FileMatcher {
   std::map<std::size_t, std::string> owner_;
 };
 
-double parse_number(const std::string& s, const std::string& what, std::int64_t line,
-                    const char* column) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  check(!s.empty() && used == s.size() && std::isfinite(v), "{}:{}: {} '{}' is not a number",
-        what, line, column, s);
-  return v;
-}
-
 }  // namespace
 
 LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const fs::path> paths,
-                               const fs::path& labels_csv, const std::vector<std::string>& classes) {
+                               const fs::path& labels_csv,
+                               const std::vector<std::string>& classes) {
   static constexpr const char* kRequired[] = {"file", "instrument", "relevance"};
   const Table t = read_table(labels_csv, kRequired, {});
   const std::string& what = t.what;
@@ -347,7 +347,7 @@ LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const fs::path> p
     const std::string& rel = field(t, row, "relevance");
     check(!file.empty(), "{}:{}: empty file name", what, row.line);
     check(!inst.empty(), "{}:{}: empty instrument", what, row.line);
-    const double v = parse_number(rel, what, row.line, "relevance");
+    const double v = data::parse_number_field(rel, what, row.line, "relevance");
     check(v >= 0.0 && v <= 1.0, "{}:{}: relevance {} is outside [0, 1]", what, row.line, rel);
     const auto ci = class_index.find(inst);
     check(ci != class_index.end(), "{}:{}: instrument '{}' is not one of the classes ({})", what,
@@ -395,14 +395,13 @@ LabelReport attach_weak_labels(EmbedResult& r, const fs::path& labels_csv,
                   rep.unlabeled.begin() + std::min<std::size_t>(rep.unlabeled.size(), 5), ", "),
         rep.unlabeled.size() > 5 ? ", ..." : ""));
   if (rep.unmatched_rows > 0)
-    r.warnings.push_back(fmt::format("{}: {} label rows name files that were not embedded: {}{}",
-                                     what, rep.unmatched_rows,
-                                     fmt::join(rep.unmatched_files.begin(),
-                                               rep.unmatched_files.begin() +
-                                                   std::min<std::size_t>(
-                                                       rep.unmatched_files.size(), 5),
-                                               ", "),
-                                     rep.unmatched_files.size() > 5 ? ", ..." : ""));
+    r.warnings.push_back(fmt::format(
+        "{}: {} label rows name files that were not embedded: {}{}", what, rep.unmatched_rows,
+        fmt::join(
+            rep.unmatched_files.begin(),
+            rep.unmatched_files.begin() + std::min<std::size_t>(rep.unmatched_files.size(), 5),
+            ", "),
+        rep.unmatched_files.size() > 5 ? ", ..." : ""));
   return rep;
 }
 
@@ -433,9 +432,9 @@ InstanceTruthReport attach_instance_truth(data::BagDataset& ds, const fs::path& 
     const std::string& inst = field(t, row, "instance");
     const std::string& name = field(t, row, "instrument");
     check(!file.empty(), "{}:{}: empty file name", what, row.line);
-    const double v = parse_number(inst, what, row.line, "instance");
-    check(v >= 0 && v == std::floor(v) && v < 1e9, "{}:{}: instance '{}' is not a non-negative integer",
-          what, row.line, inst);
+    const double v = data::parse_number_field(inst, what, row.line, "instance");
+    check(v >= 0 && v == std::floor(v) && v < 1e9,
+          "{}:{}: instance '{}' is not a non-negative integer", what, row.line, inst);
     const auto ci = class_index.find(name);
     check(ci != class_index.end(), "{}:{}: instrument '{}' is not one of the classes ({})", what,
           row.line, name, fmt::join(ds.classes, ", "));

@@ -56,22 +56,26 @@ const std::vector<std::string>& audio_extensions();
 // the decoder; UsageError for batch_size 0.
 using BatchCallback =
     std::function<void(std::size_t first, std::size_t count, std::span<const std::uint8_t>)>;
+// `window`: the part of the file to analyse and the short-file policy (features::ReadWindow).
 features::FileExamples embed_file_batches(const Embedder& embedder,
-                                          const std::filesystem::path& path,
-                                          std::size_t batch_size, const BatchCallback& on_batch);
+                                          const std::filesystem::path& path, std::size_t batch_size,
+                                          const BatchCallback& on_batch,
+                                          const features::ReadWindow& window = {});
 
 struct FileEmbedding {
   std::vector<std::uint8_t> features;  // [count, dim] (at most max_instances rows when > 0)
   std::size_t count = 0;               // rows kept
   std::size_t total_examples = 0;      // examples in the file (count < total when truncated)
   std::int64_t dim = 0;
-  double duration_s = 0;  // mono 16 kHz samples analysed / 16000
+  double duration_s = 0;        // mono 16 kHz samples analysed / 16000
   std::int64_t bad_frames = 0;  // damaged codec frames skipped while decoding
+  bool padded = false;          // shorter than one example, padded with silence to one
 };
 // The whole file's features (max_instances > 0: only the first max_instances are kept; the rest
 // of the file is still decoded to count them).
 FileEmbedding embed_file(const Embedder& embedder, const std::filesystem::path& path,
-                         std::int64_t max_instances = 0, std::size_t batch_size = 32);
+                         std::int64_t max_instances = 0, std::size_t batch_size = 32,
+                         const features::ReadWindow& window = {});
 
 // ---- many files ---------------------------------------------------------------------------------
 
@@ -90,8 +94,12 @@ inline constexpr std::int64_t kEmbedMaxInstances = 625;
 struct EmbedOptions {
   int threads = 0;  // files embedded at once (one front end each); 0 = all cores
   std::int64_t max_instances = kEmbedMaxInstances;  // K cap; 0 = the longest file's count
-  std::size_t batch_size = 32;     // examples per embedder call
-  void validate() const;           // UsageError for negative values or batch_size 0
+  std::size_t batch_size = 32;                      // examples per embedder call
+  features::ReadWindow window;  // part of each file; pad_short: pad short files to 1 example
+  // Called from the worker after each embedded file with its seconds of audio (calls may overlap:
+  // the callee locks), e.g. for a progress bar's hours of audio.
+  std::function<void(double audio_s)> on_audio;
+  void validate() const;  // UsageError for negative values or batch_size 0
 };
 
 struct EmbedFailure {
@@ -135,8 +143,8 @@ EmbedResult embed_paths(std::span<const std::filesystem::path> inputs, const Emb
 // file or instrument, relevance not a number or outside [0, 1], the same (file, instrument) twice
 // with different relevances.
 struct LabelReport {
-  std::vector<std::string> unlabeled;  // keys of clips without any row
-  std::int64_t unmatched_rows = 0;     // rows whose file is not among the clips
+  std::vector<std::string> unlabeled;        // keys of clips without any row
+  std::int64_t unmatched_rows = 0;           // rows whose file is not among the clips
   std::vector<std::string> unmatched_files;  // their distinct `file` values (first 20)
 };
 LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const std::filesystem::path> paths,

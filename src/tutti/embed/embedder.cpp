@@ -51,7 +51,7 @@ std::unique_ptr<Embedder> make_embedder(const std::string& name, const EmbedderO
           "import-vggish --weights vggish-10086976.pth --pca vggish_pca_params-970ea276.pth -o "
           "{}` or pass --vggish FILE)",
           file.string(), default_vggish_file().string());
-    return load_vggish_embedder(file, options.threads);
+    return load_vggish_embedder(file, options.threads, options.parallel);
   }
   throw UsageError(fmt::format("embedder '{}': unknown (known: vggish, logmel-stats)", name));
 }

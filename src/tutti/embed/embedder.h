@@ -23,9 +23,9 @@
 namespace tutti::embed {
 
 struct EmbedderInfo {
-  std::string name;            // "vggish", "logmel-stats": recorded in datasets and model files
-  std::int64_t dim = 128;      // values per example
-  std::string source;          // weights file, or "" for weight-free embedders
+  std::string name;        // "vggish", "logmel-stats": recorded in datasets and model files
+  std::int64_t dim = 128;  // values per example
+  std::string source;      // weights file, or "" for weight-free embedders
 };
 
 class Embedder {
@@ -34,13 +34,15 @@ class Embedder {
   virtual const EmbedderInfo& info() const = 0;
   // examples [n, 96, 64] float log-mel (features::LogMelConfig defaults) -> [n, dim] uint8.
   // Thread-safe: several threads may call it at once on one embedder.
-  virtual std::vector<std::uint8_t> embed(std::span<const float> examples,
-                                          std::size_t n) const = 0;
+  virtual std::vector<std::uint8_t> embed(std::span<const float> examples, std::size_t n) const = 0;
 };
 
 struct EmbedderOptions {
   std::filesystem::path vggish_file;  // empty: $TUTTI_VGGISH, then the default location
   int threads = 1;                    // intra-op threads of a network embedder (0 = all cores)
+  // A network embedder splits the examples of each call over this many threads (each slice on
+  // `threads` intra-op threads): how one long file keeps every core busy. 1 = no split.
+  int parallel = 1;
 };
 
 // The registered names, in documentation order.
@@ -48,13 +50,15 @@ std::vector<std::string> embedder_names();
 
 // Throws tutti::UsageError for an unknown name (listing the known ones) and tutti::Error when the
 // VGGish weights are missing or unreadable (the message says where to get and how to import them).
-std::unique_ptr<Embedder> make_embedder(const std::string& name, const EmbedderOptions& options = {});
+std::unique_ptr<Embedder> make_embedder(const std::string& name,
+                                        const EmbedderOptions& options = {});
 
 // Where "vggish" looks for its weights when EmbedderOptions::vggish_file is empty.
 std::filesystem::path default_vggish_file();
 
 // Implemented in vggish_embedder.cpp (LibTorch): loads a .tutti-embedder file written by
 // `tutti models import-vggish`.
-std::unique_ptr<Embedder> load_vggish_embedder(const std::filesystem::path& file, int threads);
+std::unique_ptr<Embedder> load_vggish_embedder(const std::filesystem::path& file, int threads,
+                                               int parallel = 1);
 
 }  // namespace tutti::embed

@@ -9,6 +9,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/core/json.h"
+#include "tutti/core/work_pool.h"
 #include "tutti/core/zip.h"
 #include "tutti/embed/vggish_import.h"
 
@@ -44,16 +45,16 @@ nn::Sequential make_features() {
 
 VggishNetImpl::VggishNetImpl() {
   features = register_module("features", make_features());
-  embeddings = register_module(
-      "embeddings", nn::Sequential(nn::Linear(512 * 4 * 6, 4096), relu_inplace(),
-                                   nn::Linear(4096, 4096), relu_inplace(),
-                                   nn::Linear(4096, kVggishDim), relu_inplace()));
+  embeddings =
+      register_module("embeddings", nn::Sequential(nn::Linear(512 * 4 * 6, 4096), relu_inplace(),
+                                                   nn::Linear(4096, 4096), relu_inplace(),
+                                                   nn::Linear(4096, kVggishDim), relu_inplace()));
 }
 
 torch::Tensor VggishNetImpl::forward(torch::Tensor x) {
-  if (x.dim() == 3) x = x.unsqueeze(1);                  // [n, 96, 64] -> [n, 1, 96, 64]
-  x = features->forward(x);                              // -> [n, 512, 6, 4]
-  x = x.permute({0, 2, 3, 1}).contiguous();              // channels-last: [n, 6, 4, 512]
+  if (x.dim() == 3) x = x.unsqueeze(1);                 // [n, 96, 64] -> [n, 1, 96, 64]
+  x = features->forward(x);                             // -> [n, 512, 6, 4]
+  x = x.permute({0, 2, 3, 1}).contiguous();             // channels-last: [n, 6, 4, 512]
   return embeddings->forward(x.view({x.size(0), -1}));  // [n, 12288] -> [n, 128]
 }
 
@@ -67,8 +68,8 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> vggish_state_dict
 std::vector<double> vggish_pca_scaled(const VggishPca& pca, std::span<const float> embeddings,
                                       std::size_t n) {
   const std::size_t d = static_cast<std::size_t>(kVggishDim);
-  check(embeddings.size() == n * d, "vggish: {} embedding values for {} examples", embeddings.size(),
-        n);
+  check(embeddings.size() == n * d, "vggish: {} embedding values for {} examples",
+        embeddings.size(), n);
   std::vector<double> out(n * d);
   std::vector<double> centered(d);
   const double scale = 255.0 / (kVggishQuantizeMax - kVggishQuantizeMin);
@@ -92,7 +93,8 @@ std::vector<std::uint8_t> vggish_quantize(std::span<const double> scaled) {
   return out;
 }
 
-VggishModel::VggishModel(VggishNet net, VggishPca pca) : net_(std::move(net)), pca_(std::move(pca)) {
+VggishModel::VggishModel(VggishNet net, VggishPca pca)
+    : net_(std::move(net)), pca_(std::move(pca)) {
   net_->eval();
 }
 
@@ -127,7 +129,8 @@ VggishModel VggishModel::load(const std::filesystem::path& file) {
     ar.read("pca_means", means, /*is_buffer=*/true);
   } catch (const c10::Error& e) {
     const std::string msg = e.what_without_backtrace();
-    fail("embedder vggish: {}: vggish.pt cannot be loaded: {}", what, msg.substr(0, msg.find('\n')));
+    fail("embedder vggish: {}: vggish.pt cannot be loaded: {}", what,
+         msg.substr(0, msg.find('\n')));
   }
   check(eig.sizes() == torch::IntArrayRef({kVggishDim, kVggishDim}) &&
             means.sizes() == torch::IntArrayRef({kVggishDim}),
@@ -146,22 +149,36 @@ std::vector<float> VggishModel::raw_embeddings(std::span<const float> examples,
   check(examples.size() == n * per, "embedder vggish: {} values for {} examples of 96 x 64",
         examples.size(), n);
   std::vector<float> out(n * static_cast<std::size_t>(kVggishDim));
-  torch::NoGradGuard no_grad;
+  if (n == 0) return out;
+  // Slices of at most batch_size examples, at least `parallel` of them when there are enough
+  // examples; each is one forward pass, the slices run at once.
   const std::size_t batch = std::max<std::size_t>(1, batch_size);
-  for (std::size_t i = 0; i < n; i += batch) {
-    const std::size_t b = std::min(batch, n - i);
+  const std::size_t threads = static_cast<std::size_t>(std::max(1, parallel));
+  const std::size_t slices = std::max((n + batch - 1) / batch, std::min(threads, n));
+  const std::size_t size = threads == 1 ? batch : (n + slices - 1) / slices;
+  auto run = [&](std::size_t k) {
+    const std::size_t i = k * size;
+    if (i >= n) return;
+    const std::size_t b = std::min(size, n - i);
+    torch::NoGradGuard no_grad;  // thread-local: set in every thread
+    // OpenMP's thread count is per thread: a new worker would otherwise run LibTorch's kernels on
+    // every core, each of the workers, oversubscribing them.
+    at::init_num_threads();
     // from_blob needs a non-const pointer; the forward pass only reads the input.
     auto x = torch::from_blob(const_cast<float*>(examples.data() + i * per),
                               {static_cast<std::int64_t>(b), 1, kVggishFrames, kVggishBands},
                               torch::kFloat32);
     auto y = net_.ptr()->forward(x).contiguous();  // forward does not mutate the module
     std::copy_n(y.data_ptr<float>(), y.numel(), out.data() + i * kVggishDim);
-  }
+  };
+  if (threads == 1)
+    for (std::size_t k = 0; k < slices; ++k) run(k);
+  else
+    core::parallel_for(slices, static_cast<int>(threads), run);
   return out;
 }
 
-std::vector<std::uint8_t> VggishModel::embed(std::span<const float> examples,
-                                             std::size_t n) const {
+std::vector<std::uint8_t> VggishModel::embed(std::span<const float> examples, std::size_t n) const {
   if (n == 0) return {};
   const auto raw = raw_embeddings(examples, n);
   return vggish_quantize(vggish_pca_scaled(pca_, raw, n));

@@ -77,6 +77,11 @@ class VggishModel {
   const VggishPca& pca() const { return pca_; }
   VggishNet& net() { return net_; }
   std::size_t batch_size = 32;  // examples per forward pass (bounds memory: ~2 MB per example)
+  // One call's examples are split into this many slices run at once on their own threads (each
+  // a forward pass with LibTorch's intra-op threads). On 2 cores, two single-threaded passes of
+  // 16 examples outrun one 2-thread pass of 32: the convolutions scale with the batch split but
+  // not as well within one pass (bench/bench_vggish, BM_VggishSplit; docs/benchmarks.md).
+  int parallel = 1;
 
  private:
   VggishNet net_;

@@ -1,6 +1,8 @@
 // The "vggish" Embedder: a VggishModel loaded from the file `tutti models import-vggish` wrote.
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "tutti/embed/embedder.h"
 #include "tutti/embed/vggish.h"
 
@@ -10,7 +12,8 @@ namespace {
 class VggishEmbedder final : public Embedder {
  public:
   VggishEmbedder(VggishModel model, const std::filesystem::path& file)
-      : model_(std::move(model)), info_{.name = "vggish", .dim = kVggishDim, .source = file.string()} {}
+      : model_(std::move(model)),
+        info_{.name = "vggish", .dim = kVggishDim, .source = file.string()} {}
   const EmbedderInfo& info() const override { return info_; }
   std::vector<std::uint8_t> embed(std::span<const float> examples, std::size_t n) const override {
     return model_.embed(examples, n);
@@ -23,10 +26,13 @@ class VggishEmbedder final : public Embedder {
 
 }  // namespace
 
-std::unique_ptr<Embedder> load_vggish_embedder(const std::filesystem::path& file, int threads) {
+std::unique_ptr<Embedder> load_vggish_embedder(const std::filesystem::path& file, int threads,
+                                               int parallel) {
   // LibTorch's intra-op thread pool is process-wide; 0 keeps its default (all cores).
   if (threads > 0) torch::set_num_threads(threads);
-  return std::make_unique<VggishEmbedder>(VggishModel::load(file), file);
+  auto model = VggishModel::load(file);
+  model.parallel = std::max(1, parallel);
+  return std::make_unique<VggishEmbedder>(std::move(model), file);
 }
 
 }  // namespace tutti::embed

@@ -14,6 +14,8 @@ namespace tutti::eval {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// numpy.spacing(1), sed_eval's guard in every ratio.
+constexpr double kSedEvalEps = std::numeric_limits<double>::epsilon();
 // A dense segment roll larger than this (segments x classes of one file) is refused: at 1 s it is
 // ~30 years of audio, so it can only come from a corrupt offset.
 constexpr double kMaxRollCells = 1e9;
@@ -224,6 +226,15 @@ SegmentReport segment_based_metrics(std::span<const Event> reference,
     m.precision = ratio(per[k].tp, per[k].tp + per[k].fp);
     m.recall = ratio(per[k].tp, per[k].tp + per[k].fn);
     m.f1 = f1_counts(per[k]);
+    // sed_eval.metric.deletion_rate / insertion_rate with the class-wise counts.
+    const double ref_eps = static_cast<double>(per[k].tp + per[k].fn) + kSedEvalEps;
+    m.deletion_rate = static_cast<double>(per[k].fn) / ref_eps;
+    m.insertion_rate = static_cast<double>(per[k].fp) / ref_eps;
+    m.error_rate = m.deletion_rate + m.insertion_rate;
+    auto& cw = r.class_wise;
+    cw.f1 += m.f1, cw.precision += m.precision, cw.recall += m.recall;
+    cw.error_rate += m.error_rate, cw.deletion_rate += m.deletion_rate;
+    cw.insertion_rate += m.insertion_rate;
     if (per[k].tp + per[k].fp + per[k].fn > 0)
       f1s.push_back(m.f1);
     else
@@ -239,6 +250,17 @@ SegmentReport segment_based_metrics(std::span<const Event> reference,
                             : static_cast<double>(r.substitutions + r.deletions + r.insertions) /
                                   static_cast<double>(n_ref);
   r.f1_macro = mean_of(f1s);
+  auto per_ref = [&](std::int64_t x) {
+    return n_ref == 0 ? kNaN : static_cast<double>(x) / static_cast<double>(n_ref);
+  };
+  r.substitution_rate = per_ref(r.substitutions);
+  r.deletion_rate = per_ref(r.deletions);
+  r.insertion_rate = per_ref(r.insertions);
+  auto& cw = r.class_wise;
+  const double n_cls = nl == 0 ? kNaN : static_cast<double>(nl);
+  for (double* v :
+       {&cw.f1, &cw.precision, &cw.recall, &cw.error_rate, &cw.deletion_rate, &cw.insertion_rate})
+    *v /= n_cls;
   return r;
 }
 
@@ -254,8 +276,17 @@ core::Json SegmentReport::to_json() const {
                   {"substitutions", substitutions},
                   {"deletions", deletions},
                   {"insertions", insertions},
+                  {"substitution_rate", core::number_or_null(substitution_rate)},
+                  {"deletion_rate", core::number_or_null(deletion_rate)},
+                  {"insertion_rate", core::number_or_null(insertion_rate)},
                   {"f1_macro", core::number_or_null(f1_macro)},
                   {"skipped", skipped}};
+  j["class_wise"] = {{"f1", core::number_or_null(class_wise.f1)},
+                     {"precision", core::number_or_null(class_wise.precision)},
+                     {"recall", core::number_or_null(class_wise.recall)},
+                     {"error_rate", core::number_or_null(class_wise.error_rate)},
+                     {"deletion_rate", core::number_or_null(class_wise.deletion_rate)},
+                     {"insertion_rate", core::number_or_null(class_wise.insertion_rate)}};
   j["per_class"] = core::Json::object();
   for (const auto& m : per_class)
     j["per_class"][m.label] = {{"tp", m.counts.tp},
@@ -263,7 +294,10 @@ core::Json SegmentReport::to_json() const {
                                {"fn", m.counts.fn},
                                {"precision", core::number_or_null(m.precision)},
                                {"recall", core::number_or_null(m.recall)},
-                               {"f1", core::number_or_null(m.f1)}};
+                               {"f1", core::number_or_null(m.f1)},
+                               {"error_rate", core::number_or_null(m.error_rate)},
+                               {"deletion_rate", core::number_or_null(m.deletion_rate)},
+                               {"insertion_rate", core::number_or_null(m.insertion_rate)}};
   return j;
 }
 

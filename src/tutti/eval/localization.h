@@ -76,6 +76,17 @@ struct SegmentClassMetrics {
   std::string label;
   SegmentCounts counts;
   double precision = 0, recall = 0, f1 = 0;  // 0 for 0/0 (as sed_eval's eps-guarded ratios)
+  // sed_eval's class-wise error rate: deletions = fn, insertions = fp (no substitutions within a
+  // class), each divided by N_ref + eps (eps = 2^-52, numpy.spacing(1)), so a class absent from
+  // the reference with insertions has an error rate of about 4.5e15 per inserted segment, as in
+  // sed_eval.
+  double deletion_rate = 0, insertion_rate = 0, error_rate = 0;
+};
+
+// sed_eval's class_wise_average: the mean of each class-wise value over every class of the list
+// (classes active in neither side count with F1 0 and error rate 0).
+struct SegmentClassWiseAverage {
+  double f1 = 0, precision = 0, recall = 0, error_rate = 0, deletion_rate = 0, insertion_rate = 0;
 };
 
 struct SegmentReport {
@@ -86,6 +97,9 @@ struct SegmentReport {
   // deletions, insertions; NaN when the reference has no active segment.
   double error_rate = 0;
   std::int64_t substitutions = 0, deletions = 0, insertions = 0;
+  // S / N_ref, D / N_ref, I / N_ref (error_rate is their sum); NaN when N_ref = 0.
+  double substitution_rate = 0, deletion_rate = 0, insertion_rate = 0;
+  SegmentClassWiseAverage class_wise;
   std::vector<SegmentClassMetrics> per_class;
   // Mean per-class F1 over classes active in the reference or the estimate; classes active in
   // neither are listed in `skipped` (sed_eval would count them as F1 = 0).
@@ -93,8 +107,11 @@ struct SegmentReport {
   std::vector<std::string> skipped;
 
   // {"resolution_s", "tp", "fp", "fn", "precision", "recall", "f1", "error_rate",
-  //  "substitutions", "deletions", "insertions", "f1_macro", "skipped",
-  //  "per_class": {label: {"tp", "fp", "fn", "precision", "recall", "f1"}}}; NaN -> null.
+  //  "substitutions", "deletions", "insertions", "substitution_rate", "deletion_rate",
+  //  "insertion_rate", "f1_macro", "skipped",
+  //  "class_wise": {"f1", "precision", "recall", "error_rate", "deletion_rate", "insertion_rate"},
+  //  "per_class": {label: {"tp", "fp", "fn", "precision", "recall", "f1", "error_rate",
+  //                        "deletion_rate", "insertion_rate"}}}; NaN -> null.
   core::Json to_json() const;
 };
 

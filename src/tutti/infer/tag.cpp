@@ -61,13 +61,15 @@ Tagger::Tagger(const fs::path& model_file, const TagOptions& options)
         model_name, want, options.embedder, options.embedder);
   const auto known = embed::embedder_names();
   if (std::find(known.begin(), known.end(), want) == known.end())
-    fail<UsageError>("tag: {} was trained on '{}' features, which tutti cannot compute from audio "
-                     "(known embedders: {})",
-                     model_name, want, fmt::join(known, ", "));
+    fail<UsageError>(
+        "tag: {} was trained on '{}' features, which tutti cannot compute from audio "
+        "(known embedders: {})",
+        model_name, want, fmt::join(known, ", "));
   impl_->embedder = embed::make_embedder(want, options.embedder_options);
   const auto& e = impl_->embedder->info();
-  check(e.dim == m.features.dim, "tag: {} expects {}-dimensional features, the embedder '{}' gives {}",
-        model_name, m.features.dim, e.name, e.dim);
+  check(e.dim == m.features.dim,
+        "tag: {} expects {}-dimensional features, the embedder '{}' gives {}", model_name,
+        m.features.dim, e.name, e.dim);
   check(m.features.scaling == "uint8/255",
         "tag: {} was trained on float features (scaling '{}'); embedders give uint8 features",
         model_name, m.features.scaling);
@@ -172,9 +174,12 @@ FileTags Tagger::tag_file(const fs::path& audio, const std::function<void()>& be
         pending.insert(pending.end(), f.begin(), f.end());
         if (pending.size() >= chunk) flush_full();
         if (between) between();
-      });
+      },
+      im.options.window);
   flush_full();
   r.duration_s = summary.duration_s();
+  r.start_s = summary.start_s;
+  r.padded = summary.padded;
   r.n_instances = static_cast<std::int64_t>(summary.count);
   const auto rest = static_cast<std::int64_t>(pending.size()) / D;
   if (rest > 0) {
@@ -191,7 +196,12 @@ FileTags Tagger::tag_file(const fs::path& audio, const std::function<void()>& be
       run({{r.n_instances - W, W}}, last, r.n_instances - W);
     }
   }
-  if (r.n_instances == 0)
+  if (r.padded)
+    r.note = fmt::format(
+        "{:.3f} s of audio is shorter than one 0.96 s example: padded with "
+        "silence to one",
+        r.duration_s);
+  else if (r.n_instances == 0)
     r.note = fmt::format("{:.3f} s of audio is shorter than one 0.96 s example: nothing to tag",
                          r.duration_s);
   // The decoder skips a few damaged frames (more than half is an error): the result stands, but
@@ -205,28 +215,38 @@ FileTags Tagger::tag_file(const fs::path& audio, const std::function<void()>& be
   return r;
 }
 
-TagBatch tag_files(const Tagger& tagger, std::span<const fs::path> inputs, int threads,
-                   const TagProgress& progress) {
-  check<UsageError>(threads >= 0, "tag: threads must be >= 0, got {}", threads);
-  const auto files = embed::collect_audio_files(inputs);
+TagBatch tag_each(const Tagger& tagger, std::span<const embed::InputFile> files,
+                  const TagEach& each) {
+  check<UsageError>(each.threads >= 0, "tag: threads must be >= 0, got {}", each.threads);
   const std::size_t n = files.size();
   std::vector<std::optional<FileTags>> out(n);
   // A file that fails is recorded with its message and the others go on.
   const auto errors = core::parallel_for_each(
-      n, threads,
+      n, each.threads,
       [&](std::size_t i) {
-        out[i] = tagger.tag_file(files[i].path);
-        out[i]->file = files[i].key;
+        FileTags t = tagger.tag_file(files[i].path);
+        t.file = files[i].key;
+        if (each.on_file) each.on_file(i, t);
+        if (each.keep) out[i] = std::move(t);
       },
-      progress);
+      each.progress);
   TagBatch b;
   for (std::size_t i = 0; i < n; ++i) {
-    if (out[i])
-      b.files.push_back(std::move(*out[i]));
-    else
+    if (!errors[i].empty())
       b.failures.push_back({files[i].path.string(), errors[i]});
+    else if (out[i])
+      b.files.push_back(std::move(*out[i]));
   }
   return b;
+}
+
+TagBatch tag_files(const Tagger& tagger, std::span<const fs::path> inputs, int threads,
+                   const TagProgress& progress) {
+  const auto files = embed::collect_audio_files(inputs);
+  TagEach each;
+  each.threads = threads;
+  each.progress = progress;
+  return tag_each(tagger, files, each);
 }
 
 }  // namespace tutti::infer

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "tutti/embed/embed_files.h"
 #include "tutti/embed/embedder.h"
 #include "tutti/infer/model_file.h"
 #include "tutti/infer/timeline.h"
@@ -48,7 +49,10 @@ struct TagOptions {
   std::size_t batch_examples = 32;          // examples per embedder call
   std::size_t batch_windows = 16;           // windows per model call
   int model_threads = 1;                    // LibTorch intra-op threads per model call
-  void validate() const;                    // UsageError for zero batches / negative threads
+  // The part of each file to tag (--start/--duration) and the short-file policy: with
+  // window.pad_short a file shorter than one example is padded to one (FileTags::padded, a note).
+  features::ReadWindow window;
+  void validate() const;  // UsageError for zero batches / negative threads
 };
 
 class Tagger {
@@ -94,6 +98,24 @@ struct TagBatch {
 using TagProgress = std::function<void(std::size_t done, std::size_t total)>;
 TagBatch tag_files(const Tagger& tagger, std::span<const std::filesystem::path> inputs,
                    int threads = 1, const TagProgress& progress = {});
+
+// Many files, each handed over as soon as it is tagged, for batches too large to keep (tens of
+// thousands of files written one output per file):
+//   TagEach each;
+//   each.on_file = [&](std::size_t i, FileTags& t) { write_outputs(t); };
+//   TagBatch b = tag_each(tagger, embed::collect_audio_files(inputs), each);
+struct TagEach {
+  int threads = 1;  // files tagged at once (0 = all cores)
+  // Called from the worker that tagged files[i] (calls for different files may overlap). An
+  // exception it throws (an output that cannot be written) makes the file a failure with that
+  // message; the batch goes on.
+  std::function<void(std::size_t index, FileTags& tags)> on_file;
+  bool keep = true;      // keep the results in TagBatch::files (false: only failures are returned)
+  TagProgress progress;  // after each file, success or failure (serialized)
+};
+// FileTags::file = the input's key. Failures in input order.
+TagBatch tag_each(const Tagger& tagger, std::span<const embed::InputFile> files,
+                  const TagEach& each);
 
 // Windows [first, first + count) of a file of n_instances instances for bag length `window`
 // (see above). fixed_length: every window has exactly `window` instances (n_instances >= window).

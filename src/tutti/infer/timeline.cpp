@@ -30,14 +30,10 @@ void FileTags::validate() const {
 std::vector<Segment> segments_from_timeline(const FileTags& tags) {
   tags.validate();
   const std::int64_t n_cls = tags.num_classes(), n = tags.n_instances;
-  const bool with_inst = !tags.instance_prob.empty();
   std::vector<Segment> out;
   for (std::int64_t c = 0; c < n_cls; ++c) {
     const float thr = tags.thresholds[static_cast<std::size_t>(c)];
-    auto value = [&](std::int64_t t) {
-      return with_inst ? tags.instance_prob[static_cast<std::size_t>(t * n_cls + c)]
-                       : tags.window_score_of(t, c);
-    };
+    auto value = [&](std::int64_t t) { return tags.frame_score(t, c); };
     auto active = [&](std::int64_t t) {
       return tags.window_score_of(t, c) >= thr && value(t) >= thr;
     };
@@ -50,7 +46,7 @@ std::vector<Segment> segments_from_timeline(const FileTags& tags) {
       double sum = 0;
       for (; t < n && active(t); ++t) sum += value(t);
       out.push_back({tags.classes[static_cast<std::size_t>(c)], static_cast<int>(c),
-                     static_cast<double>(t0) * tags.hop_s, static_cast<double>(t) * tags.hop_s,
+                     tags.instance_start_s(t0), tags.instance_start_s(t),
                      static_cast<float>(sum / static_cast<double>(t - t0))});
     }
   }
@@ -70,6 +66,8 @@ core::Json FileTags::to_json() const {
   j["file"] = file;
   j["duration_s"] = duration_s;
   j["hop_s"] = hop_s;
+  if (start_s > 0) j["start_s"] = start_s;
+  if (padded) j["padded"] = true;
   j["window_instances"] = window_instances;
   j["n_instances"] = n_instances;
   if (!note.empty()) j["note"] = note;
@@ -82,8 +80,8 @@ core::Json FileTags::to_json() const {
   core::Json tl = core::Json::array();
   for (std::int64_t t = 0; t < n_instances; ++t) {
     core::Json e;
-    e["start_s"] = static_cast<double>(t) * hop_s;
-    e["end_s"] = static_cast<double>(t + 1) * hop_s;
+    e["start_s"] = instance_start_s(t);
+    e["end_s"] = instance_start_s(t + 1);
     e["window"] = window_of[static_cast<std::size_t>(t)];
     core::Json wp = core::Json::object(), p = core::Json::object(), a = core::Json::object();
     for (std::size_t k = 0; k < c; ++k) {

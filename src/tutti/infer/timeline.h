@@ -26,17 +26,20 @@ struct Segment {
 };
 
 struct FileTags {
-  std::string file;         // as given
-  double duration_s = 0;    // analysed audio (mono 16 kHz samples / 16000)
-  double hop_s = 0.96;      // instance length
-  std::string note;         // e.g. "shorter than one 0.96 s example"
-  std::vector<std::string> classes;  // [C] the model's
-  std::vector<float> thresholds;     // [C] the model's decision thresholds
-  std::vector<float> probability;    // [C] clip level: max over windows (0 without instances)
+  std::string file;       // as given
+  double duration_s = 0;  // analysed audio (mono 16 kHz samples / 16000)
+  double hop_s = 0.96;    // instance length
+  double start_s = 0;     // where instance 0 starts in the file (a --start window); all times
+                          // below (timeline, segments) are file times: start_s + t * hop_s
+  bool padded = false;    // shorter than one example: padded with silence to one
+  std::string note;       // e.g. "shorter than one 0.96 s example"
+  std::vector<std::string> classes;   // [C] the model's
+  std::vector<float> thresholds;      // [C] the model's decision thresholds
+  std::vector<float> probability;     // [C] clip level: max over windows (0 without instances)
   std::vector<std::uint8_t> present;  // [C] probability >= threshold
 
-  std::int64_t n_instances = 0;      // T
-  std::int64_t window_instances = 0;  // W (the model's bag length)
+  std::int64_t n_instances = 0;            // T
+  std::int64_t window_instances = 0;       // W (the model's bag length)
   std::vector<std::int64_t> window_first;  // [n_windows] first instance of each window
   std::vector<std::int64_t> window_count;  // [n_windows] instances in each window
   std::vector<float> window_scores;        // [n_windows, C] the window's clip probability
@@ -51,8 +54,16 @@ struct FileTags {
   float window_score_of(std::int64_t t, std::int64_t c) const {
     return window_scores[static_cast<std::size_t>(window_of[t] * num_classes() + c)];
   }
+  // The score of instance t for class c: the instance probability when the model gives one, else
+  // the window's (what segments and frame-score outputs use).
+  float frame_score(std::int64_t t, std::int64_t c) const {
+    return instance_prob.empty() ? window_score_of(t, c)
+                                 : instance_prob[static_cast<std::size_t>(t * num_classes() + c)];
+  }
+  double instance_start_s(std::int64_t t) const { return start_s + static_cast<double>(t) * hop_s; }
 
-  // {"file", "duration_s", "hop_s", "window_instances", "n_instances", "note",
+  // {"file", "duration_s", "hop_s", ["start_s" when > 0], ["padded": true when padded],
+  //  "window_instances", "n_instances", "note",
   //  "instruments": {name: {"probability", "threshold", "present"}},
   //  "timeline": [{"start_s", "end_s", "window", "window_prob": {name: p},
   //                "prob": {name: p} (when instance outputs), "attention": {name: a} (when)}],
