@@ -23,7 +23,9 @@ namespace {
 
 // Keys of a run's config that may differ between the original run and a resumed experiment
 // without changing what the run means (the embedder is a fact of the data, compared by md5).
-core::Json comparable(core::Json train_config) {
+// Options declared after a run was recorded are missing from its record: they had their defaults.
+core::Json comparable(const core::Json& recorded) {
+  core::Json train_config = train::TrainConfig::from_json(recorded).to_json();
   for (const char* k : {"threads", "device", "embedder"}) train_config.erase(k);
   return train_config;
 }
@@ -232,8 +234,8 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
       const train::TrainConfig rc = cfg.run_config(model, seed);
       const std::string file = run_file_name(model, seed);
       const fs::path model_path = cfg.out_dir / file;
-      const infer::ModelInfo info = train::train_model_file(train, rc, model_path, cfg.train_path,
-                                              events.on_epoch);
+      const infer::ModelInfo info =
+          train::train_model_file(train, rc, model_path, cfg.train_path, events.on_epoch);
       const infer::Predictor pred = infer::Predictor::load(model_path);
       const auto t0 = std::chrono::steady_clock::now();
       const infer::Predictions p = pred.predict(test, false, rc.threads, cfg.test_path);

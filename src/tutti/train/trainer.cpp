@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -139,6 +140,22 @@ ValResult validate_model(models::BagModelImpl& model, models::AttFused* fused,
   return r;
 }
 
+// Soft training targets y (1 - e) + e / 2 (Szegedy et al., "Rethinking the Inception
+// Architecture", CVPR 2016, label smoothing; two classes per label here: present / absent).
+torch::Tensor smoothed(const torch::Tensor& y, double e) { return y * (1 - e) + e / 2; }
+
+// The cosine schedule (Loshchilov & Hutter, "SGDR", ICLR 2017, one cycle without restarts): the
+// learning rate of epoch e (1-based) of E is lr (1 + cos(pi (e - 1) / E)) / 2.
+void set_learning_rate(const TrainConfig& cfg, int epoch, FusedAdam::Options& adam,
+                       std::optional<torch::optim::Adam>& optim) {
+  const double lr = cfg.learning_rate * 0.5 *
+                    (1 + std::cos(std::numbers::pi * (epoch - 1) / std::max(1, cfg.epochs)));
+  adam.lr = lr;
+  if (optim)
+    for (auto& g : optim->param_groups())
+      static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
 // "att, mmgat": the models whose declaration has a fused engine.
 std::string models_with_fused_engine() {
   std::string s;
@@ -195,8 +212,10 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   std::unique_ptr<models::AttFused> fused;
   std::unique_ptr<FusedAdam> fused_adam;
   std::optional<torch::optim::Adam> optim;
-  if (engine == models::Engine::kFusedStep)
+  if (engine == models::Engine::kFusedStep) {
     fused = std::make_unique<models::AttFused>(*model, cfg.seed);
+    fused->set_label_smoothing(static_cast<float>(cfg.label_smoothing));
+  }
   if (engine != models::Engine::kAutograd) {
     fused_adam = std::make_unique<FusedAdam>(model->parameters());
   } else {
@@ -230,6 +249,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   const auto t_start = Clock::now();
   for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
     const auto t0 = Clock::now();
+    if (cfg.lr_schedule == "cosine") set_learning_rate(cfg, epoch, adam, optim);
     model->train();
     std::iota(order.begin(), order.end(), std::int64_t{0});
     core::shuffle(order.begin(), order.end(), rng);
@@ -261,7 +281,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         auto yb = tt.y.index_select(0, idx);
         auto ymb = tt.y_mask.index_select(0, idx);
         auto out = model->forward(xb, mb);
-        auto bce_sum = checked_bce_sum(out.clip, yb, ymb, cfg, epoch, step);
+        auto bce_sum = checked_bce_sum(
+            out.clip, cfg.label_smoothing > 0 ? smoothed(yb, cfg.label_smoothing) : yb, ymb, cfg,
+            epoch, step);
         auto known = ymb.sum();
         auto loss = bce_sum / known.clamp_min(1.0);
         auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
