@@ -206,3 +206,58 @@ TEST(CliEnsemble, BadMembersAndDataAreRefused) {
   expect_refused({"predict", v2, val, "-o", pred}, pred, 1,
                  "format version 2 cannot have an \"ensemble\" entry");
 }
+
+// `tutti experiment --ensembles`: per seed, the ensemble of that seed's runs (an extra member of
+// a model named twice trained with seed s + 1000 on seed s's validation split), recorded next to
+// the single models and resumed like them.
+TEST(CliEnsemble, ExperimentRunsEnsemblesNextToTheirMembers) {
+  TempDir dir;
+  const std::string out = (dir / "exp").string();
+  const std::vector<std::string> args = {"experiment",
+                                         "--train",
+                                         fx("train_small.npz"),
+                                         "--test",
+                                         fx("test_small.npz"),
+                                         "--models",
+                                         "att,fc_t",
+                                         "--ensembles",
+                                         "att+fc_t,att+att",
+                                         "--seeds",
+                                         "2",
+                                         "--epochs",
+                                         "3",
+                                         "--threads",
+                                         "1",
+                                         "-o",
+                                         out};
+  auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const core::Json res = core::read_json_file(dir / "exp" / "results.json");
+  int ensembles = 0;
+  for (const auto& run : res["runs"]) {
+    const std::string model = run["model"];
+    if (model.find('+') == std::string::npos) continue;
+    ++ensembles;
+    const std::string file = (dir / "exp" / run["model_file"].get<std::string>()).string();
+    EXPECT_EQ(meta_of(file)["ensemble"]["members"], 2);
+    r = run_cli({"eval", file, fx("test_small.npz"), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NEAR(core::Json::parse(r.out)["mAP"].get<double>(), run["metrics"]["mAP"].get<double>(),
+                1e-9)
+        << model;
+  }
+  EXPECT_EQ(ensembles, 4);
+  const core::Json member = meta_of((dir / "exp" / "att-seed2-m1.tutti").string());
+  EXPECT_EQ(member["train_config"]["seed"], 1002);
+  EXPECT_EQ(member["train_config"]["val_seed"], 2);
+  // Resumed: nothing is trained again.
+  r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("att+att seed 2: done earlier, skipped"), std::string::npos) << r.err;
+
+  r = run_cli({"experiment", "--train", fx("train_small.npz"), "--test", fx("test_small.npz"),
+               "--models", "att", "--ensembles", "att+rnn", "-o", (dir / "bad").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--ensembles att+rnn: 'rnn' is not one of --models"), std::string::npos)
+      << r.err;
+}
