@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <limits>
 
 #include "tutti/core/error.h"
@@ -226,6 +227,33 @@ LoadedModelFile read_model_file(const std::filesystem::path& path) {
     if (msg.find(what) != std::string::npos) fail("model: {}", msg);
     fail("model: {}: {}", what, msg);
   }
+}
+
+std::vector<std::filesystem::path> shipped_model_dirs() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("TUTTI_MODELS"); env && *env) dirs.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    dirs.push_back(exe.parent_path().parent_path() / "models");
+    dirs.push_back(exe.parent_path().parent_path() / "share" / "tutti" / "models");
+  }
+  return dirs;
+}
+
+std::filesystem::path resolve_model(const std::string& model) {
+  namespace fs = std::filesystem;
+  const fs::path p(model);
+  if (fs::exists(p) || model.empty() || p.has_parent_path() || p.has_extension()) return p;
+  std::string searched;
+  for (const auto& dir : shipped_model_dirs()) {
+    const fs::path f = dir / (model + ".tutti");
+    if (fs::is_regular_file(f)) return f;
+    searched += (searched.empty() ? "" : ", ") + dir.string();
+  }
+  fail<UsageError>("model '{}': no such file, and no shipped model {}.tutti in {}", model, model,
+                   searched);
 }
 
 void add_member_blobs(ModelBlobs& blobs, int index, const LoadedModelFile& member) {

@@ -110,6 +110,17 @@ LoadedModelFile read_model_file(const std::filesystem::path& path);
 // or not). Throws tutti::Error "<what>: ..." naming the difference.
 void check_ensemble_member(const ModelInfo& top, const ModelInfo& m, const std::string& what);
 
+// Shipped models: a name without a folder or extension ("as20") is the file <name>.tutti in the
+// first of these folders that has it: $TUTTI_MODELS, then models/ beside the program's folder
+// (build/tutti in a source tree finds the repository's models/), then ../share/tutti/models
+// from the program's folder (an installed tutti).
+std::vector<std::filesystem::path> shipped_model_dirs();
+
+// `model` itself when it is an existing file or names a folder or extension; otherwise the
+// shipped model of that name. Throws tutti::UsageError "model '<name>': no such file, and no
+// shipped model <name>.tutti in <folders>".
+std::filesystem::path resolve_model(const std::string& model);
+
 // Adds the entries of an ensemble's member `index` (member-<index>/meta.json and its blobs).
 void add_member_blobs(ModelBlobs& blobs, int index, const LoadedModelFile& member);
 
