@@ -31,12 +31,12 @@ void print_table(const infer::FileTags& t) {
                    [&](int a, int b) { return t.probability[a] > t.probability[b]; });
   std::size_t width = 10;
   for (const auto& c : t.classes) width = std::max(width, c.size());
-  std::printf("  %-*s  %11s  %9s  %-7s  %s\n", static_cast<int>(width), "instrument", "probability",
-              "threshold", "present", "segments (s)");
+  std::printf("  %-*s  %11s  %9s  %-7s  %s\n", static_cast<int>(width), "instrument",
+              "probability", "threshold", "present", "segments (s)");
   for (int c : order)
-    std::printf("  %-*s  %11.3f  %9.3f  %-7s  %s\n", static_cast<int>(width), t.classes[c].c_str(),
-                t.probability[c], t.thresholds[c], t.present[c] ? "yes" : "no",
-                infer::segments_text(t, c).c_str());
+    std::printf("  %-*s  %11.3f  %9.3f  %-7s  %s\n", static_cast<int>(width),
+                t.classes[c].c_str(), t.probability[c], t.thresholds[c],
+                t.present[c] ? "yes" : "no", infer::segments_text(t, c).c_str());
 }
 
 // One timeline per file, stacked in one SVG (each file's plot keeps its own size).
@@ -74,8 +74,7 @@ std::string plot(const std::vector<infer::FileTags>& files) {
   }
   if (parts.size() == 1) return parts.front();
   std::string out = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} "
-      "{}\">\n",
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">\n",
       report::svg_num(width), report::svg_num(height), report::svg_num(width),
       report::svg_num(height));
   for (std::size_t i = 0; i < parts.size(); ++i)
@@ -96,10 +95,10 @@ void setup(CLI::App& root) {
   cmd->add_option("--model,-m", o->model, "Model file (.tutti) or shipped model name (as20)")
       ->required()
       ->transform(model_file_or_name());
-  cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)")->required();
+  cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)")
+      ->required();
   auto* json = cmd->add_flag("--json", o->json, "One JSON object on stdout");
-  cmd->add_flag("--csv", o->csv,
-                "CSV on stdout: file,instrument,probability,threshold,present,segments")
+  cmd->add_flag("--csv", o->csv, "CSV on stdout: file,instrument,probability,threshold,present,segments")
       ->excludes(json);
   cmd->add_option("--plot", o->plot, "Write the per-instrument timelines as one SVG");
   cmd->add_option("--threads", o->threads, "Files tagged at once (default 1; 0 = all cores)");
@@ -119,7 +118,7 @@ void setup(CLI::App& root) {
     {
       core::Progress bar("tag", static_cast<std::int64_t>(inputs.size()));
       b = infer::tag_files(tagger, inputs, o->threads,
-                           [&](std::size_t, std::size_t) { bar.advance(); });
+                         [&](std::size_t, std::size_t) { bar.advance(); });
     }
     print_partial_failures(b.failures, b.files.size());
     if (o->json) {
