@@ -2,8 +2,8 @@
 # Rebuilds models/as20.tutti, the shipped AudioSet OpenMIC-20 model (docs/models/as20.md), from the
 # AudioSet balanced-train embedding release, and prints its test scores:
 #   tools/build_as20_model.sh [TUTTI_BINARY=build/tutti] [WORK_DIR]
-# The same binary and thread count give the same file to the bit (the model file records the
-# tutti version and the training options).
+# The same binary and thread count give the same weights and thresholds to the bit (meta.json
+# also records timings, which differ).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 T=$(realpath "${1:-$ROOT/build/tutti}")
