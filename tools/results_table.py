@@ -7,7 +7,10 @@
 --per-class prints instead the mean per-class average precision over seeds, one column per
 model, the best of each row in bold. --paired BASE (an ablation table) reads the runs of every
 file given (a model and seed found in two files must agree) and prints each model's mAP and AUC
-with the mean difference of its mAP from BASE's on the same seeds, and the per-seed differences.
+with the mean difference of its mAP from BASE's on the same seeds, the per-seed differences and
+on how many seeds it is ahead. A file given as FILE:MODEL=NAME lists its runs of MODEL as NAME
+(the same model trained with other options in another folder, e.g.
+exp-cos/results.json:att=att-cosine).
 """
 import json
 import statistics
@@ -63,8 +66,12 @@ def per_class(path):
 
 def paired(paths, base):
     runs = {}
-    for path in paths:
+    for arg in paths:
+        path, _, rename = arg.partition(":")
+        old, _, new = rename.partition("=")
         for r in json.load(open(path))["runs"]:
+            if rename and r["model"] == old:
+                r["model"] = new
             key = (r["model"], r["seed"])
             if key in runs and runs[key]["metrics"]["mAP"] != r["metrics"]["mAP"]:
                 sys.exit(f"results_table: {path}: {key[0]} seed {key[1]} differs from an earlier file")
@@ -72,8 +79,8 @@ def paired(paths, base):
     models = list(dict.fromkeys(m for m, _ in runs))
     if base not in models:
         sys.exit(f"results_table: no runs of the base model '{base}'")
-    print(f"| model | seeds | mAP | AUC | minus `{base}` on the same seeds | per seed |")
-    print("|---|---|---|---|---|---|")
+    print(f"| model | seeds | mAP | AUC | minus `{base}` on the same seeds | ahead on | per seed |")
+    print("|---|---|---|---|---|---|---|")
     for m in models:
         seeds = sorted(s for mm, s in runs if mm == m)
         cells = [fmt([runs[(m, s)]["metrics"][k] for s in seeds]) for k in ("mAP", "auc")]
@@ -81,7 +88,8 @@ def paired(paths, base):
                  for s in seeds if (base, s) in runs]
         d = "" if m == base or not diffs else f"{statistics.fmean(diffs):+.3f}"
         per = "" if m == base else ", ".join(f"{v:+.3f}" for v in diffs)
-        print(f"| {m} | {len(seeds)} | {cells[0]} | {cells[1]} | {d} | {per} |")
+        ahead = "" if m == base or not diffs else f"{sum(v > 0 for v in diffs)}/{len(diffs)}"
+        print(f"| {m} | {len(seeds)} | {cells[0]} | {cells[1]} | {d} | {ahead} | {per} |")
 
 
 if __name__ == "__main__":

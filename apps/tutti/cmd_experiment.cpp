@@ -22,9 +22,9 @@ void setup_experiment(CLI::App& root) {
     TrainFlags flags;
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = root.add_subcommand(
-      "experiment",
-      "Train every model with seeds 1..N, evaluate on a test set, write results.json + report.html");
+  auto* cmd = root.add_subcommand("experiment",
+                                  "Train every model with seeds 1..N, evaluate on a test set, "
+                                  "write results.json + report.html");
   cmd->add_option("--train", o->cfg.train_path, "Training bag dataset (.npz)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -36,6 +36,10 @@ void setup_experiment(CLI::App& root) {
   cmd->add_option("--models", o->cfg.models,
                   fmt::format("Comma-separated models of {} (default {})",
                               models::describe_model_names(), defaults))
+      ->delimiter(',');
+  cmd->add_option("--ensembles", o->cfg.ensembles,
+                  "Comma-separated ensembles m1+m2+... of --models: per seed, the mean of those "
+                  "runs; a model named k times adds k - 1 seeds of it (docs/training.md)")
       ->delimiter(',');
   cmd->add_option("--seeds", o->cfg.seeds, "Number of seeds (runs use seeds 1..N)")
       ->capture_default_str();
@@ -50,7 +54,8 @@ void setup_experiment(CLI::App& root) {
     o->cfg.overrides = o->flags.overrides();
     std::unique_ptr<core::Progress> bar;
     pipelines::ExperimentEvents ev;
-    const int total = static_cast<int>(o->cfg.models.size()) * o->cfg.seeds;
+    const int total =
+        static_cast<int>(o->cfg.models.size() + o->cfg.ensembles.size()) * o->cfg.seeds;
     int index = 0;
     ev.on_run_start = [&](const std::string& model, int seed, bool skipped) {
       ++index;
@@ -59,7 +64,7 @@ void setup_experiment(CLI::App& root) {
                      model.c_str(), seed);
         return;
       }
-      if (!models::is_forest(model))
+      if (models::find_model_decl(model) != nullptr && !models::is_forest(model))
         bar = std::make_unique<core::Progress>(
             fmt::format("[{}/{}] {} seed {}", index, total, model, seed),
             o->cfg.run_config(model, seed).epochs);
@@ -74,8 +79,8 @@ void setup_experiment(CLI::App& root) {
     };
     ev.on_epoch = [&](const infer::EpochRecord& e, int) {
       if (!bar) return;
-      bar->set_status(fmt::format("loss {:.4f} val {:.4f} mAP {:.3f}", e.train_loss, e.val_loss,
-                                  e.val_map));
+      bar->set_status(
+          fmt::format("loss {:.4f} val {:.4f} mAP {:.3f}", e.train_loss, e.val_loss, e.val_map));
       bar->advance();
     };
     ev.on_run_done = [&](const std::string& model, int seed, const report::Run& run) {
@@ -86,8 +91,8 @@ void setup_experiment(CLI::App& root) {
                    run.train_seconds.value_or(std::nan("")));
     };
     const auto html = std::filesystem::path(o->out) / "report.html";
-    report::write_experiment_report(report::ExperimentResults(pipelines::run_experiment(o->cfg, ev)),
-                                    html);
+    report::write_experiment_report(
+        report::ExperimentResults(pipelines::run_experiment(o->cfg, ev)), html);
     std::fprintf(stderr, "results: %s\nreport:  %s\n",
                  (std::filesystem::path(o->out) / "results.json").c_str(), html.c_str());
   });

@@ -23,8 +23,11 @@ void setup_predict(CLI::App& root) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
-      "predict", "Score every clip of a bag dataset: scores (N,C) and optional per-instance outputs");
-  cmd->add_option("MODEL", o->model, "Model file (.tutti)")->required()->check(CLI::ExistingFile);
+      "predict",
+      "Score every clip of a bag dataset: scores (N,C) and optional per-instance outputs");
+  cmd->add_option("MODEL,--model", o->model, "Model file (.tutti) or shipped model name (as20)")
+      ->required()
+      ->transform(model_file_or_name());
   cmd->add_option("DATA", o->data, "Bag dataset (.npz; labels not needed)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -65,8 +68,8 @@ void setup_predict(CLI::App& root) {
       arrays["n_instances"] = data::NpyArray::from_i32({p.n}, ds.n_instances);
     }
     data::write_npz(o->out, arrays);
-    std::fprintf(stderr, "predicted %lld clips x %lld classes -> %s\n",
-                 static_cast<long long>(p.n), static_cast<long long>(p.c), o->out.c_str());
+    std::fprintf(stderr, "predicted %lld clips x %lld classes -> %s\n", static_cast<long long>(p.n),
+                 static_cast<long long>(p.c), o->out.c_str());
   });
 }
 

@@ -99,9 +99,9 @@ void setup(CLI::App& root) {
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
       "tag", "Tag audio files with a trained model: instruments, probabilities, time segments");
-  cmd->add_option("--model,-m", o->model, "Model file (.tutti)")
+  cmd->add_option("--model,-m", o->model, "Model file (.tutti) or shipped model name (as20)")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->transform(model_file_or_name());
   cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)");
   cmd->add_option("--files-from", o->files_from,
                   "More inputs: a list with one path per line ('-' = stdin)");

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "tutti/core/error.h"
+#include "tutti/infer/model_file.h"
 
 namespace fs = std::filesystem;
 
@@ -63,6 +64,19 @@ void check_output_folder(const std::string& verb, const std::vector<NamedPath>& 
     if (!in.path.empty() && inside(in.path, folder.path))
       fail<UsageError>("{}: {} {} would be replaced, but the input {} {} is inside it", verb,
                        folder.flag, folder.path, in.flag, in.path);
+}
+
+CLI::Validator model_file_or_name() {
+  return CLI::Validator(
+      [](std::string& value) {
+        try {
+          value = infer::resolve_model(value).string();
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      },
+      "FILE|NAME");
 }
 
 }  // namespace tutti::cli

@@ -2,6 +2,7 @@
 // name one of its inputs (`tutti train d.npz -o d.npz` would replace the dataset with a model).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,9 @@ void check_outputs_differ(const std::string& verb, const std::vector<NamedPath>&
 // replaces the folder (`replaced`, e.g. synth --overwrite) no input may lie inside it.
 void check_output_folder(const std::string& verb, const std::vector<NamedPath>& inputs,
                          const NamedPath& folder, bool replaced);
+
+// For a verb's model argument: an existing model file, or the name of a shipped model
+// (infer::resolve_model: `--model as20`), replaced by its path.
+CLI::Validator model_file_or_name();
 
 }  // namespace tutti::cli

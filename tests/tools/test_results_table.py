@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tools/results_table.py --paired: runs merged from two files, paired differences by seed, and a
-conflicting duplicate refused. Expected values worked out by hand from the runs below."""
+conflicting duplicate refused, runs renamed with FILE:MODEL=NAME. Expected values worked out by hand from the runs below."""
 import json
 import os
 import subprocess
@@ -29,8 +29,13 @@ with tempfile.TemporaryDirectory() as tmp:
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     # base: mean 0.55, sample std 0.0707; abl: mean 0.565, std 0.1626; differences -0.05, +0.08.
-    assert lines[2] == "| base | 2 | 0.550 ± 0.071 | 0.850 ± 0.071 |  |  |", lines[2]
-    assert lines[3] == "| abl | 2 | 0.565 ± 0.163 | 0.800 ± 0.141 | +0.015 | -0.050, +0.080 |", lines[3]
+    assert lines[2] == "| base | 2 | 0.550 ± 0.071 | 0.850 ± 0.071 |  |  |  |", lines[2]
+    assert lines[3] == ("| abl | 2 | 0.565 ± 0.163 | 0.800 ± 0.141 | +0.015 | 1/2 | "
+                        "-0.050, +0.080 |"), lines[3]
+    # FILE:MODEL=NAME: b's abl runs listed as abl2 (abl seed 2 only: +0.08, ahead on 1 of 1).
+    out = table(a, b + ":abl=abl2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[4] == "| abl2 | 1 | 0.680 | 0.700 | +0.080 | 1/1 | +0.080 |", out
     json.dump({"runs": [run("base", 1, 0.51, 0.9)]}, open(c, "w"))
     out = table(a, c)
     assert out.returncode != 0 and "base seed 1 differs" in out.stderr, out

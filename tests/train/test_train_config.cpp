@@ -134,6 +134,9 @@ TEST(TrainOptionDecls, KeysAndFlagsAreUniqueAndCoverTheJson) {
                                                    {"embedder", "--embedder"},
                                                    {"val_split", "--val-split"},
                                                    {"val_fraction", "--val-fraction"},
+                                                   {"val_seed", "--val-seed"},
+                                                   {"label_smoothing", "--label-smoothing"},
+                                                   {"lr_schedule", "--lr-schedule"},
                                                    {"epochs", "--epochs"},
                                                    {"learning_rate", "--lr"},
                                                    {"weight_decay", "--weight-decay"},
@@ -214,6 +217,24 @@ TEST(TrainOptionDecls, HelpDefaultsComeFromTheModelDeclarations) {
   EXPECT_EQ(tutti::train::find_train_option("nope"), nullptr);
 }
 
+// The recipe options: off by default, their ranges and choices checked.
+TEST(TrainConfig, RecipeOptionsDefaultOffAndAreChecked) {
+  TrainConfig c;
+  EXPECT_EQ(c.val_seed, 0u);
+  EXPECT_EQ(c.label_smoothing, 0.0);
+  EXPECT_EQ(c.lr_schedule, "constant");
+  c.label_smoothing = 1;
+  EXPECT_NE(usage_error_of(c).find("train config: label_smoothing = 1: must be in [0, 1)"),
+            std::string::npos);
+  c.label_smoothing = 0.1;
+  c.lr_schedule = "linear";
+  EXPECT_NE(
+      usage_error_of(c).find("train config: lr_schedule = linear: must be constant or cosine"),
+      std::string::npos);
+  c.lr_schedule = "cosine";
+  EXPECT_NO_THROW(c.validate());
+}
+
 // A train_config as today's main writes it into meta.json (every key), and the one of the old
 // model file fixture: both load with their values, and write back the same keys and values.
 TEST(TrainConfig, OldJsonLoadsAndWritesBackTheSame) {
@@ -228,7 +249,12 @@ TEST(TrainConfig, OldJsonLoadsAndWritesBackTheSame) {
   EXPECT_EQ(c.epochs, 2);
   EXPECT_EQ(c.seed, 2u);
   EXPECT_DOUBLE_EQ(c.learning_rate, 2.5e-4);
-  EXPECT_EQ(c.to_json(), old);
+  // Options declared since are written back with their defaults, which keep the old behaviour.
+  auto now = old;
+  now["val_seed"] = 0;
+  now["label_smoothing"] = 0.0;
+  now["lr_schedule"] = "constant";
+  EXPECT_EQ(c.to_json(), now);
   EXPECT_NO_THROW(c.validate());
   // Keys missing in a file take the stored model's defaults.
   const auto partial = TrainConfig::from_json({{"model", "att"}, {"seed", 4}});

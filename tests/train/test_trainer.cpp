@@ -46,8 +46,7 @@ TEST(MaskedBce, MatchesPyTorchOverKnownEntries) {
   const std::int64_t b = static_cast<std::int64_t>(ref["p"].size()), c = 3;
   auto tp = torch::from_blob(p.data(), {b, c}), ty = torch::from_blob(y.data(), {b, c}),
        tm = torch::from_blob(m.data(), {b, c});
-  const double loss =
-      models::masked_bce_sum(tp, ty, tm).item<double>() / tm.sum().item<double>();
+  const double loss = models::masked_bce_sum(tp, ty, tm).item<double>() / tm.sum().item<double>();
   EXPECT_NEAR(loss, ref["loss"].get<double>(), 1e-5);
 }
 
@@ -73,19 +72,54 @@ TEST(Trainer, SameSeedAndThreadsGiveBitIdenticalWeights) {
   auto b = train::train_neural(tr, val, cfg);
   const auto pa = a.model->named_parameters(true), pb = b.model->named_parameters(true);
   ASSERT_EQ(pa.size(), pb.size());
-  for (const auto& item : pa)
-    EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
+  for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
   const auto ba = a.model->named_buffers(true), bb = b.model->named_buffers(true);
-  for (const auto& item : ba)
-    EXPECT_TRUE(torch::equal(item.value(), bb[item.key()])) << item.key();
+  for (const auto& item : ba) EXPECT_TRUE(torch::equal(item.value(), bb[item.key()])) << item.key();
   EXPECT_EQ(a.summary.history.size(), 2u);
   EXPECT_EQ(a.summary.history[1].val_loss, b.summary.history[1].val_loss);
 
   auto other = cfg;
   other.seed = 8;
   auto c = train::train_neural(tr, val, other);
-  EXPECT_FALSE(torch::equal(c.model->named_parameters(true)["classifier.weight"],
-                            pa["classifier.weight"]));
+  EXPECT_FALSE(
+      torch::equal(c.model->named_parameters(true)["classifier.weight"], pa["classifier.weight"]));
+}
+
+// Label smoothing E trains on targets E/2 and 1 - E/2, so no prediction brings the training loss
+// below their entropy H(E/2) (cross-entropy >= entropy), on either engine; without it the same
+// training goes below. The validation loss (0/1 labels) has no such floor.
+TEST(Trainer, LabelSmoothingFloorsTheTrainingLoss) {
+  const auto ds = train_fixture("train_small.npz");
+  const auto tr = rows(ds, 0, 120), val = rows(ds, 120, 160);
+  const double e = 0.5, floor = -(e / 2 * std::log(e / 2) + (1 - e / 2) * std::log(1 - e / 2));
+  auto plain = small_config("att", 30);
+  plain.learning_rate = 1e-2;
+  plain.model_options = {{"dropout", 0.0}};  // fits the training clips within 30 epochs
+  const auto base = train::train_neural(tr, val, plain);
+  EXPECT_LT(base.summary.history.back().train_loss, floor - 0.2);
+  for (const char* engine : {"auto", "autograd"}) {
+    auto cfg = plain;
+    cfg.label_smoothing = e;
+    cfg.engine = engine;
+    const auto r = train::train_neural(tr, val, cfg);
+    for (const auto& h : r.summary.history) EXPECT_GE(h.train_loss, floor - 1e-6) << engine;
+    EXPECT_LT(r.summary.history.back().train_loss, floor + 0.1) << engine;  // it still learns
+  }
+}
+
+// The cosine schedule runs its first epoch at the full learning rate (the same weights as the
+// constant schedule after one epoch) and lowers it afterwards (other weights after three).
+TEST(Trainer, CosineScheduleStartsAtTheLearningRate) {
+  const auto ds = train_fixture("train_small.npz");
+  const auto tr = rows(ds, 0, 120), val = rows(ds, 120, 160);
+  for (int epochs : {1, 3}) {
+    auto constant = small_config("att", epochs), cosine = constant;
+    cosine.lr_schedule = "cosine";
+    const auto a = train::train_neural(tr, val, constant), b = train::train_neural(tr, val, cosine);
+    const bool same = torch::equal(a.model->named_parameters(true)["classifier.weight"],
+                                   b.model->named_parameters(true)["classifier.weight"]);
+    EXPECT_EQ(same, epochs == 1) << epochs << " epochs";
+  }
 }
 
 // MMGAT on its default engine (fused ops, FusedAdam) and on --engine autograd (LibTorch only):
@@ -125,8 +159,8 @@ TEST(Trainer, KeepsTheBestEpochAndLearns) {
   // The returned weights are the best epoch's: recomputing the validation loss gives it back.
   const auto out = infer::run_model(*r.model, val, false);
   const auto t = models::to_tensors(val);
-  const double loss =
-      models::masked_bce_sum(out.clip, t.y, t.y_mask).item<double>() / t.y_mask.sum().item<double>();
+  const double loss = models::masked_bce_sum(out.clip, t.y, t.y_mask).item<double>() /
+                      t.y_mask.sum().item<double>();
   EXPECT_NEAR(loss, s.val_loss, 1e-6);
   EXPECT_NEAR(train::macro_average_precision(
                   val, std::span<const float>(out.clip.data_ptr<float>(), out.clip.numel())),
@@ -180,9 +214,7 @@ TEST(TrainerErrors, BadInputsGiveClearErrors) {
   expect_error([&] { train::train_neural(empty, val, small_config("att", 1)); }, "no clips");
   // A class without any known label.
   expect_error(
-      [&] {
-        train::train_neural(train_fixture("bad_noknown.npz"), val, small_config("att", 1));
-      },
+      [&] { train::train_neural(train_fixture("bad_noknown.npz"), val, small_config("att", 1)); },
       "'c2' has no known label");
   // NaN features.
   auto nan = data::BagDataset::zeros(4, 2, 16, ds.classes, data::FeatureType::kFloat32);
@@ -230,6 +262,14 @@ TEST(ValidationSplit, ReadsAttentionMicIndexFilesAndChecksThem) {
   EXPECT_EQ(a.val, b.val);
   EXPECT_EQ(a.train.size() + a.val.size(), 160u);
   EXPECT_NEAR(static_cast<double>(a.val.size()), 0.15 * 160, 6);
+  // --val-seed: another seed's split, whatever the training seed.
+  auto by_val_seed = cfg, by_seed = cfg;
+  by_val_seed.seed = 5;
+  by_val_seed.val_seed = 3;
+  by_seed.seed = 3;
+  EXPECT_EQ(train::make_validation_split(ds, by_val_seed).val,
+            train::make_validation_split(ds, by_seed).val);
+  EXPECT_NE(train::make_validation_split(ds, by_val_seed).val, a.val);
 }
 
 TEST(Validation, EmbedderOverrideMustMatchTheDatasetRecord) {
@@ -237,7 +277,7 @@ TEST(Validation, EmbedderOverrideMustMatchTheDatasetRecord) {
   const core::Json vggish = {{"embedder", "vggish"}}, none = core::Json::object();
   EXPECT_NO_THROW(train::check_embedder_override(ds, vggish, "d.npz"));  // no record: any
   ds.embedder = "logmel-stats";
-  EXPECT_NO_THROW(train::check_embedder_override(ds, none, "d.npz"));    // not given
+  EXPECT_NO_THROW(train::check_embedder_override(ds, none, "d.npz"));  // not given
   EXPECT_NO_THROW(train::check_embedder_override(ds, {{"embedder", "logmel-stats"}}, "d.npz"));
   try {
     train::check_embedder_override(ds, vggish, "d.npz");

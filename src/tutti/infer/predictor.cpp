@@ -17,8 +17,9 @@ namespace tutti::infer {
 struct Predictor::Impl {
   std::filesystem::path path;
   ModelInfo info;
-  models::BagModel model;           // neural models
+  models::BagModel model;                    // neural models
   std::optional<models::RandomForestBR> rf;  // rf
+  std::vector<Predictor> members;            // an ensemble
 };
 
 namespace {
@@ -60,25 +61,37 @@ const ModelInfo& Predictor::info() const { return impl_->info; }
 const std::filesystem::path& Predictor::path() const { return impl_->path; }
 
 Predictor Predictor::load(const std::filesystem::path& path) {
-  LoadedModelFile f = read_model_file(path);
+  return from_file(read_model_file(path), path, path.string());
+}
+
+Predictor Predictor::from_file(LoadedModelFile f, const std::filesystem::path& path) {
+  return from_file(std::move(f), path, path.string());
+}
+
+Predictor Predictor::from_file(LoadedModelFile f, const std::filesystem::path& path,
+                               const std::string& what) {
   Predictor p;
   p.impl_->path = path;
   p.impl_->info = std::move(f.info);
   const ModelInfo& info = p.impl_->info;
+  for (std::size_t i = 0; i < f.members.size(); ++i)
+    p.impl_->members.push_back(
+        from_file(std::move(f.members[i]), path, fmt::format("{} (member {})", what, i)));
+  if (info.is_ensemble()) return p;
   if (info.is_forest()) {
     // The clip statistic the forest was fit on: recorded with the training options.
     const std::string features = info.train_config.value("rf_features", std::string("mean"));
     p.impl_->rf =
-        models::RandomForestBR::from_blobs(f.blobs, info.spec.num_classes, features, path.string());
+        models::RandomForestBR::from_blobs(f.blobs, info.spec.num_classes, features, what);
   } else {
     try {
       p.impl_->model = models::make_model(info.spec);
     } catch (const Error& e) {
-      fail("model: {}: cannot build the stored model: {}", path.string(), e.what());
+      fail("model: {}: cannot build the stored model: {}", what, e.what());
     }
     const auto declared = tensor_shapes(*p.impl_->model);
-    load_weights(*p.impl_->model, f.blobs.at("weights.pt"), path.string());
-    check_weight_shapes(declared, *p.impl_->model, info.spec, path.string());
+    load_weights(*p.impl_->model, f.blobs.at("weights.pt"), what);
+    check_weight_shapes(declared, *p.impl_->model, info.spec, what);
     p.impl_->model->eval();
   }
   return p;
@@ -110,6 +123,7 @@ Predictions Predictor::predict(const data::BagDataset& ds, bool with_instances, 
   out.n = ds.size();
   out.k = ds.max_instances;
   out.c = info.spec.num_classes;
+  if (!impl_->members.empty()) return predict_ensemble(ds, with_instances, threads, what);
   if (impl_->rf) {
     out.scores = impl_->rf->predict(ds, threads);
     return out;
@@ -129,6 +143,39 @@ Predictions Predictor::predict(const data::BagDataset& ds, bool with_instances, 
     copy(o.embedding, out.embedding);
     if (o.embedding.defined()) out.embedding_dim = o.embedding.size(1);
   }
+  return out;
+}
+
+Predictions Predictor::predict_ensemble(const data::BagDataset& ds, bool with_instances,
+                                        int threads, const std::string& what) const {
+  // The mean of the members' probabilities (and of their per-instance outputs and attention
+  // where every member has them), summed in double in member order.
+  Predictions out;
+  out.n = ds.size();
+  out.k = ds.max_instances;
+  out.c = impl_->info.spec.num_classes;
+  std::vector<double> scores, instance, attention;
+  bool all_instance = with_instances, all_attention = with_instances;
+  auto add = [](std::vector<double>& sum, const std::vector<float>& v) {
+    if (sum.empty()) sum.assign(v.size(), 0.0);
+    for (std::size_t i = 0; i < v.size(); ++i) sum[i] += v[i];
+  };
+  for (const auto& m : impl_->members) {
+    const Predictions p = m.predict(ds, with_instances, threads, what);
+    add(scores, p.scores);
+    all_instance = all_instance && !p.instance.empty();
+    all_attention = all_attention && !p.attention.empty();
+    if (all_instance) add(instance, p.instance);
+    if (all_attention) add(attention, p.attention);
+  }
+  const double n = static_cast<double>(impl_->members.size());
+  auto mean = [n](const std::vector<double>& sum, std::vector<float>& v) {
+    v.resize(sum.size());
+    for (std::size_t i = 0; i < sum.size(); ++i) v[i] = static_cast<float>(sum[i] / n);
+  };
+  mean(scores, out.scores);
+  if (all_instance) mean(instance, out.instance);
+  if (all_attention) mean(attention, out.attention);
   return out;
 }
 

@@ -1,4 +1,6 @@
-// Using a trained .tutti model: torch-free facade for the CLI and other modules (pimpl).
+// Using a trained .tutti model: torch-free facade for the CLI and other modules (pimpl). An
+// ensemble file predicts the mean of its members' probabilities (per-instance outputs and
+// attention too, where every member has them; no clip embedding).
 //
 //   auto p = tutti::infer::Predictor::load("att-1.tutti");
 //   auto pred = p.predict(dataset, /*with_instances=*/true, /*threads=*/0);
@@ -33,6 +35,8 @@ struct Predictions {
 class Predictor {
  public:
   static Predictor load(const std::filesystem::path& path);
+  // From a file already read (read_model_file); `path` names it in errors.
+  static Predictor from_file(LoadedModelFile f, const std::filesystem::path& path);
   ~Predictor();
   Predictor(Predictor&&) noexcept;
   Predictor& operator=(Predictor&&) noexcept;
@@ -46,6 +50,10 @@ class Predictor {
 
  private:
   Predictor();
+  static Predictor from_file(LoadedModelFile f, const std::filesystem::path& path,
+                             const std::string& what);
+  Predictions predict_ensemble(const data::BagDataset& ds, bool with_instances, int threads,
+                               const std::string& what) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -8,6 +8,7 @@
 #include "tutti/core/file_io.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/eval/evaluate.h"
+#include "tutti/infer/ensemble.h"
 #include "tutti/infer/model_file.h"
 #include "tutti/infer/predictor.h"
 #include "tutti/models/model_decl.h"
@@ -23,7 +24,9 @@ namespace {
 
 // Keys of a run's config that may differ between the original run and a resumed experiment
 // without changing what the run means (the embedder is a fact of the data, compared by md5).
-core::Json comparable(core::Json train_config) {
+// Options declared after a run was recorded are missing from its record: they had their defaults.
+core::Json comparable(const core::Json& recorded) {
+  core::Json train_config = train::TrainConfig::from_json(recorded).to_json();
   for (const char* k : {"threads", "device", "embedder"}) train_config.erase(k);
   return train_config;
 }
@@ -31,6 +34,21 @@ core::Json comparable(core::Json train_config) {
 std::string run_file_name(const std::string& model, int seed) {
   return model + "-seed" + std::to_string(seed) + ".tutti";
 }
+
+// "att+att+fc_t" -> {att, att, fc_t}.
+std::vector<std::string> ensemble_members(const std::string& name) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t plus = name.find('+', start);
+    out.push_back(name.substr(start, plus == std::string::npos ? plus : plus - start));
+    if (plus == std::string::npos) return out;
+    start = plus + 1;
+  }
+}
+
+// Seeds of the extra members of one model in an ensemble: far from the experiment's 1..seeds.
+constexpr int kMemberSeedStride = 1000;
 
 }  // namespace
 
@@ -44,6 +62,13 @@ void ExperimentConfig::validate() const {
   for (const auto& m : models) {
     check<UsageError>(!m.empty(), "experiment: empty model name in --models");
     run_config(m, 1).validate();
+  }
+  for (const auto& e : ensembles) {
+    for (const auto& m : ensemble_members(e))
+      check<UsageError>(std::find(models.begin(), models.end(), m) != models.end(),
+                        "experiment: --ensembles {}: '{}' is not one of --models", e, m);
+    check<UsageError>(seeds < kMemberSeedStride, "experiment: --ensembles needs --seeds < {}",
+                      kMemberSeedStride);
   }
 }
 
@@ -63,10 +88,16 @@ core::Json ExperimentConfig::to_json() const {
     c.erase("seed");
     per_model[m] = c;
   }
-  return {{"train", train_path}, {"test", test_path},          {"models", models},
-          {"seeds", seeds},      {"overrides", overrides},      {"out_dir", out_dir.string()},
-          {"std", "sample standard deviation over seeds (ddof = 1)"},
-          {"model_configs", per_model}};
+  core::Json j = {{"train", train_path},
+                  {"test", test_path},
+                  {"models", models},
+                  {"seeds", seeds},
+                  {"overrides", overrides},
+                  {"out_dir", out_dir.string()},
+                  {"std", "sample standard deviation over seeds (ddof = 1)"},
+                  {"model_configs", per_model}};
+  if (!ensembles.empty()) j["ensembles"] = ensembles;
+  return j;
 }
 
 std::map<std::string, report::ModelSummary> summarize_experiment_runs(
@@ -212,6 +243,31 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
     core::write_json_file(results_path, results.to_json());
   };
 
+  // A run's test scores and costs (the model file is read back, as a user would).
+  auto test_run = [&](const std::string& model, int seed, const fs::path& model_path,
+                      const infer::ModelInfo& info, int threads) {
+    const infer::Predictor pred = infer::Predictor::load(model_path);
+    const auto t0 = std::chrono::steady_clock::now();
+    const infer::Predictions p = pred.predict(test, false, threads, cfg.test_path);
+    const double infer_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto& t = info.training;
+    report::Run run;
+    run.model = model;
+    run.seed = seed;
+    run.metrics = eval::evaluate(test, p.scores, info.thresholds);
+    run.train_seconds = t.train_seconds;
+    run.seconds_per_epoch = t.train_seconds / std::max(1, t.epochs_run);
+    run.epochs_run = t.epochs_run;
+    run.best_epoch = t.best_epoch;
+    run.val_loss = t.val_loss;
+    run.val_map = t.val_map;
+    run.params = t.params;
+    run.infer_clips_per_s = infer_s > 0 ? test.size() / infer_s : 0.0;
+    run.model_file = model_path.filename().string();
+    return run;
+  };
+
   for (const auto& model : cfg.models) {
     // A fixed-length model (FC) cannot take variable-length bags; `tutti train` refuses them, and
     // an experiment comparing many models goes on without it, saying why in results.json.
@@ -232,39 +288,67 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
       const train::TrainConfig rc = cfg.run_config(model, seed);
       const std::string file = run_file_name(model, seed);
       const fs::path model_path = cfg.out_dir / file;
-      const infer::ModelInfo info = train::train_model_file(train, rc, model_path, cfg.train_path,
-                                              events.on_epoch);
-      const infer::Predictor pred = infer::Predictor::load(model_path);
-      const auto t0 = std::chrono::steady_clock::now();
-      const infer::Predictions p = pred.predict(test, false, rc.threads, cfg.test_path);
-      const double infer_s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const auto report = eval::evaluate(test, p.scores, info.thresholds);
-      const auto& t = info.training;
-      report::Run run;
-      run.model = model;
-      run.seed = seed;
-      run.metrics = report;
-      run.train_seconds = t.train_seconds;
-      run.seconds_per_epoch = t.train_seconds / std::max(1, t.epochs_run);
-      run.epochs_run = t.epochs_run;
-      run.best_epoch = t.best_epoch;
-      run.val_loss = t.val_loss;
-      run.val_map = t.val_map;
-      run.params = t.params;
-      run.infer_clips_per_s = infer_s > 0 ? test.size() / infer_s : 0.0;
-      run.model_file = file;
+      const infer::ModelInfo info =
+          train::train_model_file(train, rc, model_path, cfg.train_path, events.on_epoch);
+      report::Run run = test_run(model, seed, model_path, info, rc.threads);
       run.train_config = rc.to_json();
       if (test.has_instance_labels() && models::has_instance_outputs(model)) {
         LocalizeOptions lo;
         lo.threads = rc.threads;
         lo.seed = static_cast<std::uint64_t>(seed);
         lo.examples = seed == 1 ? 3 : 0;
-        run.localization = localize(pred, test, lo, cfg.test_path).to_results();
+        run.localization =
+            localize(infer::Predictor::load(model_path), test, lo, cfg.test_path).to_results();
       }
       results.runs.push_back(run);
       save();
       if (events.on_run_done) events.on_run_done(model, seed, run);
+    }
+  }
+  for (const auto& name : cfg.ensembles) {
+    for (int seed = 1; seed <= cfg.seeds; ++seed) {
+      if (done(name, seed)) {
+        if (events.on_run_start) events.on_run_start(name, seed, true);
+        continue;
+      }
+      if (events.on_run_start) events.on_run_start(name, seed, false);
+      infer::EnsembleOptions eo;
+      std::map<std::string, int> count;
+      core::Json members = core::Json::array();
+      for (const auto& m : ensemble_members(name)) {
+        const int i = count[m]++;
+        train::TrainConfig rc = cfg.run_config(m, seed);
+        fs::path path = cfg.out_dir / run_file_name(m, seed);
+        if (i > 0) {
+          rc.seed = static_cast<std::uint64_t>(seed + kMemberSeedStride * i);
+          rc.val_seed = static_cast<std::uint64_t>(seed);
+          path = cfg.out_dir / fmt::format("{}-seed{}-m{}.tutti", m, seed, i);
+          bool usable = fs::exists(path);
+          if (usable) try {
+              (void)infer::read_model_file(path);
+            } catch (const Error&) {
+              usable = false;
+            }
+          if (!usable) train::train_model_file(train, rc, path, cfg.train_path, events.on_epoch);
+        }
+        eo.members.push_back(path);
+        members.push_back(path.filename().string());
+        if (eo.members.size() == 1) {
+          eo.validation = train.subset(train::make_validation_split(train, rc).val);
+          eo.validation_name = fmt::format("{} (validation part of seed {})", cfg.train_path, seed);
+          eo.threads = rc.threads;
+        }
+      }
+      const fs::path path = cfg.out_dir / run_file_name(name, seed);
+      const infer::ModelInfo info = infer::write_ensemble(eo, path);
+      report::Run run = test_run(name, seed, path, info, eo.threads);
+      run.seconds_per_epoch.reset();
+      run.epochs_run.reset();
+      run.best_epoch.reset();
+      run.train_config = {{"ensemble", members}, {"val_seed", seed}};
+      results.runs.push_back(run);
+      save();
+      if (events.on_run_done) events.on_run_done(name, seed, run);
     }
   }
   save();

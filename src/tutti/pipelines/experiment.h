@@ -7,10 +7,10 @@
 //   e.overrides = {{"epochs", 5}};  // on top of TrainConfig::for_model(m)
 //   tutti::report::Results results = tutti::pipelines::run_experiment(e);
 //
-// Writes <out_dir>/<model>-seed<k>.tutti (k = 1..seeds) and <out_dir>/results.json (atomically,
-// after every run). Rerunning with the same configuration and data resumes: runs already in
-// results.json whose model file exists are skipped. A results.json of another configuration or
-// other data is an error (choose another folder).
+// Writes <out_dir>/<model>-seed<k>.tutti (k = 1..seeds; also for every ensemble) and
+// <out_dir>/results.json (atomically, after every run). Rerunning with the same configuration and
+// data resumes: runs already in results.json whose model file exists are skipped. A results.json of
+// another configuration or other data is an error (choose another folder).
 //
 // results.json is report::Results (tutti/report/results.h): {"tutti_version", "config":
 //   ExperimentConfig::to_json(), "data": {"train", "train_md5", "test", "test_md5", "classes"},
@@ -44,6 +44,11 @@ struct ExperimentConfig {
   // Declared models or aliases (models/model_decl.h); by default the declared baselines.
   std::vector<std::string> models = models::default_experiment_models();
   int seeds = 10;  // seeds 1..seeds
+  // Ensembles, each "m1+m2+...": for seed s, the mean of the runs m1, m2, ... of seed s (models
+  // of `models`); a model named k times adds k - 1 members trained with seeds s + 1000 i and
+  // the validation split of seed s (val_seed, files <m>-seed<s>-m<i>.tutti). Thresholds are
+  // chosen on that validation part; runs are recorded under the ensemble's name.
+  std::vector<std::string> ensembles;
   std::filesystem::path out_dir;
   core::Json overrides = core::Json::object();  // TrainConfig keys applied to every model
   // The training data's embedder (run_experiment sets it from the data; empty = none recorded):

@@ -61,13 +61,14 @@ ValidationSplit make_validation_split(const data::BagDataset& data, const TrainC
     std::set<std::int64_t> seen;
     for (const auto* part : {&out.train, &out.val})
       for (std::int64_t i : *part) {
-        check(i >= 0 && i < data.size(),
-              "{}: index {} is outside the {} rows of the training data", what, i, data.size());
+        check(i >= 0 && i < data.size(), "{}: index {} is outside the {} rows of the training data",
+              what, i, data.size());
         check(seen.insert(i).second, "{}: row {} appears twice (train and val overlap)", what, i);
       }
     return out;
   }
-  const auto split = data::stratified_split(data, cfg.val_fraction, cfg.seed);
+  const auto split =
+      data::stratified_split(data, cfg.val_fraction, cfg.val_seed != 0 ? cfg.val_seed : cfg.seed);
   out.train = split.train;
   out.val = split.test;
   check(!out.train.empty() && !out.val.empty(),

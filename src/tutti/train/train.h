@@ -8,7 +8,7 @@
 //
 // Steps: split `data` into a training and a validation part (cfg.val_split: AttentionMIC's npz of
 // int64 `train`/`val` row indices; otherwise data::stratified_split(data, cfg.val_fraction,
-// cfg.seed)), train (neural: train_neural; rf: RandomForestBR), choose per-class thresholds on the
+// cfg.val_seed, or cfg.seed when it is 0)), train (neural: train_neural; rf: RandomForestBR), choose per-class thresholds on the
 // validation part (max F1), and write the .tutti file atomically.
 #pragma once
 

@@ -72,6 +72,10 @@ std::vector<TrainOptionDecl> make_decls() {
   v.push_back(range(option("val_fraction", "--val-fraction", common, &C::val_fraction, 0.15,
                            "Seeded stratified validation fraction"),
                     0, 1, true, true));
+  v.push_back(range(option("val_seed", "--val-seed", common, &C::val_seed, 0,
+                           "Seed of the stratified validation split (0 = --seed); ensemble "
+                           "members share one"),
+                    0, kInf));
 
   v.push_back(range(option("epochs", "--epochs", neural, &C::epochs, nullptr, "Epochs"), 1, kInf));
   v.push_back(range(
@@ -90,6 +94,12 @@ std::vector<TrainOptionDecl> make_decls() {
                              "auto (on the CPU the model's fused engine where it has one: ATT's "
                              "whole step, MMGAT's fused ops), autograd (LibTorch only) or fused"),
                       {"auto", "autograd", "fused"}));
+  v.push_back(range(option("label_smoothing", "--label-smoothing", neural, &C::label_smoothing, 0.0,
+                           "Train on targets y (1 - e) + e / 2 (validation loss on 0/1)"),
+                    0, 1, false, true));
+  v.push_back(choices(option("lr_schedule", "--lr-schedule", neural, &C::lr_schedule, "constant",
+                             "constant, or cosine: lr (1 + cos(pi (epoch - 1) / epochs)) / 2"),
+                      {"constant", "cosine"}));
 
   v.push_back(range(
       option("rf_trees", "--rf-trees", forest, &C::rf_trees, 100, "rf: trees per class"), 1, kInf));

@@ -32,6 +32,9 @@ struct TrainConfig {
   std::string embedder;   // the features' embedder; the dataset's record wins (train.h)
   std::string val_split;  // npz with int64 `train`/`val` row indices (AttentionMIC); or
   double val_fraction{};  // a seeded stratified fraction when val_split is empty
+  // Seed of that stratified split; 0 = `seed`. Members of an ensemble trained with other seeds
+  // but one val_seed share a validation part, on which the ensemble's thresholds are chosen.
+  std::uint64_t val_seed{};
 
   // Neural models. Loss = BCE averaged over known (mask = 1) labels + the model's extra loss.
   int epochs{};            // the model's default (models::ModelDecl)
@@ -42,6 +45,9 @@ struct TrainConfig {
   // auto: the model's fused CPU engine where it has one (models::ModelDecl::engines), autograd
   // otherwise; autograd: always the model's forward + LibTorch autograd; fused: require it.
   std::string engine;
+  // Training recipes beyond the papers, all off by default (docs/training.md, "Recipes").
+  double label_smoothing{};  // training targets y (1 - e) + e / 2; validation keeps 0/1
+  std::string lr_schedule;   // constant | cosine (lr * (1 + cos(pi (epoch - 1) / epochs)) / 2)
 
   // RF_BR (binary relevance random forests, xgboost in random-forest mode): the forest's options
   // are training options (the rf model declaration has none).

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -177,6 +178,22 @@ struct DropoutShareGuard {
   DropoutShareGuard& operator=(const DropoutShareGuard&) = delete;
 };
 
+// Soft training targets y (1 - e) + e / 2 (Szegedy et al., "Rethinking the Inception
+// Architecture", CVPR 2016, label smoothing; two classes per label here: present / absent).
+torch::Tensor smoothed(const torch::Tensor& y, double e) { return y * (1 - e) + e / 2; }
+
+// The cosine schedule (Loshchilov & Hutter, "SGDR", ICLR 2017, one cycle without restarts): the
+// learning rate of epoch e (1-based) of E is lr (1 + cos(pi (e - 1) / E)) / 2.
+void set_learning_rate(const TrainConfig& cfg, int epoch, FusedAdam::Options& adam,
+                       std::optional<torch::optim::Adam>& optim) {
+  const double lr = cfg.learning_rate * 0.5 *
+                    (1 + std::cos(std::numbers::pi * (epoch - 1) / std::max(1, cfg.epochs)));
+  adam.lr = lr;
+  if (optim)
+    for (auto& g : optim->param_groups())
+      static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
 // "att, mmgat": the models whose declaration has a fused engine.
 std::string models_with_fused_engine() {
   std::string s;
@@ -237,6 +254,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   if (engine == models::Engine::kFusedStep) {
     fused = std::make_unique<models::AttFused>(*model, cfg.seed);
     if (dp) fused->set_cross_process_sum([dp](std::span<double> v) { dp->sum(v); });
+    fused->set_label_smoothing(static_cast<float>(cfg.label_smoothing));
   }
   if (engine != models::Engine::kAutograd) {
     fused_adam = std::make_unique<FusedAdam>(model->parameters());
@@ -273,6 +291,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   const auto t_start = Clock::now();
   for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
     const auto t0 = Clock::now();
+    if (cfg.lr_schedule == "cosine") set_learning_rate(cfg, epoch, adam, optim);
     model->train();
     std::iota(order.begin(), order.end(), std::int64_t{0});
     core::shuffle(order.begin(), order.end(), rng);
@@ -312,7 +331,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         // Dropout masks keyed by the global batch in data-parallel training.
         const DropoutShareGuard share(dp != nullptr, s - gs, instance_offset);
         auto out = model->forward(xb, mb);
-        auto bce_sum = checked_bce_sum(out.clip, yb, ymb, cfg, epoch, step);
+        auto bce_sum = checked_bce_sum(
+            out.clip, cfg.label_smoothing > 0 ? smoothed(yb, cfg.label_smoothing) : yb, ymb, cfg,
+            epoch, step);
         auto known = ymb.sum();
         // Data-parallel: this share's part of the global batch's loss (BCE over the global known
         // labels, the extra loss weighted by the share's clips), summed over the ranks below.

@@ -220,6 +220,7 @@ void AttFused::gather_source(const BagSource& src, std::span<const std::int64_t>
     const std::int64_t r = rows[static_cast<std::size_t>(bi)];
     for (std::int64_t j = 0; j < c_; ++j) {
       g.y[bi * c_ + j] = src.y_true[r * c_ + j] >= 0.5f ? 1.0f : 0.0f;
+      if (smoothing_ > 0) g.y[bi * c_ + j] = g.y[bi * c_ + j] * (1 - smoothing_) + smoothing_ / 2;
       g.ym[bi * c_ + j] = src.y_mask[r * c_ + j] != 0 ? 1.0f : 0.0f;
       g.known += g.ym[bi * c_ + j];
     }

@@ -42,6 +42,8 @@ class AttFused {
   AttFused(models::BagModelImpl& model, std::uint64_t seed);
 
   static bool supports(const models::BagModelImpl& model);
+  // Training targets y (1 - e) + e / 2 instead of 0/1 (label smoothing); e = 0 by default.
+  void set_label_smoothing(float e) { smoothing_ = e; }
 
   struct StepLoss {
     double bce_sum = 0;  // sum of BCE over known labels
@@ -106,15 +108,16 @@ class AttFused {
 
   models::BagModelImpl& model_;
   double dropout_;
+  float smoothing_ = 0;
   std::uint64_t seed_;
   std::uint64_t counter_ = 0;
   CrossProcessSum cross_sum_;
   std::int64_t d_ = 0, c_ = 0;
-  Block in_;                           // input batch-norm (w undefined)
-  std::vector<Block> blocks_;          // hidden blocks
-  std::vector<torch::Tensor> wd_;      // detached aliases of the block weights (for BLAS calls)
-  torch::Tensor wa_, ba_, wc_, bc_;    // attention / classifier heads [C,D], [C]
-  torch::Tensor wcat_, bcat_;          // both heads stacked: [2C,D], [2C]
+  Block in_;                         // input batch-norm (w undefined)
+  std::vector<Block> blocks_;        // hidden blocks
+  std::vector<torch::Tensor> wd_;    // detached aliases of the block weights (for BLAS calls)
+  torch::Tensor wa_, ba_, wc_, bc_;  // attention / classifier heads [C,D], [C]
+  torch::Tensor wcat_, bcat_;        // both heads stacked: [2C,D], [2C]
 
   Gathered gb_;
   std::int64_t parts_ = 1;
