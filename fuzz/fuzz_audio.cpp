@@ -4,7 +4,7 @@
 // instrumented; tutti's decoding, sample checks and buffering are.
 // tutti::Error is an expected rejection; crashes, sanitizer reports and reads that return more
 // frames than asked for are bugs.
-// Seeds: fuzz/corpus/fuzz_audio/ (tools/fixtures/make_fuzz_seeds.py: WAV of several sample
+// Seeds: tests/fixtures/fuzz/fuzz_audio/ (tools/fixtures/make_fuzz_seeds.py: WAV of several sample
 // formats, NaN floats, MPEG frames).
 #include <cstddef>
 #include <cstdint>

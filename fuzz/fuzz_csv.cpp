@@ -1,6 +1,6 @@
 // libFuzzer target: arbitrary text through the RFC 4180 CSV reader and the OpenMIC aggregated
 // labels parser built on it. tutti::Error is an expected rejection; crashes, sanitizer reports
-// and other exceptions are bugs. Seeds: fuzz/corpus/fuzz_csv/.
+// and other exceptions are bugs. Seeds: tests/fixtures/fuzz/fuzz_csv/.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

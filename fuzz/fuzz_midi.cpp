@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes through the Standard MIDI File parser and the MIDI-to-score
 // conversion of `tutti synth --midi`. tutti::Error is an expected rejection; crashes, sanitizer
 // reports, other exceptions and scores that break the renderer's rules are bugs.
-// Seeds: fuzz/corpus/fuzz_midi/.
+// Seeds: tests/fixtures/fuzz/fuzz_midi/.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

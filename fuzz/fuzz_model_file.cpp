@@ -5,7 +5,7 @@
 // the infer library links LibTorch: this target compiles model_file.cpp and the torch-free model
 // description (models/model_spec.cpp, models/model_decl.cpp) directly (fuzz/CMakeLists.txt).
 // tutti::Error is an expected rejection; crashes and sanitizer reports are bugs.
-// Seeds: fuzz/corpus/fuzz_model_file/ (tools/fixtures/make_fuzz_seeds.py).
+// Seeds: tests/fixtures/fuzz/fuzz_model_file/ (tools/fixtures/make_fuzz_seeds.py).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // libFuzzer target: arbitrary bytes as one .npy stream (header dict, every dtype, object arrays
 // through the pickle reader). tutti::Error is an expected rejection; crashes, sanitizer reports,
-// other exceptions and a failed round trip are bugs. Seeds: fuzz/corpus/fuzz_npy/.
+// other exceptions and a failed round trip are bugs. Seeds: tests/fixtures/fuzz/fuzz_npy/.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

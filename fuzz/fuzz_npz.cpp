@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes as an .npz file (libzip underneath), read with read_npz and
 // then as a bag dataset with load_bags (shape/dtype cross-checks, BagDataset::validate).
 // tutti::Error is an expected rejection; crashes and sanitizer reports are bugs.
-// Seeds: fuzz/corpus/fuzz_npz/ (numpy-written archives, stored, deflated, zip64).
+// Seeds: tests/fixtures/fuzz/fuzz_npz/ (numpy-written archives, stored, deflated, zip64).
 #include <cstddef>
 #include <cstdint>
 

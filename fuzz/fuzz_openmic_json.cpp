@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary text as one OpenMIC-2018 per-clip VGGish JSON
 // ({"time_points": [...], "features": [[...], ...]}). tutti::Error is an expected rejection;
-// crashes, sanitizer reports and other exceptions are bugs. Seeds: fuzz/corpus/fuzz_openmic_json/.
+// crashes, sanitizer reports and other exceptions are bugs.
+// Seeds: tests/fixtures/fuzz/fuzz_openmic_json/.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -2,7 +2,7 @@
 // REDUCE, no persistent ids) and once with hooks like the .pth reader's (a call and a persistent
 // id both build new values). tutti::Error is an expected rejection; crashes, sanitizer reports,
 // other exceptions, and values that point outside the value table are bugs.
-// Seeds: fuzz/corpus/fuzz_pickle/ (tools/fixtures/make_pickle_corpus.py).
+// Seeds: tests/fixtures/fuzz/fuzz_pickle/ (tools/fixtures/make_pickle_corpus.py).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

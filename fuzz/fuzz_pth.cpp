@@ -3,7 +3,7 @@
 // then every tensor converted as the VGGish import does. The reader is torch-free; this target
 // compiles it directly (fuzz/CMakeLists.txt), since the embed library links LibTorch.
 // tutti::Error is an expected rejection; crashes and sanitizer reports are bugs.
-// Seeds: fuzz/corpus/fuzz_pth/ (tools/fixtures/make_fuzz_seeds.py, written by torch.save).
+// Seeds: tests/fixtures/fuzz/fuzz_pth/ (tools/fixtures/make_fuzz_seeds.py, written by torch.save).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

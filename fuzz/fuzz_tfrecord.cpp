@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes as a TFRecord stream of AudioSet SequenceExamples (with and
 // without the crc checks, so the protobuf parser behind them gets reached), and directly as one
 // SequenceExample. Any tutti::Error is an expected rejection; crashes, sanitizer reports and
-// other exceptions are bugs. Seeds: fuzz/corpus/fuzz_tfrecord/ (real records).
+// other exceptions are bugs. Seeds: tests/fixtures/fuzz/fuzz_tfrecord/ (real records).
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -2,7 +2,7 @@
 // zip-entry reader behind .npz, .tutti, .pth and .tutti-embedder files: every entry's sizes
 // (zip_entry_problem) and every read. tutti::Error is an expected rejection; crashes, sanitizer
 // reports, and a read whose length differs from the entry's recorded size are bugs.
-// Seeds: fuzz/corpus/fuzz_zip/ (tools/fixtures/make_fuzz_seeds.py).
+// Seeds: tests/fixtures/fuzz/fuzz_zip/ (tools/fixtures/make_fuzz_seeds.py).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// core/pickle.h against pickles written by Python itself (fuzz/corpus/fuzz_pickle/, made by
+// core/pickle.h against pickles written by Python itself (tests/fixtures/fuzz/fuzz_pickle/, made by
 // tools/fixtures/make_pickle_corpus.py), and every error path on hand-made inputs.
 #include <gtest/gtest.h>
 
@@ -18,7 +18,8 @@ using V = PickleValue;
 using namespace std::string_literals;
 
 std::vector<std::uint8_t> corpus(const std::string& name) {
-  return read_file_bytes(tutti::testing::source_dir() / "fuzz" / "corpus" / "fuzz_pickle" / name);
+  return read_file_bytes(tutti::testing::source_dir() / "tests" / "fixtures" / "fuzz" /
+                         "fuzz_pickle" / name);
 }
 
 // The value under string key `key` of dict value `dict`.
