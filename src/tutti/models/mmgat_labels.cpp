@@ -36,8 +36,8 @@ std::vector<double> ppmi_matrix(const data::BagDataset& ds) {
     for (std::int64_t b = 0; b < c; ++b) {
       const double v = n[static_cast<std::size_t>(a * c + b)];
       if (v <= 0) continue;
-      const double pmi =
-          std::log(v * total / (row[static_cast<std::size_t>(a)] * row[static_cast<std::size_t>(b)]));
+      const double pmi = std::log(
+          v * total / (row[static_cast<std::size_t>(a)] * row[static_cast<std::size_t>(b)]));
       out[static_cast<std::size_t>(a * c + b)] = std::max(pmi, 0.0);
     }
   return out;
@@ -82,20 +82,10 @@ std::vector<std::vector<double>> read_label_embeddings(const std::filesystem::pa
   } else if (ext == ".csv") {
     for (const auto& row : data::read_csv(path)) {
       std::vector<double> r;
-      for (const auto& f : row.fields) {
-        std::size_t used = 0;
-        double x = 0;
-        try {
-          x = std::stod(f, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        check(used > 0 && used == f.size(), "{}:{}: '{}' is not a number", what, row.line, f);
-        r.push_back(x);
-      }
-      check(out.empty() || r.size() == out.front().size(),
-            "{}:{}: {} values, the first row has {}", what, row.line, r.size(),
-            out.empty() ? 0 : out.front().size());
+      for (const auto& f : row.fields)
+        r.push_back(data::parse_number_field(f, what, row.line, "value"));
+      check(out.empty() || r.size() == out.front().size(), "{}:{}: {} values, the first row has {}",
+            what, row.line, r.size(), out.empty() ? 0 : out.front().size());
       out.push_back(std::move(r));
     }
   } else {
@@ -116,9 +106,9 @@ std::vector<std::int64_t> onset_groups_for(const std::vector<std::string>& class
     for (const char* n : {"banjo", "cymbals", "drums", "guitar", "mallet_percussion", "mandolin",
                           "piano", "synthesizer", "trombone", "trumpet", "ukulele"})
       group_of[n] = 0;  // hard
-    for (const char* n : {"accordion", "bass", "cello", "clarinet", "flute", "organ", "saxophone",
-                          "violin"})
-      group_of[n] = 1;  // soft
+    for (const char* n :
+         {"accordion", "bass", "cello", "clarinet", "flute", "organ", "saxophone", "violin"})
+      group_of[n] = 1;      // soft
     group_of["voice"] = 2;  // other
   } else {
     const std::string what = table.string();
@@ -152,8 +142,7 @@ ModelSpec mmgat_training_spec(ModelSpec spec, const data::BagDataset& train) {
   auto& opt = spec.options;
   if (opt.is_null()) opt = core::Json::object();
   const MmgatOptions o = MmgatOptions::from_spec(spec);  // validates the options first
-  if (o.use_labels && !opt.contains("label_embedding_matrix") &&
-      o.label_embeddings != "learned") {
+  if (o.use_labels && !opt.contains("label_embedding_matrix") && o.label_embeddings != "learned") {
     const auto m = o.label_embeddings == "ppmi"
                        ? ppmi_label_embeddings(train, o.label_dim)
                        : read_label_embeddings(o.label_embeddings, train.num_classes());
