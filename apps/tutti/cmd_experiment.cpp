@@ -44,7 +44,7 @@ void setup_experiment(CLI::App& root) {
   cmd->add_option("--seeds", o->cfg.seeds, "Number of seeds (runs use seeds 1..N)")
       ->capture_default_str();
   cmd->add_option("-o,--output", o->out, "Output folder")->required();
-  o->flags.bind(cmd, /*with_seed=*/false);
+  o->flags.bind(cmd, /*with_seed=*/false, /*with_checkpoints=*/false);
   cmd->callback([o] {
     auto inputs = o->flags.input_files();
     inputs.push_back({"--train", o->cfg.train_path});

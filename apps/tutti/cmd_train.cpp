@@ -1,7 +1,9 @@
 // `tutti train DATA.npz --model M -o MODEL.tutti`: train one model (docs/training.md).
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "command.h"
@@ -52,7 +54,8 @@ void setup_train(CLI::App& root) {
     if (const auto env = dist::read_dist_env()) {
       group = dist::ProcessGroup::connect(*env);
       group->check_same("version", TUTTI_VERSION, "tutti version");
-      group->check_same("options", cfg.to_json().dump(), "training options");
+      group->check_same("options", cfg.to_json(/*with_run_control=*/true).dump(),
+                        "training options");
       group->check_same("data", core::md5_file_hex(o->data),
                         "data digest (MD5 of " + o->data + ")");
     }
@@ -63,9 +66,15 @@ void setup_train(CLI::App& root) {
     if (!cfg.is_forest() && !quiet)
       bar = std::make_unique<core::Progress>(fmt::format("train {} seed {}", cfg.model, cfg.seed),
                                              cfg.epochs);
+    // Test hook: TUTTI_TEST_KILL_AFTER_EPOCH=N kills this process (SIGKILL, as a crash would)
+    // once epoch N and its checkpoint are done, so that tests can resume a run deterministically.
+    // Not for any other use.
+    const char* kill_after = std::getenv("TUTTI_TEST_KILL_AFTER_EPOCH");
+    const int kill_epoch = kill_after ? std::atoi(kill_after) : 0;
     const auto info = train::train_model_file(
         ds, cfg, o->out, o->data,
         [&](const infer::EpochRecord& e, int) {
+          if (kill_epoch > 0 && e.epoch == kill_epoch) std::raise(SIGKILL);
           if (!bar) return;
           bar->set_status(fmt::format("epoch {} loss {:.4f} val {:.4f} mAP {:.3f}", e.epoch,
                                       e.train_loss, e.val_loss, e.val_map));

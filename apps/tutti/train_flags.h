@@ -26,13 +26,20 @@ struct TrainFlags {
   std::vector<std::pair<std::string, CLI::Option*>> files;  // the flags that name input files
 
   // Binds one flag per declared option to `cmd`, in the declaration's groups. `with_seed` = false
-  // for experiment (seeds 1..N).
-  void bind(CLI::App* cmd, bool with_seed) {
+  // for experiment (seeds 1..N); `with_checkpoints` = false leaves out the checkpoint group.
+  void bind(CLI::App* cmd, bool with_seed, bool with_checkpoints = true) {
     for (const auto& d : train::train_option_decls()) {
       if (d.key == "seed" && !with_seed) continue;
-      const std::string help = fmt::format("{} (default: {})", d.help, d.default_text());
-      CLI::Option* o = std::visit(
-          [&](auto member) { return cmd->add_option(d.flag, values.*member, help); }, d.field);
+      if (d.group == train::TrainGroup::kCheckpoint && !with_checkpoints) continue;
+      CLI::Option* o = nullptr;
+      if (d.is_switch) {
+        // A switch is an int member (0/1) given without a value.
+        o = cmd->add_flag(d.flag, values.*std::get<int train::TrainConfig::*>(d.field), d.help);
+      } else {
+        const std::string help = fmt::format("{} (default: {})", d.help, d.default_text());
+        o = std::visit(
+            [&](auto member) { return cmd->add_option(d.flag, values.*member, help); }, d.field);
+      }
       o->group(train::group_title(d.group));
       if (!d.choices.empty()) o->check(CLI::IsMember(d.choices));
       if (d.existing_file) o->check(CLI::ExistingFile);
@@ -55,7 +62,7 @@ struct TrainFlags {
 
   // The input files the given flags name (--val-split), for check_outputs_differ.
   std::vector<NamedPath> input_files() const {
-    const core::Json all = values.to_json();
+    const core::Json all = values.to_json(/*with_run_control=*/true);
     std::vector<NamedPath> out;
     for (const auto& [key, opt] : files)
       if (opt->count() > 0) out.push_back({opt->get_name(), all.at(key).get<std::string>()});
@@ -64,7 +71,7 @@ struct TrainFlags {
 
   // Only the flags the user gave, as TrainConfig JSON keys.
   core::Json overrides() const {
-    const core::Json all = values.to_json();
+    const core::Json all = values.to_json(/*with_run_control=*/true);
     core::Json out = core::Json::object();
     for (const auto& [key, opt] : bound)
       if (opt->count() > 0) out[key] = all.at(key);

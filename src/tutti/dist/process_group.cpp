@@ -98,7 +98,9 @@ namespace {
 template <typename T, typename Op>
 void on_view(const DistEnv& env, const char* what, std::span<T> v, Op&& op) {
   if (v.empty()) return;
-  const auto type = std::is_same_v<T, double> ? torch::kFloat64 : torch::kFloat32;
+  const auto type = std::is_same_v<T, double>         ? torch::kFloat64
+                    : std::is_same_v<T, std::uint8_t> ? torch::kByte
+                                                      : torch::kFloat32;
   std::vector<torch::Tensor> t = {torch::from_blob(
       v.data(), {static_cast<std::int64_t>(v.size())}, torch::TensorOptions().dtype(type))};
   try {
@@ -120,6 +122,14 @@ void ProcessGroup::allreduce_sum(std::span<double> v) {
 
 void ProcessGroup::broadcast(std::span<float> v) {
   on_view(env_, "a broadcast", v, [&](auto& t) { return impl_->pg->broadcast(t); });
+}
+
+void ProcessGroup::broadcast(std::vector<std::uint8_t>& bytes) {
+  const auto bcast = [&](auto& t) { return impl_->pg->broadcast(t); };
+  std::vector<double> size = {static_cast<double>(bytes.size())};  // exact below 2^53
+  on_view(env_, "a broadcast", std::span<double>(size), bcast);
+  bytes.resize(static_cast<std::size_t>(size[0]));
+  on_view(env_, "a broadcast", std::span<std::uint8_t>(bytes), bcast);
 }
 
 void ProcessGroup::barrier() {

@@ -13,9 +13,11 @@
 // disagree in check_same).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "tutti/dist/dist_env.h"
 
@@ -35,6 +37,8 @@ class ProcessGroup {
   void allreduce_sum(std::span<double> v);
   // v on every rank becomes rank 0's v.
   void broadcast(std::span<float> v);
+  // bytes on every rank becomes rank 0's bytes (resized to their length).
+  void broadcast(std::vector<std::uint8_t>& bytes);
   void barrier();
   // Publishes `value` under `key` and compares every rank's with rank 0's. Throws tutti::Error
   // on every rank when they differ: "dist: rank R: <what> differs from rank 0's (<a> vs <b>)".

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "tutti/core/error.h"
@@ -30,6 +31,32 @@ bool FusedAdam::supports(const std::vector<torch::Tensor>& params) {
 
 void FusedAdam::zero_grad() {
   for (auto& p : params_) p.mutable_grad() = torch::Tensor();
+}
+
+FusedAdam::State FusedAdam::state() const {
+  State s;
+  s.steps = steps_;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const auto n = static_cast<std::int64_t>(m_[i].size());
+    s.m.push_back(torch::from_blob(const_cast<float*>(m_[i].data()), {n}, torch::kFloat32).clone());
+    s.v.push_back(torch::from_blob(const_cast<float*>(v_[i].data()), {n}, torch::kFloat32).clone());
+  }
+  return s;
+}
+
+void FusedAdam::load_state(const State& s) {
+  check(s.m.size() == params_.size() && s.v.size() == params_.size(),
+        "FusedAdam: state of {} tensors for {} parameters", s.m.size(), params_.size());
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const auto n = static_cast<std::int64_t>(m_[i].size());
+    for (const auto* t : {&s.m[i], &s.v[i]})
+      check(t->scalar_type() == torch::kFloat32 && t->numel() == n,
+            "FusedAdam: state tensor {} has {} values, expected {} float32", i, t->numel(), n);
+    const auto m = s.m[i].contiguous(), v = s.v[i].contiguous();
+    std::copy_n(m.data_ptr<float>(), n, m_[i].data());
+    std::copy_n(v.data_ptr<float>(), n, v_[i].data());
+  }
+  steps_ = s.steps;
 }
 
 void FusedAdam::step(const Options& o) {

@@ -29,6 +29,16 @@ class FusedAdam {
   // Drops every gradient, so that the next backward writes fresh ones (no zeroing pass).
   void zero_grad();
 
+  // The first and second moments (one 1-D float tensor per parameter tensor) and the step count:
+  // what a checkpoint keeps (train/checkpoint.h).
+  struct State {
+    std::vector<torch::Tensor> m, v;
+    std::int64_t steps = 0;
+  };
+  State state() const;
+  // Throws tutti::Error when the tensors' number or sizes differ from the parameters'.
+  void load_state(const State& s);
+
  private:
   std::vector<torch::Tensor> params_;
   std::vector<std::vector<float>> m_, v_;

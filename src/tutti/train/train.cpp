@@ -36,6 +36,12 @@ double masked_bce(const data::BagDataset& ds, const std::vector<float>& scores) 
 
 }  // namespace
 
+std::filesystem::path checkpoint_path(const std::filesystem::path& model_out) {
+  auto p = model_out;
+  p += ".ckpt";
+  return p;
+}
+
 models::ForestOptions forest_options(const TrainConfig& cfg) {
   models::ForestOptions o;
   o.trees = cfg.rf_trees;
@@ -95,6 +101,10 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   check<UsageError>(!group || !cfg.is_forest(),
                     "train: rf: the forest trains in one process; start it without a distributed "
                     "environment (RANK/WORLD_SIZE, srun, mpirun)");
+  const bool checkpoints = cfg.checkpoint_every > 0 || cfg.resume != 0;
+  check<UsageError>(!checkpoints || !cfg.is_forest(),
+                    "train: rf: --checkpoint-every and --resume apply to the neural models (a "
+                    "forest is fitted in one step)");
   check_trainable(data, cfg.model, data_name);
   const ValidationSplit split = make_validation_split(data, cfg);
   const data::BagDataset train = data.subset(split.train);
@@ -138,7 +148,8 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   } else {
     std::optional<DataParallel> dp;
     if (group) dp.emplace(*group);
-    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr);
+    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr,
+                                       checkpoints ? checkpoint_path(out) : "");
     info.spec = r.model->spec();
     info.training = r.summary;
     const infer::NeuralOutputs o = infer::run_model(*r.model, val, false);
@@ -147,7 +158,12 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
     blobs["weights.pt"] = save_weights(*r.model);
   }
   info.thresholds = eval::choose_thresholds(val, val_scores);
-  if (!group || group->rank() == 0) infer::write_model_file(out, info, blobs);
+  if (!group || group->rank() == 0) {
+    infer::write_model_file(out, info, blobs);
+    // The model is complete: its checkpoint has nothing left to continue.
+    std::error_code ignored;
+    if (checkpoints) std::filesystem::remove(checkpoint_path(out), ignored);
+  }
   // The others finish when the file is there (or fail with rank 0 when it could not be written).
   if (group) group->barrier();
   return info;

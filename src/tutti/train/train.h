@@ -56,10 +56,16 @@ models::ForestOptions forest_options(const TrainConfig& cfg);
 // clips (models/mmgat_labels.h).
 models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& data);
 
+// Where training into the model file OUT keeps its epoch checkpoints: OUT.ckpt
+// (train/checkpoint.h; TrainConfig::checkpoint_every and resume).
+std::filesystem::path checkpoint_path(const std::filesystem::path& model_out);
+
 // Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
 // With `group` (a distributed run, docs/distributed.md) every rank calls this with the same data
 // and cfg; they train one model data-parallel (cfg.batch_size per rank) and rank 0 alone writes
 // `out`. The forest trains in one process only (tutti::UsageError with a group).
+// cfg.checkpoint_every > 0 writes checkpoint_path(out) every that many epochs (removed once `out`
+// is written); cfg.resume continues from it.
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
                                   const std::filesystem::path& out, const std::string& data_name,
                                   const EpochCallback& on_epoch = {},

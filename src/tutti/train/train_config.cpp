@@ -112,6 +112,19 @@ std::vector<TrainOptionDecl> make_decls() {
   v.push_back(choices(option("rf_features", "--rf-features", forest, &C::rf_features, "mean",
                              "rf: clip features (mean or mean_std over the real instances)"),
                       {"mean", "mean_std"}));
+
+  const auto run = TrainGroup::kCheckpoint;
+  v.push_back(range(option("checkpoint_every", "--checkpoint-every", run, &C::checkpoint_every, 0,
+                           "Neural models: write OUT.ckpt (weights, optimizer, random states, best "
+                           "so far) after every N-th epoch, atomically; removed once OUT is "
+                           "written (0 = never)"),
+                    0, kInf, false, false, "0 = never"));
+  auto resume = range(option("resume", "--resume", run, &C::resume, 0,
+                             "Neural models: continue from OUT.ckpt, ending with the model an "
+                             "uninterrupted run writes"),
+                      0, 1);
+  resume.is_switch = true;
+  v.push_back(resume);
   return v;
 }
 
@@ -164,6 +177,8 @@ std::string group_title(TrainGroup g) {
       return "Neural training";
     case TrainGroup::kForest:
       return "Random forest (rf)";
+    case TrainGroup::kCheckpoint:
+      return "Checkpoints";
   }
   return {};
 }
@@ -261,10 +276,11 @@ void TrainConfig::validate() const {
   if (!is_forest()) models::validate_model_options(models::model_decl(model), model_options);
 }
 
-core::Json TrainConfig::to_json() const {
+core::Json TrainConfig::to_json(bool with_run_control) const {
   core::Json j = {{"model", model}, {"model_options", model_options}};
   for (const auto& d : train_option_decls())
-    std::visit([&](auto member) { j[d.key] = this->*member; }, d.field);
+    if (with_run_control || d.group != TrainGroup::kCheckpoint)
+      std::visit([&](auto member) { j[d.key] = this->*member; }, d.field);
   return j;
 }
 

@@ -56,6 +56,11 @@ struct TrainConfig {
   double rf_subsample{};    // rows per tree, without replacement (bootstrap-like)
   std::string rf_features;  // mean | mean_std (per-clip statistics over real instances)
 
+  // Checkpoints (neural models; train/checkpoint.h): run control, not part of the model, so
+  // to_json() leaves them out unless asked.
+  int checkpoint_every{};  // write OUT.ckpt after every N-th epoch; 0 = never
+  int resume{};            // 1: continue from OUT.ckpt (a switch on the command line)
+
   // The declared defaults for "att".
   TrainConfig();
   // The declared defaults for a model name (or alias): its epochs and learning rate come from its
@@ -67,13 +72,15 @@ struct TrainConfig {
   // options (models::validate_model_options). Throws tutti::UsageError
   // "train config: <field> = <value>: <why>".
   void validate() const;
-  core::Json to_json() const;
+  // The options that determine the model (recorded in model files, compared across ranks and
+  // with a checkpoint); with_run_control adds the checkpoint group.
+  core::Json to_json(bool with_run_control = false) const;
   // Missing keys keep their defaults (for_model of the stored model); unknown keys and wrong
   // types are rejected (tutti::Error).
   static TrainConfig from_json(const core::Json& j);
 };
 
-enum class TrainGroup { kCommon, kNeural, kForest };
+enum class TrainGroup { kCommon, kNeural, kForest, kCheckpoint };
 
 // One training option: the single place its name, flag, default, range and help are stated.
 struct TrainOptionDecl {
@@ -90,6 +97,7 @@ struct TrainOptionDecl {
   std::vector<std::string> choices;  // strings: accepted values (empty = any)
   bool non_empty = false;            // strings: "" refused
   bool existing_file = false;        // flag checks that the file exists
+  bool is_switch = false;            // a 0/1 int given as a flag without a value (--resume)
   std::string note;                  // why the range, appended to the error
   std::string help;
 
@@ -99,11 +107,11 @@ struct TrainOptionDecl {
   std::string rule() const;
 };
 
-// Every training option, grouped common, neural, forest.
+// Every training option, grouped common, neural, forest, checkpoint.
 const std::vector<TrainOptionDecl>& train_option_decls();
 // The declaration with JSON key `key`, or nullptr.
 const TrainOptionDecl* find_train_option(const std::string& key);
-// "Training", "Neural training", "Random forest (rf)": help section titles.
+// "Training", "Neural training", "Random forest (rf)", "Checkpoints": help section titles.
 std::string group_title(TrainGroup g);
 
 }  // namespace tutti::train

@@ -21,6 +21,7 @@
 #include "tutti/models/mmgat_labels.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/models/torch_runtime.h"
+#include "tutti/train/checkpoint.h"
 #include "tutti/train/data_parallel.h"
 #include "tutti/train/fused_adam.h"
 #include "tutti/train/validation.h"
@@ -202,6 +203,77 @@ std::string models_with_fused_engine() {
   return s;
 }
 
+// What the epoch loop carries from one epoch to the next (checkpoint.h), taken and put back.
+struct LoopState {
+  models::BagModelImpl& model;
+  Snapshot& best;
+  std::mt19937_64& rng;
+  models::AttFused* fused;
+  FusedAdam* fused_adam;
+  std::optional<torch::optim::Adam>& optim;
+  infer::TrainingSummary& sum;
+  int& since_best;
+
+  TrainState take(int epoch, double seconds) const {
+    TrainState s;
+    s.epoch = epoch;
+    s.since_best = since_best;
+    s.summary = sum;
+    s.summary.train_seconds = seconds;
+    for (auto& t : Snapshot::live(model)) s.model.push_back(t.detach());
+    s.best = best.tensors;
+    std::ostringstream os;
+    os << rng;
+    s.shuffle_rng = os.str();
+    s.torch_rng = torch_rng_state();
+    if (fused) s.dropout_counter = fused->dropout_counter();
+    s.has_fused_adam = fused_adam != nullptr;
+    if (fused_adam) {
+      s.fused_adam = fused_adam->state();
+    } else {
+      torch::serialize::OutputArchive ar;
+      optim->save(ar);
+      std::ostringstream bytes;
+      ar.save_to(bytes);
+      const std::string b = bytes.str();
+      s.adam.assign(b.begin(), b.end());
+    }
+    return s;
+  }
+
+  // Returns the first epoch to run.
+  int restore(const TrainState& s, const std::string& what) {
+    torch::NoGradGuard ng;
+    const auto live = Snapshot::live(model);
+    check(s.model.size() == live.size() && (s.best.empty() || s.best.size() == live.size()) &&
+              s.has_fused_adam == (fused_adam != nullptr),
+          "train: --resume: {}: holds another model or engine than this run builds", what);
+    for (std::size_t i = 0; i < live.size(); ++i) live[i].copy_(s.model[i]);
+    best.tensors.clear();
+    for (const auto& t : s.best) best.tensors.push_back(t.clone());
+    std::istringstream is(s.shuffle_rng);
+    is >> rng;
+    check(!is.fail(), "train: --resume: {}: unreadable batch-order state", what);
+    set_torch_rng_state(s.torch_rng);
+    if (fused) fused->set_dropout_counter(s.dropout_counter);
+    if (fused_adam) {
+      fused_adam->load_state(s.fused_adam);
+    } else {
+      torch::serialize::InputArchive ar;
+      ar.load_from(reinterpret_cast<const char*>(s.adam.data()), s.adam.size());
+      optim->load(ar);
+    }
+    const auto n_train = sum.n_train, n_val = sum.n_val, params = sum.params;
+    sum = s.summary;
+    sum.n_train = n_train;
+    sum.n_val = n_val;
+    sum.params = params;
+    if (sum.best_epoch == 0) sum.val_loss = std::numeric_limits<double>::infinity();
+    since_best = s.since_best;
+    return s.epoch + 1;
+  }
+};
+
 }  // namespace
 
 torch::Device setup_torch(const TrainConfig& cfg) {
@@ -210,7 +282,8 @@ torch::Device setup_torch(const TrainConfig& cfg) {
 
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch,
-                               const CancelCheck& cancelled, DataParallel* dp) {
+                               const CancelCheck& cancelled, DataParallel* dp,
+                               const std::filesystem::path& checkpoint) {
   check_trainable(train, cfg.model, "training set");
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
@@ -289,7 +362,22 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   Snapshot best;
   int since_best = 0;
   const auto t_start = Clock::now();
-  for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+  // Checkpoints: what a resumed run must share with this one, and the state it left.
+  LoopState loop{*model, best, rng, fused.get(), fused_adam.get(), optim, sum, since_best};
+  CheckpointIdentity ckpt_id;
+  if (!checkpoint.empty()) {
+    ckpt_id.options = cfg.to_json();
+    ckpt_id.data = checkpoint_data_digest(tr, val_sub);
+    ckpt_id.world_size = static_cast<int>(world);
+  }
+  int first_epoch = 1;
+  double seconds_before = 0;  // training time of the run a checkpoint continues
+  if (!checkpoint.empty() && cfg.resume) {
+    first_epoch = loop.restore(load_checkpoint(checkpoint, ckpt_id, dp ? &dp->group() : nullptr),
+                               checkpoint.string());
+    seconds_before = sum.train_seconds;
+  }
+  for (int epoch = first_epoch; epoch <= cfg.epochs; ++epoch) {
     const auto t0 = Clock::now();
     if (cfg.lr_schedule == "cosine") set_learning_rate(cfg, epoch, adam, optim);
     model->train();
@@ -393,14 +481,19 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     } else {
       ++since_best;
     }
+    const bool stop = cfg.patience > 0 && since_best >= cfg.patience;
+    if (!checkpoint.empty() && cfg.checkpoint_every > 0 && epoch % cfg.checkpoint_every == 0 &&
+        epoch < cfg.epochs && !stop && (!dp || dp->rank() == 0))
+      write_checkpoint(checkpoint, ckpt_id,
+                       loop.take(epoch, seconds_before + seconds_since(t_start)));
     if (on_epoch) on_epoch(rec, cfg.epochs);
-    if (cfg.patience > 0 && since_best >= cfg.patience) break;
+    if (stop) break;
   }
   check(sum.best_epoch > 0, "training failed: the validation loss was never finite");
   best.restore(*model);
   model->to(torch::kCPU);
   model->eval();
-  sum.train_seconds = seconds_since(t_start);
+  sum.train_seconds = seconds_before + seconds_since(t_start);
   result.model = model;
   return result;
 }

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <functional>
 
 #include "tutti/data/bag_dataset.h"
@@ -37,10 +38,12 @@ class DataParallel;
 // K and D (see check_trainable). Clips without instances are skipped. cfg must be valid
 // (TrainConfig::validate, which train_model_file runs once for the whole run). With `dp`, every
 // rank of its group runs this on the same data and config and ends with the same model
-// (data_parallel.h); cfg.batch_size is then the batch of each rank.
+// (data_parallel.h); cfg.batch_size is then the batch of each rank. A non-empty `checkpoint`
+// is the file of cfg.checkpoint_every / cfg.resume (checkpoint.h).
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch = {},
-                               const CancelCheck& cancelled = {}, DataParallel* dp = nullptr);
+                               const CancelCheck& cancelled = {}, DataParallel* dp = nullptr,
+                               const std::filesystem::path& checkpoint = {});
 
 // Weights -> bytes (torch::serialize archive of parameters and buffers; infer/run_model.h
 // load_weights reads them back).

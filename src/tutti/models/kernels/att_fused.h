@@ -42,6 +42,9 @@ class AttFused {
   AttFused(models::BagModelImpl& model, std::uint64_t seed);
 
   static bool supports(const models::BagModelImpl& model);
+  // The dropout generator's position (steps taken): saved and restored by training checkpoints.
+  std::uint64_t dropout_counter() const { return counter_; }
+  void set_dropout_counter(std::uint64_t c) { counter_ = c; }
   // Training targets y (1 - e) + e / 2 instead of 0/1 (label smoothing); e = 0 by default.
   void set_label_smoothing(float e) { smoothing_ = e; }
 
