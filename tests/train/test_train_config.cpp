@@ -146,16 +146,24 @@ TEST(TrainOptionDecls, KeysAndFlagsAreUniqueAndCoverTheJson) {
                                                    {"rf_trees", "--rf-trees"},
                                                    {"rf_max_depth", "--rf-max-depth"},
                                                    {"rf_subsample", "--rf-subsample"},
-                                                   {"rf_features", "--rf-features"}};
+                                                   {"rf_features", "--rf-features"},
+                                                   {"checkpoint_every", "--checkpoint-every"},
+                                                   {"resume", "--resume"}};
   for (const auto& d : train_option_decls()) EXPECT_EQ(want.at(d.key), d.flag) << d.key;
   EXPECT_EQ(keys.size(), want.size());
-  // to_json writes exactly the declared keys plus the model and its options (flat, as always).
-  std::set<std::string> json_keys;
-  const auto json = TrainConfig().to_json();
-  for (const auto& [k, v] : json.items()) json_keys.insert(k);
+  // to_json(true) writes exactly the declared keys plus the model and its options (flat, as
+  // always); to_json() leaves out the checkpoint group (run control, not part of the model).
+  std::set<std::string> json_keys, model_keys;
+  const auto all = TrainConfig().to_json(true), model = TrainConfig().to_json();
+  for (const auto& [k, v] : all.items()) json_keys.insert(k);
+  for (const auto& [k, v] : model.items()) model_keys.insert(k);
   keys.insert("model");
   keys.insert("model_options");
   EXPECT_EQ(json_keys, keys);
+  keys.erase("checkpoint_every");
+  keys.erase("resume");
+  EXPECT_EQ(model_keys, keys);
+  EXPECT_TRUE(tutti::train::find_train_option("resume")->is_switch);
 }
 
 TEST(TrainOptionDecls, DefaultsPassAndOutOfRangeValuesAreRefusedNamingTheKey) {
@@ -179,7 +187,11 @@ TEST(TrainOptionDecls, DefaultsPassAndOutOfRangeValuesAreRefusedNamingTheKey) {
         bad.push_back(is_double ? tutti::core::Json(x)
                                 : tutti::core::Json(static_cast<std::int64_t>(x)));
       }
-      if (!std::isinf(d.hi)) bad.push_back(d.hi_open ? d.hi : d.hi + step);
+      if (!std::isinf(d.hi)) {
+        const double x = d.hi_open ? d.hi : d.hi + step;
+        bad.push_back(is_double ? tutti::core::Json(x)
+                                : tutti::core::Json(static_cast<std::int64_t>(x)));
+      }
     }
     for (const auto& v : bad) {
       const auto what = usage_error_of(with(base, d.key, v));

@@ -1,0 +1,154 @@
+// `tutti train --checkpoint-every N` killed after an epoch (SIGKILL through the test hook
+// TUTTI_TEST_KILL_AFTER_EPOCH, as a crash), then rerun with --resume: the model file holds the
+// bytes of weights.pt and meta.json (wall-clock seconds aside) of an uninterrupted run, as one
+// process and as two ranks, for ATT (fused engine), FC_T, MMGAT and RNN (torch::optim::Adam).
+#include <gtest/gtest.h>
+
+#include "dist/dist_runner.h"
+#include "test_util.h"
+#include "tutti/core/json.h"
+#include "tutti/core/zip.h"
+
+using tutti::testing::fixture;
+using tutti::testing::run_cli;
+using tutti::testing::spawn;
+using tutti::testing::TempDir;
+using tutti::testing::wait_for;
+
+namespace {
+
+std::vector<std::string> train_args(const std::string& model, const std::string& out,
+                                    const std::string& data = {}) {
+  return {"train",
+          data.empty() ? fixture("train/train_small.npz").string() : data,
+          "--model",
+          model,
+          "--seed",
+          "7",
+          "--epochs",
+          "6",
+          "--batch-size",
+          "32",
+          "--threads",
+          "1",
+          "-o",
+          out};
+}
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+// `tutti launch` of `ranks` ranks in front of args (none for 0: a plain process).
+std::vector<std::string> launched(int ranks, const std::vector<std::string>& args) {
+  if (ranks == 0) return args;
+  return with({"launch", "--nproc-per-node", std::to_string(ranks), "--timeout", "30", "--"},
+              args);
+}
+
+struct ModelBytes {
+  std::vector<std::uint8_t> weights;
+  tutti::core::Json meta;
+};
+
+// weights.pt, and meta.json without its wall-clock seconds.
+ModelBytes model_bytes(const std::filesystem::path& p) {
+  tutti::core::ZipReader z(p);
+  ModelBytes b;
+  b.weights = z.read("weights.pt");
+  const auto m = z.read("meta.json");
+  b.meta = tutti::core::Json::parse(std::string(m.begin(), m.end()));
+  auto& t = b.meta.at("training");
+  t.erase("train_seconds");
+  for (auto& h : t.at("history")) h.erase("seconds");
+  return b;
+}
+
+// Trains `model` uninterrupted; then with checkpoints every 2 epochs, killed after epoch 3 (so the
+// resumed run redoes epoch 3 from the epoch-2 checkpoint), resumed; compares the two files.
+void expect_resume_equals_uninterrupted(const std::string& model, int ranks) {
+  TempDir dir;
+  const auto full = dir / "full.tutti", cut = dir / "cut.tutti";
+  const auto r0 = run_cli(launched(ranks, train_args(model, full.string())));
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+
+  const auto ck = with(train_args(model, cut.string()), {"--checkpoint-every", "2"});
+  const auto killed =
+      wait_for(spawn({{"TUTTI_TEST_KILL_AFTER_EPOCH", "3"}}, launched(ranks, ck), dir / "e"), 60);
+  ASSERT_TRUE(killed.in_time);
+  ASSERT_NE(killed.exit_code, 0) << "the run was not killed: " << killed.err;
+  ASSERT_FALSE(std::filesystem::exists(cut)) << "a killed run left a model file";
+  ASSERT_TRUE(std::filesystem::exists(cut.string() + ".ckpt")) << killed.err;
+
+  const auto resumed = run_cli(launched(ranks, with(ck, {"--resume"})));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_FALSE(std::filesystem::exists(cut.string() + ".ckpt")) << "the checkpoint outlived OUT";
+
+  const auto a = model_bytes(full), b = model_bytes(cut);
+  EXPECT_TRUE(a.weights == b.weights) << model << ": weights.pt differs after --resume";
+  EXPECT_EQ(a.meta, b.meta) << model;
+  EXPECT_EQ(b.meta.at("training").at("history").size(), 6u);
+}
+
+}  // namespace
+
+TEST(Resume, OneProcessEndsWithTheUninterruptedModel) {
+  for (const char* m : {"att", "fc_t", "mmgat", "rnn"}) {
+    SCOPED_TRACE(m);
+    expect_resume_equals_uninterrupted(m, 0);
+  }
+}
+
+TEST(Resume, TwoRanksEndWithTheUninterruptedModel) {
+  for (const char* m : {"att", "fc_t", "mmgat"}) {
+    SCOPED_TRACE(m);
+    expect_resume_equals_uninterrupted(m, 2);
+  }
+}
+
+// A checkpoint only continues the run that wrote it.
+TEST(Resume, OtherOptionsDataOrWorldSizeAreRefused) {
+  TempDir dir;
+  const auto out = dir / "m.tutti";
+  const auto ck = with(train_args("att", out.string()), {"--checkpoint-every", "2"});
+  const auto killed = wait_for(spawn({{"TUTTI_TEST_KILL_AFTER_EPOCH", "3"}}, ck, dir / "e"), 60);
+  ASSERT_TRUE(std::filesystem::exists(out.string() + ".ckpt")) << killed.err;
+  const std::string ckpt = out.string() + ".ckpt";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {with(ck, {"--resume", "--lr", "0.01"}),
+       "train: --resume: " + ckpt +
+           " was written with other training options (learning_rate 0.0005 there, 0.01 here)"},
+      {with(train_args("att", out.string(), fixture("train/train_fixed.npz").string()),
+            {"--resume"}),
+       "train: --resume: " + ckpt + " was written for other data"},
+      {launched(2, with(ck, {"--resume"})),
+       "train: --resume: " + ckpt + " was written by a run of 1 rank(s); this run has 2"},
+  };
+  for (const auto& [args, expect] : cases) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out));
+  }
+  // Refused runs leave the checkpoint for the right rerun.
+  const auto ok = run_cli(with(ck, {"--resume"}));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST(Resume, WithoutACheckpointOrForAForestIsAnError) {
+  TempDir dir;
+  const auto out = dir / "m.tutti";
+  auto r = run_cli(with(train_args("att", out.string()), {"--resume"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("train: --resume: no checkpoint " + out.string() + ".ckpt"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(tutti::testing::count_lines(r.err), 1) << r.err;
+  r = run_cli(with(train_args("rf", out.string()), {"--checkpoint-every", "1"}));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("train: rf: --checkpoint-every and --resume apply to the neural models"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
