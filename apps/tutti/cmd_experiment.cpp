@@ -8,6 +8,8 @@
 #include "command.h"
 #include "outputs.h"
 #include "train_flags.h"
+#include "tutti/core/file_io.h"
+#include "tutti/dist/process_group.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/pipelines/experiment.h"
 #include "tutti/report/experiment_report.h"
@@ -52,6 +54,19 @@ void setup_experiment(CLI::App& root) {
     check_output_folder("experiment", inputs, {"-o", o->out}, /*replaced=*/false);
     o->cfg.out_dir = o->out;
     o->cfg.overrides = o->flags.overrides();
+    // A distributed run: the runs are split across the ranks (pipelines/experiment.h); every rank
+    // must run the same tutti on the same data and options. Rank 0 reports for all.
+    std::unique_ptr<dist::ProcessGroup> group;
+    if (const auto env = dist::read_dist_env()) {
+      group = dist::ProcessGroup::connect(*env);
+      group->check_same("version", TUTTI_VERSION, "tutti version");
+      group->check_same("options", o->cfg.to_json().dump(), "experiment options");
+      group->check_same(
+          "data",
+          core::md5_file_hex(o->cfg.train_path) + " " + core::md5_file_hex(o->cfg.test_path),
+          "data digest (MD5 of --train and --test)");
+    }
+    const bool quiet = group && group->rank() != 0;
     std::unique_ptr<core::Progress> bar;
     pipelines::ExperimentEvents ev;
     const int total =
@@ -90,9 +105,11 @@ void setup_experiment(CLI::App& root) {
                    model.c_str(), seed, run.metrics.mAP, run.metrics.f1_pos,
                    run.train_seconds.value_or(std::nan("")));
     };
+    if (quiet) ev = {};
     const auto html = std::filesystem::path(o->out) / "report.html";
-    report::write_experiment_report(
-        report::ExperimentResults(pipelines::run_experiment(o->cfg, ev)), html);
+    const auto results = pipelines::run_experiment(o->cfg, ev, group.get());
+    if (quiet) return;
+    report::write_experiment_report(report::ExperimentResults(results), html);
     std::fprintf(stderr, "results: %s\nreport:  %s\n",
                  (std::filesystem::path(o->out) / "results.json").c_str(), html.c_str());
   });

@@ -37,8 +37,8 @@ struct TrainFlags {
         o = cmd->add_flag(d.flag, values.*std::get<int train::TrainConfig::*>(d.field), d.help);
       } else {
         const std::string help = fmt::format("{} (default: {})", d.help, d.default_text());
-        o = std::visit(
-            [&](auto member) { return cmd->add_option(d.flag, values.*member, help); }, d.field);
+        o = std::visit([&](auto member) { return cmd->add_option(d.flag, values.*member, help); },
+                       d.field);
       }
       o->group(train::group_title(d.group));
       if (!d.choices.empty()) o->check(CLI::IsMember(d.choices));

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "e2e/cli_runner.h"
+#include "tutti/core/json.h"
+#include "tutti/core/zip.h"
 
 namespace tutti::testing {
 
@@ -101,6 +103,26 @@ inline std::map<std::string, std::string> rank_env(int rank, int world, int port
           {"MASTER_ADDR", "127.0.0.1"},
           {"MASTER_PORT", std::to_string(port)},
           {"TUTTI_DIST_TIMEOUT_S", std::to_string(timeout_s)}};
+}
+
+// A model file's entries (weights.pt, forest-<c>.ubj, ...) and its meta.json without the
+// wall-clock seconds: what two runs that train the same model have in common to the byte.
+struct ModelFileContent {
+  std::map<std::string, std::vector<std::uint8_t>> entries;  // all but meta.json
+  core::Json meta;
+};
+inline ModelFileContent model_file_content(const std::filesystem::path& p) {
+  core::ZipReader z(p);
+  ModelFileContent c;
+  for (const auto& name : z.names()) {
+    if (name != "meta.json") c.entries[name] = z.read(name);
+  }
+  const auto m = z.read("meta.json");
+  c.meta = core::Json::parse(std::string(m.begin(), m.end()));
+  auto& t = c.meta.at("training");
+  t.erase("train_seconds");
+  for (auto& h : t.at("history")) h.erase("seconds");
+  return c;
 }
 
 }  // namespace tutti::testing

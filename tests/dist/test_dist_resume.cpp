@@ -6,8 +6,6 @@
 
 #include "dist/dist_runner.h"
 #include "test_util.h"
-#include "tutti/core/json.h"
-#include "tutti/core/zip.h"
 
 using tutti::testing::fixture;
 using tutti::testing::run_cli;
@@ -19,20 +17,13 @@ namespace {
 
 std::vector<std::string> train_args(const std::string& model, const std::string& out,
                                     const std::string& data = {}) {
-  return {"train",
-          data.empty() ? fixture("train/train_small.npz").string() : data,
-          "--model",
-          model,
-          "--seed",
-          "7",
-          "--epochs",
-          "6",
-          "--batch-size",
-          "32",
-          "--threads",
-          "1",
-          "-o",
-          out};
+  return {"train",        data.empty() ? fixture("train/train_small.npz").string() : data,
+          "--model",      model,
+          "--seed",       "7",
+          "--epochs",     "6",
+          "--batch-size", "32",
+          "--threads",    "1",
+          "-o",           out};
 }
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more) {
@@ -43,26 +34,7 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 // `tutti launch` of `ranks` ranks in front of args (none for 0: a plain process).
 std::vector<std::string> launched(int ranks, const std::vector<std::string>& args) {
   if (ranks == 0) return args;
-  return with({"launch", "--nproc-per-node", std::to_string(ranks), "--timeout", "30", "--"},
-              args);
-}
-
-struct ModelBytes {
-  std::vector<std::uint8_t> weights;
-  tutti::core::Json meta;
-};
-
-// weights.pt, and meta.json without its wall-clock seconds.
-ModelBytes model_bytes(const std::filesystem::path& p) {
-  tutti::core::ZipReader z(p);
-  ModelBytes b;
-  b.weights = z.read("weights.pt");
-  const auto m = z.read("meta.json");
-  b.meta = tutti::core::Json::parse(std::string(m.begin(), m.end()));
-  auto& t = b.meta.at("training");
-  t.erase("train_seconds");
-  for (auto& h : t.at("history")) h.erase("seconds");
-  return b;
+  return with({"launch", "--nproc-per-node", std::to_string(ranks), "--timeout", "30", "--"}, args);
 }
 
 // Trains `model` uninterrupted; then with checkpoints every 2 epochs, killed after epoch 3 (so the
@@ -85,8 +57,9 @@ void expect_resume_equals_uninterrupted(const std::string& model, int ranks) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_FALSE(std::filesystem::exists(cut.string() + ".ckpt")) << "the checkpoint outlived OUT";
 
-  const auto a = model_bytes(full), b = model_bytes(cut);
-  EXPECT_TRUE(a.weights == b.weights) << model << ": weights.pt differs after --resume";
+  const auto a = tutti::testing::model_file_content(full),
+             b = tutti::testing::model_file_content(cut);
+  EXPECT_TRUE(a.entries == b.entries) << model << ": weights.pt differs after --resume";
   EXPECT_EQ(a.meta, b.meta) << model;
   EXPECT_EQ(b.meta.at("training").at("history").size(), 6u);
 }

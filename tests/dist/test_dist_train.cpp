@@ -135,8 +135,15 @@ std::pair<pid_t, pid_t> two_ranks_of(pid_t launch) {
 
 TEST(DistTrain, AttFusedTwoRanksEqualOneProcess) { expect_equivalent("att"); }
 TEST(DistTrain, FcTTwoRanksEqualOneRank) { expect_equivalent("fc_t", true); }
-// MMGAT's auxiliary losses (label autoencoder, center losses, onset-group task) are normalized
-// and updated per rank (docs/distributed.md); its principal path is equivalent.
+// MMGAT with every auxiliary loss on (label autoencoder, both center losses, the onset-group
+// task, with onset groups given and center-loss weights raised so that they move the weights):
+// global normalizers, autoencoder masks keyed by the global clip, centers updated from the sums
+// over the ranks.
+TEST(DistTrain, MmgatWithAuxiliaryLossesTwoRanksEqualOneProcess) {
+  expect_equivalent("mmgat", false,
+                    {"--option", "onset_groups=[0,1,0]", "--option", "lambda_c1=0.1", "--option",
+                     "lambda_c2=0.1", "--option", "lambda_aux=0.5"});
+}
 TEST(DistTrain, MmgatWithoutAuxiliaryLossesTwoRanksEqualOneProcess) {
   expect_equivalent("mmgat", false,
                     {"--option", "use_labels=false", "--option", "use_aux=false", "--option",
@@ -262,10 +269,27 @@ TEST(DistTrain, BusyMasterPortIsAnError) {
       << e.err;
 }
 
-TEST(DistTrain, ForestRefusesADistributedRun) {
-  const auto e = run_rank(rank_env(0, 1, free_port()), "rf");
-  EXPECT_EQ(e.exit_code, 2) << e.err;
-  EXPECT_NE(e.err.find("train: rf: the forest trains in one process"), std::string::npos) << e.err;
+// The forest's classes split across two ranks (rank 0: classes 0, 2; rank 1: class 1) and
+// gathered: the forests, thresholds and scores of one process, to the byte.
+TEST(DistTrain, ForestClassesAcrossRanksGiveTheOneProcessFile) {
+  TempDir dir;
+  const std::string one = (dir / "one.tutti").string(), two = (dir / "two.tutti").string();
+  auto a1 = train_args("rf", 32, one);
+  a1.insert(a1.end(), {"--rf-trees", "10"});
+  auto a2 = train_args("rf", 32, two);
+  a2.insert(a2.end(), {"--rf-trees", "10"});
+  const auto r1 = run_cli(a1);
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  std::vector<std::string> launch = {"launch", "--nproc-per-node", "2", "--timeout", "30", "--"};
+  launch.insert(launch.end(), a2.begin(), a2.end());
+  const auto r2 = run_cli(launch);
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_EQ(tutti::testing::count_lines(r2.err), 1) << "rank 0 alone reports:\n" << r2.err;
+  const auto c1 = tutti::testing::model_file_content(one);
+  const auto c2 = tutti::testing::model_file_content(two);
+  ASSERT_EQ(c1.entries.size(), 3u);  // forest-0.ubj .. forest-2.ubj
+  EXPECT_TRUE(c1.entries == c2.entries) << "the gathered forests differ";
+  EXPECT_EQ(c1.meta, c2.meta);
 }
 
 // Under torchrun the agent serves the store on MASTER_PORT and every rank, rank 0 included, joins

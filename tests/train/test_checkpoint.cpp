@@ -1,8 +1,6 @@
 // Epoch checkpoints (train/checkpoint.h): the state survives a write and read to the bit, and a
 // checkpoint of another tutti version, other options, other data or another world size, a file
 // that is no checkpoint and a missing file are refused with one line naming the file.
-#include "tutti/train/checkpoint.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -10,6 +8,7 @@
 #include <sstream>
 
 #include "test_util.h"
+#include "tutti/train/checkpoint.h"
 
 using tutti::testing::TempDir;
 using tutti::train::CheckpointIdentity;
@@ -158,8 +157,8 @@ TEST(Checkpoint, MissingOrForeignFilesAreRefused) {
             std::string::npos);
   const auto junk = dir / "junk.ckpt";
   std::ofstream(junk) << "not a zip";
-  EXPECT_NE(load_error(junk, identity()).find("train: --resume: " + junk.string() +
-                                              ": not a tutti checkpoint"),
+  EXPECT_NE(load_error(junk, identity())
+                .find("train: --resume: " + junk.string() + ": not a tutti checkpoint"),
             std::string::npos)
       << load_error(junk, identity());
   // A torch archive without the checkpoint record.

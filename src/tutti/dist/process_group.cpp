@@ -132,6 +132,28 @@ void ProcessGroup::broadcast(std::vector<std::uint8_t>& bytes) {
   on_view(env_, "a broadcast", std::span<std::uint8_t>(bytes), bcast);
 }
 
+std::vector<std::vector<std::uint8_t>> ProcessGroup::all_gather(
+    const std::vector<std::uint8_t>& mine) {
+  const auto w = static_cast<std::size_t>(env_.world_size);
+  const auto r = static_cast<std::size_t>(env_.rank);
+  std::vector<double> sizes(w, 0.0);  // exact below 2^53
+  sizes[r] = static_cast<double>(mine.size());
+  allreduce_sum(std::span<double>(sizes));
+  std::vector<std::size_t> offset(w + 1, 0);
+  for (std::size_t i = 0; i < w; ++i)
+    offset[i + 1] = offset[i] + static_cast<std::size_t>(sizes[i]);
+  // Each rank fills its own range and zeros elsewhere, so the byte-wise sum is every rank's bytes.
+  std::vector<std::uint8_t> all(offset[w], 0);
+  std::copy(mine.begin(), mine.end(), all.begin() + static_cast<std::ptrdiff_t>(offset[r]));
+  on_view(env_, "an allgather", std::span<std::uint8_t>(all),
+          [&](auto& t) { return impl_->pg->allreduce(t); });
+  std::vector<std::vector<std::uint8_t>> out(w);
+  for (std::size_t i = 0; i < w; ++i)
+    out[i].assign(all.begin() + static_cast<std::ptrdiff_t>(offset[i]),
+                  all.begin() + static_cast<std::ptrdiff_t>(offset[i + 1]));
+  return out;
+}
+
 void ProcessGroup::barrier() {
   try {
     impl_->pg->barrier()->wait();

@@ -39,6 +39,8 @@ class ProcessGroup {
   void broadcast(std::span<float> v);
   // bytes on every rank becomes rank 0's bytes (resized to their length).
   void broadcast(std::vector<std::uint8_t>& bytes);
+  // Every rank's bytes, indexed by rank, on every rank.
+  std::vector<std::vector<std::uint8_t>> all_gather(const std::vector<std::uint8_t>& mine);
   void barrier();
   // Publishes `value` under `key` and compares every rank's with rank 0's. Throws tutti::Error
   // on every rank when they differ: "dist: rank R: <what> differs from rank 0's (<a> vs <b>)".

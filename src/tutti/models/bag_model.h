@@ -16,7 +16,9 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "tutti/models/model_spec.h"
@@ -30,15 +32,29 @@ struct BagOutput {
   torch::Tensor embedding;  // [B, E] pre-classifier clip feature (t-SNE), or undefined
 };
 
+// Data-parallel training (train/data_parallel.h): this process trains rows [clip_offset,
+// clip_offset + B) of a global batch of global_clips clips, and `sum` adds a float vector
+// element-wise over the processes, in place (a collective: every process calls it in the same
+// order). Inactive: one process trains the whole batch.
+struct LossShare {
+  bool active = false;
+  std::int64_t clip_offset = 0, global_clips = 0;
+  std::function<void(std::span<float>)> sum;
+};
+
 class BagModelImpl : public torch::nn::Module {
  public:
   ~BagModelImpl() override = default;
   // [B,K,D], [B,K] -> BagOutput
   virtual BagOutput forward(const torch::Tensor& x, const torch::Tensor& mask) = 0;
   // Extra loss terms beyond the masked BCE on `clip` (e.g. MMGAT's auxiliary and center losses).
-  // y [B, C] float targets, y_mask [B, C] bool. Undefined tensor = none.
+  // y [B, C] float targets, y_mask [B, C] bool. Undefined tensor = none. With an active `share`
+  // the result is this process's part of the global batch's extra loss (normalized by global
+  // counts, random masks keyed by the global row, state updates summed over the processes), so
+  // that the parts sum to what one process computes on the whole batch.
   virtual torch::Tensor extra_loss(const BagOutput& /*out*/, const torch::Tensor& /*y*/,
-                                   const torch::Tensor& /*y_mask*/) {
+                                   const torch::Tensor& /*y_mask*/,
+                                   const LossShare& /*share*/ = {}) {
     return {};
   }
   const ModelSpec& spec() const { return spec_; }

@@ -23,6 +23,20 @@ torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& a
                         dim);
 }
 
+// Replaces each tensor (float32, CPU) by its element-wise sum over the processes of `share`, in
+// one collective call.
+void sum_over_share(const LossShare& share, std::initializer_list<torch::Tensor*> parts) {
+  std::vector<torch::Tensor> flat;
+  for (auto* p : parts) flat.push_back(p->detach().to(torch::kFloat32).reshape({-1}));
+  auto all = torch::cat(flat).contiguous();
+  share.sum(std::span<float>(all.data_ptr<float>(), static_cast<std::size_t>(all.numel())));
+  std::int64_t at = 0;
+  for (auto* p : parts) {
+    *p = all.slice(0, at, at + p->numel()).view(p->sizes());
+    at += p->numel();
+  }
+}
+
 }  // namespace
 
 std::int64_t MmgatOptions::num_groups() const {
@@ -326,7 +340,7 @@ BagOutput MmgatImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) 
 }
 
 torch::Tensor MmgatImpl::extra_loss(const BagOutput& /*out*/, const torch::Tensor& y,
-                                    const torch::Tensor& y_mask) {
+                                    const torch::Tensor& y_mask, const LossShare& share) {
   check(last_h_.defined(), "{}: extra_loss needs a training-mode forward first", spec_.name);
   const auto& o = options_;
   const auto known = y_mask.to(torch::kBool);
@@ -335,14 +349,43 @@ torch::Tensor MmgatImpl::extra_loss(const BagOutput& /*out*/, const torch::Tenso
   const auto pf = pos.to(torch::kFloat32);
   torch::Tensor loss = torch::zeros({}, last_h_.options());
 
+  // Onset groups: present when a class of the group is a known positive; absent when every class
+  // of it is a known negative; otherwise unknown.
+  torch::Tensor tgt, gk;  // [B,G] 0/1
+  if (o.use_aux) {
+    const auto npos = torch::matmul(pf, group_members_);                               // [B,G]
+    const auto nneg = torch::matmul((known & ~pos).to(torch::kFloat32), group_members_);  // [B,G]
+    const auto size = group_members_.sum(0).unsqueeze(0);                              // [1,G]
+    tgt = (npos > 0).to(torch::kFloat32);
+    gk = ((npos > 0) | ((nneg == size) & (size > 0))).to(torch::kFloat32);
+  }
+  // Each term's normalizer: the count over this batch, or over the global batch of a share.
+  const std::vector<torch::Tensor> local = {kf.sum(), pf.sum(), gk.defined() ? gk.sum() : kf.sum(),
+                                            tgt.defined() ? tgt.sum() : kf.sum()};
+  std::vector<torch::Tensor> count = local;
+  if (share.active) {
+    std::vector<float> c;
+    for (const auto& t : local) c.push_back(t.item<float>());
+    share.sum(std::span<float>(c));
+    for (std::size_t i = 0; i < c.size(); ++i) count[i] = torch::full({}, c[i], kf.options());
+  }
+  const auto& n_known = count[0];
+  const auto& n_pos = count[1];
+  const auto& n_groups_known = count[2];
+  const auto& n_groups_present = count[3];
+
   // Masked label autoencoder: reconstruct every known label from a copy with a random fraction
   // ae_mask of them hidden (+1 positive, -1 negative, 0 hidden or unknown).
   if (o.use_labels && o.lambda_ae > 0) {
-    const auto keep = (torch::rand(y.sizes()) >= o.ae_mask).to(y.device()) & known;
+    // A share draws the global batch's uniforms and keeps its rows: the masks one process draws.
+    const auto u = share.active ? torch::rand({share.global_clips, y.size(1)})
+                                      .slice(0, share.clip_offset, share.clip_offset + y.size(0))
+                                : torch::rand(y.sizes());
+    const auto keep = (u >= o.ae_mask).to(y.device()) & known;
     const auto v = (2.0 * pf - 1.0) * keep.to(torch::kFloat32);
     const auto r = autoencoder(v);
     const auto bce = torch::binary_cross_entropy_with_logits(r, pf, {}, {}, at::Reduction::None);
-    loss = loss + o.lambda_ae * (bce * kf).sum() / kf.sum().clamp_min(1.0);
+    loss = loss + o.lambda_ae * (bce * kf).sum() / n_known.clamp_min(1.0);
   }
 
   // Center loss 1: per-class clip features of the present classes (Wen et al. 2016).
@@ -358,35 +401,30 @@ torch::Tensor MmgatImpl::extra_loss(const BagOutput& /*out*/, const torch::Tenso
       d2 = 0.5 * diff.pow(2).sum(-1) * pf;
       sums = (diff.detach() * pf.unsqueeze(-1)).sum(0);
     }
-    loss = loss + o.lambda_c1 * d2.sum() / pf.sum().clamp_min(1.0);
+    loss = loss + o.lambda_c1 * d2.sum() / n_pos.clamp_min(1.0);
     torch::NoGradGuard ng;
-    const auto cnt = pf.sum(0);                                            // [C]
+    auto cnt = pf.sum(0);  // [C]
+    if (share.active) sum_over_share(share, {&sums, &cnt});
     // c -= alpha * sum(c - f) / (1 + n), Wen eq. 4
     center_class_.add_(sums / (1.0 + cnt).unsqueeze(-1), o.center_alpha);
   }
 
   if (o.use_aux) {
-    // A group is present when a class of it is a known positive; absent when every class of it
-    // is a known negative; otherwise unknown.
-    const auto npos = torch::matmul(pf, group_members_);                               // [B,G]
-    const auto nneg = torch::matmul((known & ~pos).to(torch::kFloat32), group_members_);  // [B,G]
-    const auto size = group_members_.sum(0).unsqueeze(0);                              // [1,G]
-    const auto tgt = (npos > 0).to(torch::kFloat32);
-    const auto gk = ((npos > 0) | ((nneg == size) & (size > 0))).to(torch::kFloat32);
     if (o.lambda_aux > 0) {
       const auto bce = torch::binary_cross_entropy_with_logits(aux_(last_g_), tgt, {}, {},
                                                                at::Reduction::None);
-      loss = loss + o.lambda_aux * (bce * gk).sum() / gk.sum().clamp_min(1.0);
+      loss = loss + o.lambda_aux * (bce * gk).sum() / n_groups_known.clamp_min(1.0);
     }
     // Center loss 2: the pooled graph feature, one center per onset group present.
     if (o.lambda_c2 > 0) {
       const auto diff = last_g_.unsqueeze(1) - center_group_.unsqueeze(0).clone();  // [B,G,H]
       const auto d2 = 0.5 * diff.pow(2).sum(-1);
-      loss = loss + o.lambda_c2 * (d2 * tgt).sum() / tgt.sum().clamp_min(1.0);
+      loss = loss + o.lambda_c2 * (d2 * tgt).sum() / n_groups_present.clamp_min(1.0);
       torch::NoGradGuard ng;
-      const auto cnt = tgt.sum(0);
-      const auto delta = (diff.detach() * tgt.unsqueeze(-1)).sum(0) / (1.0 + cnt).unsqueeze(-1);
-      center_group_.add_(delta, o.center_alpha);
+      auto cnt = tgt.sum(0);
+      auto sums = (diff.detach() * tgt.unsqueeze(-1)).sum(0);  // [G,H]
+      if (share.active) sum_over_share(share, {&sums, &cnt});
+      center_group_.add_(sums / (1.0 + cnt).unsqueeze(-1), o.center_alpha);
     }
   }
   last_alpha_ = last_h_ = last_g_ = torch::Tensor();

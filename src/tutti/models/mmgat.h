@@ -121,8 +121,11 @@ class MmgatImpl : public BagModelImpl {
   BagOutput forward(const torch::Tensor& x, const torch::Tensor& mask) override;
   // lambda_aux * aux BCE + lambda_ae * autoencoder BCE + lambda_c1/c2 * center losses; updates
   // the centers (moving average, rate center_alpha). Needs the preceding training-mode forward.
+  // With an active share: every term normalized by its global count, the autoencoder's hidden
+  // labels drawn for the whole global batch (this share's rows kept), the center updates summed
+  // over the processes (every process holds the same centers).
   torch::Tensor extra_loss(const BagOutput& out, const torch::Tensor& y,
-                           const torch::Tensor& y_mask) override;
+                           const torch::Tensor& y_mask, const LossShare& share = {}) override;
   const MmgatOptions& options() const { return options_; }
   // Input stage, graph attention layers, class pooling and center distances as fused ops
   // (default, gat_fused.h) or as LibTorch ops (the reference path).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <string>
 #include <string_view>
 
@@ -127,6 +128,14 @@ RandomForestBR::RandomForestBR(RandomForestBR&&) noexcept = default;
 RandomForestBR& RandomForestBR::operator=(RandomForestBR&&) noexcept = default;
 
 RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const ForestOptions& cfg) {
+  std::vector<std::int64_t> all(
+      static_cast<std::size_t>(std::max<std::int64_t>(0, train.num_classes())));
+  std::iota(all.begin(), all.end(), std::int64_t{0});
+  return fit_classes(train, cfg, all);
+}
+
+RandomForestBR RandomForestBR::fit_classes(const data::BagDataset& train, const ForestOptions& cfg,
+                                           const std::vector<std::int64_t>& classes) {
   const std::int64_t n = train.size(), c = train.num_classes(), d = train.dim;
   check(n > 0, "rf: the training set is empty");
   check(c > 0, "rf: the training set has no classes");
@@ -185,7 +194,9 @@ RandomForestBR RandomForestBR::fit(const data::BagDataset& train, const ForestOp
     xgb_check(XGBoosterUpdateOneIter(h, 0, dm.get()), "XGBoosterUpdateOneIter");
     rf.impl_->boosters[static_cast<std::size_t>(cls)] = std::move(b);
   };
-  parallel_classes(c, threads, fit_class);
+  for (const auto cls : classes)
+    check(cls >= 0 && cls < c, "rf: class index {} is outside 0..{}", cls, c - 1);
+  core::parallel_for(classes.size(), threads, [&](std::size_t i) { fit_class(classes[i]); });
   return rf;
 }
 
@@ -209,6 +220,7 @@ RandomForestBR RandomForestBR::from_blobs(const ForestBlobs& blobs, std::int64_t
 ForestBlobs RandomForestBR::to_blobs() const {
   ForestBlobs out;
   for (std::size_t cls = 0; cls < impl_->boosters.size(); ++cls) {
+    if (!impl_->boosters[cls]) continue;  // not fitted here (fit_classes)
     bst_ulong len = 0;
     const char* data = nullptr;
     xgb_check(XGBoosterSaveModelToBuffer(impl_->boosters[cls].get(), R"({"format": "ubj"})", &len,

@@ -45,10 +45,16 @@ class RandomForestBR {
   // Trains one forest per class. Throws tutti::Error for an empty dataset or a class without any
   // known label.
   static RandomForestBR fit(const data::BagDataset& train, const ForestOptions& cfg);
+  // The forests of `classes` only (indices below num_classes; none may be empty), the others
+  // absent (to_blobs leaves them out): a distributed run gives each rank some classes and gathers
+  // the blobs (train/train.cpp). Each class's forest is the one fit() makes (seed + c, one
+  // thread per class). Every class is still checked for a known label.
+  static RandomForestBR fit_classes(const data::BagDataset& train, const ForestOptions& cfg,
+                                    const std::vector<std::int64_t>& classes);
   // From model-file entries forest-<c>.ubj (c = 0..num_classes-1).
   static RandomForestBR from_blobs(const ForestBlobs& blobs, std::int64_t num_classes,
                                    std::string features, const std::string& what);
-  ForestBlobs to_blobs() const;
+  ForestBlobs to_blobs() const;  // forest-<c>.ubj of every fitted class
 
   // Clip probabilities [N, C] row-major.
   std::vector<float> predict(const data::BagDataset& ds, int threads) const;

@@ -167,7 +167,8 @@ std::optional<report::TsneSection> tsne_section(const fs::path& dir) {
 
 }  // namespace
 
-report::Results run_experiment(const ExperimentConfig& given, const ExperimentEvents& events) {
+report::Results run_experiment(const ExperimentConfig& given, const ExperimentEvents& events,
+                               dist::ProcessGroup* group) {
   given.validate();
   ExperimentConfig cfg = given;
   fs::create_directories(cfg.out_dir);
@@ -268,6 +269,27 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
     return run;
   };
 
+  // One (model, seed) run: train, write its model file, test it.
+  auto train_and_test = [&](const std::string& model, int seed) {
+    const train::TrainConfig rc = cfg.run_config(model, seed);
+    const std::string file = run_file_name(model, seed);
+    const fs::path model_path = cfg.out_dir / file;
+    const infer::ModelInfo info =
+        train::train_model_file(train, rc, model_path, cfg.train_path, events.on_epoch);
+    report::Run run = test_run(model, seed, model_path, info, rc.threads);
+    run.train_config = rc.to_json();
+    if (test.has_instance_labels() && models::has_instance_outputs(model)) {
+      LocalizeOptions lo;
+      lo.threads = rc.threads;
+      lo.seed = static_cast<std::uint64_t>(seed);
+      lo.examples = seed == 1 ? 3 : 0;
+      run.localization =
+          localize(infer::Predictor::load(model_path), test, lo, cfg.test_path).to_results();
+    }
+    return run;
+  };
+  const bool rank0 = !group || group->rank() == 0;
+  std::vector<std::pair<std::string, int>> pending;  // the runs left, in the one-process order
   for (const auto& model : cfg.models) {
     // A fixed-length model (FC) cannot take variable-length bags; `tutti train` refuses them, and
     // an experiment comparing many models goes on without it, saying why in results.json.
@@ -284,26 +306,49 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
         if (events.on_run_start) events.on_run_start(model, seed, true);
         continue;
       }
-      if (events.on_run_start) events.on_run_start(model, seed, false);
-      const train::TrainConfig rc = cfg.run_config(model, seed);
-      const std::string file = run_file_name(model, seed);
-      const fs::path model_path = cfg.out_dir / file;
-      const infer::ModelInfo info =
-          train::train_model_file(train, rc, model_path, cfg.train_path, events.on_epoch);
-      report::Run run = test_run(model, seed, model_path, info, rc.threads);
-      run.train_config = rc.to_json();
-      if (test.has_instance_labels() && models::has_instance_outputs(model)) {
-        LocalizeOptions lo;
-        lo.threads = rc.threads;
-        lo.seed = static_cast<std::uint64_t>(seed);
-        lo.examples = seed == 1 ? 3 : 0;
-        run.localization =
-            localize(infer::Predictor::load(model_path), test, lo, cfg.test_path).to_results();
+      if (group) {
+        pending.emplace_back(model, seed);
+        continue;
       }
+      if (events.on_run_start) events.on_run_start(model, seed, false);
+      report::Run run = train_and_test(model, seed);
       results.runs.push_back(run);
       save();
       if (events.on_run_done) events.on_run_done(model, seed, run);
     }
+  }
+  if (group) {
+    // Every rank must see the same runs left (one results.json in a folder they share).
+    std::string names;
+    for (const auto& [m, s] : pending)
+      names += fmt::format("{}{}-seed{}", names.empty() ? "" : ",", m, s);
+    group->check_same("experiment_runs", names.empty() ? "none" : names,
+                      "list of runs left to do (is -o a folder every rank shares?)");
+    // Rounds of W runs: run k of a round goes to rank k; the results are gathered in order.
+    const auto w = static_cast<std::size_t>(group->world_size());
+    const auto r = static_cast<std::size_t>(group->rank());
+    for (std::size_t round = 0; round < pending.size(); round += w) {
+      std::string mine;
+      if (round + r < pending.size()) {
+        const auto& [model, seed] = pending[round + r];
+        if (rank0 && events.on_run_start) events.on_run_start(model, seed, false);
+        mine = train_and_test(model, seed).to_json().dump();
+      }
+      const auto all = group->all_gather(std::vector<std::uint8_t>(mine.begin(), mine.end()));
+      for (std::size_t k = 0; k < w && round + k < pending.size(); ++k) {
+        const auto& [model, seed] = pending[round + k];
+        const report::Run run =
+            report::Run::from_json(core::Json::parse(std::string(all[k].begin(), all[k].end())),
+                                   fmt::format("rank {}'s run {} seed {}", k, model, seed));
+        results.runs.push_back(run);
+        if (!rank0) continue;
+        if (k > 0 && events.on_run_start) events.on_run_start(model, seed, false);
+        if (events.on_run_done) events.on_run_done(model, seed, run);
+      }
+      if (rank0) save();
+    }
+    // Rank 0 makes the ensembles (from every rank's model files) and writes the report.
+    if (!rank0) return results;
   }
   for (const auto& name : cfg.ensembles) {
     for (int seed = 1; seed <= cfg.seeds; ++seed) {

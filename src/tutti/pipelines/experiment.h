@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "tutti/core/json.h"
+#include "tutti/dist/process_group.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/report/results.h"
 #include "tutti/train/train.h"
@@ -76,7 +77,14 @@ struct ExperimentEvents {
 };
 
 // Runs everything not yet done; returns the final results.json content.
-report::Results run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events = {});
+// With `group` (a distributed run, docs/distributed.md) every rank calls this with the same cfg
+// and out_dir, a folder they all share: the (model, seed) runs left are split across the ranks,
+// each trained as one process (the model file and scores one process gives), in rounds of one
+// run per rank; rank 0 gathers each round's runs, in the one-process order, and alone writes
+// results.json, the ensembles and (its caller) the report. The other ranks return the runs
+// without the ensembles. Throws on every rank when the ranks see different runs left.
+report::Results run_experiment(const ExperimentConfig& cfg, const ExperimentEvents& events = {},
+                               dist::ProcessGroup* group = nullptr);
 
 // The "summary" from the runs: per model, in the order of its first run, eval::summarize_runs of
 // the metrics and the mean/std of the costs (also used by tests).

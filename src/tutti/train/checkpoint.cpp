@@ -156,8 +156,7 @@ TrainState decode(const std::vector<std::uint8_t>& bytes, const std::string& wha
     ar.read("scalars", scalars);
     const auto h = history.accessor<double, 2>();
     for (std::int64_t e = 0; e < history.size(0); ++e)
-      s.summary.history.push_back(
-          {static_cast<int>(h[e][0]), h[e][1], h[e][2], h[e][3], h[e][4]});
+      s.summary.history.push_back({static_cast<int>(h[e][0]), h[e][1], h[e][2], h[e][3], h[e][4]});
     const auto c = scalars.accessor<double, 1>();
     s.summary.best_epoch = static_cast<int>(c[0]);
     s.summary.epochs_run = static_cast<int>(c[1]);
@@ -224,10 +223,10 @@ void write_checkpoint(const std::filesystem::path& path, const CheckpointIdentit
     write_tensors(ar, "adam/v/", s.fused_adam.v);
     ar.write("adam/steps", torch::tensor(s.fused_adam.steps));
   } else {
-    ar.write("adam/archive", torch::from_blob(const_cast<std::uint8_t*>(s.adam.data()),
-                                              {static_cast<std::int64_t>(s.adam.size())},
-                                              torch::kUInt8)
-                                 .clone());
+    ar.write("adam/archive",
+             torch::from_blob(const_cast<std::uint8_t*>(s.adam.data()),
+                              {static_cast<std::int64_t>(s.adam.size())}, torch::kUInt8)
+                 .clone());
   }
   // Doubles as tensors: JSON has no NaN or infinity (a validation loss may be either).
   const auto& sum = s.summary;
@@ -240,13 +239,12 @@ void write_checkpoint(const std::filesystem::path& path, const CheckpointIdentit
   }
   ar.write("history", history);
   ar.write("scalars", torch::tensor({static_cast<double>(sum.best_epoch),
-                                     static_cast<double>(sum.epochs_run), sum.val_loss,
-                                     sum.val_map, sum.train_seconds,
-                                     static_cast<double>(s.since_best)},
+                                     static_cast<double>(sum.epochs_run), sum.val_loss, sum.val_map,
+                                     sum.train_seconds, static_cast<double>(s.since_best)},
                                     torch::kFloat64));
   const auto bytes = archive_bytes(ar);
-  core::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()),
-                                                 bytes.size()));
+  core::write_file_atomic(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 TrainState load_checkpoint(const std::filesystem::path& path, const CheckpointIdentity& id,

@@ -50,17 +50,17 @@ std::string checkpoint_data_digest(const data::BagDataset& train, const data::Ba
 
 // Everything the epoch loop carries into the next epoch.
 struct TrainState {
-  int epoch = 0;                     // epochs finished
-  int since_best = 0;                // epochs since the best one (patience)
-  infer::TrainingSummary summary;    // history, best epoch, loss and mAP so far, seconds so far
-  std::vector<torch::Tensor> model;  // parameters then buffers
-  std::vector<torch::Tensor> best;   // the same at the best epoch (empty before one)
-  std::string shuffle_rng;           // the batch-order std::mt19937_64, as operator<< writes it
-  torch::Tensor torch_rng;           // torch's default CPU generator state
-  std::uint64_t dropout_counter = 0; // the fused ATT engine's (models::AttFused)
-  bool has_fused_adam = false;       // which optimizer state follows
+  int epoch = 0;                      // epochs finished
+  int since_best = 0;                 // epochs since the best one (patience)
+  infer::TrainingSummary summary;     // history, best epoch, loss and mAP so far, seconds so far
+  std::vector<torch::Tensor> model;   // parameters then buffers
+  std::vector<torch::Tensor> best;    // the same at the best epoch (empty before one)
+  std::string shuffle_rng;            // the batch-order std::mt19937_64, as operator<< writes it
+  torch::Tensor torch_rng;            // torch's default CPU generator state
+  std::uint64_t dropout_counter = 0;  // the fused ATT engine's (models::AttFused)
+  bool has_fused_adam = false;        // which optimizer state follows
   FusedAdam::State fused_adam;
-  std::vector<std::uint8_t> adam;    // torch::optim::Adam::save archive bytes
+  std::vector<std::uint8_t> adam;  // torch::optim::Adam::save archive bytes
 };
 
 // torch's default CPU generator state, and setting it back.

@@ -34,6 +34,45 @@ double masked_bce(const data::BagDataset& ds, const std::vector<float>& scores) 
   return n > 0 ? sum / n : std::nan("");
 }
 
+// The whole forest from the forests each rank fitted: every rank's blobs, sent to every rank as
+// (name length, name, size, bytes) records with 8-byte little-endian lengths.
+models::RandomForestBR gather_forests(dist::ProcessGroup& group, const models::ForestBlobs& mine,
+                                      std::int64_t num_classes, const std::string& features) {
+  std::vector<std::uint8_t> bytes;
+  const auto put = [&](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  for (const auto& [name, blob] : mine) {
+    put(name.size());
+    bytes.insert(bytes.end(), name.begin(), name.end());
+    put(blob.size());
+    bytes.insert(bytes.end(), blob.begin(), blob.end());
+  }
+  models::ForestBlobs all;
+  for (const auto& part : group.all_gather(bytes)) {
+    std::size_t at = 0;
+    const auto get = [&] {
+      check(at + 8 <= part.size(), "train: rf: a rank sent a truncated forest");
+      std::uint64_t v = 0;
+      for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(part[at + i]) << (8 * i);
+      at += 8;
+      check(v <= part.size() - at, "train: rf: a rank sent a truncated forest");
+      return static_cast<std::size_t>(v);
+    };
+    while (at < part.size()) {
+      const std::size_t n = get();
+      std::string name(part.begin() + static_cast<std::ptrdiff_t>(at),
+                       part.begin() + static_cast<std::ptrdiff_t>(at + n));
+      at += n;
+      const std::size_t size = get();
+      all[name].assign(part.begin() + static_cast<std::ptrdiff_t>(at),
+                       part.begin() + static_cast<std::ptrdiff_t>(at + size));
+      at += size;
+    }
+  }
+  return models::RandomForestBR::from_blobs(all, num_classes, features, "the ranks' forests");
+}
+
 }  // namespace
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& model_out) {
@@ -98,9 +137,6 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
                                   const EpochCallback& on_epoch, const CancelCheck& cancelled,
                                   dist::ProcessGroup* group) {
   cfg.validate();
-  check<UsageError>(!group || !cfg.is_forest(),
-                    "train: rf: the forest trains in one process; start it without a distributed "
-                    "environment (RANK/WORLD_SIZE, srun, mpirun)");
   const bool checkpoints = cfg.checkpoint_every > 0 || cfg.resume != 0;
   check<UsageError>(!checkpoints || !cfg.is_forest(),
                     "train: rf: --checkpoint-every and --resume apply to the neural models (a "
@@ -131,7 +167,15 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
     if (cancelled && cancelled()) throw Cancelled("train: rf: cancelled before fitting");
     info.spec = model_spec(cfg, data);
     const auto t0 = std::chrono::steady_clock::now();
-    models::RandomForestBR rf = models::RandomForestBR::fit(train, forest_options(cfg));
+    // Distributed: rank r fits classes r, r + W, r + 2 W, ... and every rank gathers the rest;
+    // each class's forest is the one a single process fits (its seed is seed + class).
+    std::vector<std::int64_t> mine;
+    const int world = group ? group->world_size() : 1;
+    for (std::int64_t c = group ? group->rank() : 0; c < data.num_classes(); c += world)
+      mine.push_back(c);
+    models::RandomForestBR rf =
+        models::RandomForestBR::fit_classes(train, forest_options(cfg), mine);
+    if (group) rf = gather_forests(*group, rf.to_blobs(), data.num_classes(), cfg.rf_features);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     val_scores = rf.predict(val, cfg.threads);

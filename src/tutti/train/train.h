@@ -63,7 +63,8 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& model_out);
 // Trains and writes `out`. `data_name` names the dataset in errors. Returns what was written.
 // With `group` (a distributed run, docs/distributed.md) every rank calls this with the same data
 // and cfg; they train one model data-parallel (cfg.batch_size per rank) and rank 0 alone writes
-// `out`. The forest trains in one process only (tutti::UsageError with a group).
+// `out`. The forest's classes are split across the ranks (rank r fits classes r, r + W, ...) and
+// gathered: the same forests and file as one process.
 // cfg.checkpoint_every > 0 writes checkpoint_path(out) every that many epochs (removed once `out`
 // is written); cfg.resume continues from it.
 infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,

@@ -424,16 +424,17 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
             epoch, step);
         auto known = ymb.sum();
         // Data-parallel: this share's part of the global batch's loss (BCE over the global known
-        // labels, the extra loss weighted by the share's clips), summed over the ranks below.
+        // labels, the extra loss over the model's global counts), summed over the ranks below.
         const auto global_known =
             dp ? tt.y_mask.index_select(0, perm.slice(0, gs, ge)).sum() : known;
         auto loss = bce_sum / global_known.clamp_min(1.0);
-        auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
+        models::LossShare loss_share;
+        if (dp) loss_share = {true, s - gs, ge - gs, [dp](std::span<float> v) { dp->sum(v); }};
+        auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool), loss_share);
         if (extra.defined()) {
           const double x = extra.item<double>();
           if (!std::isfinite(x)) diverged(cfg, epoch, step, x);
-          loss = dp ? loss + extra * (static_cast<double>(e - s) / static_cast<double>(ge - gs))
-                    : loss + extra;
+          loss = loss + extra;
         }
         if (fused_adam) {
           fused_adam->zero_grad();
