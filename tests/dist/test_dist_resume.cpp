@@ -7,11 +7,10 @@
 #include "dist/dist_runner.h"
 #include "test_util.h"
 
-using tutti::testing::fixture;
-using tutti::testing::run_cli;
-using tutti::testing::spawn;
-using tutti::testing::TempDir;
-using tutti::testing::wait_for;
+namespace tt = tutti::testing;
+using tt::fixture;
+using tt::run_cli;
+using tt::TempDir;
 
 namespace {
 
@@ -46,8 +45,8 @@ void expect_resume_equals_uninterrupted(const std::string& model, int ranks) {
   ASSERT_EQ(r0.exit_code, 0) << r0.err;
 
   const auto ck = with(train_args(model, cut.string()), {"--checkpoint-every", "2"});
-  const auto killed =
-      wait_for(spawn({{"TUTTI_TEST_KILL_AFTER_EPOCH", "3"}}, launched(ranks, ck), dir / "e"), 60);
+  const auto killed = tt::wait_for(
+      tt::spawn({{"TUTTI_TEST_KILL_AFTER_EPOCH", "3"}}, launched(ranks, ck), dir / "e"), 60);
   ASSERT_TRUE(killed.in_time);
   ASSERT_NE(killed.exit_code, 0) << "the run was not killed: " << killed.err;
   ASSERT_FALSE(std::filesystem::exists(cut)) << "a killed run left a model file";
@@ -85,7 +84,8 @@ TEST(Resume, OtherOptionsDataOrWorldSizeAreRefused) {
   TempDir dir;
   const auto out = dir / "m.tutti";
   const auto ck = with(train_args("att", out.string()), {"--checkpoint-every", "2"});
-  const auto killed = wait_for(spawn({{"TUTTI_TEST_KILL_AFTER_EPOCH", "3"}}, ck, dir / "e"), 60);
+  const auto killed =
+      tt::wait_for(tt::spawn({{"TUTTI_TEST_KILL_AFTER_EPOCH", "3"}}, ck, dir / "e"), 60);
   ASSERT_TRUE(std::filesystem::exists(out.string() + ".ckpt")) << killed.err;
   const std::string ckpt = out.string() + ".ckpt";
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
