@@ -13,6 +13,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/core/random.h"
+#include "tutti/data/shards.h"
 #include "tutti/infer/run_model.h"
 #include "tutti/models/bag_tensors.h"
 #include "tutti/models/kernels/att_fused.h"
@@ -208,10 +209,20 @@ torch::Device setup_torch(const TrainConfig& cfg) {
   return models::setup_torch(cfg.threads, cfg.device);
 }
 
-NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
+NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch,
-                               const CancelCheck& cancelled, DataParallel* dp) {
-  check_trainable(train, cfg.model, "training set");
+                               const CancelCheck& cancelled, DataParallel* dp,
+                               const data::ShardStream* stream) {
+  // Streamed: no clip is in memory; `train` only gives the shape (stream->like()).
+  const data::BagDataset& train = stream ? stream->like() : train_in;
+  if (stream)
+    check<UsageError>(!models::model_decl(cfg.model).name.starts_with("mmgat"),
+                      "train: {}: streamed training data is not supported for this model (its "
+                      "label embeddings need every training clip's labels first); train on one "
+                      ".npz",
+                      cfg.model);
+  else
+    check_trainable(train, cfg.model, "training set");
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
             val.max_instances == train.max_instances,
@@ -274,15 +285,16 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   adam.weight_decay = cfg.weight_decay;
 
   std::mt19937_64 rng(cfg.seed);
-  const std::int64_t n = tt.size();
+  std::int64_t n = tt.size();
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   const std::int64_t world = dp ? dp->world_size() : 1;
-  const auto ranges = batch_ranges(n, cfg.batch_size * world, std::max<std::int64_t>(2, world));
+  const std::int64_t global_batch = cfg.batch_size * world, min_last = std::max<std::int64_t>(2, world);
+  const auto all_ranges = batch_ranges(n, global_batch, min_last);
   const std::vector<torch::Tensor> params = model->parameters();
 
   NeuralTrainResult result;
   infer::TrainingSummary& sum = result.summary;
-  sum.n_train = n;
+  sum.n_train = n;  // streamed: counted over the first epoch's windows (below)
   sum.n_val = vt.size();
   sum.params = models::count_parameters(*model);
   sum.val_loss = std::numeric_limits<double>::infinity();
@@ -293,28 +305,54 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     const auto t0 = Clock::now();
     if (cfg.lr_schedule == "cosine") set_learning_rate(cfg, epoch, adam, optim);
     model->train();
-    std::iota(order.begin(), order.end(), std::int64_t{0});
-    core::shuffle(order.begin(), order.end(), rng);
-    auto perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
     double loss_sum = 0;
     double known_sum = 0;
     std::size_t step = 0;
+    // In memory: one window of every clip. Streamed: the epoch's windows of shards (shards.h),
+    // each shuffled by `rng` and cut into batches; only this rank's share of a batch is read.
+    const auto windows = stream ? stream->epoch_windows(cfg.seed, epoch)
+                                : std::vector<std::vector<std::size_t>>(1);
+    if (stream && epoch == 1) n = 0;
     // Any other LibTorch failure inside a step (e.g. Adam's step size overflowing float at an
     // absurd --lr) ends in one line too, instead of a backtrace; tutti's own errors pass.
     try {
+     for (const auto& window_shards : windows) {
+      std::optional<data::StreamWindow> win;
+      if (stream) {
+        win.emplace(*stream, window_shards);
+        order.resize(static_cast<std::size_t>(win->size()));
+        if (epoch == 1) n += win->size();
+      }
+      std::iota(order.begin(), order.end(), std::int64_t{0});
+      core::shuffle(order.begin(), order.end(), rng);
+      const auto ranges =
+          win ? batch_ranges(win->size(), global_batch, min_last) : all_ranges;
+      torch::Tensor perm;
+      if (!win)
+        perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
       for (const auto& [gs, ge] : ranges) {
         ++step;
         const auto [s, e] = dp ? dp->share(gs, ge) : std::pair{gs, ge};
         if (cancelled && cancelled())
           fail<Cancelled>("train: {}: cancelled at epoch {} step {}", cfg.model, epoch, step);
         std::int64_t instance_offset = 0;  // real instances of the global batch before [s, e)
-        for (std::int64_t i = gs; i < s; ++i) instance_offset += train_src.n_instances[order[i]];
+        for (std::int64_t i = gs; i < s; ++i)
+          instance_offset += win ? win->n_instances(order[i]) : train_src.n_instances[order[i]];
+        const std::span<const std::int64_t> share_rows = std::span<const std::int64_t>(order).subspan(
+            static_cast<std::size_t>(s), static_cast<std::size_t>(e - s));
+        // Streamed: this share's clips copied out of the mapped shards, read as rows 0..e-s-1.
+        std::optional<data::BagDataset> batch;
+        std::vector<std::int64_t> batch_rows;
+        if (win) {
+          batch = win->gather(share_rows);
+          batch_rows.resize(static_cast<std::size_t>(e - s));
+          std::iota(batch_rows.begin(), batch_rows.end(), std::int64_t{0});
+        }
         if (fused) {  // reads the batch from the dataset; fused Adam
-          const auto l =
-              fused->train_step(train_src,
-                                std::span<const std::int64_t>(order).subspan(
-                                    static_cast<std::size_t>(s), static_cast<std::size_t>(e - s)),
-                                instance_offset);
+          const auto l = fused->train_step(batch ? models::BagSource::of(*batch) : train_src,
+                                           batch ? std::span<const std::int64_t>(batch_rows)
+                                                 : share_rows,
+                                           instance_offset);
           // The kernel's BCE lets a NaN probability through (std::max(NaN, -100) is NaN).
           if (!std::isfinite(l.bce_sum)) diverged(cfg, epoch, step, l.bce_sum);
           if (dp) dp->allreduce_grads(params);
@@ -323,11 +361,14 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
           known_sum += l.known;
           continue;
         }
-        auto idx = perm.slice(0, s, e);
-        auto xb = tt.x.index_select(0, idx);
-        auto mb = tt.mask.index_select(0, idx);
-        auto yb = tt.y.index_select(0, idx);
-        auto ymb = tt.y_mask.index_select(0, idx);
+        models::BagTensors bt;
+        if (batch) {
+          bt = models::to_tensors(*batch);
+          bt = {bt.x.to(device), bt.mask.to(device), bt.y.to(device), bt.y_mask.to(device)};
+        } else {
+          bt = models::select_rows(tt, perm.slice(0, s, e));
+        }
+        auto& [xb, mb, yb, ymb] = bt;
         // Dropout masks keyed by the global batch in data-parallel training.
         const DropoutShareGuard share(dp != nullptr, s - gs, instance_offset);
         auto out = model->forward(xb, mb);
@@ -337,8 +378,14 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         auto known = ymb.sum();
         // Data-parallel: this share's part of the global batch's loss (BCE over the global known
         // labels, the extra loss weighted by the share's clips), summed over the ranks below.
-        const auto global_known =
-            dp ? tt.y_mask.index_select(0, perm.slice(0, gs, ge)).sum() : known;
+        torch::Tensor global_known = known;
+        if (dp && win) {
+          double k = 0;
+          for (std::int64_t i = gs; i < ge; ++i) k += static_cast<double>(win->known_labels(order[i]));
+          global_known = torch::tensor(k, known.options());
+        } else if (dp) {
+          global_known = tt.y_mask.index_select(0, perm.slice(0, gs, ge)).sum();
+        }
         auto loss = bce_sum / global_known.clamp_min(1.0);
         auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
         if (extra.defined()) {
@@ -363,6 +410,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         loss_sum += bce;
         known_sum += known.item<double>();
       }
+     }
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {  // c10::Error, or std::runtime_error from c10's casts
@@ -371,6 +419,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
       fail("train: {}: LibTorch failed at epoch {} step {} (learning rate {:g}): {}", cfg.model,
            epoch, step, cfg.learning_rate, what.substr(0, what.find('\n')));
     }
+    if (stream && epoch == 1) sum.n_train = n;
     if (dp) {  // the epoch's training loss over every rank's shares
       std::vector<double> sums = {loss_sum, known_sum};
       dp->sum(std::span<double>(sums));

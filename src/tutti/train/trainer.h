@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "tutti/data/bag_dataset.h"
+#include "tutti/data/shards.h"
 #include "tutti/infer/model_file.h"
 #include "tutti/infer/run_model.h"
 #include "tutti/models/bag_model.h"
@@ -38,9 +39,12 @@ class DataParallel;
 // (TrainConfig::validate, which train_model_file runs once for the whole run). With `dp`, every
 // rank of its group runs this on the same data and config and ends with the same model
 // (data_parallel.h); cfg.batch_size is then the batch of each rank.
+// With `stream`, the training clips are streamed from its shards each epoch (data/shards.h: the
+// epoch order, bounded memory) and `train` is only the shape (stream->like()); not for MMGAT.
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch = {},
-                               const CancelCheck& cancelled = {}, DataParallel* dp = nullptr);
+                               const CancelCheck& cancelled = {}, DataParallel* dp = nullptr,
+                               const data::ShardStream* stream = nullptr);
 
 // Weights -> bytes (torch::serialize archive of parameters and buffers; infer/run_model.h
 // load_weights reads them back).
