@@ -484,6 +484,69 @@ std::string shard_file_name(int rank, int world) {
   return fmt::format("shard-{:05d}-of-{:05d}.npz", rank, world);
 }
 
+std::pair<std::size_t, std::size_t> rank_slice(std::size_t n, int rank, int world) {
+  check<UsageError>(world >= 1 && rank >= 0 && rank < world, "rank_slice: rank {} of world {}",
+                    rank, world);
+  const auto r = static_cast<std::size_t>(rank), w = static_cast<std::size_t>(world);
+  return {n * r / w, n * (r + 1) / w};
+}
+
+namespace {
+
+fs::path record_path(const fs::path& shard) {
+  return shard.parent_path() / (shard.filename().string() + ".json");
+}
+
+}  // namespace
+
+void write_shard_record(const fs::path& shard, const std::string& inputs) {
+  const MappedShard m(shard);
+  const ShardHeader& h = m.header();
+  ShardManifest rec;
+  rec.embedder = h.embedder;
+  rec.classes = h.classes;
+  rec.dim = h.d;
+  rec.shards.push_back({shard.filename().string(), h.n, h.k, h.bytes, core::md5_file_hex(shard)});
+  core::Json j = rec.to_json();
+  j["inputs"] = inputs;
+  core::write_json_file(record_path(shard), j);
+}
+
+std::optional<ShardManifest> completed_shard(const fs::path& shard, const std::string& inputs) {
+  const fs::path rec = record_path(shard);
+  if (!fs::is_regular_file(rec) || !fs::is_regular_file(shard)) return std::nullopt;
+  const core::Json j = core::read_json_file(rec);
+  if (j.value("inputs", "") != inputs) return std::nullopt;
+  ShardManifest m = ShardManifest::from_json(j, rec.string());
+  if (m.shards.size() != 1 || m.shards[0].file != shard.filename().string() ||
+      fs::file_size(shard) != m.shards[0].bytes || core::md5_file_hex(shard) != m.shards[0].md5)
+    return std::nullopt;
+  return m;
+}
+
+ShardManifest manifest_from_records(const fs::path& dir, const std::vector<std::string>& files) {
+  ShardManifest out;
+  std::string first;
+  for (const auto& f : files) {
+    const fs::path rec = record_path(dir / f);
+    if (!fs::is_regular_file(rec)) continue;
+    const ShardManifest m = ShardManifest::from_json(core::read_json_file(rec), rec.string());
+    check(m.shards.size() == 1, "{}: a shard record lists {} shards, expected 1", rec.string(),
+          m.shards.size());
+    if (first.empty()) {
+      first = f;
+      out.embedder = m.embedder;
+      out.classes = m.classes;
+      out.dim = m.dim;
+    }
+    check(m.classes == out.classes && m.dim == out.dim && m.embedder == out.embedder,
+          "{}: classes, feature dimension or embedder differ from {}'s", (dir / f).string(),
+          first);
+    out.shards.push_back(m.shards[0]);
+  }
+  return out;
+}
+
 BagDataset merge_shards(const fs::path& manifest) {
   const ShardManifest m = read_shard_manifest(manifest);
   check(!m.shards.empty(), "{}: the manifest lists no shard", manifest.string());

@@ -29,8 +29,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tutti/core/json.h"
@@ -168,6 +170,23 @@ void write_shard_manifest(const std::filesystem::path& path, const ShardManifest
 
 // "shard-00003-of-00016.npz"
 std::string shard_file_name(int rank, int world);
+
+// [begin, end) of n sorted items that rank `rank` of `world` takes: contiguous, sizes differing by
+// at most one, in rank order.
+std::pair<std::size_t, std::size_t> rank_slice(std::size_t n, int rank, int world);
+
+// A written shard's record, `<shard>.json` next to it: a manifest of that one shard plus
+// "inputs", a digest of what it was made from (files, options). Written atomically after the
+// shard, so a complete record means a complete shard.
+void write_shard_record(const std::filesystem::path& shard, const std::string& inputs);
+// The record of `shard` when the shard is complete and current: the record exists, names the
+// same inputs digest, and the file has the recorded size and MD5. std::nullopt otherwise.
+std::optional<ShardManifest> completed_shard(const std::filesystem::path& shard,
+                                             const std::string& inputs);
+// The manifest of the shards whose records exist in `dir` among `files` (in that order). Throws
+// naming the shard whose classes, dimension or embedder differ from the first's.
+ShardManifest manifest_from_records(const std::filesystem::path& dir,
+                                    const std::vector<std::string>& files);
 
 // Every shard of a manifest in one in-memory dataset (shard order; K = the largest K), checking
 // each shard's size and MD5 against the manifest first. Throws naming the shard that differs.
