@@ -209,11 +209,11 @@ void setup(CLI::App& root) {
     const std::string out = job.group ? job.shard.string() : o->out;
     data::save_bags(out, r.dataset);
     if (job.group) data::write_shard_record(job.shard, job.inputs);
-    std::fprintf(
-        stderr, "embedded %lld files (K = %lld, D = %lld, %lld classes) with %s -> %s\n",
-        static_cast<long long>(r.dataset.size()), static_cast<long long>(r.dataset.max_instances),
-        static_cast<long long>(r.dataset.dim), static_cast<long long>(r.dataset.num_classes()),
-        o->embedder.c_str(), out.c_str());
+    std::fprintf(stderr, "embedded %lld files (K = %lld, D = %lld, %lld classes) with %s -> %s\n",
+                 static_cast<long long>(r.dataset.size()),
+                 static_cast<long long>(r.dataset.max_instances),
+                 static_cast<long long>(r.dataset.dim),
+                 static_cast<long long>(r.dataset.num_classes()), o->embedder.c_str(), out.c_str());
     if (job.group) finish_shard_job(job);
     check(failed == 0, "embed: {} of {} files failed (the others were written to {})", failed,
           total, out);

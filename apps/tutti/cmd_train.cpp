@@ -40,8 +40,8 @@ void setup_train(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "train", fmt::format("Train a model ({}) on a bag dataset and write a .tutti file",
                            models::describe_model_names()));
-  auto* data = cmd->add_option("DATA", o->data, "Training bag dataset (.npz)")
-                   ->check(CLI::ExistingFile);
+  auto* data =
+      cmd->add_option("DATA", o->data, "Training bag dataset (.npz)")->check(CLI::ExistingFile);
   auto* shards =
       cmd->add_option("--train", o->shards,
                       "Stream the training clips from shards instead: 'DIR/*.npz' (quoted), a "

@@ -117,8 +117,8 @@ TEST(Shards, ShardsThatDisagreeAreNamed) {
   save_bags(dir / "b.npz", renamed);
   auto msg = error_of([&] { ShardStream s({dir / "a.npz", dir / "b.npz"}, 1); });
   EXPECT_NE(msg.find("b.npz: classes differ from"), std::string::npos) << msg;
-  BagDataset wide = BagDataset::zeros(3, ds.max_instances, ds.dim + 4, ds.classes,
-                                      FeatureType::kUint8);
+  BagDataset wide =
+      BagDataset::zeros(3, ds.max_instances, ds.dim + 4, ds.classes, FeatureType::kUint8);
   save_bags(dir / "c.npz", wide);
   msg = error_of([&] { ShardStream s({dir / "a.npz", dir / "c.npz"}, 1); });
   EXPECT_NE(msg.find("c.npz: feature dimension D = 20 differs from"), std::string::npos) << msg;

@@ -28,8 +28,7 @@ using tutti::testing::TempDir;
 
 namespace {
 
-tutti::data::BagDataset rows_of(const tutti::data::BagDataset& ds, std::int64_t b,
-                                std::int64_t e) {
+tutti::data::BagDataset rows_of(const tutti::data::BagDataset& ds, std::int64_t b, std::int64_t e) {
   std::vector<std::int64_t> idx(static_cast<std::size_t>(e - b));
   std::iota(idx.begin(), idx.end(), b);
   return ds.subset(idx);
@@ -57,8 +56,19 @@ double max_difference(const fs::path& a, const fs::path& b) {
 }
 
 std::vector<std::string> train_args(const std::string& model, int batch, const fs::path& out) {
-  return {"train",        "--model", model, "--seed", "7", "--epochs", "5",
-          "--batch-size", std::to_string(batch), "--threads", "1", "-o", out.string()};
+  return {"train",
+          "--model",
+          model,
+          "--seed",
+          "7",
+          "--epochs",
+          "5",
+          "--batch-size",
+          std::to_string(batch),
+          "--threads",
+          "1",
+          "-o",
+          out.string()};
 }
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more) {
@@ -67,8 +77,7 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 }
 
 std::vector<std::string> launched(int ranks, const std::vector<std::string>& args) {
-  return with({"launch", "--nproc-per-node", std::to_string(ranks), "--timeout", "30", "--"},
-              args);
+  return with({"launch", "--nproc-per-node", std::to_string(ranks), "--timeout", "30", "--"}, args);
 }
 
 // The tiny training set's rows [0, 120) as training clips, [120, 160) as validation clips.
@@ -94,9 +103,9 @@ TEST(DistShards, OneShardTrainsExactlyAsTheSameClipsInMemory) {
                           {"val", tutti::data::NpyArray::from_i64({40}, va)}});
   for (const std::string model : {"att", "fc_t"}) {
     const fs::path mem = d.dir / (model + "-mem.tutti"), str = d.dir / (model + "-str.tutti");
-    auto r = run_cli(with(train_args(model, 32, mem),
-                          {fixture("train/train_small.npz").string(), "--val-split",
-                           (d.dir / "split.npz").string()}));
+    auto r =
+        run_cli(with(train_args(model, 32, mem), {fixture("train/train_small.npz").string(),
+                                                  "--val-split", (d.dir / "split.npz").string()}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = run_cli(with(train_args(model, 32, str),
                      {"--train", (d.dir / "train.npz").string(), "--val", d.val.string()}));
@@ -125,8 +134,9 @@ TEST(DistShards, TwoRanksStreamingEqualOneProcess) {
     name += ".npz";
     tutti::data::save_bags(d.dir / name, part);
   }
-  const std::vector<std::string> data = {"--train", (d.dir / "shard-*.npz").string(), "--val",
-                                         d.val.string(), "--shuffle-window", "3"};
+  const std::vector<std::string> data = {
+      "--train", (d.dir / "shard-*.npz").string(), "--val", d.val.string(), "--shuffle-window",
+      "3"};
   for (const std::string model : {"att", "fc_t"}) {
     const fs::path one = d.dir / (model + "-1.tutti"), two = d.dir / (model + "-2.tutti");
     // FC_T's dropout is keyed by the global instance in distributed runs only: one rank there.
@@ -137,9 +147,10 @@ TEST(DistShards, TwoRanksStreamingEqualOneProcess) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(tutti::testing::count_lines(r.err), 1) << "rank 0 alone reports:\n" << r.err;
     const double diff = max_difference(one, two);
-    std::printf("%s streamed: world 2 x batch 64 vs world 1 x batch 128, 5 epochs: max |weight "
-                "difference| = %.3g\n",
-                model.c_str(), diff);
+    std::printf(
+        "%s streamed: world 2 x batch 64 vs world 1 x batch 128, 5 epochs: max |weight "
+        "difference| = %.3g\n",
+        model.c_str(), diff);
     EXPECT_LT(diff, 1e-4) << model;
     const auto i1 = tutti::infer::read_model_file(one).info,
                i2 = tutti::infer::read_model_file(two).info;
@@ -158,8 +169,8 @@ TEST(DistShards, StreamedTrainingErrors) {
   other.classes[0] = "renamed";
   tutti::data::save_bags(d.dir / "b.npz", other);
   const fs::path out = d.dir / "m.tutti";
-  auto r = run_cli(with(train_args("att", 32, out), {"--train", (d.dir / "*.npz").string(), "--val",
-                                                     d.val.string()}));
+  auto r = run_cli(with(train_args("att", 32, out),
+                        {"--train", (d.dir / "*.npz").string(), "--val", d.val.string()}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("b.npz: classes differ from"), std::string::npos) << r.err;
   EXPECT_EQ(tutti::testing::count_lines(r.err), 1) << r.err;
@@ -172,10 +183,9 @@ TEST(DistShards, StreamedTrainingErrors) {
   EXPECT_NE(r.err.find("streamed training data is not supported"), std::string::npos) << r.err;
   r = run_cli(with(train_args("rf", 32, out), {"--train", a, "--val", d.val.string()}));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("the forest needs its training data in memory"), std::string::npos)
-      << r.err;
-  r = run_cli(with(train_args("att", 32, out), {"--train", (d.dir / "none-*.npz").string(),
-                                                "--val", d.val.string()}));
+  EXPECT_NE(r.err.find("the forest needs its training data in memory"), std::string::npos) << r.err;
+  r = run_cli(with(train_args("att", 32, out),
+                   {"--train", (d.dir / "none-*.npz").string(), "--val", d.val.string()}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("none-*.npz: no file matches"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
@@ -183,11 +193,12 @@ TEST(DistShards, StreamedTrainingErrors) {
 
 TEST(DistShards, EmbedTwoRanksWriteShardsAManifestAndKeepThemOnRerun) {
   TempDir dir;
-  auto r = run_cli({"synth", "-n", "4", "--duration", "2", "--seed", "3", "-o",
-                    (dir / "syn").string()});
+  auto r =
+      run_cli({"synth", "-n", "4", "--duration", "2", "--seed", "3", "-o", (dir / "syn").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::vector<std::string> embed = {"embed", (dir / "syn" / "audio").string(), "--labels",
-                                          (dir / "syn" / "labels.csv").string(), "--threads", "1"};
+  const std::vector<std::string> embed = {"embed",     (dir / "syn" / "audio").string(),
+                                          "--labels",  (dir / "syn" / "labels.csv").string(),
+                                          "--threads", "1"};
   r = run_cli(launched(2, with(embed, {"-o", (dir / "emb").string()})));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto m = tutti::data::read_shard_manifest(dir / "emb" / "manifest.json");
@@ -217,9 +228,7 @@ TEST(DistShards, EmbedTwoRanksWriteShardsAManifestAndKeepThemOnRerun) {
   // A rerun keeps both shards; with one shard's file changed, it redoes that one only.
   const fs::path s0 = dir / "emb" / m.shards[0].file, s1 = dir / "emb" / m.shards[1].file;
   const auto t0 = fs::last_write_time(s0);
-  {
-    std::ofstream(s1, std::ios::app) << "x";
-  }
+  { std::ofstream(s1, std::ios::app) << "x"; }
   r = run_cli(launched(2, with(embed, {"-o", (dir / "emb").string()})));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("shard-00000-of-00002.npz: complete from an earlier run, kept"),
@@ -253,8 +262,8 @@ TEST(DistShards, TagTwoRanksTagTheirSliceIntoTheOutputFolder) {
   r = run_cli({"train", npz.string(), "--model", "att", "--epochs", "2", "--threads", "1",
                "--val-fraction", "0.3", "-o", model.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::vector<std::string> tag = {"tag", "--model", model.string(),
-                                        (dir / "audio").string(), "--format", "json"};
+  const std::vector<std::string> tag = {
+      "tag", "--model", model.string(), (dir / "audio").string(), "--format", "json"};
   r = run_cli(launched(2, with(tag, {"--out-dir", (dir / "tags").string()})));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("tagged 5 files"), std::string::npos) << r.err;

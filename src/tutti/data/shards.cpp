@@ -95,8 +95,10 @@ std::map<std::string, Member> stored_members(const std::uint8_t* base, std::uint
     p += 46 + name_len + extra_len + comment_len;
     if (local > size - 30 || le(base + local, 4) != 0x04034b50) bad("bad local header");
     const std::uint64_t data = local + 30 + le(base + local + 26, 2) + le(base + local + 28, 2);
-    check(method == 0, "{}: entry '{}' is compressed; streamed shards need stored entries (write "
-          "them with tutti or numpy.savez, not numpy.savez_compressed)", file, name);
+    check(method == 0,
+          "{}: entry '{}' is compressed; streamed shards need stored entries (write "
+          "them with tutti or numpy.savez, not numpy.savez_compressed)",
+          file, name);
     if (csize != usize || data > size || usize > size - data) bad("entry beyond the file");
     out[name] = {data, usize};
   }
@@ -212,23 +214,31 @@ MappedShard::MappedShard(const fs::path& path) {
     x_f32_ = reinterpret_cast<const float*>(x.data);  // numpy pads headers to 64 bytes: aligned
   const std::int64_t n = header_.n;
   const NpyView yt = view("Y_true");
-  check(yt.shape.size() == 2 && yt.shape[0] == n, "{}: array 'Y_true' has a shape other than "
-        "({}, C)", file, n);
+  check(yt.shape.size() == 2 && yt.shape[0] == n,
+        "{}: array 'Y_true' has a shape other than "
+        "({}, C)",
+        file, n);
   c_ = yt.shape[1];
-  check(yt.descr == "<f4" || yt.descr == "<f8", "{}: array 'Y_true' has dtype '{}', expected "
-        "'<f4' or '<f8'", file, yt.descr);
+  check(yt.descr == "<f4" || yt.descr == "<f8",
+        "{}: array 'Y_true' has dtype '{}', expected "
+        "'<f4' or '<f8'",
+        file, yt.descr);
   y_true_ = yt.data;
   y_true_size_ = yt.descr == "<f4" ? 4 : 8;
   const NpyView ym = view("Y_mask");
   expect(ym, "Y_mask", {n, c_});
-  check(ym.descr == "|b1" || ym.descr == "|u1", "{}: array 'Y_mask' has dtype '{}', expected "
-        "'|b1'", file, ym.descr);
+  check(ym.descr == "|b1" || ym.descr == "|u1",
+        "{}: array 'Y_mask' has dtype '{}', expected "
+        "'|b1'",
+        file, ym.descr);
   y_mask_ = ym.data;
   if (find("n_instances")) {
     const NpyView ni = view("n_instances");
     expect(ni, "n_instances", {n});
-    check(ni.descr == "<i4" || ni.descr == "<i8", "{}: array 'n_instances' has dtype '{}', "
-          "expected '<i4' or '<i8'", file, ni.descr);
+    check(ni.descr == "<i4" || ni.descr == "<i8",
+          "{}: array 'n_instances' has dtype '{}', "
+          "expected '<i4' or '<i8'",
+          file, ni.descr);
     n_inst_ = ni.data;
     n_inst_size_ = ni.descr == "<i4" ? 4 : 8;
   }
@@ -291,8 +301,10 @@ ShardStream::ShardStream(std::vector<fs::path> paths, int window_shards)
   std::int64_t k = 0;
   for (const auto& s : shards_) {
     const std::string f = s.path.string(), f0 = first.path.string();
-    check(s.classes == first.classes, "{}: classes differ from {}'s ({} vs {} classes, or in "
-          "names or order)", f, f0, s.classes.size(), first.classes.size());
+    check(s.classes == first.classes,
+          "{}: classes differ from {}'s ({} vs {} classes, or in "
+          "names or order)",
+          f, f0, s.classes.size(), first.classes.size());
     check(s.d == first.d, "{}: feature dimension D = {} differs from {}'s D = {}", f, s.d, f0,
           first.d);
     check(s.feature_type == first.feature_type, "{}: feature type ({}) differs from {}'s", f,
@@ -356,11 +368,13 @@ std::int32_t StreamWindow::n_instances(std::int64_t i) const {
   return shards_[r.shard]->n_instances(r.row);
 }
 
-std::int64_t StreamWindow::known_labels(std::int64_t i) const {
-  const Row& r = rows_[static_cast<std::size_t>(i)];
+std::int64_t StreamWindow::known_labels(std::span<const std::int64_t> rows) const {
   std::int64_t n = 0;
-  for (std::int64_t c = 0; c < stream_.like().num_classes(); ++c)
-    n += shards_[r.shard]->y_mask(r.row, c) ? 1 : 0;
+  for (std::int64_t i : rows) {
+    const Row& r = rows_.at(static_cast<std::size_t>(i));
+    for (std::int64_t c = 0; c < stream_.like().num_classes(); ++c)
+      n += shards_[r.shard]->y_mask(r.row, c) ? 1 : 0;
+  }
   return n;
 }
 
@@ -376,7 +390,8 @@ BagDataset StreamWindow::gather(std::span<const std::int64_t> rows) const {
     const Row& r = rows_[static_cast<std::size_t>(rows[j])];
     const MappedShard& s = *shards_[r.shard];
     const std::int64_t ni = s.n_instances(r.row), sk = s.header().k;
-    const auto from = static_cast<std::size_t>(r.row * sk * d), to = j * static_cast<std::size_t>(k * d);
+    const auto from = static_cast<std::size_t>(r.row * sk * d),
+               to = j * static_cast<std::size_t>(k * d);
     const auto cells = static_cast<std::size_t>(ni * d);
     if (like.feature_type == FeatureType::kUint8)
       std::memcpy(out.x_u8.data() + to, s.x_u8() + from, cells);
@@ -406,7 +421,8 @@ BagDataset pad_instances(const BagDataset& ds, std::int64_t k) {
   out.keys = ds.keys;
   const auto d = static_cast<std::size_t>(ds.dim), c = static_cast<std::size_t>(ds.num_classes()),
              k0 = static_cast<std::size_t>(ds.max_instances), k1 = static_cast<std::size_t>(k);
-  if (ds.has_instance_labels()) out.y_instance.assign(static_cast<std::size_t>(ds.size()) * k1 * c, 0);
+  if (ds.has_instance_labels())
+    out.y_instance.assign(static_cast<std::size_t>(ds.size()) * k1 * c, 0);
   for (std::size_t i = 0; i < static_cast<std::size_t>(ds.size()); ++i) {
     if (ds.feature_type == FeatureType::kUint8)
       std::copy_n(ds.x_u8.begin() + i * k0 * d, k0 * d, out.x_u8.begin() + i * k1 * d);
@@ -540,8 +556,7 @@ ShardManifest manifest_from_records(const fs::path& dir, const std::vector<std::
       out.dim = m.dim;
     }
     check(m.classes == out.classes && m.dim == out.dim && m.embedder == out.embedder,
-          "{}: classes, feature dimension or embedder differ from {}'s", (dir / f).string(),
-          first);
+          "{}: classes, feature dimension or embedder differ from {}'s", (dir / f).string(), first);
     out.shards.push_back(m.shards[0]);
   }
   return out;
@@ -579,7 +594,8 @@ BagDataset merge_shards(const fs::path& manifest) {
     out.y_true.insert(out.y_true.end(), p.y_true.begin(), p.y_true.end());
     out.y_mask.insert(out.y_mask.end(), p.y_mask.begin(), p.y_mask.end());
     out.keys.insert(out.keys.end(), p.keys.begin(), p.keys.end());
-    if (instances) out.y_instance.insert(out.y_instance.end(), p.y_instance.begin(), p.y_instance.end());
+    if (instances)
+      out.y_instance.insert(out.y_instance.end(), p.y_instance.begin(), p.y_instance.end());
   }
   out.validate(manifest.string());
   return out;

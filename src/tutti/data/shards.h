@@ -126,7 +126,8 @@ class StreamWindow {
   // Clips with at least one instance, in window order (see above).
   std::int64_t size() const { return static_cast<std::int64_t>(rows_.size()); }
   std::int32_t n_instances(std::int64_t i) const;
-  std::int64_t known_labels(std::int64_t i) const;  // Y_mask entries set
+  // Y_mask entries set over the clips `rows` of this window.
+  std::int64_t known_labels(std::span<const std::int64_t> rows) const;
   // Clips rows[j] of this window as an in-memory dataset of the stream's shape (K = the stream's
   // K; keys "<shard file>:<row>").
   BagDataset gather(std::span<const std::int64_t> rows) const;

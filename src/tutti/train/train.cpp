@@ -167,13 +167,10 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   return train_and_write(data, train, val, nullptr, cfg, out, on_epoch, cancelled, group);
 }
 
-infer::ModelInfo train_model_file_streamed(const data::ShardStream& stream,
-                                           const data::BagDataset& val, const TrainConfig& cfg,
-                                           const std::filesystem::path& out,
-                                           const std::string& data_name,
-                                           const EpochCallback& on_epoch,
-                                           const CancelCheck& cancelled,
-                                           dist::ProcessGroup* group) {
+infer::ModelInfo train_model_file_streamed(
+    const data::ShardStream& stream, const data::BagDataset& val, const TrainConfig& cfg,
+    const std::filesystem::path& out, const std::string& data_name, const EpochCallback& on_epoch,
+    const CancelCheck& cancelled, dist::ProcessGroup* group) {
   cfg.validate();
   check<UsageError>(!cfg.is_forest(),
                     "train: rf: the forest needs its training data in memory; give one .npz "
