@@ -6,7 +6,9 @@
 # source clip with perturbed features; when the disk has too little room for CLIPS clips, the
 # largest count that fits is used and printed. Validation: the AudioSet OpenMIC-20 data itself.
 # Usage: bench/stream_2m.sh [TUTTI_BINARY] [WORK_DIR]      (numbers: docs/benchmarks.md)
-# Environment: CLIPS (2000000), SHARDS (32), WINDOW (4 shards), MODELS ("att fc_t"), EPOCHS (1).
+# Environment: CLIPS (2000000), SHARDS (32), WINDOW (4 shards), MODELS ("att fc_t"), EPOCHS (1),
+# USE (the glob of the shards trained on, default all: 'shard-0000?-*' takes the first 10 when
+# a loaded machine leaves no time for the whole set; a rank's memory depends on WINDOW, not USE).
 # Needs ../shared/data (or $TUTTI_SHARED_DATA) and /usr/bin/python3 with numpy.
 set -euo pipefail
 T=$(realpath "${1:-build/tutti}")
@@ -18,6 +20,7 @@ SHARDS=${SHARDS:-32}
 WINDOW=${WINDOW:-4}
 MODELS=${MODELS:-att fc_t}
 EPOCHS=${EPOCHS:-1}
+USE=${USE:-shard-*}
 BATCH=128  # global batch: 1 x 128 and 2 x 64
 mkdir -p "$WORK"
 export OMP_WAIT_POLICY=PASSIVE CI=1
@@ -36,9 +39,10 @@ if [ ! -f "$WORK/shards/.complete-$CLIPS" ]; then
     "$CLIPS" "$SHARDS" 2>/dev/null
   touch "$WORK/shards/.complete-$CLIPS"
 fi
-echo "set: $(ls "$WORK"/shards/*.npz | wc -l) shards, $(du -sh "$WORK/shards" | cut -f1), $CLIPS clips"
+echo "set: $(ls "$WORK"/shards/*.npz | wc -l) shards, $(du -sh "$WORK/shards" | cut -f1); training on" \
+  "$(ls "$WORK"/shards/$USE.npz | wc -l) of them ($USE), window $WINDOW"
 for m in $MODELS; do
-  args=(train --train "$WORK/shards/*.npz" --val "$WORK/as20.npz" --shuffle-window "$WINDOW"
+  args=(train --train "$WORK/shards/$USE.npz" --val "$WORK/as20.npz" --shuffle-window "$WINDOW"
         --model "$m" --epochs "$EPOCHS" --seed 1 --threads 1)
   /usr/bin/time -f "%M" -o "$WORK/$m-1.rss" "$T" "${args[@]}" --batch-size "$BATCH" \
     -o "$WORK/$m-1.tutti" 2>/dev/null

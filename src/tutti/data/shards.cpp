@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -213,34 +214,30 @@ MappedShard::MappedShard(const fs::path& path) {
   else
     x_f32_ = reinterpret_cast<const float*>(x.data);  // numpy pads headers to 64 bytes: aligned
   const std::int64_t n = header_.n;
+  // The item size of array `name` when its dtype is one of `dtypes` (a shard's arrays are read
+  // as they are: no conversion of the payload).
+  auto item_size = [&](const NpyView& v, const std::string& name,
+                       std::initializer_list<const char*> dtypes) {
+    for (const char* d : dtypes)
+      if (v.descr == d) return static_cast<int>(NpyArray{v.descr, {}, {}}.itemsize());
+    fail("{}: array '{}' has dtype '{}', expected '{}'", file, name, v.descr,
+         fmt::join(dtypes, "' or '"));
+  };
   const NpyView yt = view("Y_true");
-  check(yt.shape.size() == 2 && yt.shape[0] == n,
-        "{}: array 'Y_true' has a shape other than "
-        "({}, C)",
+  check(yt.shape.size() == 2 && yt.shape[0] == n, "{}: array 'Y_true' has a shape other than ({}, C)",
         file, n);
   c_ = yt.shape[1];
-  check(yt.descr == "<f4" || yt.descr == "<f8",
-        "{}: array 'Y_true' has dtype '{}', expected "
-        "'<f4' or '<f8'",
-        file, yt.descr);
   y_true_ = yt.data;
-  y_true_size_ = yt.descr == "<f4" ? 4 : 8;
+  y_true_size_ = item_size(yt, "Y_true", {"<f4", "<f8"});
   const NpyView ym = view("Y_mask");
   expect(ym, "Y_mask", {n, c_});
-  check(ym.descr == "|b1" || ym.descr == "|u1",
-        "{}: array 'Y_mask' has dtype '{}', expected "
-        "'|b1'",
-        file, ym.descr);
+  item_size(ym, "Y_mask", {"|b1", "|u1"});
   y_mask_ = ym.data;
   if (find("n_instances")) {
     const NpyView ni = view("n_instances");
     expect(ni, "n_instances", {n});
-    check(ni.descr == "<i4" || ni.descr == "<i8",
-          "{}: array 'n_instances' has dtype '{}', "
-          "expected '<i4' or '<i8'",
-          file, ni.descr);
     n_inst_ = ni.data;
-    n_inst_size_ = ni.descr == "<i4" ? 4 : 8;
+    n_inst_size_ = item_size(ni, "n_instances", {"<i4", "<i8"});
   }
   if (find("classes")) {
     const NpyView cl = view("classes");
