@@ -58,6 +58,8 @@ void setup_train(CLI::App& root) {
   cmd->add_option("--model,-m", o->model, model_help())->capture_default_str();
   cmd->add_option("-o,--output", o->out, "Output model file (.tutti)")->required();
   o->flags.bind(cmd, /*with_seed=*/true);
+  // Streamed clips are not split: the validation set is --val.
+  shards->excludes(o->flags.flag("val_split"))->excludes(o->flags.flag("val_fraction"));
   cmd->callback([o] {
     check<UsageError>(!o->data.empty() || !o->shards.empty(),
                       "train: no training data (give DATA.npz, or --train SHARDS --val VAL.npz)");

@@ -178,6 +178,10 @@ TEST(DistShards, StreamedTrainingErrors) {
   r = run_cli(with(train_args("att", 32, out), {"--train", a}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("needs --val VAL.npz"), std::string::npos) << r.err;
+  r = run_cli(with(train_args("att", 32, out),
+                   {"--train", a, "--val", d.val.string(), "--val-fraction", "0.2"}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--train excludes --val-fraction"), std::string::npos) << r.err;
   r = run_cli(with(train_args("mmgat", 32, out), {"--train", a, "--val", d.val.string()}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("streamed training data is not supported"), std::string::npos) << r.err;

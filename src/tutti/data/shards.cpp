@@ -224,8 +224,8 @@ MappedShard::MappedShard(const fs::path& path) {
          fmt::join(dtypes, "' or '"));
   };
   const NpyView yt = view("Y_true");
-  check(yt.shape.size() == 2 && yt.shape[0] == n, "{}: array 'Y_true' has a shape other than ({}, C)",
-        file, n);
+  check(yt.shape.size() == 2 && yt.shape[0] == n,
+        "{}: array 'Y_true' has a shape other than ({}, C)", file, n);
   c_ = yt.shape[1];
   y_true_ = yt.data;
   y_true_size_ = item_size(yt, "Y_true", {"<f4", "<f8"});

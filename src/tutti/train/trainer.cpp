@@ -80,9 +80,9 @@ models::BagTensors on_device(const models::BagTensors& t, torch::Device device) 
   return {t.x.to(device), t.mask.to(device), t.y.to(device), t.y_mask.to(device)};
 }
 
-// The global batches of one epoch, as rows of `order`: in memory, one shuffle of every clip; streamed
-// (data/shards.h), the epoch's windows of shards one after the other, each opened and shuffled by
-// `rng` when its first batch is asked for and closed (its pages dropped) after its last.
+// The global batches of one epoch, as rows of `order`: in memory, one shuffle of every clip;
+// streamed (data/shards.h), the epoch's windows of shards one after the other, each opened and
+// shuffled by `rng` when its first batch is asked for and closed (pages dropped) after its last.
 class EpochBatches {
  public:
   EpochBatches(const data::ShardStream* stream, int epoch, std::uint64_t seed,
