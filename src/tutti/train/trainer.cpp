@@ -414,11 +414,11 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
         const auto global_known =
             !dp    ? known
             : !win ? tt.y_mask.index_select(0, perm.slice(0, gs, ge)).sum()
-                   : torch::tensor(static_cast<double>(win->known_labels(
-                                       std::span<const std::int64_t>(order).subspan(
-                                           static_cast<std::size_t>(gs),
-                                           static_cast<std::size_t>(ge - gs)))),
-                                   known.options());
+                   : torch::tensor(
+                         static_cast<double>(
+                             win->known_labels(std::span<const std::int64_t>(order).subspan(
+                                 static_cast<std::size_t>(gs), static_cast<std::size_t>(ge - gs)))),
+                         known.options());
         auto loss = bce_sum / global_known.clamp_min(1.0);
         auto extra = model->extra_loss(out, yb, ymb.to(torch::kBool));
         if (extra.defined()) {
