@@ -24,6 +24,8 @@
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/work_pool.h"
+#include "tutti/data/shards.h"
+#include "tutti/embed/embed_files.h"
 
 namespace tutti::cli {
 
@@ -99,6 +101,25 @@ inline int network_split(int file_threads, std::size_t n_files) {
 // Progress bar text: hours of audio done so far.
 inline std::string audio_hours_status(double audio_s) {
   return fmt::format("{:.2f} h audio", audio_s / 3600.0);
+}
+
+// A distributed run's share of a batch: the files sorted by key, then this rank's contiguous
+// slice of them (data::rank_slice), so that every rank's part is known from the list alone.
+// Returns an MD5 of the whole sorted key list, which the ranks can compare.
+inline std::string take_rank_slice(std::vector<embed::InputFile>& files, int rank, int world) {
+  std::sort(files.begin(), files.end(),
+            [](const embed::InputFile& a, const embed::InputFile& b) { return a.key < b.key; });
+  std::string list;
+  for (const auto& f : files) list += f.key + '\n';
+  const auto [b, e] = data::rank_slice(files.size(), rank, world);
+  files = std::vector<embed::InputFile>(files.begin() + static_cast<std::ptrdiff_t>(b),
+                                        files.begin() + static_cast<std::ptrdiff_t>(e));
+  return core::md5_hex(list);
+}
+
+// --failures FILE of rank R of a distributed run: FILE.rank-R (each rank lists its own).
+inline std::string rank_failures_path(const std::string& path, int rank, bool distributed) {
+  return distributed && !path.empty() ? fmt::format("{}.rank-{}", path, rank) : path;
 }
 
 }  // namespace tutti::cli

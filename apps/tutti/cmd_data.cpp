@@ -18,6 +18,7 @@
 #include "tutti/data/concat.h"
 #include "tutti/data/filter.h"
 #include "tutti/data/openmic.h"
+#include "tutti/data/shards.h"
 #include "tutti/data/split.h"
 #include "tutti/data/summary.h"
 
@@ -175,12 +176,14 @@ void setup_concat(CLI::App& data) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = data.add_subcommand(
-      "concat", "Longer clips: append to each clip of A random clips of B sharing a label");
-  cmd->add_option("A", o->a, "Bag dataset whose clips are extended (.npz)")
+      "concat",
+      "Longer clips: append to each clip of A random clips of B sharing a label; or merge the "
+      "shards of a manifest.json (no B) into one dataset");
+  cmd->add_option("A", o->a,
+                  "Bag dataset whose clips are extended (.npz), or a shard manifest (.json)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("B", o->b, "Bag dataset the appended clips come from (may be A)")
-      ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", o->output, "Output .npz")->required();
   // -1 = not given (then --min/--max); a given value must be a real count.
@@ -200,6 +203,19 @@ void setup_concat(CLI::App& data) {
   cmd->add_flag("--json", o->json, "Print the counts as one JSON object");
   cmd->callback([o] {
     check_outputs_differ("data concat", {{"A", o->a}, {"B", o->b}}, {{"-o", o->output}});
+    if (o->b.empty()) {  // the shards of a manifest, one after the other
+      check<UsageError>(fs::path(o->a).extension() == ".json",
+                        "data concat: {}: give B, or a shard manifest (.json) as A to merge its "
+                        "shards",
+                        o->a);
+      const auto merged = data::merge_shards(o->a);
+      check(merged.size() > 0, "data concat: {} lists no clip, nothing written", o->a);
+      data::save_bags(o->output, merged);
+      std::fprintf(stderr, "concat %s: %lld clips (K = %lld) -> %s\n", o->a.c_str(),
+                   static_cast<long long>(merged.size()),
+                   static_cast<long long>(merged.max_instances), o->output.c_str());
+      return;
+    }
     if (o->per_clip >= 0) o->opt.min_per_clip = o->opt.max_per_clip = o->per_clip;
     o->opt.same_label_only = !o->any;
     o->opt.validate();

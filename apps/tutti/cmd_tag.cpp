@@ -2,6 +2,8 @@
 // (docs/embed.md, "## tag"). A table on stdout by default, --format json|jsonl|csv|tsv|events for
 // machines, --out-dir for one output per file (sed-scores too), --plot for an SVG timeline. Exit 1
 // when any file failed (the others are still reported; when none worked, one error line).
+// Started as several ranks (torchrun, srun, mpirun, `tutti launch`) with --out-dir, each rank tags
+// its slice of the files sorted by key.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
 #include "tutti/core/progress.h"
+#include "tutti/dist/dist_env.h"
 #include "tutti/infer/tag.h"
 #include "tutti/infer/tag_output.h"
 #include "tutti/report/plots.h"
@@ -156,6 +159,17 @@ void setup(CLI::App& root) {
     for (const auto& m : missing) failures.push_back({m.file, m.message});
     auto files =
         inputs.empty() ? std::vector<embed::InputFile>{} : embed::collect_audio_files(inputs);
+    // A distributed run (torchrun, srun, mpirun, `tutti launch`): each rank tags its slice of the
+    // files sorted by key, writing their outputs to --out-dir; rank 0 reports missing inputs.
+    const auto env = dist::read_dist_env();
+    if (env) {
+      check<UsageError>(per_file && o->plot.empty(),
+                        "tag: a distributed run (rank {} of {}) writes one output per file: give "
+                        "--out-dir DIR and no --plot",
+                        env->rank, env->world_size);
+      take_rank_slice(files, env->rank, env->world_size);
+      if (env->rank != 0) failures.clear();
+    }
 
     // Per-file outputs: one per key, and with --resume only the inputs without one.
     std::vector<std::filesystem::path> outputs;
@@ -219,7 +233,8 @@ void setup(CLI::App& root) {
     if (skipped > 0)
       std::fprintf(stderr, "tutti: %zu inputs skipped: their output exists (--resume)\n", skipped);
     print_partial_failures(failures, done + skipped);
-    write_failures_file(o->failures, failures);
+    write_failures_file(rank_failures_path(o->failures, env ? env->rank : 0, env.has_value()),
+                        failures);
     if (!per_file) {
       if (format == infer::TagFormat::kTable) {
         for (std::size_t i = 0; i < b.files.size(); ++i) {

@@ -62,6 +62,11 @@ TEST(Md5, MatchesRfc1321TestSuite) {
   // RFC 1321, appendix A.5.
   EXPECT_EQ(md5_file_hex(dir / "abc"), "900150983cd24fb0d6963f7d28e17f72");
   EXPECT_EQ(md5_file_hex(dir / "empty"), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(
+      md5_hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+      "57edf4a22be3c955ac49da2e2107b67a");
 }
 
 TEST(Zip, RoundTripsStoredEntries) {

@@ -206,22 +206,38 @@ void write_file_atomic(const fs::path& path, std::string_view data) {
   f.commit();
 }
 
-std::string md5_file_hex(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  check(in.good(), "{}: cannot open for reading", path.string());
+namespace {
+
+// MD5 over whatever `feed` passes to its argument, as lower-case hex.
+template <typename Feed>
+std::string md5_hex_of(Feed&& feed) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   check(ctx && EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) == 1, "md5: OpenSSL init failed");
-  std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
+  feed([&](const char* p, std::size_t n) { EVP_DigestUpdate(ctx.get(), p, n); });
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
   std::string hex;
   for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
   return hex;
+}
+
+}  // namespace
+
+std::string md5_file_hex(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  check(in.good(), "{}: cannot open for reading", path.string());
+  return md5_hex_of([&](auto&& update) {
+    std::vector<char> buf(1 << 16);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      if (in.gcount() > 0) update(buf.data(), static_cast<std::size_t>(in.gcount()));
+    }
+  });
+}
+
+std::string md5_hex(std::string_view data) {
+  return md5_hex_of([&](auto&& update) { update(data.data(), data.size()); });
 }
 
 }  // namespace tutti::core

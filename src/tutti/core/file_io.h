@@ -88,5 +88,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
 
 // Lower-case hex MD5 of a file's content (streamed), as md5sum prints it.
 std::string md5_file_hex(const std::filesystem::path& path);
+// The same of bytes in memory.
+std::string md5_hex(std::string_view data);
 
 }  // namespace tutti::core

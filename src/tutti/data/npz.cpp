@@ -530,6 +530,16 @@ NpyArray parse_npy(std::vector<std::uint8_t>&& bytes, const std::string& what) {
   return a;
 }
 
+NpyView view_npy(const std::uint8_t* data, std::size_t size, const std::string& what) {
+  std::size_t offset = 0;
+  const Header h = parse_preamble(data, size, what, offset);
+  check(parse_descr(h.descr, what).kind != Kind::kObject,
+        "{}: object arrays cannot be memory-mapped", what);
+  bool decoded = false;
+  NpyArray meta = parse_meta(data, size, what, offset, decoded);  // checks the payload length
+  return {meta.descr, meta.shape, data + offset, size - offset};
+}
+
 std::vector<std::uint8_t> serialize_npy(const NpyArray& a) {
   const DType t = parse_descr(a.descr, "npy");
   check(t.kind != Kind::kObject, "npy: cannot write object arrays");

@@ -57,6 +57,16 @@ struct NpyArray {
 NpyArray parse_npy(const std::uint8_t* data, std::size_t size, const std::string& what);
 // Same, reusing the buffer for the payload (no copy of large arrays).
 NpyArray parse_npy(std::vector<std::uint8_t>&& bytes, const std::string& what);
+// A borrowed view of one .npy stream's payload, without a copy (memory-mapped shards, shards.h).
+struct NpyView {
+  std::string descr;
+  std::vector<std::int64_t> shape;
+  const std::uint8_t* data = nullptr;  // payload, product(shape) * itemsize bytes
+  std::size_t bytes = 0;
+};
+// Checks the header of the .npy bytes [data, data + size) as parse_npy does and points at the
+// payload. Object arrays are refused (their payload is a pickle to decode: use parse_npy).
+NpyView view_npy(const std::uint8_t* data, std::size_t size, const std::string& what);
 // Version 1.0 (2.0 when the header needs it), header padded to 64 bytes as numpy does.
 std::vector<std::uint8_t> serialize_npy(const NpyArray& a);
 

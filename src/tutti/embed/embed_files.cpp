@@ -384,7 +384,7 @@ LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const fs::path> p
 }
 
 LabelReport attach_weak_labels(EmbedResult& r, const fs::path& labels_csv,
-                               const std::vector<std::string>& classes) {
+                               const std::vector<std::string>& classes, bool note_unmatched) {
   LabelReport rep = attach_weak_labels(r.dataset, r.paths, labels_csv, classes);
   const std::string what = labels_csv.string();
   if (!rep.unlabeled.empty())
@@ -394,7 +394,7 @@ LabelReport attach_weak_labels(EmbedResult& r, const fs::path& labels_csv,
         fmt::join(rep.unlabeled.begin(),
                   rep.unlabeled.begin() + std::min<std::size_t>(rep.unlabeled.size(), 5), ", "),
         rep.unlabeled.size() > 5 ? ", ..." : ""));
-  if (rep.unmatched_rows > 0)
+  if (note_unmatched && rep.unmatched_rows > 0)
     r.warnings.push_back(fmt::format(
         "{}: {} label rows name files that were not embedded: {}{}", what, rep.unmatched_rows,
         fmt::join(

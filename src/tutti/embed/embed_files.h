@@ -150,9 +150,11 @@ struct LabelReport {
 LabelReport attach_weak_labels(data::BagDataset& ds, std::span<const std::filesystem::path> paths,
                                const std::filesystem::path& labels_csv,
                                const std::vector<std::string>& classes = {});
-// Convenience: labels EmbedResult in place and appends the report's notes to r.warnings.
+// Convenience: labels EmbedResult in place and appends the report's notes to r.warnings (rows
+// naming other files only with note_unmatched: a shard of a corpus expects them).
 LabelReport attach_weak_labels(EmbedResult& r, const std::filesystem::path& labels_csv,
-                               const std::vector<std::string>& classes = {});
+                               const std::vector<std::string>& classes = {},
+                               bool note_unmatched = true);
 
 // Instance truth from `tutti synth`'s instances.csv (columns file, instance, onset_s, offset_s,
 // instrument: one row per active (instance, class) pair) -> ds.y_instance [N, K, C]. Rows are

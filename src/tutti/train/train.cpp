@@ -132,21 +132,16 @@ models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& dat
   return models::resolve_model_spec(std::move(spec));
 }
 
-infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
-                                  const std::filesystem::path& out, const std::string& data_name,
-                                  const EpochCallback& on_epoch, const CancelCheck& cancelled,
-                                  dist::ProcessGroup* group) {
-  cfg.validate();
-  const bool checkpoints = cfg.checkpoint_every > 0 || cfg.resume != 0;
-  check<UsageError>(!checkpoints || !cfg.is_forest(),
-                    "train: rf: --checkpoint-every and --resume apply to the neural models (a "
-                    "forest is fitted in one step)");
-  check_trainable(data, cfg.model, data_name);
-  const ValidationSplit split = make_validation_split(data, cfg);
-  const data::BagDataset train = data.subset(split.train);
-  const data::BagDataset val = data.subset(split.val);
-  check_trainable(train, cfg.model, data_name + " (training part)");
+namespace {
 
+// Trains on `train` (or `stream`), chooses thresholds on `val` and writes `out` (rank 0).
+// `data` gives the shape and embedder the model file records.
+infer::ModelInfo train_and_write(const data::BagDataset& data, const data::BagDataset& train,
+                                 const data::BagDataset& val, const data::ShardStream* stream,
+                                 const TrainConfig& cfg, const std::filesystem::path& out,
+                                 const EpochCallback& on_epoch, const CancelCheck& cancelled,
+                                 dist::ProcessGroup* group) {
+  const bool checkpoints = cfg.checkpoint_every > 0 || cfg.resume != 0;
   infer::ModelInfo info;
   info.tutti_version = TUTTI_VERSION;
   info.classes = data.classes;
@@ -193,7 +188,7 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
     std::optional<DataParallel> dp;
     if (group) dp.emplace(*group);
     NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr,
-                                       checkpoints ? checkpoint_path(out) : "");
+                                       checkpoints ? checkpoint_path(out) : "", stream);
     info.spec = r.model->spec();
     info.training = r.summary;
     const infer::NeuralOutputs o = infer::run_model(*r.model, val, false);
@@ -211,6 +206,57 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   // The others finish when the file is there (or fail with rank 0 when it could not be written).
   if (group) group->barrier();
   return info;
+}
+
+}  // namespace
+
+infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfig& cfg,
+                                  const std::filesystem::path& out, const std::string& data_name,
+                                  const EpochCallback& on_epoch, const CancelCheck& cancelled,
+                                  dist::ProcessGroup* group) {
+  cfg.validate();
+  check<UsageError>(!cfg.is_forest() || (cfg.checkpoint_every == 0 && cfg.resume == 0),
+                    "train: rf: --checkpoint-every and --resume apply to the neural models (a "
+                    "forest is fitted in one step)");
+  check_trainable(data, cfg.model, data_name);
+  const ValidationSplit split = make_validation_split(data, cfg);
+  const data::BagDataset train = data.subset(split.train);
+  const data::BagDataset val = data.subset(split.val);
+  check_trainable(train, cfg.model, data_name + " (training part)");
+  return train_and_write(data, train, val, nullptr, cfg, out, on_epoch, cancelled, group);
+}
+
+infer::ModelInfo train_model_file_streamed(
+    const data::ShardStream& stream, const data::BagDataset& val, const TrainConfig& cfg,
+    const std::filesystem::path& out, const std::string& data_name, const EpochCallback& on_epoch,
+    const CancelCheck& cancelled, dist::ProcessGroup* group) {
+  cfg.validate();
+  check<UsageError>(!cfg.is_forest(),
+                    "train: rf: the forest needs its training data in memory; give one .npz "
+                    "instead of the shards {}",
+                    data_name);
+  check<UsageError>(cfg.checkpoint_every == 0 && cfg.resume == 0,
+                    "train: --checkpoint-every and --resume need the training data in memory; "
+                    "not yet with streamed shards ({})",
+                    data_name);
+  const data::BagDataset& like = stream.like();
+  check(val.classes == like.classes,
+        "validation set: classes differ from the training shards' ({} vs {} classes, or in names "
+        "or order)",
+        val.classes.size(), like.classes.size());
+  check(val.dim == like.dim && val.feature_type == like.feature_type,
+        "validation set: features (D = {}) differ from the training shards' (D = {}) or in type",
+        val.dim, like.dim);
+  val.validate("validation set");
+  // The model's K is the larger of the two; the validation clips are padded to it.
+  data::BagDataset shaped_val = val;
+  if (val.max_instances != like.max_instances) {
+    check(val.max_instances < like.max_instances,
+          "validation set: K = {} exceeds the training shards' K = {}", val.max_instances,
+          like.max_instances);
+    shaped_val = data::pad_instances(val, like.max_instances);
+  }
+  return train_and_write(like, like, shaped_val, &stream, cfg, out, on_epoch, cancelled, group);
 }
 
 }  // namespace tutti::train

@@ -19,6 +19,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/data/bag_dataset.h"
+#include "tutti/data/shards.h"
 #include "tutti/dist/process_group.h"
 #include "tutti/infer/model_file.h"
 #include "tutti/models/random_forest.h"
@@ -72,5 +73,16 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
                                   const EpochCallback& on_epoch = {},
                                   const CancelCheck& cancelled = {},
                                   dist::ProcessGroup* group = nullptr);
+
+// The same on training data streamed from shards (data/shards.h), validated on `val` (in
+// memory; the epoch and the thresholds are chosen on it). Neural models other than MMGAT;
+// UsageError for the forest and MMGAT. `data_name` names the shards in errors.
+infer::ModelInfo train_model_file_streamed(const data::ShardStream& stream,
+                                           const data::BagDataset& val, const TrainConfig& cfg,
+                                           const std::filesystem::path& out,
+                                           const std::string& data_name,
+                                           const EpochCallback& on_epoch = {},
+                                           const CancelCheck& cancelled = {},
+                                           dist::ProcessGroup* group = nullptr);
 
 }  // namespace tutti::train

@@ -13,6 +13,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/core/random.h"
+#include "tutti/data/shards.h"
 #include "tutti/infer/run_model.h"
 #include "tutti/models/bag_tensors.h"
 #include "tutti/models/kernels/att_fused.h"
@@ -75,6 +76,62 @@ std::vector<std::pair<std::int64_t, std::int64_t>> batch_ranges(std::int64_t n, 
   }
   return r;
 }
+
+models::BagTensors on_device(const models::BagTensors& t, torch::Device device) {
+  return {t.x.to(device), t.mask.to(device), t.y.to(device), t.y_mask.to(device)};
+}
+
+// The global batches of one epoch, as rows of `order`: in memory, one shuffle of every clip;
+// streamed (data/shards.h), the epoch's windows of shards one after the other, each opened and
+// shuffled by `rng` when its first batch is asked for and closed (pages dropped) after its last.
+class EpochBatches {
+ public:
+  EpochBatches(const data::ShardStream* stream, int epoch, std::uint64_t seed,
+               std::vector<std::int64_t>& order, std::mt19937_64& rng, std::int64_t global_batch,
+               std::int64_t min_last)
+      : stream_(stream), order_(order), rng_(rng), batch_(global_batch), min_last_(min_last) {
+    if (stream_) {
+      windows_ = stream_->epoch_windows(seed, epoch);
+    } else {
+      shuffle();
+      ranges_ = batch_ranges(static_cast<std::int64_t>(order_.size()), batch_, min_last_);
+    }
+  }
+  // The next global batch [gs, ge); false at the end of the epoch.
+  bool next(std::int64_t& gs, std::int64_t& ge) {
+    while (next_range_ == ranges_.size()) {
+      if (next_window_ == windows_.size()) return false;
+      window_.reset();  // unmaps the previous window first
+      window_.emplace(*stream_, windows_[next_window_++]);
+      order_.resize(static_cast<std::size_t>(window_->size()));
+      clips_ += window_->size();
+      shuffle();
+      ranges_ = batch_ranges(window_->size(), batch_, min_last_);
+      next_range_ = 0;
+    }
+    std::tie(gs, ge) = ranges_[next_range_++];
+    return true;
+  }
+  // The open window (streamed), whose rows `order` indexes.
+  const data::StreamWindow* window() const { return window_ ? &*window_ : nullptr; }
+  std::int64_t streamed_clips() const { return clips_; }
+
+ private:
+  void shuffle() {
+    std::iota(order_.begin(), order_.end(), std::int64_t{0});
+    core::shuffle(order_.begin(), order_.end(), rng_);
+  }
+  const data::ShardStream* stream_;
+  std::vector<std::int64_t>& order_;
+  std::mt19937_64& rng_;
+  std::int64_t batch_, min_last_;
+  std::vector<std::vector<std::size_t>> windows_;
+  std::size_t next_window_ = 0;
+  std::optional<data::StreamWindow> window_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges_;
+  std::size_t next_range_ = 0;
+  std::int64_t clips_ = 0;
+};
 
 // The one line a diverged run ends with: the step whose loss (or clip probabilities) stopped being
 // finite. Thrown before anything is written, so a diverged run leaves no model file.
@@ -280,11 +337,21 @@ torch::Device setup_torch(const TrainConfig& cfg) {
   return models::setup_torch(cfg.threads, cfg.device);
 }
 
-NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
+NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch,
                                const CancelCheck& cancelled, DataParallel* dp,
-                               const std::filesystem::path& checkpoint) {
-  check_trainable(train, cfg.model, "training set");
+                               const std::filesystem::path& checkpoint,
+                               const data::ShardStream* stream) {
+  // Streamed: no clip is in memory; `train` only gives the shape (stream->like()).
+  const data::BagDataset& train = stream ? stream->like() : train_in;
+  if (stream)
+    check<UsageError>(!models::model_decl(cfg.model).name.starts_with("mmgat"),
+                      "train: {}: streamed training data is not supported for this model (its "
+                      "label embeddings need every training clip's labels first); train on one "
+                      ".npz",
+                      cfg.model);
+  else
+    check_trainable(train, cfg.model, "training set");
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
             val.max_instances == train.max_instances,
@@ -338,8 +405,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   if (!fused) {
     tt.x = models::to_tensors(tr).x;
     vt.x = models::to_tensors(val_sub).x;
-    if (device.is_cuda())
-      tt = {tt.x.to(device), tt.mask.to(device), tt.y.to(device), tt.y_mask.to(device)};
+    if (device.is_cuda()) tt = on_device(tt, device);
   }
   const models::BagSource train_src = models::BagSource::of(tr);
   FusedAdam::Options adam;
@@ -350,12 +416,11 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
   const std::int64_t n = tt.size();
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   const std::int64_t world = dp ? dp->world_size() : 1;
-  const auto ranges = batch_ranges(n, cfg.batch_size * world, std::max<std::int64_t>(2, world));
   const std::vector<torch::Tensor> params = model->parameters();
 
   NeuralTrainResult result;
   infer::TrainingSummary& sum = result.summary;
-  sum.n_train = n;
+  sum.n_train = n;  // streamed: counted over the first epoch's windows (below)
   sum.n_val = vt.size();
   sum.params = models::count_parameters(*model);
   sum.val_loss = std::numeric_limits<double>::infinity();
@@ -381,28 +446,39 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
     const auto t0 = Clock::now();
     if (cfg.lr_schedule == "cosine") set_learning_rate(cfg, epoch, adam, optim);
     model->train();
-    std::iota(order.begin(), order.end(), std::int64_t{0});
-    core::shuffle(order.begin(), order.end(), rng);
-    auto perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
+    EpochBatches batches(stream, epoch, cfg.seed, order, rng, cfg.batch_size * world,
+                         std::max<std::int64_t>(2, world));
+    auto perm =
+        stream ? torch::Tensor() : torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
     double loss_sum = 0;
     double known_sum = 0;
     std::size_t step = 0;
     // Any other LibTorch failure inside a step (e.g. Adam's step size overflowing float at an
     // absurd --lr) ends in one line too, instead of a backtrace; tutti's own errors pass.
     try {
-      for (const auto& [gs, ge] : ranges) {
+      for (std::int64_t gs = 0, ge = 0; batches.next(gs, ge);) {
         ++step;
         const auto [s, e] = dp ? dp->share(gs, ge) : std::pair{gs, ge};
         if (cancelled && cancelled())
           fail<Cancelled>("train: {}: cancelled at epoch {} step {}", cfg.model, epoch, step);
         std::int64_t instance_offset = 0;  // real instances of the global batch before [s, e)
-        for (std::int64_t i = gs; i < s; ++i) instance_offset += train_src.n_instances[order[i]];
+        const data::StreamWindow* win = batches.window();
+        for (std::int64_t i = gs; i < s; ++i)
+          instance_offset += win ? win->n_instances(order[i]) : train_src.n_instances[order[i]];
+        std::span<const std::int64_t> rows = std::span<const std::int64_t>(order).subspan(
+            static_cast<std::size_t>(s), static_cast<std::size_t>(e - s));
+        // Streamed: this share's clips copied out of the mapped shards, read as rows 0..e-s-1.
+        std::optional<data::BagDataset> batch;
+        std::vector<std::int64_t> batch_rows;
+        if (win) {
+          batch = win->gather(rows);
+          batch_rows.resize(rows.size());
+          std::iota(batch_rows.begin(), batch_rows.end(), std::int64_t{0});
+          rows = batch_rows;
+        }
         if (fused) {  // reads the batch from the dataset; fused Adam
-          const auto l =
-              fused->train_step(train_src,
-                                std::span<const std::int64_t>(order).subspan(
-                                    static_cast<std::size_t>(s), static_cast<std::size_t>(e - s)),
-                                instance_offset);
+          const auto l = fused->train_step(batch ? models::BagSource::of(*batch) : train_src, rows,
+                                           instance_offset);
           // The kernel's BCE lets a NaN probability through (std::max(NaN, -100) is NaN).
           if (!std::isfinite(l.bce_sum)) diverged(cfg, epoch, step, l.bce_sum);
           if (dp) dp->allreduce_grads(params);
@@ -411,11 +487,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
           known_sum += l.known;
           continue;
         }
-        auto idx = perm.slice(0, s, e);
-        auto xb = tt.x.index_select(0, idx);
-        auto mb = tt.mask.index_select(0, idx);
-        auto yb = tt.y.index_select(0, idx);
-        auto ymb = tt.y_mask.index_select(0, idx);
+        const models::BagTensors bt = batch ? on_device(models::to_tensors(*batch), device)
+                                            : models::select_rows(tt, perm.slice(0, s, e));
+        const auto& [xb, mb, yb, ymb] = bt;
         // Dropout masks keyed by the global batch in data-parallel training.
         const DropoutShareGuard share(dp != nullptr, s - gs, instance_offset);
         auto out = model->forward(xb, mb);
@@ -426,7 +500,13 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
         // Data-parallel: this share's part of the global batch's loss (BCE over the global known
         // labels, the extra loss over the model's global counts), summed over the ranks below.
         const auto global_known =
-            dp ? tt.y_mask.index_select(0, perm.slice(0, gs, ge)).sum() : known;
+            !dp    ? known
+            : !win ? tt.y_mask.index_select(0, perm.slice(0, gs, ge)).sum()
+                   : torch::tensor(
+                         static_cast<double>(
+                             win->known_labels(std::span<const std::int64_t>(order).subspan(
+                                 static_cast<std::size_t>(gs), static_cast<std::size_t>(ge - gs)))),
+                         known.options());
         auto loss = bce_sum / global_known.clamp_min(1.0);
         models::LossShare loss_share;
         if (dp) loss_share = {true, s - gs, ge - gs, [dp](std::span<float> v) { dp->sum(v); }};
@@ -460,6 +540,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDat
       fail("train: {}: LibTorch failed at epoch {} step {} (learning rate {:g}): {}", cfg.model,
            epoch, step, cfg.learning_rate, what.substr(0, what.find('\n')));
     }
+    if (stream && epoch == 1) sum.n_train = batches.streamed_clips();
     if (dp) {  // the epoch's training loss over every rank's shares
       std::vector<double> sums = {loss_sum, known_sum};
       dp->sum(std::span<double>(sums));

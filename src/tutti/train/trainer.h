@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "tutti/data/bag_dataset.h"
+#include "tutti/data/shards.h"
 #include "tutti/infer/model_file.h"
 #include "tutti/infer/run_model.h"
 #include "tutti/models/bag_model.h"
@@ -40,10 +41,13 @@ class DataParallel;
 // rank of its group runs this on the same data and config and ends with the same model
 // (data_parallel.h); cfg.batch_size is then the batch of each rank. A non-empty `checkpoint`
 // is the file of cfg.checkpoint_every / cfg.resume (checkpoint.h).
+// With `stream`, the training clips are streamed from its shards each epoch (data/shards.h: the
+// epoch order, bounded memory) and `train` is only the shape (stream->like()); not for MMGAT.
 NeuralTrainResult train_neural(const data::BagDataset& train, const data::BagDataset& val,
                                const TrainConfig& cfg, const EpochCallback& on_epoch = {},
                                const CancelCheck& cancelled = {}, DataParallel* dp = nullptr,
-                               const std::filesystem::path& checkpoint = {});
+                               const std::filesystem::path& checkpoint = {},
+                               const data::ShardStream* stream = nullptr);
 
 // Weights -> bytes (torch::serialize archive of parameters and buffers; infer/run_model.h
 // load_weights reads them back).
