@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <sstream>
 
 #include "tutti/core/error.h"
@@ -46,7 +47,7 @@ nn::Sequential make_features() {
 VggishNetImpl::VggishNetImpl() {
   features = register_module("features", make_features());
   embeddings =
-      register_module("embeddings", nn::Sequential(nn::Linear(512 * 4 * 6, 4096), relu_inplace(),
+      register_module("embeddings", nn::Sequential(nn::Linear(kVggishFlat, 4096), relu_inplace(),
                                                    nn::Linear(4096, 4096), relu_inplace(),
                                                    nn::Linear(4096, kVggishDim), relu_inplace()));
 }
@@ -93,9 +94,67 @@ std::vector<std::uint8_t> vggish_quantize(std::span<const double> scaled) {
   return out;
 }
 
+namespace {
+
+constexpr const char* kConvKeys[] = {"features.0", "features.3",  "features.6",
+                                     "features.8", "features.11", "features.13"};
+constexpr const char* kFcKeys[] = {"embeddings.0", "embeddings.2", "embeddings.4"};
+// The convolutions after which a 2x2 max-pool follows (make_features()).
+constexpr bool kPoolAfter[] = {true, true, false, true, false, true};
+
+std::map<std::string, torch::Tensor> parameters_of(const VggishNet& net) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : net->named_parameters()) out.emplace(p.key(), p.value().detach());
+  return out;
+}
+
+}  // namespace
+
 VggishModel::VggishModel(VggishNet net, VggishPca pca)
-    : net_(std::move(net)), pca_(std::move(pca)) {
-  net_->eval();
+    : VggishModel(parameters_of(net), std::move(pca)) {}
+
+VggishModel::VggishModel(const std::map<std::string, torch::Tensor>& params, VggishPca pca,
+                         std::shared_ptr<const void> keep_alive)
+    : pca_(std::move(pca)), keep_alive_(std::move(keep_alive)) {
+  torch::NoGradGuard no_grad;
+  for (const auto& [key, shape] : vggish_state_dict_shapes()) {
+    const auto it = params.find(key);
+    check(it != params.end() && it->second.sizes() == torch::IntArrayRef(shape) &&
+              it->second.scalar_type() == torch::kFloat32 && it->second.is_contiguous(),
+          "embedder vggish: parameter {} is missing or not float32 of its shape", key);
+  }
+  for (const char* k : kConvKeys) {
+    const std::string key(k);
+    conv_w_.push_back(at::mkldnn_reorder_conv2d_weight(params.at(key + ".weight").to_mkldnn(),
+                                                       {1, 1}, {1, 1}, {1, 1}, 1));
+    conv_b_.push_back(params.at(key + ".bias").to_mkldnn());
+  }
+  for (const char* k : kFcKeys) {
+    const std::string key(k);
+    fc_w_.push_back(params.at(key + ".weight"));
+    fc_b_.push_back(params.at(key + ".bias"));
+  }
+}
+
+torch::Tensor VggishModel::forward_features(const torch::Tensor& x) const {
+  auto y = x.to_mkldnn();  // [b, 1, 96, 64]
+  for (std::size_t l = 0; l < conv_w_.size(); ++l) {
+    y = at::mkldnn_convolution(y, conv_w_[l], conv_b_[l], {1, 1}, {1, 1}, {1, 1}, 1);
+    y = at::relu_(y);
+    if (kPoolAfter[l]) y = at::mkldnn_max_pool2d(y, {2, 2}, {2, 2});
+  }
+  // [b, 512, 6, 4] -> channels-last [b, 6, 4, 512] -> [b, 12288], as TensorFlow and torchvggish
+  y = y.to_dense().permute({0, 2, 3, 1}).contiguous();
+  return y.view({y.size(0), -1});
+}
+
+torch::Tensor VggishModel::forward_embeddings(const torch::Tensor& x) const {
+  torch::Tensor y = x;
+  for (std::size_t l = 0; l < fc_w_.size(); ++l) {
+    y = at::linear(y, fc_w_[l], fc_b_[l]);
+    y = at::relu_(y);
+  }
+  return y;
 }
 
 VggishModel VggishModel::load(const std::filesystem::path& file) {
@@ -150,31 +209,52 @@ std::vector<float> VggishModel::raw_embeddings(std::span<const float> examples,
         examples.size(), n);
   std::vector<float> out(n * static_cast<std::size_t>(kVggishDim));
   if (n == 0) return out;
-  // Slices of at most batch_size examples, at least `parallel` of them when there are enough
-  // examples; each is one forward pass, the slices run at once.
-  const std::size_t batch = std::max<std::size_t>(1, batch_size);
   const std::size_t threads = static_cast<std::size_t>(std::max(1, parallel));
-  const std::size_t slices = std::max((n + batch - 1) / batch, std::min(threads, n));
-  const std::size_t size = threads == 1 ? batch : (n + slices - 1) / slices;
-  auto run = [&](std::size_t k) {
+  // Runs f(k) for k in [0, count) on up to `threads` threads.
+  auto spread = [&](std::size_t count, const std::function<void(std::size_t)>& f) {
+    auto run = [&](std::size_t k) {
+      torch::NoGradGuard no_grad;  // thread-local: set in every thread
+      // OpenMP's thread count is per thread: a new worker would otherwise run LibTorch's kernels
+      // on every core, each of the workers, oversubscribing them.
+      at::init_num_threads();
+      f(k);
+    };
+    if (threads == 1 || count == 1)
+      for (std::size_t k = 0; k < count; ++k) run(k);
+    else
+      core::parallel_for(count, static_cast<int>(std::min(threads, count)), run);
+  };
+  // Convolutions in passes of batch_size examples: their activations (1.5 MB per example after
+  // the first layer) stay in cache-sized pieces, and the passes spread over the threads.
+  const std::size_t batch = std::max<std::size_t>(1, batch_size);
+  const std::size_t passes = std::max((n + batch - 1) / batch, std::min(threads, n));
+  const std::size_t size = (n + passes - 1) / passes;
+  const auto flat = static_cast<std::size_t>(kVggishFlat);
+  std::vector<float> features(n * flat);  // [n, 12288]
+  spread(passes, [&](std::size_t k) {
     const std::size_t i = k * size;
     if (i >= n) return;
     const std::size_t b = std::min(size, n - i);
-    torch::NoGradGuard no_grad;  // thread-local: set in every thread
-    // OpenMP's thread count is per thread: a new worker would otherwise run LibTorch's kernels on
-    // every core, each of the workers, oversubscribing them.
-    at::init_num_threads();
     // from_blob needs a non-const pointer; the forward pass only reads the input.
     auto x = torch::from_blob(const_cast<float*>(examples.data() + i * per),
                               {static_cast<std::int64_t>(b), 1, kVggishFrames, kVggishBands},
                               torch::kFloat32);
-    auto y = net_.ptr()->forward(x).contiguous();  // forward does not mutate the module
+    auto y = forward_features(x);
+    std::copy_n(y.data_ptr<float>(), y.numel(), features.data() + i * flat);
+  });
+  // Fully connected layers over all rows of the call, one slice per thread: each slice reads the
+  // 270 MB of weights once, so the more rows a slice has the less that costs per example.
+  const std::size_t slices = std::min(threads, n);
+  const std::size_t rows = (n + slices - 1) / slices;
+  spread(slices, [&](std::size_t k) {
+    const std::size_t i = k * rows;
+    if (i >= n) return;
+    const std::size_t b = std::min(rows, n - i);
+    auto x = torch::from_blob(features.data() + i * flat,
+                              {static_cast<std::int64_t>(b), kVggishFlat}, torch::kFloat32);
+    auto y = forward_embeddings(x).contiguous();
     std::copy_n(y.data_ptr<float>(), y.numel(), out.data() + i * kVggishDim);
-  };
-  if (threads == 1)
-    for (std::size_t k = 0; k < slices; ++k) run(k);
-  else
-    core::parallel_for(slices, static_cast<int>(threads), run);
+  });
   return out;
 }
 
