@@ -3,8 +3,16 @@
 // harritaylor/torchvggish torchvggish/vggish.py (layer order, parameter names, flatten order).
 #include "tutti/embed/vggish.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <sstream>
 
@@ -157,26 +165,11 @@ torch::Tensor VggishModel::forward_embeddings(const torch::Tensor& x) const {
   return y;
 }
 
-VggishModel VggishModel::load(const std::filesystem::path& file) {
+namespace {
+
+VggishModel load_v1(const std::filesystem::path& file) {
   const std::string what = file.string();
-  check(std::filesystem::exists(file), "embedder vggish: {}: no such file", what);
   core::ZipReader zip(file);
-  check(zip.contains("meta.json") && zip.contains("vggish.pt"),
-        "embedder vggish: {}: not a .tutti-embedder file (meta.json or vggish.pt missing)", what);
-  const auto meta_bytes = zip.read("meta.json");
-  core::Json meta;
-  try {
-    meta = core::Json::parse(meta_bytes.begin(), meta_bytes.end());
-  } catch (const std::exception& e) {
-    fail("embedder vggish: {}: meta.json is not valid JSON: {}", what, e.what());
-  }
-  check(meta.is_object() && meta.value("format", "") == kEmbedderFormat,
-        "embedder vggish: {}: meta.json format is not \"{}\"", what, kEmbedderFormat);
-  check(meta.value("version", 0) == kEmbedderFormatVersion,
-        "embedder vggish: {}: format version {} (this tutti reads version {})", what,
-        meta.value("version", 0), kEmbedderFormatVersion);
-  check(meta.value("name", "") == "vggish", "embedder vggish: {}: holds embedder '{}'", what,
-        meta.value("name", ""));
   const auto weights = zip.read("vggish.pt");
   VggishNet net;
   torch::Tensor eig, means;
@@ -200,6 +193,96 @@ VggishModel VggishModel::load(const std::filesystem::path& file) {
   pca.eigen_vectors.assign(eig.data_ptr<double>(), eig.data_ptr<double>() + eig.numel());
   pca.means.assign(means.data_ptr<double>(), means.data_ptr<double>() + means.numel());
   return VggishModel(std::move(net), std::move(pca));
+}
+
+// Version 2: the file is mapped read-only and the tensors view the mapping, which the model keeps
+// alive; pages are read from the page cache as the first forward pass touches them.
+VggishModel load_v2(const std::filesystem::path& file, const core::Json& meta) {
+  static_assert(std::endian::native == std::endian::little, "the file stores little-endian data");
+  const std::string what = file.string();
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  check(fd >= 0, "embedder vggish: {}: cannot open: {}", what, std::strerror(errno));
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  void* base =
+      stat_ok && size > 0 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+  ::close(fd);  // the mapping stays valid
+  check(base != MAP_FAILED, "embedder vggish: {}: cannot map the file: {}", what,
+        std::strerror(errno));
+  std::shared_ptr<const void> mapping(
+      base, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  ::madvise(base, size, MADV_WILLNEED);  // start reading ahead what is not cached yet
+
+  std::map<std::string, torch::Tensor> tensors;
+  try {
+    const auto data = meta.at("data_offset").get<std::uint64_t>();
+    check(data <= size, "embedder vggish: {}: data offset {} beyond the file's {} bytes", what,
+          data, size);
+    for (const auto& t : meta.at("tensors")) {
+      const auto name = t.at("name").get<std::string>();
+      const auto dtype = t.at("dtype").get<std::string>();
+      const auto shape = t.at("shape").get<std::vector<std::int64_t>>();
+      const auto offset = t.at("offset").get<std::uint64_t>();
+      check(dtype == "float32" || dtype == "float64",
+            "embedder vggish: {}: tensor {} has dtype '{}'", what, name, dtype);
+      std::uint64_t bytes = dtype == "float32" ? 4 : 8;
+      for (auto d : shape) {
+        check(d >= 0 && d <= (std::int64_t{1} << 32),
+              "embedder vggish: {}: tensor {} has shape "
+              "dimension {}",
+              what, name, d);
+        bytes *= static_cast<std::uint64_t>(d);
+      }
+      check(offset % 64 == 0 && offset <= size - data && bytes <= size - data - offset,
+            "embedder vggish: {}: tensor {} ({} bytes at {}) lies outside the file's {} bytes "
+            "(truncated?)",
+            what, name, bytes, data + offset, size);
+      // from_blob needs a non-const pointer; nothing writes to the weights.
+      tensors[name] = torch::from_blob(static_cast<char*>(base) + data + offset, shape,
+                                       dtype == "float32" ? torch::kFloat32 : torch::kFloat64);
+    }
+  } catch (const core::Json::exception& e) {
+    fail("embedder vggish: {}: meta.json lacks or garbles the tensor table: {}", what, e.what());
+  }
+  for (const auto& [key, shape] : vggish_state_dict_shapes()) {
+    const auto it = tensors.find(key);
+    check(it != tensors.end(), "embedder vggish: {}: tensor {} is missing", what, key);
+    check(it->second.sizes() == torch::IntArrayRef(shape) &&
+              it->second.scalar_type() == torch::kFloat32,
+          "embedder vggish: {}: tensor {} is not float32 of its shape", what, key);
+  }
+  auto f64 = [&](const char* key, std::vector<std::int64_t> shape) {
+    const auto it = tensors.find(key);
+    check(it != tensors.end() && it->second.sizes() == torch::IntArrayRef(shape) &&
+              it->second.scalar_type() == torch::kFloat64,
+          "embedder vggish: {}: PCA parameters have the wrong shape", what);
+    const double* p = it->second.data_ptr<double>();
+    return std::vector<double>(p, p + it->second.numel());
+  };
+  VggishPca pca;
+  pca.eigen_vectors = f64("pca_eigen_vectors", {kVggishDim, kVggishDim});
+  pca.means = f64("pca_means", {kVggishDim});
+  return VggishModel(tensors, std::move(pca), std::move(mapping));
+}
+
+}  // namespace
+
+VggishModel VggishModel::load(const std::filesystem::path& file) {
+  const std::string what = file.string();
+  check(std::filesystem::exists(file), "embedder vggish: {}: no such file", what);
+  const auto header = read_embedder_header(file);
+  const core::Json& meta = header.meta;
+  check(meta.value("format", "") == kEmbedderFormat,
+        "embedder vggish: {}: meta.json format is not \"{}\"", what, kEmbedderFormat);
+  const int version = meta.value("version", 0);
+  check(version == (header.zip ? 1 : 2),
+        "embedder vggish: {}: format version {} in a {} (this tutti reads version 1 zip files and "
+        "version {} files)",
+        what, version, header.zip ? "zip" : "raw tensor file", kEmbedderFormatVersion);
+  check(meta.value("name", "") == "vggish", "embedder vggish: {}: holds embedder '{}'", what,
+        meta.value("name", ""));
+  return header.zip ? load_v1(file) : load_v2(file, meta);
 }
 
 std::vector<float> VggishModel::raw_embeddings(std::span<const float> examples,
