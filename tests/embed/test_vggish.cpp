@@ -167,6 +167,16 @@ TEST(Vggish, StateDictKeysAreTorchvggishs) {
     total += n;
   }
   EXPECT_EQ(total, 72141184);  // the VGGish parameter count
+  // The table is the module's.
+  VggishNet net;
+  std::size_t j = 0;
+  for (const auto& p : net->named_parameters()) {
+    ASSERT_LT(j, shapes.size());
+    EXPECT_EQ(p.key(), shapes[j].first);
+    EXPECT_EQ(p.value().sizes().vec(), shapes[j].second) << p.key();
+    ++j;
+  }
+  EXPECT_EQ(j, shapes.size());
 }
 
 // Network floats: |ours - PyTorch| <= 1e-4 * max(1, |PyTorch|) (float32, different conv kernels).

@@ -27,6 +27,12 @@ namespace {
 
 namespace nn = torch::nn;
 
+constexpr const char* kConvKeys[] = {"features.0", "features.3",  "features.6",
+                                     "features.8", "features.11", "features.13"};
+constexpr const char* kFcKeys[] = {"embeddings.0", "embeddings.2", "embeddings.4"};
+// The convolutions after which a 2x2 max-pool follows (make_features()).
+constexpr bool kPoolAfter[] = {true, true, false, true, false, true};
+
 // In place, as torchvggish's ReLU(inplace=True): a new [32, 64, 96, 64] activation per layer
 // (50 MB) would cost an allocation and its page faults on every forward pass.
 nn::ReLU relu_inplace() { return nn::ReLU(nn::ReLUOptions().inplace(true)); }
@@ -68,10 +74,27 @@ torch::Tensor VggishNetImpl::forward(torch::Tensor x) {
 }
 
 std::vector<std::pair<std::string, std::vector<std::int64_t>>> vggish_state_dict_shapes() {
-  std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
-  VggishNet net;
-  for (const auto& p : net->named_parameters()) out.emplace_back(p.key(), p.value().sizes().vec());
-  return out;
+  // Derived from the layer table, not by building a VggishNet: that would initialize 289 MB of
+  // random weights on every load (the test checks this table against the module).
+  static const auto shapes = [] {
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
+    const std::int64_t channels[] = {64, 128, 256, 256, 512, 512};
+    std::int64_t in = 1;
+    for (std::size_t l = 0; l < std::size(kConvKeys); ++l) {
+      out.emplace_back(std::string(kConvKeys[l]) + ".weight",
+                       std::vector<std::int64_t>{channels[l], in, 3, 3});
+      out.emplace_back(std::string(kConvKeys[l]) + ".bias", std::vector<std::int64_t>{channels[l]});
+      in = channels[l];
+    }
+    const std::int64_t fc[][2] = {{4096, kVggishFlat}, {4096, 4096}, {kVggishDim, 4096}};
+    for (std::size_t l = 0; l < std::size(kFcKeys); ++l) {
+      out.emplace_back(std::string(kFcKeys[l]) + ".weight",
+                       std::vector<std::int64_t>{fc[l][0], fc[l][1]});
+      out.emplace_back(std::string(kFcKeys[l]) + ".bias", std::vector<std::int64_t>{fc[l][0]});
+    }
+    return out;
+  }();
+  return shapes;
 }
 
 std::vector<double> vggish_pca_scaled(const VggishPca& pca, std::span<const float> embeddings,
@@ -103,12 +126,6 @@ std::vector<std::uint8_t> vggish_quantize(std::span<const double> scaled) {
 }
 
 namespace {
-
-constexpr const char* kConvKeys[] = {"features.0", "features.3",  "features.6",
-                                     "features.8", "features.11", "features.13"};
-constexpr const char* kFcKeys[] = {"embeddings.0", "embeddings.2", "embeddings.4"};
-// The convolutions after which a 2x2 max-pool follows (make_features()).
-constexpr bool kPoolAfter[] = {true, true, false, true, false, true};
 
 std::map<std::string, torch::Tensor> parameters_of(const VggishNet& net) {
   std::map<std::string, torch::Tensor> out;
