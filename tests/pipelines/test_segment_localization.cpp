@@ -1,5 +1,5 @@
-// pipelines::read_strong_csv / predicted_events (`tutti localize --strong`): the tag timeline of each
-// clip as events, checked by hand, and the CSV errors.
+// pipelines::read_strong_csv / predicted_events (`tutti localize --strong`): the tag timeline of
+// each clip as events, checked by hand, and the CSV errors.
 #include <gtest/gtest.h>
 
 #include "test_util.h"
@@ -17,8 +17,8 @@ TEST(SegmentLocalization, TimelineEventsByHand) {
   ds.n_instances = {4, 3};
   tutti::infer::Predictions p;
   p.n = 2, p.k = 4, p.c = 2;
-  p.scores = {0.9f, 0.2f,   // clip x: a tagged, b not
-              0.6f, 0.7f};  // clip y: both tagged
+  p.scores = {0.9f, 0.2f,                                         // clip x: a tagged, b not
+              0.6f, 0.7f};                                        // clip y: both tagged
   p.instance = {0.8f, 0.9f, 0.1f, 0.9f, 0.6f, 0.9f, 0.7f, 0.1f,   // x: a on at 0,2,3; b blocked
                 0.2f, 0.6f, 0.7f, 0.6f, 0.9f, 0.1f, 0.9f, 0.9f};  // y: a 1,2; b 0,1; t=3 pad
   const auto ev = tutti::pipelines::predicted_events(p, ds, {0.5f, 0.5f}, 1.0);
@@ -37,8 +37,9 @@ TEST(SegmentLocalization, TimelineEventsByHand) {
   EXPECT_TRUE(is(whole[0], "x.wav", "a", 0, 4));
   EXPECT_TRUE(is(whole[1], "y.wav", "a", 0, 3));
   EXPECT_TRUE(is(whole[2], "y.wav", "b", 0, 3));
-  EXPECT_NE(error_of([&] { tutti::pipelines::predicted_events(p, ds, {0.5f}, 1.0); }).find("thresholds"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { tutti::pipelines::predicted_events(p, ds, {0.5f}, 1.0); }).find("thresholds"),
+      std::string::npos);
 }
 
 TEST(SegmentLocalization, StrongCsv) {
@@ -56,15 +57,18 @@ TEST(SegmentLocalization, StrongCsv) {
     tutti::core::write_file_atomic(tmp / "bad.csv", text);
     return error_of([&] { tutti::pipelines::read_strong_csv(tmp / "bad.csv", {"a", "b"}); });
   };
-  EXPECT_NE(err("file,instrument,onset_s\n").find("no column 'offset_s'"), std::string::npos);
+  EXPECT_NE(err("file,instrument,onset_s\n").find("bad.csv:1: the header names no offset"),
+            std::string::npos);
   EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,c,0,1\n").find("bad.csv:2: instrument 'c'"),
             std::string::npos);
   EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a,zero,1\n").find("'zero' is not a number"),
             std::string::npos);
-  EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a,2,1\n").find("bad segment"),
+  EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a,2,1\n")
+                .find("bad.csv:2: offset 1 s before onset 2 s"),
             std::string::npos);
   EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a\n").find("2 fields"), std::string::npos);
-  EXPECT_NE(err("").find("empty file"), std::string::npos);
+  EXPECT_NE(err("").find("bad.csv: empty file"), std::string::npos);
+  EXPECT_NE(err("x,a,0,1\n").find("bad.csv:1: no header"), std::string::npos);
 }
 
 }  // namespace
