@@ -19,9 +19,9 @@ const std::string kTim = "/usr/share/sounds/sf2/TimGM6mb.sf2";
 // A strongly labeled set (cached per test binary run).
 fs::path synth_set(const TempDir& dir, const std::string& name, const std::string& seed) {
   const auto out = dir / name;
-  const auto r =
-      run_cli({"synth", "-n", "12", "--seed", seed, "--duration", "3", "--sample-rate", "16000",
-               "--threads", "2", "--embed", "logmel-stats", "-o", out.string()});
+  const auto r = run_cli({"synth", "-n", "12", "--seed", seed, "--duration", "3",
+                          "--sample-rate", "16000", "--threads", "2", "--embed", "logmel-stats",
+                          "-o", out.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("dataset.npz: 12 clips x 3 instances"), std::string::npos) << r.out;
   return out;
@@ -48,8 +48,8 @@ TEST(CliLocalize, SynthEmbedTrainLocalizeExperiment) {
   ASSERT_TRUE(ds.has_instance_labels());
 
   const auto att = (dir / "att.tutti").string();
-  r = run_cli({"train", npz, "--model", "att", "--epochs", "3", "--batch-size", "4", "--threads",
-               "2", "-o", att});
+  r = run_cli({"train", npz, "--model", "att", "--epochs", "3", "--batch-size", "4",
+                    "--threads", "2", "-o", att});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_cli({"localize", att, npz, "--draws", "20", "--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -124,8 +124,8 @@ TEST(CliLocalize, SynthEmbedTrainLocalizeExperiment) {
 
 TEST(CliLocalize, SynthEmbedFailuresLeaveNoFolder) {
   TempDir dir;
-  auto r = run_cli(
-      {"synth", "-n", "2", "--duration", "2", "--embed", "no-such", "-o", (dir / "a").string()});
+  auto r = run_cli({"synth", "-n", "2", "--duration", "2", "--embed", "no-such", "-o",
+                    (dir / "a").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("no-such"), std::string::npos) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
@@ -146,8 +146,8 @@ TEST(CliLocalize, NoiseOnlyPool) {
   for (auto m : ds.y_mask) EXPECT_EQ(m, 1);
   for (auto y : ds.y_true) EXPECT_EQ(y, 0.0f);
   // Without --embed: just the folder.
-  r = run_cli(
-      {"synth", "--noise-only", "-n", "2", "--duration", "1", "-o", (dir / "plain").string()});
+  r = run_cli({"synth", "--noise-only", "-n", "2", "--duration", "1", "-o",
+               (dir / "plain").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir / "plain" / "audio" / "noise_000001.wav"));
   EXPECT_FALSE(fs::exists(dir / "plain" / "dataset.npz"));
