@@ -1,5 +1,5 @@
-// pipelines::read_strong_csv / predicted_events (`tutti localize --strong`): the tag timeline of
-// each clip as events, checked by hand, and the CSV errors.
+// pipelines::read_strong_csv / predicted_events (`tutti localize --strong`): the tag timeline of each
+// clip as events, checked by hand, and the CSV errors.
 #include <gtest/gtest.h>
 
 #include "test_util.h"
@@ -17,8 +17,8 @@ TEST(SegmentLocalization, TimelineEventsByHand) {
   ds.n_instances = {4, 3};
   tutti::infer::Predictions p;
   p.n = 2, p.k = 4, p.c = 2;
-  p.scores = {0.9f, 0.2f,                                         // clip x: a tagged, b not
-              0.6f, 0.7f};                                        // clip y: both tagged
+  p.scores = {0.9f, 0.2f,   // clip x: a tagged, b not
+              0.6f, 0.7f};  // clip y: both tagged
   p.instance = {0.8f, 0.9f, 0.1f, 0.9f, 0.6f, 0.9f, 0.7f, 0.1f,   // x: a on at 0,2,3; b blocked
                 0.2f, 0.6f, 0.7f, 0.6f, 0.9f, 0.1f, 0.9f, 0.9f};  // y: a 1,2; b 0,1; t=3 pad
   const auto ev = tutti::pipelines::predicted_events(p, ds, {0.5f, 0.5f}, 1.0);
@@ -37,9 +37,8 @@ TEST(SegmentLocalization, TimelineEventsByHand) {
   EXPECT_TRUE(is(whole[0], "x.wav", "a", 0, 4));
   EXPECT_TRUE(is(whole[1], "y.wav", "a", 0, 3));
   EXPECT_TRUE(is(whole[2], "y.wav", "b", 0, 3));
-  EXPECT_NE(
-      error_of([&] { tutti::pipelines::predicted_events(p, ds, {0.5f}, 1.0); }).find("thresholds"),
-      std::string::npos);
+  EXPECT_NE(error_of([&] { tutti::pipelines::predicted_events(p, ds, {0.5f}, 1.0); }).find("thresholds"),
+            std::string::npos);
 }
 
 TEST(SegmentLocalization, StrongCsv) {
