@@ -8,6 +8,10 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <vector>
+
 #include "tutti/embed/vggish.h"
 
 namespace {
@@ -22,9 +26,8 @@ void BM_VggishForward(benchmark::State& state) {
   const auto x = torch::randn({batch, 1, 96, 64}) - 1.0;
   net->forward(x);  // warm-up (allocator, kernels)
   for (auto _ : state) benchmark::DoNotOptimize(net->forward(x));
-  state.counters["examples_per_s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * batch),
-                         benchmark::Counter::kIsRate);
+  state.counters["examples_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
   state.counters["threads"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_VggishForward)
@@ -49,7 +52,38 @@ void BM_VggishEmbed(benchmark::State& state) {
   state.counters["examples_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_VggishEmbed)->Args({2, 32})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+BENCHMARK(BM_VggishEmbed)
+    ->Args({2, 32})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(5.0);
+
+// Loading a .tutti-embedder ($TUTTI_VGGISH, either format version) and the first forward pass of
+// one example, which touches every weight (a version 2 file's pages are read from the page cache
+// then). Counters: load_s (VggishModel::load), first_pass_s.
+void BM_VggishLoad(benchmark::State& state) {
+  const char* file = std::getenv("TUTTI_VGGISH");
+  if (!file) {
+    state.SkipWithError("set TUTTI_VGGISH to a .tutti-embedder file");
+    return;
+  }
+  torch::set_num_threads(1);
+  const std::vector<float> example(96 * 64, -1.0f);
+  double load_s = 0, first_s = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto model = tutti::embed::VggishModel::load(file);
+    const auto t1 = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(model.embed(example, 1));
+    const auto t2 = std::chrono::steady_clock::now();
+    load_s += std::chrono::duration<double>(t1 - t0).count();
+    first_s += std::chrono::duration<double>(t2 - t1).count();
+  }
+  const auto n = static_cast<double>(state.iterations());
+  state.counters["load_s"] = load_s / n;
+  state.counters["first_pass_s"] = first_s / n;
+}
+BENCHMARK(BM_VggishLoad)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
 

@@ -167,6 +167,16 @@ TEST(Vggish, StateDictKeysAreTorchvggishs) {
     total += n;
   }
   EXPECT_EQ(total, 72141184);  // the VGGish parameter count
+  // The table is the module's.
+  VggishNet net;
+  std::size_t j = 0;
+  for (const auto& p : net->named_parameters()) {
+    ASSERT_LT(j, shapes.size());
+    EXPECT_EQ(p.key(), shapes[j].first);
+    EXPECT_EQ(p.value().sizes().vec(), shapes[j].second) << p.key();
+    ++j;
+  }
+  EXPECT_EQ(j, shapes.size());
 }
 
 // Network floats: |ours - PyTorch| <= 1e-4 * max(1, |PyTorch|) (float32, different conv kernels).
@@ -297,11 +307,13 @@ TEST(Vggish, SplittingOneCallOverThreadsGivesTheSameBytes) {
 
 TEST(VggishImport, MetaRecordsSourcesAndFormat) {
   TUTTI_REQUIRE_VGGISH_FIXTURES();
-  core::ZipReader z(imported_file());
-  const auto b = z.read("meta.json");
-  const auto meta = core::Json::parse(b.begin(), b.end());
+  const auto header = read_embedder_header(imported_file());
+  EXPECT_FALSE(header.zip);
+  const auto& meta = header.meta;
   EXPECT_EQ(meta["format"], "tutti-embedder");
-  EXPECT_EQ(meta["version"], 1);
+  EXPECT_EQ(meta["version"], 2);
+  EXPECT_EQ(meta["data_offset"].get<std::uint64_t>() % 4096, 0u);
+  EXPECT_EQ(meta["tensors"].size(), vggish_state_dict_shapes().size() + 2);
   EXPECT_EQ(meta["name"], "vggish");
   EXPECT_EQ(meta["dim"], 128);
   EXPECT_EQ(meta["sources"]["weights"]["sha256"], sha256_file_hex(fx("vggish.pth")));
@@ -424,7 +436,7 @@ TEST(VggishEmbedder, RefusesFilesThatAreNotVggishEmbedders) {
     return error_of([&] { VggishModel::load(tmp / name); });
   };
   EXPECT_NE(zip_with_meta("a", R"({"format": "other"})").find("format is not"), std::string::npos);
-  EXPECT_NE(zip_with_meta("b", R"({"format": "tutti-embedder", "version": 2})").find("version 2"),
+  EXPECT_NE(zip_with_meta("b", R"({"format": "tutti-embedder", "version": 3})").find("version 3"),
             std::string::npos);
   EXPECT_NE(zip_with_meta("c", R"({"format": "tutti-embedder", "version": 1, "name": "x"})")
                 .find("holds embedder 'x'"),
@@ -432,6 +444,55 @@ TEST(VggishEmbedder, RefusesFilesThatAreNotVggishEmbedders) {
   EXPECT_NE(zip_with_meta("d", R"({"format": "tutti-embedder", "version": 1, "name": "vggish"})")
                 .find("vggish.pt cannot be loaded"),
             std::string::npos);
+}
+
+// ---- file versions -------------------------------------------------------------------------
+
+// A version 1 file (a zip with a torch::save archive) written by an earlier tutti
+// (tools/fixtures/make_embedder_v1_fixture.sh) still loads, and embeds what PyTorch + numpy give
+// for its weights.
+TEST(VggishEmbedderFile, Version1StillLoadsAndMatchesPyTorch) {
+  const auto dir = tutti::testing::fixture("embedder_v1");
+  const auto header = read_embedder_header(dir / "vggish_v1.tutti-embedder");
+  EXPECT_TRUE(header.zip);
+  EXPECT_EQ(header.meta["version"], 1);
+  const VggishModel m = VggishModel::load(dir / "vggish_v1.tutti-embedder");
+  const auto ex = data::read_npy(dir / "examples.npy");
+  const auto examples = ex.as_f32("examples");
+  const auto n = static_cast<std::size_t>(ex.shape[0]);
+  const auto ref = data::read_npy(dir / "embeddings.npy").as_f32("embeddings");
+  const auto got = m.raw_embeddings(examples, n);
+  ASSERT_EQ(got.size(), ref.size());
+  int nonzero = 0;
+  for (std::size_t j = 0; j < ref.size(); ++j) {
+    EXPECT_NEAR(got[j], ref[j], 1e-4 * std::max(1.0f, std::abs(ref[j]))) << j;
+    nonzero += ref[j] > 0;
+  }
+  EXPECT_GT(nonzero, static_cast<int>(ref.size() / 4));
+  const auto ref_q = data::read_npy(dir / "quantized.npy").as_u8("quantized");
+  const auto q = m.embed(examples, n);
+  ASSERT_EQ(q.size(), ref_q.size());
+  int off = 0;
+  for (std::size_t j = 0; j < q.size(); ++j) off += std::abs(int(q[j]) - int(ref_q[j]));
+  EXPECT_LE(off, 2);  // off by one only where numpy's float is next to an integer
+}
+
+// Version 2 files are mapped: a truncated one is refused naming the file, a tensor and "truncated"
+// instead of reading past the end; a wrong magic falls back to the zip reader's error.
+TEST(VggishEmbedderFile, TruncatedVersion2IsRefused) {
+  TUTTI_REQUIRE_VGGISH_FIXTURES();
+  TempDir tmp;
+  const auto bytes = core::read_file_bytes(imported_file());
+  write_bytes(tmp / "cut.tutti-embedder",
+              std::vector<std::uint8_t>(bytes.begin(), bytes.end() - 1000));
+  const auto msg = error_of([&] { VggishModel::load(tmp / "cut.tutti-embedder"); });
+  EXPECT_NE(msg.find("cut.tutti-embedder"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  write_bytes(tmp / "head.tutti-embedder",
+              std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 12));
+  const auto head = error_of([&] { VggishModel::load(tmp / "head.tutti-embedder"); });
+  EXPECT_NE(head.find("head.tutti-embedder: truncated or corrupt header"), std::string::npos)
+      << head;
 }
 
 }  // namespace

@@ -2,10 +2,13 @@
 // than one example is padded with silence to one when asked.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "audio/audio_test_util.h"
 #include "test_util.h"
+#include "tutti/audio/audio_stream.h"
 #include "tutti/core/error.h"
 #include "tutti/features/file_examples.h"
 
@@ -51,6 +54,41 @@ TEST(ReadWindow, WindowAtAnExampleBoundaryGivesThoseExamplesOfTheWholeFile) {
   // One sample less: no example.
   w.duration_s = 15599.0 / 16000;
   EXPECT_EQ(read(wav, w).count, 0u);
+}
+
+// A start far into the file seeks in the decoder (libsndfile) instead of decoding and dropping,
+// and gives the examples of decoding from the start and cutting, for WAV and FLAC at 44.1 kHz
+// stereo (resampled: the seek lands a second early and on a frame that is an output sample).
+TEST(ReadWindow, StartSeeksAndGivesTheSamplesOfDecodingFromTheStart) {
+  TempDir dir;
+  std::vector<float> x(44100 * 12 * 2);
+  for (std::size_t i = 0; i < x.size() / 2; ++i) {
+    const double t = static_cast<double>(i) / 44100;
+    x[2 * i] = static_cast<float>(0.4 * std::sin(2 * 3.141592653589793 * (200 + 150 * t) * t));
+    x[2 * i + 1] = static_cast<float>(0.3 * std::sin(2 * 3.141592653589793 * 3000 * t));
+  }
+  for (const auto& [name, format] : {std::pair{"chirp.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16},
+                                     std::pair{"chirp.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16}}) {
+    SCOPED_TRACE(name);
+    const auto file = dir / name;
+    testing::write_sndfile(file, x, 44100, 2, format);
+    {
+      audio::AudioStream s(file);
+      EXPECT_EQ(s.seek_before(8 * 15360), 8 * 15360 - 16000u);  // one second early
+    }
+    const auto whole = read(file, {});
+    ASSERT_EQ(whole.count, 12u);
+    ReadWindow w;
+    w.start_s = 0.96 * 8;  // example 8 of the whole file
+    const auto part = read(file, w);
+    ASSERT_EQ(part.count, 4u);
+    EXPECT_EQ(part.samples, whole.samples - 8 * 15360);
+    const std::size_t n = LogMelConfig{}.example_size();
+    float max_diff = 0;
+    for (std::size_t i = 0; i < part.values.size(); ++i)
+      max_diff = std::max(max_diff, std::abs(part.values[i] - whole.values[8 * n + i]));
+    EXPECT_LT(max_diff, 1e-4f);
+  }
 }
 
 TEST(ReadWindow, ShortFilesArePaddedWithSilenceWhenAsked) {

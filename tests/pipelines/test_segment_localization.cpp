@@ -56,15 +56,18 @@ TEST(SegmentLocalization, StrongCsv) {
     tutti::core::write_file_atomic(tmp / "bad.csv", text);
     return error_of([&] { tutti::pipelines::read_strong_csv(tmp / "bad.csv", {"a", "b"}); });
   };
-  EXPECT_NE(err("file,instrument,onset_s\n").find("no column 'offset_s'"), std::string::npos);
+  EXPECT_NE(err("file,instrument,onset_s\n").find("bad.csv:1: the header names no offset"),
+            std::string::npos);
   EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,c,0,1\n").find("bad.csv:2: instrument 'c'"),
             std::string::npos);
   EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a,zero,1\n").find("'zero' is not a number"),
             std::string::npos);
-  EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a,2,1\n").find("bad segment"),
+  EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a,2,1\n")
+                .find("bad.csv:2: offset 1 s before onset 2 s"),
             std::string::npos);
   EXPECT_NE(err("file,instrument,onset_s,offset_s\nx,a\n").find("2 fields"), std::string::npos);
-  EXPECT_NE(err("").find("empty file"), std::string::npos);
+  EXPECT_NE(err("").find("bad.csv: empty file"), std::string::npos);
+  EXPECT_NE(err("x,a,0,1\n").find("bad.csv:1: no header"), std::string::npos);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <numeric>
 
 #include "tutti/core/error.h"
 
@@ -37,7 +39,22 @@ bool AudioStream::refill() {
   return true;
 }
 
+std::size_t AudioStream::seek_before(std::size_t sample) {
+  check(!started_, "audio: {}: seek after reading", path().string());
+  const auto out_rate = static_cast<std::int64_t>(sample_rate_hz_);
+  const auto in_rate = static_cast<std::int64_t>(decoder_->info().sample_rate_hz);
+  const std::int64_t preroll = out_rate;  // one second of output
+  const auto target = static_cast<std::int64_t>(sample);
+  if (target <= 2 * preroll) return 0;  // too close to the start to gain anything
+  // Native frames and output samples coincide every in_rate / g frames (out_rate / g samples).
+  const std::int64_t g = std::gcd(in_rate, out_rate);
+  const std::int64_t steps = (target - preroll) / (out_rate / g);
+  if (!decoder_->seek(steps * (in_rate / g))) return 0;
+  return static_cast<std::size_t>(steps * (out_rate / g));
+}
+
 std::size_t AudioStream::read(std::span<float> out) {
+  started_ = true;
   std::size_t written = 0;
   while (written < out.size()) {
     if (pending_pos_ == pending_.size() && !refill()) break;

@@ -36,6 +36,14 @@ class AudioStream {
   // Damaged codec frames skipped so far (Decoder::bad_frames).
   std::int64_t bad_frames() const { return decoder_->bad_frames(); }
 
+  // Before the first read: starts the stream at or before output sample `sample` by seeking in
+  // the decoder, and returns the output sample it now starts at (0 when it did not seek: short
+  // offsets, back ends that cannot seek). The decoder seeks to a native frame one second before
+  // `sample` that falls on an output sample, and the caller drops the samples up to `sample`:
+  // the resampler starts from silence, and after that second its output is what it gives
+  // mid-stream (to float rounding), so the samples are those of reading from the start.
+  std::size_t seek_before(std::size_t sample);
+
   // Fills `out` with up to out.size() mono samples at sample_rate_hz(); returns how many were
   // written; fewer than out.size() only at the end, 0 once everything was delivered.
   std::size_t read(std::span<float> out);
@@ -49,6 +57,7 @@ class AudioStream {
   std::vector<float> mono_;     // one decoded block, mixed to mono
   std::vector<float> pending_;  // resampled samples not yet delivered
   std::size_t pending_pos_ = 0;
+  bool started_ = false;  // read() was called
   bool ended_ = false;
 };
 

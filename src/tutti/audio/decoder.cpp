@@ -45,6 +45,13 @@ std::size_t first_non_finite(std::span<const float> samples) {
   return samples.size();
 }
 
+bool Decoder::seek(std::int64_t frame) {
+  check(frames_read_ == 0, "audio: {}: seek after reading", path_.string());
+  if (frame <= 0 || !seek_frames(frame)) return false;
+  frames_read_ = frame;  // error messages give times in the file
+  return true;
+}
+
 std::size_t Decoder::read_interleaved(std::span<float> out) {
   const std::size_t n = read_frames(out);
   const auto channels = static_cast<std::size_t>(info_.channels);

@@ -56,6 +56,12 @@ class Decoder {
   // Reads up to out.size() frames mixed to mono (the mean of the channels); 0 at end.
   std::size_t read_mono(std::span<float> out);
 
+  // Before the first read: positions the decoder at native frame `frame` and returns true, or
+  // returns false and changes nothing when the back end cannot seek exactly (FFmpeg: its seeks
+  // land on packet boundaries, so callers decode and drop instead). libsndfile seeks exactly in
+  // WAV, FLAC, Ogg and the other formats it reads. Throws when a seek starts and fails.
+  bool seek(std::int64_t frame);
+
   // Codec frames (packets) that failed to decode and were skipped so far (FFmpeg; 0 for
   // libsndfile, which stops at the first error).
   virtual std::int64_t bad_frames() const { return 0; }
@@ -65,6 +71,8 @@ class Decoder {
       : path_(std::move(path)), info_(std::move(info)) {}
   // The back end's read, with read_interleaved's contract minus the sample check.
   virtual std::size_t read_frames(std::span<float> out) = 0;
+  // The back end's exact seek (see seek()); false when it has none.
+  virtual bool seek_frames(std::int64_t /*frame*/) { return false; }
   std::filesystem::path path_;
   AudioInfo info_;
 

@@ -51,6 +51,15 @@ class SndfileDecoder final : public Decoder {
     return static_cast<std::size_t>(got);
   }
 
+  bool seek_frames(std::int64_t frame) override {
+    if (info_.frames >= 0 && frame >= info_.frames) return false;  // past the end: read nothing
+    const sf_count_t at = sf_seek(file_.get(), static_cast<sf_count_t>(frame), SEEK_SET);
+    check(at == frame, "audio: {}: cannot seek to frame {}: {}", path_.string(), frame,
+          sf_strerror(file_.get()));
+    frames_read_ = at;
+    return true;
+  }
+
  private:
   SndfilePtr file_;
   sf_count_t frames_read_ = 0;

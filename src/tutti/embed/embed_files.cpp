@@ -5,9 +5,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "tutti/core/error.h"
 #include "tutti/core/work_pool.h"
@@ -26,31 +31,93 @@ const std::vector<std::string>& audio_extensions() {
 
 // ---- one file -----------------------------------------------------------------------------------
 
+namespace {
+
+// Thrown inside the front end's callback to unwind it when the network side has stopped.
+struct Stopped {};
+
+}  // namespace
+
+// Two stages: a front-end thread decodes, resamples and computes the log-mel examples of the next
+// batch while the calling thread runs the embedder on the previous one, so that one long file
+// keeps a second core busy. The queue holds at most kQueued full batches: memory stays bounded
+// whatever the file's length.
 features::FileExamples embed_file_batches(const Embedder& embedder, const fs::path& path,
                                           std::size_t batch_size, const BatchCallback& on_batch,
                                           const features::ReadWindow& window) {
   check<UsageError>(batch_size >= 1, "embed: batch size must be >= 1, got {}", batch_size);
+  constexpr std::size_t kQueued = 2;
   const features::LogMelConfig cfg;
   const std::size_t ex_size = cfg.example_size();
-  std::vector<float> batch;
-  batch.reserve(batch_size * ex_size);
-  std::size_t first = 0, in_batch = 0;
-  auto flush = [&] {
-    if (in_batch == 0) return;
-    const auto f = embedder.embed(batch, in_batch);
-    on_batch(first, in_batch, f);
-    first += in_batch;
-    in_batch = 0;
-    batch.clear();
+
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<std::vector<float>> full;  // batches of examples ready for the embedder
+  bool produced = false;                // the front end has finished (or failed)
+  bool stop = false;                    // the embedder side has failed: the front end stops
+  std::exception_ptr front_error;
+  features::FileExamples summary;
+
+  auto push = [&](std::vector<float>&& batch) {
+    std::unique_lock lock(mu);
+    changed.wait(lock, [&] { return full.size() < kQueued || stop; });
+    if (stop) throw Stopped{};
+    full.push_back(std::move(batch));
+    changed.notify_all();
   };
-  auto summary = features::for_each_example_in_file(
-      path, cfg,
-      [&](std::size_t, std::span<const float> ex) {
-        batch.insert(batch.end(), ex.begin(), ex.end());
-        if (++in_batch == batch_size) flush();
-      },
-      window);
-  flush();
+  std::thread front([&] {
+    try {
+      std::vector<float> batch;
+      batch.reserve(batch_size * ex_size);
+      summary = features::for_each_example_in_file(
+          path, cfg,
+          [&](std::size_t, std::span<const float> ex) {
+            batch.insert(batch.end(), ex.begin(), ex.end());
+            if (batch.size() == batch_size * ex_size) {
+              push(std::move(batch));
+              batch = {};
+              batch.reserve(batch_size * ex_size);
+            }
+          },
+          window);
+      if (!batch.empty()) push(std::move(batch));
+    } catch (const Stopped&) {
+    } catch (...) {
+      front_error = std::current_exception();
+    }
+    std::lock_guard lock(mu);
+    produced = true;
+    changed.notify_all();
+  });
+
+  std::size_t first = 0;
+  try {
+    for (;;) {
+      std::vector<float> batch;
+      {
+        std::unique_lock lock(mu);
+        changed.wait(lock, [&] { return !full.empty() || produced; });
+        if (full.empty()) break;
+        batch = std::move(full.front());
+        full.pop_front();
+        changed.notify_all();
+      }
+      const std::size_t count = batch.size() / ex_size;
+      const auto f = embedder.embed(batch, count);
+      on_batch(first, count, f);
+      first += count;
+    }
+  } catch (...) {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+      changed.notify_all();
+    }
+    front.join();
+    throw;
+  }
+  front.join();
+  if (front_error) std::rethrow_exception(front_error);
   return summary;
 }
 

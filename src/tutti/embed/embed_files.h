@@ -74,7 +74,7 @@ struct FileEmbedding {
 // The whole file's features (max_instances > 0: only the first max_instances are kept; the rest
 // of the file is still decoded to count them).
 FileEmbedding embed_file(const Embedder& embedder, const std::filesystem::path& path,
-                         std::int64_t max_instances = 0, std::size_t batch_size = 32,
+                         std::int64_t max_instances = 0, std::size_t batch_size = 128,
                          const features::ReadWindow& window = {});
 
 // ---- many files ---------------------------------------------------------------------------------
@@ -94,8 +94,8 @@ inline constexpr std::int64_t kEmbedMaxInstances = 625;
 struct EmbedOptions {
   int threads = 0;  // files embedded at once (one front end each); 0 = all cores
   std::int64_t max_instances = kEmbedMaxInstances;  // K cap; 0 = the longest file's count
-  std::size_t batch_size = 32;                      // examples per embedder call
-  features::ReadWindow window;  // part of each file; pad_short: pad short files to 1 example
+  std::size_t batch_size = 128;  // examples per embedder call (VGGish: more per call, less cost)
+  features::ReadWindow window;   // part of each file; pad_short: pad short files to 1 example
   // Called from the worker after each embedded file with its seconds of audio (calls may overlap:
   // the callee locks), e.g. for a progress bar's hours of audio.
   std::function<void(double audio_s)> on_audio;

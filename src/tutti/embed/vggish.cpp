@@ -3,8 +3,17 @@
 // harritaylor/torchvggish torchvggish/vggish.py (layer order, parameter names, flatten order).
 #include "tutti/embed/vggish.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <sstream>
 
 #include "tutti/core/error.h"
@@ -17,6 +26,12 @@ namespace tutti::embed {
 namespace {
 
 namespace nn = torch::nn;
+
+constexpr const char* kConvKeys[] = {"features.0", "features.3",  "features.6",
+                                     "features.8", "features.11", "features.13"};
+constexpr const char* kFcKeys[] = {"embeddings.0", "embeddings.2", "embeddings.4"};
+// The convolutions after which a 2x2 max-pool follows (make_features()).
+constexpr bool kPoolAfter[] = {true, true, false, true, false, true};
 
 // In place, as torchvggish's ReLU(inplace=True): a new [32, 64, 96, 64] activation per layer
 // (50 MB) would cost an allocation and its page faults on every forward pass.
@@ -46,7 +61,7 @@ nn::Sequential make_features() {
 VggishNetImpl::VggishNetImpl() {
   features = register_module("features", make_features());
   embeddings =
-      register_module("embeddings", nn::Sequential(nn::Linear(512 * 4 * 6, 4096), relu_inplace(),
+      register_module("embeddings", nn::Sequential(nn::Linear(kVggishFlat, 4096), relu_inplace(),
                                                    nn::Linear(4096, 4096), relu_inplace(),
                                                    nn::Linear(4096, kVggishDim), relu_inplace()));
 }
@@ -59,10 +74,27 @@ torch::Tensor VggishNetImpl::forward(torch::Tensor x) {
 }
 
 std::vector<std::pair<std::string, std::vector<std::int64_t>>> vggish_state_dict_shapes() {
-  std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
-  VggishNet net;
-  for (const auto& p : net->named_parameters()) out.emplace_back(p.key(), p.value().sizes().vec());
-  return out;
+  // Derived from the layer table, not by building a VggishNet: that would initialize 289 MB of
+  // random weights on every load (the test checks this table against the module).
+  static const auto shapes = [] {
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
+    const std::int64_t channels[] = {64, 128, 256, 256, 512, 512};
+    std::int64_t in = 1;
+    for (std::size_t l = 0; l < std::size(kConvKeys); ++l) {
+      out.emplace_back(std::string(kConvKeys[l]) + ".weight",
+                       std::vector<std::int64_t>{channels[l], in, 3, 3});
+      out.emplace_back(std::string(kConvKeys[l]) + ".bias", std::vector<std::int64_t>{channels[l]});
+      in = channels[l];
+    }
+    const std::int64_t fc[][2] = {{4096, kVggishFlat}, {4096, 4096}, {kVggishDim, 4096}};
+    for (std::size_t l = 0; l < std::size(kFcKeys); ++l) {
+      out.emplace_back(std::string(kFcKeys[l]) + ".weight",
+                       std::vector<std::int64_t>{fc[l][0], fc[l][1]});
+      out.emplace_back(std::string(kFcKeys[l]) + ".bias", std::vector<std::int64_t>{fc[l][0]});
+    }
+    return out;
+  }();
+  return shapes;
 }
 
 std::vector<double> vggish_pca_scaled(const VggishPca& pca, std::span<const float> embeddings,
@@ -93,31 +125,68 @@ std::vector<std::uint8_t> vggish_quantize(std::span<const double> scaled) {
   return out;
 }
 
-VggishModel::VggishModel(VggishNet net, VggishPca pca)
-    : net_(std::move(net)), pca_(std::move(pca)) {
-  net_->eval();
+namespace {
+
+std::map<std::string, torch::Tensor> parameters_of(const VggishNet& net) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : net->named_parameters()) out.emplace(p.key(), p.value().detach());
+  return out;
 }
 
-VggishModel VggishModel::load(const std::filesystem::path& file) {
-  const std::string what = file.string();
-  check(std::filesystem::exists(file), "embedder vggish: {}: no such file", what);
-  core::ZipReader zip(file);
-  check(zip.contains("meta.json") && zip.contains("vggish.pt"),
-        "embedder vggish: {}: not a .tutti-embedder file (meta.json or vggish.pt missing)", what);
-  const auto meta_bytes = zip.read("meta.json");
-  core::Json meta;
-  try {
-    meta = core::Json::parse(meta_bytes.begin(), meta_bytes.end());
-  } catch (const std::exception& e) {
-    fail("embedder vggish: {}: meta.json is not valid JSON: {}", what, e.what());
+}  // namespace
+
+VggishModel::VggishModel(VggishNet net, VggishPca pca)
+    : VggishModel(parameters_of(net), std::move(pca)) {}
+
+VggishModel::VggishModel(const std::map<std::string, torch::Tensor>& params, VggishPca pca,
+                         std::shared_ptr<const void> keep_alive)
+    : pca_(std::move(pca)), keep_alive_(std::move(keep_alive)) {
+  torch::NoGradGuard no_grad;
+  for (const auto& [key, shape] : vggish_state_dict_shapes()) {
+    const auto it = params.find(key);
+    check(it != params.end() && it->second.sizes() == torch::IntArrayRef(shape) &&
+              it->second.scalar_type() == torch::kFloat32 && it->second.is_contiguous(),
+          "embedder vggish: parameter {} is missing or not float32 of its shape", key);
   }
-  check(meta.is_object() && meta.value("format", "") == kEmbedderFormat,
-        "embedder vggish: {}: meta.json format is not \"{}\"", what, kEmbedderFormat);
-  check(meta.value("version", 0) == kEmbedderFormatVersion,
-        "embedder vggish: {}: format version {} (this tutti reads version {})", what,
-        meta.value("version", 0), kEmbedderFormatVersion);
-  check(meta.value("name", "") == "vggish", "embedder vggish: {}: holds embedder '{}'", what,
-        meta.value("name", ""));
+  for (const char* k : kConvKeys) {
+    const std::string key(k);
+    conv_w_.push_back(at::mkldnn_reorder_conv2d_weight(params.at(key + ".weight").to_mkldnn(),
+                                                       {1, 1}, {1, 1}, {1, 1}, 1));
+    conv_b_.push_back(params.at(key + ".bias").to_mkldnn());
+  }
+  for (const char* k : kFcKeys) {
+    const std::string key(k);
+    fc_w_.push_back(params.at(key + ".weight"));
+    fc_b_.push_back(params.at(key + ".bias"));
+  }
+}
+
+torch::Tensor VggishModel::forward_features(const torch::Tensor& x) const {
+  auto y = x.to_mkldnn();  // [b, 1, 96, 64]
+  for (std::size_t l = 0; l < conv_w_.size(); ++l) {
+    y = at::mkldnn_convolution(y, conv_w_[l], conv_b_[l], {1, 1}, {1, 1}, {1, 1}, 1);
+    y = at::relu_(y);
+    if (kPoolAfter[l]) y = at::mkldnn_max_pool2d(y, {2, 2}, {2, 2});
+  }
+  // [b, 512, 6, 4] -> channels-last [b, 6, 4, 512] -> [b, 12288], as TensorFlow and torchvggish
+  y = y.to_dense().permute({0, 2, 3, 1}).contiguous();
+  return y.view({y.size(0), -1});
+}
+
+torch::Tensor VggishModel::forward_embeddings(const torch::Tensor& x) const {
+  torch::Tensor y = x;
+  for (std::size_t l = 0; l < fc_w_.size(); ++l) {
+    y = at::linear(y, fc_w_[l], fc_b_[l]);
+    y = at::relu_(y);
+  }
+  return y;
+}
+
+namespace {
+
+VggishModel load_v1(const std::filesystem::path& file) {
+  const std::string what = file.string();
+  core::ZipReader zip(file);
   const auto weights = zip.read("vggish.pt");
   VggishNet net;
   torch::Tensor eig, means;
@@ -143,6 +212,96 @@ VggishModel VggishModel::load(const std::filesystem::path& file) {
   return VggishModel(std::move(net), std::move(pca));
 }
 
+// Version 2: the file is mapped read-only and the tensors view the mapping, which the model keeps
+// alive; pages are read from the page cache as the first forward pass touches them.
+VggishModel load_v2(const std::filesystem::path& file, const core::Json& meta) {
+  static_assert(std::endian::native == std::endian::little, "the file stores little-endian data");
+  const std::string what = file.string();
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  check(fd >= 0, "embedder vggish: {}: cannot open: {}", what, std::strerror(errno));
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  void* base =
+      stat_ok && size > 0 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+  ::close(fd);  // the mapping stays valid
+  check(base != MAP_FAILED, "embedder vggish: {}: cannot map the file: {}", what,
+        std::strerror(errno));
+  std::shared_ptr<const void> mapping(
+      base, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  ::madvise(base, size, MADV_WILLNEED);  // start reading ahead what is not cached yet
+
+  std::map<std::string, torch::Tensor> tensors;
+  try {
+    const auto data = meta.at("data_offset").get<std::uint64_t>();
+    check(data <= size, "embedder vggish: {}: data offset {} beyond the file's {} bytes", what,
+          data, size);
+    for (const auto& t : meta.at("tensors")) {
+      const auto name = t.at("name").get<std::string>();
+      const auto dtype = t.at("dtype").get<std::string>();
+      const auto shape = t.at("shape").get<std::vector<std::int64_t>>();
+      const auto offset = t.at("offset").get<std::uint64_t>();
+      check(dtype == "float32" || dtype == "float64",
+            "embedder vggish: {}: tensor {} has dtype '{}'", what, name, dtype);
+      std::uint64_t bytes = dtype == "float32" ? 4 : 8;
+      for (auto d : shape) {
+        check(d >= 0 && d <= (std::int64_t{1} << 32),
+              "embedder vggish: {}: tensor {} has shape "
+              "dimension {}",
+              what, name, d);
+        bytes *= static_cast<std::uint64_t>(d);
+      }
+      check(offset % 64 == 0 && offset <= size - data && bytes <= size - data - offset,
+            "embedder vggish: {}: tensor {} ({} bytes at {}) lies outside the file's {} bytes "
+            "(truncated?)",
+            what, name, bytes, data + offset, size);
+      // from_blob needs a non-const pointer; nothing writes to the weights.
+      tensors[name] = torch::from_blob(static_cast<char*>(base) + data + offset, shape,
+                                       dtype == "float32" ? torch::kFloat32 : torch::kFloat64);
+    }
+  } catch (const core::Json::exception& e) {
+    fail("embedder vggish: {}: meta.json lacks or garbles the tensor table: {}", what, e.what());
+  }
+  for (const auto& [key, shape] : vggish_state_dict_shapes()) {
+    const auto it = tensors.find(key);
+    check(it != tensors.end(), "embedder vggish: {}: tensor {} is missing", what, key);
+    check(it->second.sizes() == torch::IntArrayRef(shape) &&
+              it->second.scalar_type() == torch::kFloat32,
+          "embedder vggish: {}: tensor {} is not float32 of its shape", what, key);
+  }
+  auto f64 = [&](const char* key, std::vector<std::int64_t> shape) {
+    const auto it = tensors.find(key);
+    check(it != tensors.end() && it->second.sizes() == torch::IntArrayRef(shape) &&
+              it->second.scalar_type() == torch::kFloat64,
+          "embedder vggish: {}: PCA parameters have the wrong shape", what);
+    const double* p = it->second.data_ptr<double>();
+    return std::vector<double>(p, p + it->second.numel());
+  };
+  VggishPca pca;
+  pca.eigen_vectors = f64("pca_eigen_vectors", {kVggishDim, kVggishDim});
+  pca.means = f64("pca_means", {kVggishDim});
+  return VggishModel(tensors, std::move(pca), std::move(mapping));
+}
+
+}  // namespace
+
+VggishModel VggishModel::load(const std::filesystem::path& file) {
+  const std::string what = file.string();
+  check(std::filesystem::exists(file), "embedder vggish: {}: no such file", what);
+  const auto header = read_embedder_header(file);
+  const core::Json& meta = header.meta;
+  check(meta.value("format", "") == kEmbedderFormat,
+        "embedder vggish: {}: meta.json format is not \"{}\"", what, kEmbedderFormat);
+  const int version = meta.value("version", 0);
+  check(version == (header.zip ? 1 : 2),
+        "embedder vggish: {}: format version {} in a {} (this tutti reads version 1 zip files and "
+        "version {} files)",
+        what, version, header.zip ? "zip" : "raw tensor file", kEmbedderFormatVersion);
+  check(meta.value("name", "") == "vggish", "embedder vggish: {}: holds embedder '{}'", what,
+        meta.value("name", ""));
+  return header.zip ? load_v1(file) : load_v2(file, meta);
+}
+
 std::vector<float> VggishModel::raw_embeddings(std::span<const float> examples,
                                                std::size_t n) const {
   const auto per = static_cast<std::size_t>(kVggishFrames * kVggishBands);
@@ -150,31 +309,52 @@ std::vector<float> VggishModel::raw_embeddings(std::span<const float> examples,
         examples.size(), n);
   std::vector<float> out(n * static_cast<std::size_t>(kVggishDim));
   if (n == 0) return out;
-  // Slices of at most batch_size examples, at least `parallel` of them when there are enough
-  // examples; each is one forward pass, the slices run at once.
-  const std::size_t batch = std::max<std::size_t>(1, batch_size);
   const std::size_t threads = static_cast<std::size_t>(std::max(1, parallel));
-  const std::size_t slices = std::max((n + batch - 1) / batch, std::min(threads, n));
-  const std::size_t size = threads == 1 ? batch : (n + slices - 1) / slices;
-  auto run = [&](std::size_t k) {
+  // Runs f(k) for k in [0, count) on up to `threads` threads.
+  auto spread = [&](std::size_t count, const std::function<void(std::size_t)>& f) {
+    auto run = [&](std::size_t k) {
+      torch::NoGradGuard no_grad;  // thread-local: set in every thread
+      // OpenMP's thread count is per thread: a new worker would otherwise run LibTorch's kernels
+      // on every core, each of the workers, oversubscribing them.
+      at::init_num_threads();
+      f(k);
+    };
+    if (threads == 1 || count == 1)
+      for (std::size_t k = 0; k < count; ++k) run(k);
+    else
+      core::parallel_for(count, static_cast<int>(std::min(threads, count)), run);
+  };
+  // Convolutions in passes of batch_size examples: their activations (1.5 MB per example after
+  // the first layer) stay in cache-sized pieces, and the passes spread over the threads.
+  const std::size_t batch = std::max<std::size_t>(1, batch_size);
+  const std::size_t passes = std::max((n + batch - 1) / batch, std::min(threads, n));
+  const std::size_t size = (n + passes - 1) / passes;
+  const auto flat = static_cast<std::size_t>(kVggishFlat);
+  std::vector<float> features(n * flat);  // [n, 12288]
+  spread(passes, [&](std::size_t k) {
     const std::size_t i = k * size;
     if (i >= n) return;
     const std::size_t b = std::min(size, n - i);
-    torch::NoGradGuard no_grad;  // thread-local: set in every thread
-    // OpenMP's thread count is per thread: a new worker would otherwise run LibTorch's kernels on
-    // every core, each of the workers, oversubscribing them.
-    at::init_num_threads();
     // from_blob needs a non-const pointer; the forward pass only reads the input.
     auto x = torch::from_blob(const_cast<float*>(examples.data() + i * per),
                               {static_cast<std::int64_t>(b), 1, kVggishFrames, kVggishBands},
                               torch::kFloat32);
-    auto y = net_.ptr()->forward(x).contiguous();  // forward does not mutate the module
+    auto y = forward_features(x);
+    std::copy_n(y.data_ptr<float>(), y.numel(), features.data() + i * flat);
+  });
+  // Fully connected layers over all rows of the call, one slice per thread: each slice reads the
+  // 270 MB of weights once, so the more rows a slice has the less that costs per example.
+  const std::size_t slices = std::min(threads, n);
+  const std::size_t rows = (n + slices - 1) / slices;
+  spread(slices, [&](std::size_t k) {
+    const std::size_t i = k * rows;
+    if (i >= n) return;
+    const std::size_t b = std::min(rows, n - i);
+    auto x = torch::from_blob(features.data() + i * flat,
+                              {static_cast<std::int64_t>(b), kVggishFlat}, torch::kFloat32);
+    auto y = forward_embeddings(x).contiguous();
     std::copy_n(y.data_ptr<float>(), y.numel(), out.data() + i * kVggishDim);
-  };
-  if (threads == 1)
-    for (std::size_t k = 0; k < slices; ++k) run(k);
-  else
-    core::parallel_for(slices, static_cast<int>(threads), run);
+  });
   return out;
 }
 

@@ -23,6 +23,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -33,6 +35,7 @@ namespace tutti::embed {
 inline constexpr std::int64_t kVggishFrames = 96;
 inline constexpr std::int64_t kVggishBands = 64;
 inline constexpr std::int64_t kVggishDim = 128;
+inline constexpr std::int64_t kVggishFlat = 512 * 6 * 4;  // flattened output of the convolutions
 inline constexpr double kVggishQuantizeMin = -2.0;
 inline constexpr double kVggishQuantizeMax = 2.0;
 
@@ -62,30 +65,54 @@ std::vector<double> vggish_pca_scaled(const VggishPca& pca, std::span<const floa
 std::vector<std::uint8_t> vggish_quantize(std::span<const double> scaled);
 
 // Network + PCA, loaded from a .tutti-embedder file. Const methods are thread-safe: inference
-// runs under NoGradGuard on a module in eval mode that nothing mutates.
+// reads tensors that nothing mutates, under NoGradGuard.
+//
+// Inference does not run the VggishNet module: the convolution weights are reordered once into
+// oneDNN's blocked layout and the activations stay in it from the first convolution to the last
+// pool (one reorder in, one out), instead of LibTorch's default path, which reorders weights and
+// activations around every convolution. Same oneDNN kernels, so the same floats (the tests hold
+// them to PyTorch's eager output).
 class VggishModel {
  public:
+  // Takes the module's parameters.
   VggishModel(VggishNet net, VggishPca pca);
-  // Throws tutti::Error naming the file for anything but a valid tutti-embedder file of "vggish".
+  // Parameters by torchvggish state-dict key (every key of vggish_state_dict_shapes(), float32,
+  // contiguous). They may view memory that `keep_alive` owns (a mapped file): the fully
+  // connected weights are used in place, the convolution weights are copied (reordered).
+  VggishModel(const std::map<std::string, torch::Tensor>& params, VggishPca pca,
+              std::shared_ptr<const void> keep_alive = {});
+  // Throws tutti::Error naming the file for anything but a valid tutti-embedder file of "vggish"
+  // (format version 1, a torch::save archive, or 2, raw float32 tensors read by mapping the file).
   static VggishModel load(const std::filesystem::path& file);
 
-  // examples [n, 96, 64] -> [n, 128] float embeddings (before PCA), in batches of batch_size.
+  // examples [n, 96, 64] -> [n, 128] float embeddings (before PCA): the convolutions in passes
+  // of batch_size examples, the fully connected layers on all n at once (split over `parallel`).
   std::vector<float> raw_embeddings(std::span<const float> examples, std::size_t n) const;
   // examples [n, 96, 64] -> [n, 128] uint8, the released form.
   std::vector<std::uint8_t> embed(std::span<const float> examples, std::size_t n) const;
 
   const VggishPca& pca() const { return pca_; }
-  VggishNet& net() { return net_; }
-  std::size_t batch_size = 32;  // examples per forward pass (bounds memory: ~2 MB per example)
-  // One call's examples are split into this many slices run at once on their own threads (each
-  // a forward pass with LibTorch's intra-op threads). On 2 cores, two single-threaded passes of
-  // 16 examples outrun one 2-thread pass of 32: the convolutions scale with the batch split but
-  // not as well within one pass (bench/bench_vggish, BM_VggishSplit; docs/benchmarks.md).
+  // Examples per convolution pass (bounds memory: ~3 MB per example). 8 or 16 run faster per
+  // example than 32 or 64 on this network (the activations of a pass stay in cache); 8 holds
+  // half the memory of 16.
+  std::size_t batch_size = 8;
+  // One call's passes run on this many threads (each with LibTorch's intra-op threads), and its
+  // fully connected layers in this many row slices. On 2 cores, two single-threaded passes outrun
+  // one 2-thread pass: the convolutions scale with the batch split but not as well within one
+  // pass (bench/bench_vggish, BM_VggishSplit; docs/benchmarks.md). The fully connected layers
+  // read all their 270 MB of weights once per slice: callers give many examples per call.
   int parallel = 1;
 
  private:
-  VggishNet net_;
+  // [b, 1, 96, 64] float -> [b, 12288], the convolutions' output flattened channels-last.
+  torch::Tensor forward_features(const torch::Tensor& x) const;
+  // [b, 12288] -> [b, 128] (after the last ReLU).
+  torch::Tensor forward_embeddings(const torch::Tensor& x) const;
+
+  std::vector<torch::Tensor> conv_w_, conv_b_;  // 6 layers, oneDNN layout
+  std::vector<torch::Tensor> fc_w_, fc_b_;      // 3 layers, dense [out, in], [out]
   VggishPca pca_;
+  std::shared_ptr<const void> keep_alive_;
 };
 
 }  // namespace tutti::embed

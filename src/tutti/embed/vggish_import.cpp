@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <torch/torch.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -51,9 +52,8 @@ VggishPca pca_from_npz(const std::filesystem::path& file, const std::string& exp
     auto it = arrays.find(key);
     check(it != arrays.end(), "{}: array '{}' is missing", what, key);
     const auto& a = it->second;
-    const bool shape_ok =
-        means ? means_shape_ok(a.shape)
-              : a.shape == std::vector<std::int64_t>{kVggishDim, kVggishDim};
+    const bool shape_ok = means ? means_shape_ok(a.shape)
+                                : a.shape == std::vector<std::int64_t>{kVggishDim, kVggishDim};
     check(shape_ok, "{}: array '{}' has shape {}, expected {}", what, key, a.shape_str(),
           means ? "(128,) or (128, 1)" : "(128, 128)");
     std::vector<double> v(static_cast<std::size_t>(a.numel()));
@@ -84,9 +84,8 @@ VggishPca pca_from_pth(const std::filesystem::path& file) {
     auto it = t.find(key);
     check(it != t.end(), "{}: key '{}' is missing", what, key);
     const auto& a = it->second;
-    const bool shape_ok =
-        means ? means_shape_ok(a.shape)
-              : a.shape == std::vector<std::int64_t>{kVggishDim, kVggishDim};
+    const bool shape_ok = means ? means_shape_ok(a.shape)
+                                : a.shape == std::vector<std::int64_t>{kVggishDim, kVggishDim};
     check(shape_ok, "{}: key '{}' has shape {}, expected {}", what, key, a.shape_str(),
           means ? "(128,) or (128, 1)" : "(128, 128)");
     auto v = a.to_f64(what + ": key '" + key + "'");
@@ -131,12 +130,103 @@ core::Json source_json(const std::filesystem::path& file) {
           {"md5", core::md5_file_hex(file)}};
 }
 
+constexpr std::uint64_t kTensorAlign = 64;  // offsets of tensors in the data block
+constexpr std::uint64_t kDataAlign = 4096;  // the data block starts on a page
+
+std::uint64_t round_up(std::uint64_t x, std::uint64_t a) { return (x + a - 1) / a * a; }
+
+// Writes the version 2 layout (vggish_import.h); fills meta's data_offset and tensors.
+void write_embedder_file(const std::filesystem::path& out, core::Json& meta,
+                         const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+  static_assert(std::endian::native == std::endian::little, "the file stores little-endian data");
+  core::Json list = core::Json::array();
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    check(t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kFloat64,
+          "embedder file: tensor {} is neither float32 nor float64", name);
+    offset = round_up(offset, kTensorAlign);
+    list.push_back({{"name", name},
+                    {"dtype", t.scalar_type() == torch::kFloat32 ? "float32" : "float64"},
+                    {"shape", t.sizes().vec()},
+                    {"offset", offset}});
+    offset += t.nbytes();
+  }
+  meta["tensors"] = list;
+  // The header holds the data offset it precedes: grow the offset until the header fits.
+  std::string text;
+  for (std::uint64_t data = kDataAlign;; data += kDataAlign) {
+    meta["data_offset"] = data;
+    text = meta.dump(2) + "\n";
+    if (16 + text.size() <= data) break;
+  }
+  const auto data_offset = meta["data_offset"].get<std::uint64_t>();
+  core::AtomicFile file(out);
+  {
+    std::ofstream os(file.temp_path(), std::ios::binary);
+    check(static_cast<bool>(os), "embedder file: {}: cannot write", out.string());
+    const std::uint64_t m = text.size();
+    os.write(kEmbedderMagic.data(), static_cast<std::streamsize>(kEmbedderMagic.size()));
+    os.write(reinterpret_cast<const char*>(&m), sizeof m);
+    os.write(text.data(), static_cast<std::streamsize>(text.size()));
+    std::uint64_t at = 16 + text.size();
+    const std::vector<char> zeros(kDataAlign, 0);
+    auto pad_to = [&](std::uint64_t to) {
+      os.write(zeros.data(), static_cast<std::streamsize>(to - at));
+      at = to;
+    };
+    pad_to(data_offset);
+    for (std::size_t j = 0; j < tensors.size(); ++j) {
+      pad_to(data_offset + list[j]["offset"].get<std::uint64_t>());
+      const auto& t = tensors[j].second;
+      os.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
+      at += t.nbytes();
+    }
+    os.flush();
+    check(static_cast<bool>(os), "embedder file: {}: write failed (disk full?)", out.string());
+  }
+  file.commit();
+}
+
 }  // namespace
 
 void VggishImportOptions::validate() const {
   check<UsageError>(!weights.empty(), "vggish import: --weights FILE.pth is required");
   check<UsageError>(!pca.empty(), "vggish import: --pca FILE(.pth|.npz) is required");
   check<UsageError>(!output.empty(), "vggish import: an output file is required");
+}
+
+EmbedderFileHeader read_embedder_header(const std::filesystem::path& file) {
+  const std::string what = file.string();
+  std::ifstream in(file, std::ios::binary);
+  check(static_cast<bool>(in), "embedder: {}: no such file or not readable", what);
+  char magic[8] = {};
+  in.read(magic, sizeof magic);
+  EmbedderFileHeader h;
+  std::string text;
+  if (in.gcount() == 8 && std::string_view(magic, 8) == kEmbedderMagic) {
+    std::uint64_t m = 0;
+    in.read(reinterpret_cast<char*>(&m), sizeof m);
+    const auto size = std::filesystem::file_size(file);
+    check(in.gcount() == 8 && m <= size - 16 && m <= (std::uint64_t{1} << 24),
+          "embedder: {}: truncated or corrupt header (header length {})", what, m);
+    text.resize(m);
+    in.read(text.data(), static_cast<std::streamsize>(m));
+    check(static_cast<std::uint64_t>(in.gcount()) == m, "embedder: {}: truncated header", what);
+  } else {
+    h.zip = true;
+    core::ZipReader zip(file);
+    check(zip.contains("meta.json") && zip.contains("vggish.pt"),
+          "embedder vggish: {}: not a .tutti-embedder file (meta.json or vggish.pt missing)", what);
+    const auto b = zip.read("meta.json");
+    text.assign(b.begin(), b.end());
+  }
+  try {
+    h.meta = core::Json::parse(text);
+  } catch (const std::exception& e) {
+    fail("embedder vggish: {}: meta.json is not valid JSON: {}", what, e.what());
+  }
+  check(h.meta.is_object(), "embedder vggish: {}: meta.json is not a JSON object", what);
+  return h;
 }
 
 std::string sha256_file_hex(const std::filesystem::path& file) {
@@ -147,7 +237,8 @@ std::string sha256_file_hex(const std::filesystem::path& file) {
   std::vector<char> buf(1 << 16);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (in.gcount() > 0)
+      EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
   }
   check(in.eof(), "{}: read error", file.string());
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -169,39 +260,27 @@ core::Json import_vggish(const VggishImportOptions& options) {
     check(std::filesystem::is_regular_file(f), "vggish import: {}: not a regular file", f.string());
   }
   const bool npz = options.pca.extension() == ".npz";
-  const VggishPca pca = npz ? pca_from_npz(options.pca, options.npz_sha256)
-                            : pca_from_pth(options.pca);
+  const VggishPca pca =
+      npz ? pca_from_npz(options.pca, options.npz_sha256) : pca_from_pth(options.pca);
   VggishNet net = net_from_pth(options.weights);
 
-  torch::serialize::OutputArchive ar;
-  net->save(ar);
-  ar.write("pca_eigen_vectors",
-           torch::tensor(pca.eigen_vectors, torch::kFloat64).view({kVggishDim, kVggishDim}),
-           /*is_buffer=*/true);
-  ar.write("pca_means", torch::tensor(pca.means, torch::kFloat64), /*is_buffer=*/true);
-  std::string blob;
-  {
-    std::ostringstream os;
-    ar.save_to(os);
-    blob = std::move(os).str();
-  }
-  net = VggishNet(nullptr);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& p : net->named_parameters())
+    tensors.emplace_back(p.key(), p.value().detach().contiguous());
+  tensors.emplace_back(
+      "pca_eigen_vectors",
+      torch::tensor(pca.eigen_vectors, torch::kFloat64).view({kVggishDim, kVggishDim}));
+  tensors.emplace_back("pca_means", torch::tensor(pca.means, torch::kFloat64));
 
-  const core::Json meta = {{"format", std::string(kEmbedderFormat)},
-                           {"version", kEmbedderFormatVersion},
-                           {"name", "vggish"},
-                           {"dim", kVggishDim},
-                           {"pca_format", npz ? "npz" : "pth"},
-                           {"sources", {{"weights", source_json(options.weights)},
-                                        {"pca", source_json(options.pca)}}},
-                           {"tutti_version", TUTTI_VERSION}};
-  core::ZipWriter zip(options.output);
-  const std::string meta_text = meta.dump(2) + "\n";
-  zip.add("meta.json", {meta_text.begin(), meta_text.end()});
-  zip.add("vggish.pt", {blob.begin(), blob.end()});
-  blob.clear();
-  blob.shrink_to_fit();
-  zip.commit();
+  core::Json meta = {
+      {"format", std::string(kEmbedderFormat)},
+      {"version", kEmbedderFormatVersion},
+      {"name", "vggish"},
+      {"dim", kVggishDim},
+      {"pca_format", npz ? "npz" : "pth"},
+      {"sources", {{"weights", source_json(options.weights)}, {"pca", source_json(options.pca)}}},
+      {"tutti_version", TUTTI_VERSION}};
+  write_embedder_file(options.output, meta, tensors);
   return meta;
 }
 

@@ -6,12 +6,20 @@
 //   o.output = "vggish.tutti-embedder";
 //   tutti::embed::import_vggish(o);
 //
-// The .tutti-embedder file is a zip (written atomically) with
-//   meta.json   {"format": "tutti-embedder", "version": 1, "name": "vggish", "dim": 128,
-//                "sources": {"weights": {file, bytes, sha256, md5}, "pca": {...}},
-//                "tutti_version": ...}
-//   vggish.pt   torch::save archive: the module's parameters (torchvggish names) and the
-//               float64 buffers pca_eigen_vectors [128, 128] and pca_means [128].
+// The .tutti-embedder file (written atomically), version 2: raw tensors that the loader maps
+// into memory and uses in place (loading costs no copy of the 289 MB of weights):
+//   bytes 0-7     "TUTTIEMB"
+//   bytes 8-15    M, the length of the JSON header (unsigned 64-bit little-endian)
+//   M bytes       meta.json: {"format": "tutti-embedder", "version": 2, "name": "vggish",
+//                 "dim": 128, "sources": {"weights": {file, bytes, sha256, md5}, "pca": {...}},
+//                 "tutti_version": ..., "data_offset": D,
+//                 "tensors": [{"name", "dtype" ("float32" | "float64"), "shape", "offset"}]}
+//   zero bytes up to D (a multiple of 4096)
+//   tensor data   each tensor little-endian, row-major, at D + offset (offsets multiples of 64):
+//                 the module's parameters (torchvggish names, float32) and the float64
+//                 pca_eigen_vectors [128, 128] and pca_means [128].
+// Version 1 (still read): a zip with meta.json (as above, without data_offset and tensors) and
+// vggish.pt, a torch::save archive of the same tensors.
 // Torch-free header.
 #pragma once
 
@@ -25,7 +33,8 @@
 namespace tutti::embed {
 
 inline constexpr std::string_view kEmbedderFormat = "tutti-embedder";
-inline constexpr int kEmbedderFormatVersion = 1;
+inline constexpr int kEmbedderFormatVersion = 2;                // written; version 1 is still read
+inline constexpr std::string_view kEmbedderMagic = "TUTTIEMB";  // a version 2 file's first bytes
 
 // The TensorFlow release's vggish_pca_params.npz (storage.googleapis.com/audioset/).
 inline constexpr std::string_view kVggishPcaNpzSha256 =
@@ -45,6 +54,15 @@ struct VggishImportOptions {
 // Throws tutti::Error "vggish import: <file>: <problem>" naming the key for a missing key or a
 // wrong shape, and refusing an .npz whose sha256 is not npz_sha256.
 core::Json import_vggish(const VggishImportOptions& options);
+
+struct EmbedderFileHeader {
+  core::Json meta;
+  bool zip = false;  // a version 1 zip (else the version 2 layout)
+};
+// meta.json of a .tutti-embedder file of either layout, unchecked beyond being a JSON object.
+// Throws tutti::Error "embedder: <file>: <problem>" for a missing file, a file that is neither
+// layout, a truncated header or invalid JSON.
+EmbedderFileHeader read_embedder_header(const std::filesystem::path& file);
 
 // Lower-case hex SHA-256 of a file (streamed).
 std::string sha256_file_hex(const std::filesystem::path& file);

@@ -43,7 +43,8 @@ int column_of(const std::vector<std::string>& header, std::initializer_list<cons
 
 }  // namespace
 
-EventList parse_event_list(const std::string& text, const std::string& what) {
+EventList parse_event_list(const std::string& text, const std::string& what,
+                           const EventListOptions& options) {
   const std::size_t first_line_end = text.find('\n');
   const bool tabs = text.substr(0, first_line_end).find('\t') != std::string::npos ||
                     (text.find(',') == std::string::npos && text.find('\t') != std::string::npos);
@@ -52,6 +53,8 @@ EventList parse_event_list(const std::string& text, const std::string& what) {
     return r.fields.empty() || (!r.fields[0].empty() && r.fields[0].front() == '#');
   });
   EventList out;
+  check(!options.require_header || !rows.empty(),
+        "{}: empty file (expected a header naming file, onset, offset and label columns)", what);
   if (rows.empty()) return out;
 
   // Columns: file, onset, offset, label (file -1: one file "").
@@ -69,11 +72,17 @@ EventList parse_event_list(const std::string& text, const std::string& what) {
                   : "label (event_label, label, instrument, class)",
           fmt::join(h, ","));
     first = 1;
-  } else if (h.size() == 3) {
-    con = 0, cof = 1, cl = 2;
   } else {
-    cf = 0, con = 1, cof = 2, cl = 3;
+    check(!options.require_header,
+          "{}:{}: no header naming an onset column (onset, onset_s, event_onset)", what,
+          rows.front().line);
+    if (h.size() == 3)
+      con = 0, cof = 1, cl = 2;
+    else
+      cf = 0, con = 1, cof = 2, cl = 3;
   }
+  const std::string label_name = first == 1 ? h[static_cast<std::size_t>(cl)] : "event label";
+  const std::set<std::string> known(options.labels.begin(), options.labels.end());
   const std::size_t width = rows.front().fields.size();
   const std::size_t need = static_cast<std::size_t>(std::max({cf, con, cof, cl})) + 1;
   std::set<std::string> seen;
@@ -100,6 +109,8 @@ EventList parse_event_list(const std::string& text, const std::string& what) {
     };
     Event e{file, f[static_cast<std::size_t>(cl)], number(con, "onset"), number(cof, "offset")};
     check(!e.label.empty(), "{}:{}: empty event label", what, line);
+    check(known.empty() || known.count(e.label) != 0, "{}:{}: {} '{}' is not a class ({})", what,
+          line, label_name, e.label, fmt::join(options.labels, ", "));
     check(e.offset_s >= e.onset_s, "{}:{}: offset {} s before onset {} s", what, line, e.offset_s,
           e.onset_s);
     note_file(file);
@@ -108,10 +119,10 @@ EventList parse_event_list(const std::string& text, const std::string& what) {
   return out;
 }
 
-EventList read_event_list(const std::filesystem::path& path) {
+EventList read_event_list(const std::filesystem::path& path, const EventListOptions& options) {
   std::error_code ec;
   check(std::filesystem::is_regular_file(path, ec), "{}: no such file", path.string());
-  return parse_event_list(core::read_file_text(path), path.string());
+  return parse_event_list(core::read_file_text(path), path.string(), options);
 }
 
 }  // namespace tutti::eval

@@ -17,7 +17,8 @@
 //   it is listed in `files` and adds no event. Lines starting with '#' and blank lines are
 //   skipped.
 // Errors: tutti::Error "<list>:<line>: ..." for a missing column, a row with another number of
-// fields, an onset or offset that is not a finite number >= 0, offset < onset, an empty label.
+// fields, an onset or offset that is not a finite number >= 0, offset < onset, an empty label,
+// and under EventListOptions a label outside `labels` or a list without a header.
 #pragma once
 
 #include <filesystem>
@@ -33,8 +34,18 @@ struct EventList {
   std::vector<std::string> files;  // every file named, in first-seen order
 };
 
-EventList read_event_list(const std::filesystem::path& path);
+struct EventListOptions {
+  // The labels a row may name (empty: any); another is an error naming the label column
+  // ("<list>:<line>: instrument 'x' is not a class (a, b)").
+  std::vector<std::string> labels;
+  // Refuse an empty list and one without a header row: for files whose writer always writes a
+  // header (`tutti synth`'s strong.csv), where a headerless file is the wrong file.
+  bool require_header = false;
+};
+
+EventList read_event_list(const std::filesystem::path& path, const EventListOptions& options = {});
 // The same from text (`what` names it in errors).
-EventList parse_event_list(const std::string& text, const std::string& what);
+EventList parse_event_list(const std::string& text, const std::string& what,
+                           const EventListOptions& options = {});
 
 }  // namespace tutti::eval

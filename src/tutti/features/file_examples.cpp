@@ -42,7 +42,9 @@ FileExamples for_each_example_in_file(
   std::size_t left = window.duration_s > 0
                          ? static_cast<std::size_t>(std::llround(window.duration_s * rate))
                          : static_cast<std::size_t>(-1);
-  std::size_t skipped = 0;
+  // Seeking replaces decoding and dropping what it can (AudioStream::seek_before).
+  std::size_t skipped = skip > 0 ? stream.seek_before(skip) : 0;
+  skip -= skipped;
   std::vector<float> block(kBlockSamples);
   std::vector<float> examples;
   const std::size_t example_size = config.example_size();

@@ -32,7 +32,9 @@ struct FileExamples {
 
 // Which part of a file to analyse, and what a file shorter than one example gives.
 struct ReadWindow {
-  double start_s = 0;     // audio before it is decoded and dropped (sample-exact at 16 kHz)
+  // Audio before it is skipped (sample-exact at 16 kHz): by seeking in the decoder where the
+  // back end can (libsndfile), up to a second before it; what is left is decoded and dropped.
+  double start_s = 0;
   double duration_s = 0;  // analyse at most this much from start_s; 0 = to the end
   // A file (or window) with fewer samples than one example (0.975 s at 16 kHz) is padded with
   // silence to one example (FileExamples::padded), instead of giving 0 examples. With padding on,

@@ -46,7 +46,7 @@ struct TagOptions {
   // refused (UsageError): the model has never seen those features.
   std::string embedder;
   embed::EmbedderOptions embedder_options;  // vggish weights file, network threads
-  std::size_t batch_examples = 32;          // examples per embedder call
+  std::size_t batch_examples = 128;         // examples per embedder call
   std::size_t batch_windows = 16;           // windows per model call
   int model_threads = 1;                    // LibTorch intra-op threads per model call
   // The part of each file to tag (--start/--duration) and the short-file policy: with

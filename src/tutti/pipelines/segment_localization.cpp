@@ -5,51 +5,14 @@
 #include <set>
 
 #include "tutti/core/error.h"
-#include "tutti/data/csv.h"
+#include "tutti/eval/event_list.h"
 #include "tutti/infer/timeline.h"
 
 namespace tutti::pipelines {
 
 std::vector<eval::Event> read_strong_csv(const std::filesystem::path& csv,
                                          const std::vector<std::string>& classes) {
-  const auto rows = data::read_csv(csv);
-  check(!rows.empty(), "{}: empty file (expected a header file,instrument,onset_s,offset_s)",
-        csv.string());
-  const auto& h = rows.front().fields;
-  auto col = [&](const char* name) {
-    const auto it = std::find(h.begin(), h.end(), name);
-    check(it != h.end(), "{}:1: no column '{}'", csv.string(), name);
-    return static_cast<std::size_t>(it - h.begin());
-  };
-  const std::size_t cf = col("file"), ci = col("instrument"), con = col("onset_s"),
-                    cof = col("offset_s");
-  const std::size_t need = std::max({cf, ci, con, cof}) + 1;
-  const std::set<std::string> known(classes.begin(), classes.end());
-  std::vector<eval::Event> out;
-  for (std::size_t r = 1; r < rows.size(); ++r) {
-    const auto& f = rows[r].fields;
-    check(f.size() >= need, "{}:{}: {} fields, expected {}", csv.string(), rows[r].line, f.size(),
-          h.size());
-    auto number = [&](std::size_t c) {
-      std::size_t used = 0;
-      double v = 0;
-      try {
-        v = std::stod(f[c], &used);
-      } catch (...) {
-        used = 0;
-      }
-      check(used == f[c].size() && !f[c].empty() && std::isfinite(v),
-            "{}:{}: '{}' is not a number", csv.string(), rows[r].line, f[c]);
-      return v;
-    };
-    eval::Event e{f[cf], f[ci], number(con), number(cof)};
-    check(known.empty() || known.count(e.label), "{}:{}: instrument '{}' is not a class",
-          csv.string(), rows[r].line, e.label);
-    check(e.onset_s >= 0 && e.offset_s >= e.onset_s, "{}:{}: bad segment [{}, {}]", csv.string(),
-          rows[r].line, e.onset_s, e.offset_s);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return eval::read_event_list(csv, {.labels = classes, .require_header = true}).events;
 }
 
 std::vector<eval::Event> predicted_events(const infer::Predictions& p, const data::BagDataset& ds,

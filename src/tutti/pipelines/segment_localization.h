@@ -23,9 +23,9 @@
 
 namespace tutti::pipelines {
 
-// strong.csv (header with file, instrument, onset_s, offset_s in any order) -> events. An
-// instrument outside `classes` (when not empty), a bad number or offset < onset is a tutti::Error
-// "<csv>:<line>: ...".
+// strong.csv (header with file, instrument, onset_s, offset_s in any order) -> events, read by
+// eval::read_event_list with a header required. An instrument outside `classes` (when not empty),
+// a bad number or offset < onset is a tutti::Error "<csv>:<line>: ...".
 std::vector<eval::Event> read_strong_csv(const std::filesystem::path& csv,
                                          const std::vector<std::string>& classes = {});
 
