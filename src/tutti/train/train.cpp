@@ -11,7 +11,9 @@
 #include "tutti/eval/evaluate.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/models/random_forest.h"
+#include "tutti/train/class_heads.h"
 #include "tutti/train/data_parallel.h"
+#include "tutti/train/extra_targets.h"
 #include "tutti/train/trainer.h"
 #include "tutti/train/validation.h"
 
@@ -138,7 +140,17 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   } else {
     std::optional<DataParallel> dp;
     if (group) dp.emplace(*group);
-    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr);
+    NeuralTrainResult r;
+    if (uses_extra_targets(cfg)) {  // auxiliary classes and / or a teacher's targets
+      const ExtendedData ext = extend_training_data(train, val, cfg, data_name);
+      r = train_neural(ext.train, ext.val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr);
+      if (ext.train.num_classes() != ext.task_classes) {
+        r.model = keep_first_classes(*r.model, ext.task_classes);
+        r.summary.params = models::count_parameters(*r.model);
+      }
+    } else {
+      r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr);
+    }
     info.spec = r.model->spec();
     info.training = r.summary;
     const infer::NeuralOutputs o = infer::run_model(*r.model, val, false);
