@@ -7,6 +7,7 @@
 #include "train_test_util.h"
 #include "tutti/core/error.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/infer/model_file.h"
 #include "tutti/infer/predictor.h"
 #include "tutti/models/bag_tensors.h"
 #include "tutti/train/class_heads.h"
@@ -268,6 +269,12 @@ TEST(ExtraTargets, TrainingWithAuxAndTeacherWritesATaskModel) {
     EXPECT_EQ(info.spec.num_classes, 3);
     EXPECT_EQ(info.thresholds.size(), 3u);
     EXPECT_EQ(info.train_config.at("aux_labels"), cfg.aux_labels);
+    // A plain single-model file: the format every reader of single models reads, the task's
+    // classes only, weights shaped for them.
+    const auto file = infer::read_model_file(out);
+    EXPECT_EQ(file.info.format_version, infer::kModelFormatVersion);
+    EXPECT_EQ(file.info.spec.num_classes, 3);
+    EXPECT_EQ(file.blobs.count("weights.pt"), 1u);
     const auto p = infer::Predictor::load(out).predict(rows(all, 140, 160), false, 1);
     ASSERT_EQ(p.scores.size(), 20u * 3u);
     for (float s : p.scores) EXPECT_TRUE(std::isfinite(s) && s >= 0 && s <= 1);
