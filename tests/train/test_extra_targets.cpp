@@ -26,6 +26,15 @@ data::BagDataset rows(const data::BagDataset& ds, std::int64_t from, std::int64_
   return ds.subset(idx);
 }
 
+train::TrainConfig small_config(int epochs) {
+  auto cfg = train::TrainConfig::for_model("att");
+  cfg.epochs = epochs;
+  cfg.batch_size = 32;
+  cfg.threads = 1;
+  cfg.seed = 7;
+  return cfg;
+}
+
 // Auxiliary clips: training rows 0..9 and validation rows 100..101 of `all` (by key), then five
 // clips of their own ("x0".."x4", features of rows 120..124); classes q, r with labels
 // y = (i % 2, i % 3 == 0) and r unknown on every fourth clip.
@@ -50,15 +59,6 @@ data::BagDataset make_aux(const data::BagDataset& all) {
     aux.y_mask[2 * a + 1] = a % 4 == 0 ? 0 : 1;
   }
   return aux;
-}
-
-train::TrainConfig small_config(int epochs) {
-  auto cfg = train::TrainConfig::for_model("att");
-  cfg.epochs = epochs;
-  cfg.batch_size = 32;
-  cfg.threads = 1;
-  cfg.seed = 7;
-  return cfg;
 }
 
 }  // namespace
