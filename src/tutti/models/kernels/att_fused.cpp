@@ -322,8 +322,8 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
   // the processes with the input batch-norm's statistics (below).
   double md = static_cast<double>(m), known = g.known;
   auto check_instances = [&] {
-    check(md > 1,
-          "att: batch-norm in training needs at least 2 real instances in the batch, got {}", md);
+    check(md > 1, "att: batch-norm in training needs at least 2 real instances in the batch, got {}",
+          md);
   };
   if (!cross_sum_) check_instances();
   // The masks are keyed by the element's place in the global batch, base + q for q = row * d + j;
