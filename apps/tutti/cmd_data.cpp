@@ -261,6 +261,7 @@ void setup_filter(CLI::App& data) {
     std::string input, output;
     data::FilterOptions opt;
     std::vector<std::string> classes, with_any, without_any;
+    std::string without_clips_of;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -286,9 +287,14 @@ void setup_filter(CLI::App& data) {
   cmd->add_option("--classes", o->classes,
                   "Keep only these class columns, in this order (comma-separated)");
   cmd->add_flag("--trim-k", o->opt.trim_k, "Cut K (padding) to the longest kept clip");
+  cmd->add_option("--without-clips-of", o->without_clips_of,
+                  "Drop the clips whose keys are in this bag dataset (e.g. a test set)")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--json", o->json, "Print the counts as one JSON object");
   cmd->callback([o] {
     check_outputs_differ("data filter", {{"FILE", o->input}}, {{"-o", o->output}});
+    if (!o->without_clips_of.empty())
+      o->opt.without_keys = data::load_bags(o->without_clips_of).keys;
     o->opt.classes = split_names(o->classes);
     o->opt.with_any = split_names(o->with_any);
     o->opt.without_any = split_names(o->without_any);

@@ -73,6 +73,15 @@ TEST(Filter, LabelConditionsUseKnownPositives) {
   EXPECT_EQ(r.dropped_by.at("without_any"), 3);
 }
 
+TEST(Filter, WithoutKeysDropsThoseClips) {
+  FilterOptions o;
+  o.without_keys = {"k1", "k3", "not-there"};
+  const auto r = filter_bags(five(), o);
+  EXPECT_EQ(r.data.keys, (std::vector<std::string>{"k0", "k2", "k4"}));
+  EXPECT_EQ(r.dropped_by.at("without_keys"), 2);
+  EXPECT_EQ(r.data.x_f32[4], 20.0f);  // k2's first instance, rows kept in order
+}
+
 TEST(Filter, ClassColumnsInTheGivenOrder) {
   FilterOptions o;
   o.classes = {"c", "a"};

@@ -119,6 +119,32 @@ TEST(CliDataOps, FilterExactInstancesAndClasses) {
   EXPECT_EQ(t.classes, (std::vector<std::string>{"c2", "c0"}));
 }
 
+// An auxiliary label file must not hold test clips: `data filter --without-clips-of` removes
+// them, `experiment --aux-labels` refuses a file that still has them (nothing trained).
+TEST(CliDataOps, WithoutClipsOfAndAuxLabelsKeepTestClipsOut) {
+  TempDir dir;
+  const auto out = (dir / "x.npz").string();
+  auto r = run_cli({"data", "filter", fx("test_small.npz"), "--without-clips-of",
+                    fx("train_small.npz"), "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(data::load_bags(out).size(), 60);  // no key shared
+  r = run_cli({"data", "filter", fx("test_small.npz"), "--without-clips-of",
+               fx("test_small.npz"), "-o", (dir / "y.npz").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no clip passes the filter (60 dropped)"), std::string::npos) << r.err;
+  EXPECT_EQ(run_cli({"data", "filter", fx("test_small.npz"), "--without-clips-of",
+                     (dir / "missing.npz").string(), "-o", out})
+                .exit_code,
+            2);
+  const auto exp = dir / "exp";
+  r = run_cli({"experiment", "--train", fx("train_small.npz"), "--test", fx("test_small.npz"),
+               "--models", "att", "--seeds", "1", "--epochs", "1", "--aux-labels",
+               fx("test_small.npz"), "-o", exp.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("holds 60 clips of the test set"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(exp / "att-seed1.tutti"));
+}
+
 TEST(CliDataOps, FilterErrors) {
   TempDir dir;
   const auto out = (dir / "x.npz").string();

@@ -100,6 +100,64 @@ TEST_P(AttFusedGrad, MatchesAutogradLossGradientsAndRunningStats) {
 
 INSTANTIATE_TEST_SUITE_P(Masks, AttFusedGrad, ::testing::Values(false, true));
 
+// Distillation and auxiliary tasks: soft targets and per-class weights of the known labels, fed
+// as tensors and read from a dataset (set_soft_targets, set_class_weights), match autograd on the
+// weighted mean BCE sum w BCE(p, y) / sum w.
+TEST(AttFused, SoftTargetsAndClassWeightsMatchAutograd) {
+  const auto batch = make_batch(24, 10, 16, 5, true);
+  torch::manual_seed(12);
+  const auto soft = torch::rand({24, 5});
+  const std::vector<float> w = {1.0f, 0.5f, 0.25f, 2.0f, 1.0f};
+  const auto weighted = batch.ym * torch::tensor(w).unsqueeze(0);
+  auto ref = make_att(16, 5, 0.0);
+  ref->train();
+  auto out = ref->forward(batch.x, batch.mask);
+  auto bce = models::masked_bce_sum(out.clip, soft, weighted);
+  auto loss = bce / weighted.sum().clamp_min(1.0);
+  ref->zero_grad();
+  loss.backward();
+
+  // The same batch as a float32 dataset, read through a BagSource.
+  auto ds =
+      data::BagDataset::zeros(24, 10, 16, {"a", "b", "c", "d", "e"}, data::FeatureType::kFloat32);
+  const auto xc = batch.x.contiguous();
+  std::copy_n(xc.data_ptr<float>(), xc.numel(), ds.x_f32.begin());
+  const auto lengths = batch.mask.sum(1);
+  for (std::int64_t i = 0; i < 24; ++i) {
+    ds.n_instances[i] = static_cast<std::int32_t>(lengths[i].item<std::int64_t>());
+    ds.keys[i] = std::to_string(i);
+    for (std::int64_t j = 0; j < 5; ++j) {
+      ds.y_true[i * 5 + j] = soft[i][j].item<float>();
+      ds.y_mask[i * 5 + j] = batch.ym[i][j].item<float>() != 0 ? 1 : 0;
+    }
+  }
+  std::vector<std::int64_t> order(24);
+  for (std::int64_t i = 0; i < 24; ++i) order[i] = i;
+  for (bool from_dataset : {false, true}) {
+    SCOPED_TRACE(from_dataset ? "dataset" : "tensors");
+    auto fused_model = make_att(16, 5, 0.0);
+    fused_model->train();
+    models::AttFused engine(*fused_model, 1);
+    models::AttFused::StepLoss l;
+    if (from_dataset) {
+      engine.set_soft_targets(true);
+      engine.set_class_weights(w);
+      l = engine.train_step(models::BagSource::of(ds), order);
+    } else {
+      l = engine.train_step(batch.x, batch.mask, soft, weighted);
+    }
+    EXPECT_NEAR(l.bce_sum, bce.item<double>(), 1e-4 * std::max(1.0, bce.item<double>()));
+    EXPECT_NEAR(l.known, weighted.sum().item<double>(), 1e-5);
+    auto rp = ref->named_parameters(true), fp = fused_model->named_parameters(true);
+    for (const auto& item : rp)
+      expect_close(fp[item.key()].grad(), item.value().grad(), 2e-4, item.key() + ".grad");
+  }
+  auto m = make_att(16, 5, 0.0);
+  models::AttFused engine(*m, 1);
+  engine.set_class_weights({1.0f, 2.0f});
+  EXPECT_THROW(engine.train_step(models::BagSource::of(ds), order), Error);
+}
+
 TEST(AttFused, EvalForwardMatchesTheModel) {
   for (bool ragged : {false, true}) {
     const auto batch = make_batch(17, 10, 16, 5, ragged);

@@ -137,6 +137,10 @@ TEST(TrainOptionDecls, KeysAndFlagsAreUniqueAndCoverTheJson) {
                                                    {"val_seed", "--val-seed"},
                                                    {"label_smoothing", "--label-smoothing"},
                                                    {"lr_schedule", "--lr-schedule"},
+                                                   {"aux_labels", "--aux-labels"},
+                                                   {"aux_weight", "--aux-weight"},
+                                                   {"teacher", "--teacher"},
+                                                   {"teacher_weight", "--teacher-weight"},
                                                    {"epochs", "--epochs"},
                                                    {"learning_rate", "--lr"},
                                                    {"weight_decay", "--weight-decay"},
@@ -266,8 +270,19 @@ TEST(TrainConfig, OldJsonLoadsAndWritesBackTheSame) {
   now["val_seed"] = 0;
   now["label_smoothing"] = 0.0;
   now["lr_schedule"] = "constant";
+  now["aux_labels"] = "";
+  now["aux_weight"] = 1.0;
+  now["teacher"] = "";
+  now["teacher_weight"] = 1.0;
   EXPECT_EQ(c.to_json(), now);
   EXPECT_NO_THROW(c.validate());
+  // The auxiliary task's and the teacher's weights are checked against their ranges.
+  auto bad = c;
+  bad.aux_weight = 0;
+  EXPECT_THROW(bad.validate(), tutti::UsageError);
+  bad = c;
+  bad.teacher_weight = 1.5;
+  EXPECT_THROW(bad.validate(), tutti::UsageError);
   // Keys missing in a file take the stored model's defaults.
   const auto partial = TrainConfig::from_json({{"model", "att"}, {"seed", 4}});
   EXPECT_EQ(partial.epochs, 250);

@@ -1,6 +1,7 @@
 #include "tutti/data/filter.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "tutti/core/error.h"
 
@@ -38,7 +39,7 @@ core::Json FilterOptions::to_json() const {
   return {{"instances", instances},     {"min_instances", min_instances},
           {"max_instances", max_instances}, {"with_any", with_any},
           {"without_any", without_any}, {"classes", classes},
-          {"trim_k", trim_k}};
+          {"trim_k", trim_k},           {"without_keys", without_keys.size()}};
 }
 
 core::Json FilterResult::to_json() const {
@@ -62,6 +63,8 @@ FilterResult filter_bags(const BagDataset& ds, const FilterOptions& options,
     check<UsageError>(dup == sorted.end(), "filter: class '{}' given twice",
                       dup == sorted.end() ? "" : ds.classes[*dup]);
   }
+  const std::unordered_set<std::string> drop_keys(options.without_keys.begin(),
+                                                  options.without_keys.end());
   FilterResult r;
   std::vector<std::int64_t> rows;
   for (std::int64_t i = 0; i < ds.size(); ++i) {
@@ -80,6 +83,8 @@ FilterResult filter_bags(const BagDataset& ds, const FilterOptions& options,
       reason = "with_any";
     else if (!without.empty() && any_positive(without))
       reason = "without_any";
+    else if (drop_keys.count(ds.keys[static_cast<std::size_t>(i)]) != 0)
+      reason = "without_keys";
     if (reason)
       ++r.dropped_by[reason];
     else

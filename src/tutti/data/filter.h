@@ -7,7 +7,7 @@
 //
 // Clip conditions (all must hold): n_instances == instances (when >= 0), min_instances <=
 // n_instances <= max_instances (when >= 0), a known positive label among with_any (when given),
-// no known positive label among without_any. Then `classes` (when given) keeps only those class
+// no known positive label among without_any, a key not in without_keys. Then `classes` (when given) keeps only those class
 // columns, in the given order (Y_instance too). trim_k cuts K to the longest kept clip (only
 // padding is removed). Rows keep their order.
 //
@@ -32,6 +32,7 @@ struct FilterOptions {
   std::vector<std::string> with_any;     // keep clips with a known positive among these classes
   std::vector<std::string> without_any;  // drop clips with a known positive among these classes
   std::vector<std::string> classes;      // keep these class columns, in this order (empty: all)
+  std::vector<std::string> without_keys;  // drop clips with these keys (e.g. a test set's)
   bool trim_k = false;                   // K = the longest kept clip
 
   void validate() const;  // tutti::UsageError for negative or crossed bounds
@@ -42,7 +43,7 @@ struct FilterResult {
   BagDataset data;
   std::int64_t kept = 0, dropped = 0;
   // Why clips were dropped (first failing condition): "instances", "min_instances",
-  // "max_instances", "with_any", "without_any".
+  // "max_instances", "with_any", "without_any", "without_keys".
   std::map<std::string, std::int64_t> dropped_by;
   core::Json to_json() const;  // {"kept", "dropped", "dropped_by", "max_instances", "classes"}
 };

@@ -14,6 +14,7 @@
 #include "tutti/models/model_decl.h"
 #include "tutti/models/model_spec.h"
 #include "tutti/pipelines/localize.h"
+#include "tutti/train/extra_targets.h"
 #include "tutti/train/validation.h"
 
 namespace tutti::pipelines {
@@ -183,6 +184,9 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
         train.embedder);
   train::check_embedder_override(train, cfg.overrides, cfg.train_path);
   if (!train.embedder.empty()) cfg.embedder = train.embedder;
+  // An auxiliary file is the one input that could bring test clips into training.
+  if (!cfg.models.empty())
+    train::check_aux_excludes(cfg.run_config(cfg.models.front(), 1), test, cfg.test_path);
   const std::string train_md5 = core::md5_file_hex(cfg.train_path);
   const std::string test_md5 = core::md5_file_hex(cfg.test_path);
 

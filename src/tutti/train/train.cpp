@@ -11,7 +11,9 @@
 #include "tutti/eval/evaluate.h"
 #include "tutti/models/model_decl.h"
 #include "tutti/models/random_forest.h"
+#include "tutti/train/class_heads.h"
 #include "tutti/train/data_parallel.h"
+#include "tutti/train/extra_targets.h"
 #include "tutti/train/trainer.h"
 #include "tutti/train/validation.h"
 
@@ -139,8 +141,8 @@ namespace {
 infer::ModelInfo train_and_write(const data::BagDataset& data, const data::BagDataset& train,
                                  const data::BagDataset& val, const data::ShardStream* stream,
                                  const TrainConfig& cfg, const std::filesystem::path& out,
-                                 const EpochCallback& on_epoch, const CancelCheck& cancelled,
-                                 dist::ProcessGroup* group) {
+                                 const std::string& data_name, const EpochCallback& on_epoch,
+                                 const CancelCheck& cancelled, dist::ProcessGroup* group) {
   const bool checkpoints = cfg.checkpoint_every > 0 || cfg.resume != 0;
   infer::ModelInfo info;
   info.tutti_version = TUTTI_VERSION;
@@ -187,8 +189,18 @@ infer::ModelInfo train_and_write(const data::BagDataset& data, const data::BagDa
   } else {
     std::optional<DataParallel> dp;
     if (group) dp.emplace(*group);
-    NeuralTrainResult r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr,
-                                       checkpoints ? checkpoint_path(out) : "", stream);
+    NeuralTrainResult r;
+    const std::filesystem::path ckpt = checkpoints ? checkpoint_path(out) : "";
+    if (uses_extra_targets(cfg)) {  // auxiliary classes and / or a teacher's targets
+      const ExtendedData ext = extend_training_data(train, val, cfg, data_name);
+      r = train_neural(ext.train, ext.val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr, ckpt);
+      if (ext.train.num_classes() != ext.task_classes) {
+        r.model = keep_first_classes(*r.model, ext.task_classes);
+        r.summary.params = models::count_parameters(*r.model);
+      }
+    } else {
+      r = train_neural(train, val, cfg, on_epoch, cancelled, dp ? &*dp : nullptr, ckpt, stream);
+    }
     info.spec = r.model->spec();
     info.training = r.summary;
     const infer::NeuralOutputs o = infer::run_model(*r.model, val, false);
@@ -223,7 +235,7 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   const data::BagDataset train = data.subset(split.train);
   const data::BagDataset val = data.subset(split.val);
   check_trainable(train, cfg.model, data_name + " (training part)");
-  return train_and_write(data, train, val, nullptr, cfg, out, on_epoch, cancelled, group);
+  return train_and_write(data, train, val, nullptr, cfg, out, data_name, on_epoch, cancelled, group);
 }
 
 infer::ModelInfo train_model_file_streamed(
@@ -238,6 +250,10 @@ infer::ModelInfo train_model_file_streamed(
   check<UsageError>(cfg.checkpoint_every == 0 && cfg.resume == 0,
                     "train: --checkpoint-every and --resume need the training data in memory; "
                     "not yet with streamed shards ({})",
+                    data_name);
+  check<UsageError>(!uses_extra_targets(cfg),
+                    "train: --aux-labels and --teacher need the training data in memory; not with "
+                    "streamed shards ({})",
                     data_name);
   const data::BagDataset& like = stream.like();
   check(val.classes == like.classes,
@@ -256,7 +272,8 @@ infer::ModelInfo train_model_file_streamed(
           like.max_instances);
     shaped_val = data::pad_instances(val, like.max_instances);
   }
-  return train_and_write(like, like, shaped_val, &stream, cfg, out, on_epoch, cancelled, group);
+  return train_and_write(like, like, shaped_val, &stream, cfg, out, data_name, on_epoch, cancelled,
+                         group);
 }
 
 }  // namespace tutti::train

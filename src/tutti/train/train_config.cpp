@@ -100,6 +100,22 @@ std::vector<TrainOptionDecl> make_decls() {
   v.push_back(choices(option("lr_schedule", "--lr-schedule", neural, &C::lr_schedule, "constant",
                              "constant, or cosine: lr (1 + cos(pi (epoch - 1) / epochs)) / 2"),
                       {"constant", "cosine"}));
+  auto aux = option("aux_labels", "--aux-labels", neural, &C::aux_labels, "",
+                    "Auxiliary task: bag dataset (.npz) of more clips and other classes (e.g. the "
+                    "527 AudioSet classes), joined by clip key; the model file keeps only the "
+                    "training classes");
+  aux.existing_file = true;
+  v.push_back(aux);
+  v.push_back(range(option("aux_weight", "--aux-weight", neural, &C::aux_weight, 1.0,
+                           "Loss weight of an --aux-labels label (a training label weighs 1)"),
+                    0, kInf, true));
+  v.push_back(option("teacher", "--teacher", neural, &C::teacher, "",
+                     "Distillation: model file (e.g. an ensemble) whose probabilities are the "
+                     "training targets; {seed} is replaced by the seed"));
+  v.push_back(range(option("teacher_weight", "--teacher-weight", neural, &C::teacher_weight, 1.0,
+                           "Share of the --teacher probability in a labeled clip's target (the "
+                           "rest is its label)"),
+                    0, 1));
 
   v.push_back(range(
       option("rf_trees", "--rf-trees", forest, &C::rf_trees, 100, "rf: trees per class"), 1, kInf));

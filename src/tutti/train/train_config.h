@@ -48,6 +48,15 @@ struct TrainConfig {
   // Training recipes beyond the papers, all off by default (docs/training.md, "Recipes").
   double label_smoothing{};  // training targets y (1 - e) + e / 2; validation keeps 0/1
   std::string lr_schedule;   // constant | cosine (lr * (1 + cos(pi (epoch - 1) / epochs)) / 2)
+  // Auxiliary task (train/extra_targets.h): a bag dataset of more clips and other classes (e.g.
+  // the 527 AudioSet classes of every balanced-train clip), joined to the training clips by key
+  // and learned by extra classifier rows next to the task's; its labels weigh aux_weight each.
+  std::string aux_labels;  // "" = off
+  double aux_weight{};
+  // Distillation: the training targets mix a teacher model file's probabilities (share
+  // teacher_weight) with the labels; "{seed}" in the path is replaced by the seed.
+  std::string teacher;  // "" = off
+  double teacher_weight{};
 
   // RF_BR (binary relevance random forests, xgboost in random-forest mode): the forest's options
   // are training options (the rf model declaration has none).

@@ -24,6 +24,7 @@
 #include "tutti/models/torch_runtime.h"
 #include "tutti/train/checkpoint.h"
 #include "tutti/train/data_parallel.h"
+#include "tutti/train/extra_targets.h"
 #include "tutti/train/fused_adam.h"
 #include "tutti/train/validation.h"
 
@@ -252,6 +253,19 @@ void set_learning_rate(const TrainConfig& cfg, int epoch, FusedAdam::Options& ad
       static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
+// The autograd path's view of extra_targets.h: y_true as soft targets (a teacher) and the known
+// labels weighted per class (an auxiliary task's weight), as the fused engine reads them.
+void apply_extra_targets(const TrainConfig& cfg, const data::BagDataset& tr,
+                         models::BagTensors& tt) {
+  if (soft_targets(cfg))
+    tt.y = torch::from_blob(const_cast<float*>(tr.y_true.data()), {tr.size(), tr.num_classes()},
+                            torch::kFloat32)
+               .clone();
+  auto w = class_loss_weights(cfg, tr.classes);
+  if (!w.empty())
+    tt.y_mask = tt.y_mask * torch::from_blob(w.data(), {1, tr.num_classes()}, torch::kFloat32);
+}
+
 // "att, mmgat": the models whose declaration has a fused engine.
 std::string models_with_fused_engine() {
   std::string s;
@@ -395,6 +409,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
     fused = std::make_unique<models::AttFused>(*model, cfg.seed);
     if (dp) fused->set_cross_process_sum([dp](std::span<double> v) { dp->sum(v); });
     fused->set_label_smoothing(static_cast<float>(cfg.label_smoothing));
+    fused->set_soft_targets(soft_targets(cfg));
+    fused->set_class_weights(class_loss_weights(cfg, tr.classes));
   }
   if (engine != models::Engine::kAutograd) {
     fused_adam = std::make_unique<FusedAdam>(model->parameters());
@@ -405,6 +421,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
   if (!fused) {
     tt.x = models::to_tensors(tr).x;
     vt.x = models::to_tensors(val_sub).x;
+    apply_extra_targets(cfg, tr, tt);
     if (device.is_cuda()) tt = on_device(tt, device);
   }
   const models::BagSource train_src = models::BagSource::of(tr);

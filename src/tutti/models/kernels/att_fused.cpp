@@ -213,15 +213,19 @@ void AttFused::gather_source(const BagSource& src, std::span<const std::int64_t>
   g.x_u8 = src.x_u8;
   g.x_f32 = src.x_f32;
   if (!labels) return;
+  check(class_weights_.empty() || static_cast<std::int64_t>(class_weights_.size()) == c_,
+        "att fused engine: {} class weights for {} classes", class_weights_.size(), c_);
   g.y.resize(static_cast<std::size_t>(g.nb * c_));
   g.ym.resize(static_cast<std::size_t>(g.nb * c_));
   g.known = 0;
   for (std::int64_t bi = 0; bi < g.nb; ++bi) {
     const std::int64_t r = rows[static_cast<std::size_t>(bi)];
     for (std::int64_t j = 0; j < c_; ++j) {
-      g.y[bi * c_ + j] = src.y_true[r * c_ + j] >= 0.5f ? 1.0f : 0.0f;
+      const float y = src.y_true[r * c_ + j];
+      g.y[bi * c_ + j] = soft_targets_ ? y : y >= 0.5f ? 1.0f : 0.0f;
       if (smoothing_ > 0) g.y[bi * c_ + j] = g.y[bi * c_ + j] * (1 - smoothing_) + smoothing_ / 2;
-      g.ym[bi * c_ + j] = src.y_mask[r * c_ + j] != 0 ? 1.0f : 0.0f;
+      const float w = class_weights_.empty() ? 1.0f : class_weights_[static_cast<std::size_t>(j)];
+      g.ym[bi * c_ + j] = src.y_mask[r * c_ + j] != 0 ? w : 0.0f;
       g.known += g.ym[bi * c_ + j];
     }
   }
@@ -456,7 +460,9 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
       const std::int64_t b0 = g.offset[b], b1 = g.offset[b + 1];
       if (b0 == b1) continue;
       for (std::int64_t j = 0; j < c; ++j) {
-        if (ymp[b * c + j] == 0.0f) continue;
+        // The known-label mask doubles as the label's loss weight (1 unless class weights).
+        const float w = ymp[b * c + j];
+        if (w == 0.0f) continue;
         float s = 0, num = 0;
         for (std::int64_t r = b0; r < b1; ++r) {
           const float a = std::clamp(logit[r * c2 + j], kAttMin, kAttMax);
@@ -466,10 +472,10 @@ AttFused::StepLoss AttFused::train_core(std::int64_t instance_offset) {
         const float pr = num / s;
         const float t = yp[b * c + j];
         // torch::binary_cross_entropy: log clamped at -100; gradient (p - t) / max(p(1-p), 1e-12).
-        bce -= t * std::max(std::log(static_cast<double>(pr)), -100.0) +
-               (1 - t) * std::max(std::log1p(-static_cast<double>(pr)), -100.0);
+        bce -= w * (t * std::max(std::log(static_cast<double>(pr)), -100.0) +
+                    (1 - t) * std::max(std::log1p(-static_cast<double>(pr)), -100.0));
         const float gp = static_cast<float>(
-            (pr - t) / std::max(static_cast<double>(pr) * (1 - pr), 1e-12) / norm);
+            w * ((pr - t) / std::max(static_cast<double>(pr) * (1 - pr), 1e-12) / norm));
         for (std::int64_t r = b0; r < b1; ++r) {
           const float sv = logit[r * c2 + j];
           const float a = std::clamp(sv, kAttMin, kAttMax);

@@ -47,6 +47,12 @@ class AttFused {
   void set_dropout_counter(std::uint64_t c) { counter_ = c; }
   // Training targets y (1 - e) + e / 2 instead of 0/1 (label smoothing); e = 0 by default.
   void set_label_smoothing(float e) { smoothing_ = e; }
+  // Training targets read from a BagSource: y_true as it is (soft targets in [0, 1], e.g. a
+  // teacher's probabilities) instead of y_true >= 0.5. Off by default.
+  void set_soft_targets(bool on) { soft_targets_ = on; }
+  // Per-class loss weights [C] of the known labels read from a BagSource (the loss is then
+  // sum w BCE / sum w over the known labels); empty = every known label weighs 1 (default).
+  void set_class_weights(std::vector<float> w) { class_weights_ = std::move(w); }
 
   struct StepLoss {
     double bce_sum = 0;  // sum of BCE over known labels
@@ -65,7 +71,8 @@ class AttFused {
   // global batch, as one process training on all of it would (synchronized batch-norm).
   using CrossProcessSum = std::function<void(std::span<double>)>;
   void set_cross_process_sum(CrossProcessSum sum) { cross_sum_ = std::move(sum); }
-  // The same on tensors: x [B,K,D] float, mask [B,K] bool, y [B,C] 0/1, y_mask [B,C] 0/1 float.
+  // The same on tensors: x [B,K,D] float, mask [B,K] bool, y [B,C] targets in [0, 1], y_mask
+  // [B,C] float: 0 = unknown, else the label's loss weight (1 for a plain known label).
   StepLoss train_step(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& y,
                       const torch::Tensor& y_mask);
 
@@ -112,6 +119,8 @@ class AttFused {
   models::BagModelImpl& model_;
   double dropout_;
   float smoothing_ = 0;
+  bool soft_targets_ = false;
+  std::vector<float> class_weights_;
   std::uint64_t seed_;
   std::uint64_t counter_ = 0;
   CrossProcessSum cross_sum_;
