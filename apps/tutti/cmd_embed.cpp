@@ -56,7 +56,9 @@ void setup(CLI::App& root) {
   cmd->add_flag("--no-pad", o->no_pad,
                 "Files shorter than one 0.96 s example: keep 0 instances instead of padding them");
   cmd->add_option("-o,--output", o->out, "Output bag dataset (.npz)")->required();
-  cmd->add_option("--embedder,-e", o->embedder, "vggish or logmel-stats")->capture_default_str();
+  cmd->add_option("--embedder,-e", o->embedder,
+                  "vggish, logmel-stats, or an embedder file (.tutti-embedder)")
+      ->capture_default_str();
   cmd->add_option("--labels", o->labels,
                   "Weak labels CSV (file,instrument,relevance; as `tutti synth` writes)");
   cmd->add_option("--instances", o->instances,
