@@ -16,8 +16,8 @@
 //   binary cross-entropy of the clip head on the maximum of the clip's embeddings (weak labels).
 // - Adam, learning rate with a cosine decay to 0 over the epochs; batches of batch_clips clips
 //   (all their patches) in an order drawn from the seed per epoch; the network's initial weights
-//   come from the seed. Same options and data -> the same file, byte for byte, for a given
-//   thread count.
+//   come from the seed. Same options and data -> the same meta.json and cnn.pt, byte for byte,
+//   for a given thread count (the zip also records the time of writing).
 //
 // Files next to the output:
 // - the patch cache (cache, default OUTPUT.patches.npz): every patch and label, computed once
