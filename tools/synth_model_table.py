@@ -6,9 +6,11 @@ on the learned embedder's features and on logmel-stats, macro AUC, mAP and 1 s s
 reads OUT/eval-{cnn,stats}-SET.json (`tutti eval --json`) and OUT/loc-...json (`tutti localize
 --strong ... --json`). Standard library only.
 """
-import json
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from generalization_table import f3, load  # noqa: E402
 
 SETS = [
     ("mma_test_fluid", "mma arrangements, FluidR3 (unseen font)"),
@@ -17,17 +19,6 @@ SETS = [
     ("comp_test_pool", "composer, training fonts (unseen pieces)"),
 ]
 FEATURES = [("cnn", "logmel-cnn (shipped)"), ("stats", "logmel-stats")]
-
-
-def load(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def fmt(x):
-    return "-" if x is None else f"{x:.3f}"
 
 
 def main():
@@ -42,7 +33,7 @@ def main():
                 continue
             seg = (lo or {}).get("segment", {})
             print(f"| {label} | {name} | {ev.get('n_clips', ev.get('clips', '-'))} | "
-                  f"{fmt(ev.get('auc'))} | {fmt(ev.get('mAP'))} | {fmt(seg.get('f1'))} |")
+                  f"{f3(ev.get('auc'))} | {f3(ev.get('mAP'))} | {f3(seg.get('f1'))} |")
 
 
 if __name__ == "__main__":
