@@ -7,6 +7,8 @@
 #   3. localize: how well ATT's attention / frame outputs find when each instrument plays
 #   4. render one new piece (another seed), tag it with the ATT model, print its timeline next to
 #      the true onsets/offsets
+#   5. the shipped model (models/synth.tutti, `tutti tag` without --model) on a piece rendered with
+#      FluidR3, a soundfont no shipped model was trained on, from a new mma chart, next to the truth
 # Steps whose outputs exist are skipped (every output is written atomically), so a second run is
 # quick. Sizes: TUTTI_DEMO_TRAIN, TUTTI_DEMO_TEST (clips), TUTTI_DEMO_ATT_EPOCHS.
 set -euo pipefail
@@ -22,7 +24,7 @@ mkdir -p "$OUT"
 # Training refuses a class without any known label, so the models use the other 18 classes.
 CLASSES=accordion,banjo,bass,cello,clarinet,cymbals,drums,flute,guitar,mallet_percussion,organ,piano,saxophone,synthesizer,trombone,trumpet,violin,voice
 start=$(date +%s)
-step() { printf '\n== [%s/5] %s (%ds so far)\n' "$1" "$2" "$(( $(date +%s) - start ))" >&2; }
+step() { printf '\n== [%s/6] %s (%ds so far)\n' "$1" "$2" "$(( $(date +%s) - start ))" >&2; }
 
 # 16 kHz mono: what the embedder analyses anyway (rendering + embedding at 44.1 kHz stereo takes ~1.4x the CPU time).
 synth_set() {  # name clips seed
@@ -73,5 +75,22 @@ echo "truth ($OUT/piece/strong.csv):"
 awk -F, 'NR > 1 { seg[$2] = seg[$2] sprintf(" %.1f-%.1f", $3, $4) }
          END { for (k in seg) printf "  %-18s%s\n", k, seg[k] }' "$OUT/piece/strong.csv" | sort
 
-step 5 "done"
+step 5 "the shipped model on a piece it never heard: unseen font (FluidR3), new mma chart"
+# FluidR3 is the test font: tutti synth renders it only with --test-font-ok.
+FLUID=/usr/share/sounds/sf3/FluidR3Mono_GM.sf3
+if [ -f "$FLUID" ] && [ -f models/synth.tutti ] && command -v mma >/dev/null; then
+  rm -rf "$OUT/unseen" "$OUT/unseen-midi"
+  /usr/bin/python3 tools/mma_midi.py --count 1 --seed 909 --out "$OUT/unseen-midi" >/dev/null 2>&1
+  "$T" synth --midi "$OUT/unseen-midi" --generator mma --duration 10 --soundfont "$FLUID" \
+    --test-font-ok --effects --seed 909 -o "$OUT/unseen" >/dev/null
+  UNSEEN=$(ls "$OUT"/unseen/audio/*.wav | head -1)
+  "$T" tag "$UNSEEN"
+  echo "truth ($OUT/unseen/strong.csv):"
+  awk -F, 'NR > 1 { seg[$2] = seg[$2] sprintf(" %.1f-%.1f", $3, $4) }
+           END { for (k in seg) printf "  %-18s%s\n", k, seg[k] }' "$OUT/unseen/strong.csv" | sort
+else
+  echo "demo: skipped (needs $FLUID, models/synth.tutti and mma; ./run installs them)" >&2
+fi
+
+step 6 "done"
 echo "report: $OUT/report.html   (total $(( $(date +%s) - start )) s)" >&2

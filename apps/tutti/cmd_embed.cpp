@@ -109,7 +109,9 @@ void setup(CLI::App& root) {
   cmd->add_option("-o,--output", o->out,
                   "Output bag dataset (.npz); in a distributed run a folder of shards")
       ->required();
-  cmd->add_option("--embedder,-e", o->embedder, "vggish or logmel-stats")->capture_default_str();
+  cmd->add_option("--embedder,-e", o->embedder,
+                  "vggish, logmel-stats, or an embedder file (.tutti-embedder)")
+      ->capture_default_str();
   cmd->add_option("--labels", o->labels,
                   "Weak labels CSV (file,instrument,relevance; as `tutti synth` writes)");
   cmd->add_option("--instances", o->instances,

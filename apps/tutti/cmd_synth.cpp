@@ -70,7 +70,8 @@ void setup(CLI::App& root) {
   cmd->add_option("--threads", c.threads, "Worker threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--overwrite", o->overwrite, "Replace an existing output folder");
   cmd->add_option("--embed", o->embed,
-                  "Also embed the clips (logmel-stats, vggish) into DIR/dataset.npz with weak "
+                  "Also embed the clips (logmel-stats, vggish, or a .tutti-embedder file) into "
+                  "DIR/dataset.npz with weak "
                   "labels and Y_instance");
   cmd->add_flag("--noise-only", o->noise_only,
                 "Render background noise only (--noise colour, every label known absent)");

@@ -21,6 +21,7 @@
 #include "tutti/core/file_io.h"
 #include "tutti/core/progress.h"
 #include "tutti/dist/dist_env.h"
+#include "tutti/infer/model_file.h"
 #include "tutti/infer/tag.h"
 #include "tutti/infer/tag_output.h"
 #include "tutti/report/plots.h"
@@ -102,8 +103,9 @@ void setup(CLI::App& root) {
   auto o = std::make_shared<Opts>();
   auto* cmd = root.add_subcommand(
       "tag", "Tag audio files with a trained model: instruments, probabilities, time segments");
-  cmd->add_option("--model,-m", o->model, "Model file (.tutti) or shipped model name (as20)")
-      ->required()
+  cmd->add_option("--model,-m", o->model,
+                  fmt::format("Model file (.tutti) or shipped model name (as20; default {})",
+                              infer::kDefaultTagModel))
       ->transform(model_file_or_name());
   cmd->add_option("AUDIO", o->inputs, "Audio files and folders (searched recursively)");
   cmd->add_option("--files-from", o->files_from,
@@ -127,11 +129,13 @@ void setup(CLI::App& root) {
   cmd->add_option("--plot", o->plot, "Write the per-instrument timelines as one SVG");
   cmd->add_option("--threads", o->threads, "Files tagged at once (default 1; 0 = all cores)");
   cmd->add_option("--embedder", o->embedder,
-                  "Embedder (default and only accepted value: the model's)");
+                  "Embedder (default and only accepted value: the model's; a learned embedder's "
+                  "file, default the .tutti-embedder beside the model)");
   cmd->add_option("--vggish", o->vggish, "VGGish weights (.tutti-embedder)");
   cmd->callback([o] {
     check<UsageError>(!o->inputs.empty() || !o->files_from.empty(),
                       "tag: no inputs (name audio files or folders, or --files-from LIST)");
+    if (o->model.empty()) o->model = infer::resolve_model(infer::kDefaultTagModel).string();
     const std::string format_name = o->json ? "json" : o->csv ? "csv" : o->format;
     const infer::TagFormat format =
         format_name.empty() ? infer::TagFormat::kTable : infer::parse_tag_format(format_name);

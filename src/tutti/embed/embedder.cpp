@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "tutti/core/error.h"
+#include "tutti/embed/cnn_embedder.h"
 #include "tutti/features/logmel_stats.h"
 
 namespace tutti::embed {
@@ -41,6 +42,7 @@ std::filesystem::path default_vggish_file() {
 }
 
 std::unique_ptr<Embedder> make_embedder(const std::string& name, const EmbedderOptions& options) {
+  if (is_embedder_file_name(name)) return load_embedder_file(name, options);
   if (name == "logmel-stats") return std::make_unique<LogMelStatsEmbedder>();
   if (name == "vggish") {
     const auto file = options.vggish_file.empty() ? default_vggish_file() : options.vggish_file;
@@ -53,7 +55,18 @@ std::unique_ptr<Embedder> make_embedder(const std::string& name, const EmbedderO
           file.string(), default_vggish_file().string());
     return load_vggish_embedder(file, options.threads, options.parallel);
   }
-  throw UsageError(fmt::format("embedder '{}': unknown (known: vggish, logmel-stats)", name));
+  throw UsageError(fmt::format(
+      "embedder '{}': unknown (known: vggish, logmel-stats, or a FILE.tutti-embedder)", name));
+}
+
+std::unique_ptr<Embedder> load_embedder_file(const std::filesystem::path& file,
+                                             const EmbedderOptions& options) {
+  const EmbedderFileMeta meta = read_embedder_meta(file);
+  if (meta.name == "vggish") return load_vggish_embedder(file, options.threads, options.parallel);
+  if (meta.name == kCnnEmbedderName)
+    return load_cnn_embedder(file, options.threads, options.parallel);
+  fail("embedder: {}: holds embedder '{}', which this tutti does not know (known: vggish, {})",
+       file.string(), meta.name, kCnnEmbedderName);
 }
 
 }  // namespace tutti::embed

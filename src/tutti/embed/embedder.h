@@ -6,6 +6,8 @@
 //   auto vgg = tutti::embed::make_embedder("vggish");                // the imported weights
 //   std::vector<std::uint8_t> f = emb->embed(examples, n);           // [n, 96, 64] -> [n, 128]
 //
+// A path to a .tutti-embedder file is accepted as a name too (load_embedder_file): the learned
+// "logmel-cnn" embedders of `tutti train-embedder` (cnn_embedder.h) or VGGish weights.
 // Names: "logmel-stats" (features/logmel_stats.h), "vggish" (the network + PCA + uint8
 // post-processing of the 2018 release; weights from `tutti models import-vggish`, looked up as
 // EmbedderOptions::vggish_file, else $TUTTI_VGGISH, else
@@ -52,6 +54,11 @@ std::vector<std::string> embedder_names();
 // VGGish weights are missing or unreadable (the message says where to get and how to import them).
 std::unique_ptr<Embedder> make_embedder(const std::string& name,
                                         const EmbedderOptions& options = {});
+
+// An embedder file by the kind its meta.json names ("vggish", "logmel-cnn"). make_embedder takes
+// this path for any name that is_embedder_file_name (cnn_embedder.h). Errors name the file.
+std::unique_ptr<Embedder> load_embedder_file(const std::filesystem::path& file,
+                                             const EmbedderOptions& options = {});
 
 // Where "vggish" looks for its weights when EmbedderOptions::vggish_file is empty.
 std::filesystem::path default_vggish_file();

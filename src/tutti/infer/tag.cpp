@@ -9,6 +9,7 @@
 #include "tutti/core/error.h"
 #include "tutti/core/work_pool.h"
 #include "tutti/data/bag_dataset.h"
+#include "tutti/embed/cnn_embedder.h"
 #include "tutti/embed/embed_files.h"
 #include "tutti/infer/predictor.h"
 #include "tutti/models/model_decl.h"
@@ -38,6 +39,15 @@ std::vector<Window> plan_windows(std::int64_t n_instances, std::int64_t window, 
   return w;
 }
 
+bool is_learned_embedder(const std::string& name) {
+  const std::string prefix = std::string(embed::kCnnEmbedderName) + ":";
+  return name.rfind(prefix, 0) == 0;
+}
+
+fs::path learned_embedder_file(const fs::path& model_file) {
+  return fs::path(model_file).replace_extension(".tutti-embedder");
+}
+
 struct Tagger::Impl {
   Impl(infer::Predictor p, TagOptions o) : predictor(std::move(p)), options(std::move(o)) {}
   infer::Predictor predictor;
@@ -54,18 +64,30 @@ Tagger::Tagger(const fs::path& model_file, const TagOptions& options)
   const infer::ModelInfo& m = impl_->predictor.info();
   const std::string& want = m.features.embedder;
   const std::string model_name = model_file.string();
-  if (!options.embedder.empty() && options.embedder != want)
+  const bool given_file = embed::is_embedder_file_name(options.embedder);
+  if (!options.embedder.empty() && !given_file && options.embedder != want)
     fail<UsageError>(
         "tag: {} was trained on '{}' features; the embedder '{}' would give it features it has "
         "never seen (leave out --embedder, or train a model on {} features)",
         model_name, want, options.embedder, options.embedder);
-  const auto known = embed::embedder_names();
-  if (std::find(known.begin(), known.end(), want) == known.end())
-    fail<UsageError>(
-        "tag: {} was trained on '{}' features, which tutti cannot compute from audio "
-        "(known embedders: {})",
-        model_name, want, fmt::join(known, ", "));
-  impl_->embedder = embed::make_embedder(want, options.embedder_options);
+  if (given_file || is_learned_embedder(want)) {
+    // A learned embedder's weights: the file given, else the one beside the model.
+    const fs::path file =
+        given_file ? fs::path(options.embedder) : learned_embedder_file(model_file);
+    impl_->embedder = embed::load_embedder_file(file, options.embedder_options);
+    check<UsageError>(impl_->embedder->info().name == want,
+                      "tag: {} was trained on '{}' features; the embedder file {} gives '{}' "
+                      "features",
+                      model_name, want, file.string(), impl_->embedder->info().name);
+  } else {
+    const auto known = embed::embedder_names();
+    if (std::find(known.begin(), known.end(), want) == known.end())
+      fail<UsageError>(
+          "tag: {} was trained on '{}' features, which tutti cannot compute from audio "
+          "(known embedders: {})",
+          model_name, want, fmt::join(known, ", "));
+    impl_->embedder = embed::make_embedder(want, options.embedder_options);
+  }
   const auto& e = impl_->embedder->info();
   check(e.dim == m.features.dim,
         "tag: {} expects {}-dimensional features, the embedder '{}' gives {}", model_name,

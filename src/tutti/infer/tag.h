@@ -43,7 +43,10 @@ namespace tutti::infer {
 
 struct TagOptions {
   // "" = the embedder the model was trained on (FeatureSpec::embedder). A different name is
-  // refused (UsageError): the model has never seen those features.
+  // refused (UsageError): the model has never seen those features. An embedder file
+  // (embed::is_embedder_file_name) is loaded and must give the model's features. A model trained
+  // on a learned embedder ("logmel-cnn:<id>") finds its weights, when none is given, in the file
+  // beside it: learned_embedder_file(model) (models/synth.tutti -> models/synth.tutti-embedder).
   std::string embedder;
   embed::EmbedderOptions embedder_options;  // vggish weights file, network threads
   std::size_t batch_examples = 128;         // examples per embedder call
@@ -54,6 +57,15 @@ struct TagOptions {
   features::ReadWindow window;
   void validate() const;  // UsageError for zero batches / negative threads
 };
+
+// The shipped model `tutti tag` uses without --model, by name (resolve_model): models/synth.tutti
+// with its embedder models/synth.tutti-embedder (docs/models/synth.md).
+inline constexpr const char* kDefaultTagModel = "synth";
+
+// True for the names of learned embedders, whose weights are a file ("logmel-cnn:<id>").
+bool is_learned_embedder(const std::string& name);
+// Where a model's learned embedder is looked for: the model file with extension .tutti-embedder.
+std::filesystem::path learned_embedder_file(const std::filesystem::path& model_file);
 
 class Tagger {
  public:

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Rebuilds the shipped model models/synth.tutti-embedder + models/synth.tutti (docs/models/synth.md):
+# randomized synthesis (three training fonts, --effects, composer and mma arrangements), the
+# learned embedder, an ATT bag model on its features, and the scores of the model card.
+#   tools/build_synth_model.sh [OUT]     (default: synth-model/; finished steps are skipped)
+#   then: cp OUT/synth.tutti-embedder OUT/synth.tutti models/
+# Sizes: SYNTH_COMPOSER (training clips from the composer, default 1200), SYNTH_MMA (mma charts,
+# default 700, ~2 clips each), SYNTH_TEST (test clips / charts, default 300 / 150), EMBEDDER_EPOCHS
+# (10), ATT_EPOCHS (150). Threads: THREADS (2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${TUTTI_BIN:-build/tutti}
+PY=/usr/bin/python3
+OUT=${1:-synth-model}
+N_COMP=${SYNTH_COMPOSER:-1200}
+N_MMA=${SYNTH_MMA:-700}
+N_TEST=${SYNTH_TEST:-300}
+N_TEST_MMA=$((N_TEST / 2))
+EMB_EPOCHS=${EMBEDDER_EPOCHS:-10}
+ATT_EPOCHS=${ATT_EPOCHS:-150}
+THREADS=${THREADS:-2}
+TIM=/usr/share/sounds/sf2/TimGM6mb.sf2
+GMBANK=/usr/share/sounds/sf2/sf_GMbank.sf2
+MSL=/usr/share/sounds/sf3/MuseScore_General_Lite.sf3
+FLUID=/usr/share/sounds/sf3/FluidR3Mono_GM.sf3  # the unseen test font, never in training
+for f in "$TIM" "$GMBANK" "$MSL" "$FLUID"; do
+  [ -f "$f" ] || { echo "build_synth_model: soundfont $f not found (./run installs it)" >&2; exit 1; }
+done
+POOL=(--soundfont "$TIM" --soundfont "$GMBANK" --soundfont "$MSL")
+COMMON=(--duration 10 --sample-rate 16000 --channels 1 --effects --threads "$THREADS")
+D=$OUT/data
+mkdir -p "$D"
+start=$(date +%s)
+say() { echo "build_synth_model: $* ($(( $(date +%s) - start )) s)" >&2; }
+
+midi() {  # dir count seed
+  [ -d "$D/$1" ] || $PY tools/mma_midi.py --count "$2" --seed "$3" --out "$D/$1" >/dev/null
+}
+synth() {  # name args...
+  local name=$1; shift
+  [ -f "$D/$name/synth.json" ] || "$T" synth "$@" "${COMMON[@]}" -o "$D/$name" --overwrite >/dev/null
+}
+midi mma_train_midi "$N_MMA" 11
+midi mma_test_midi "$N_TEST_MMA" 12
+synth comp_train -n "$N_COMP" --seed 21 "${POOL[@]}"
+synth mma_train --midi "$D/mma_train_midi" --midi-split --generator mma --seed 22 "${POOL[@]}"
+synth mma_test_fluid --midi "$D/mma_test_midi" --midi-split --generator mma --seed 23 \
+  --soundfont "$FLUID" --test-font-ok
+synth comp_test_fluid -n "$N_TEST" --seed 24 --soundfont "$FLUID" --test-font-ok
+synth mma_test_pool --midi "$D/mma_test_midi" --midi-split --generator mma --seed 25 "${POOL[@]}"
+synth comp_test_pool -n "$N_TEST" --seed 26 "${POOL[@]}"
+say "data ready"
+
+EMB=$OUT/synth.tutti-embedder
+[ -f "$EMB" ] || "$T" train-embedder "$D/comp_train" "$D/mma_train" -o "$EMB" \
+  --epochs "$EMB_EPOCHS" --seed 1 --threads "$THREADS"
+say "embedder trained"
+
+# Features of every set with the learned embedder and with logmel-stats (the baseline).
+for e in cnn stats; do
+  emb=$EMB
+  [ $e = stats ] && emb=logmel-stats
+  for s in comp_train mma_train mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool; do
+    f=$OUT/$e-$s.npz
+    [ -f "$f" ] || "$T" embed "$D/$s/audio" --embedder "$emb" --labels "$D/$s/labels.csv" \
+      --instances "$D/$s/instances.csv" --classes openmic --threads "$THREADS" -o "$f" 2>/dev/null
+  done
+  [ -f "$OUT/$e-train.npz" ] || $PY tools/merge_bags.py "$OUT/$e-train.npz" \
+    comp="$OUT/$e-comp_train.npz" mma="$OUT/$e-mma_train.npz"
+done
+say "embedded"
+
+for e in cnn stats; do
+  m=$OUT/att-$e.tutti
+  [ -f "$m" ] || "$T" train "$OUT/$e-train.npz" --model att --epochs "$ATT_EPOCHS" --patience 20 \
+    --lr-schedule cosine --seed 1 --threads "$THREADS" -o "$m" >/dev/null 2>&1
+done
+cp "$OUT/att-cnn.tutti" "$OUT/synth.tutti"
+say "bag models trained"
+
+# Scores: clip macro AUC / mAP per test set, and 1 s segment F1 of the timelines.
+for e in cnn stats; do
+  for s in mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool; do
+    j=$OUT/eval-$e-$s.json
+    [ -f "$j" ] || { "$T" eval "$OUT/att-$e.tutti" "$OUT/$e-$s.npz" --json >"$j.tmp" && mv "$j.tmp" "$j"; }
+    l=$OUT/loc-$e-$s.json
+    [ -f "$l" ] || { "$T" localize "$OUT/att-$e.tutti" "$OUT/$e-$s.npz" --strong "$D/$s/strong.csv" \
+      --json >"$l.tmp" 2>/dev/null && mv "$l.tmp" "$l"; }
+  done
+done
+$PY tools/synth_model_table.py "$OUT"
+say "done"

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The generalization protocol of docs/results.md ("Generalization: unseen soundfonts and
+# arrangement generators"): for each split, a learned embedder trained WITHOUT the held-out font or
+# generator, ATT on its features and ATT on logmel-stats trained on the same clips, scored on the
+# held-out clips (macro AUC, mAP, 1 s segment F1 of the timelines against strong.csv).
+#   tools/generalization.sh DATA [OUT] [SPLITS...]
+# DATA: the data folder of tools/build_synth_model.sh (OUT/data there: comp_train, mma_train,
+# comp_test_pool, mma_test_pool, comp_test_fluid, mma_test_fluid); OUT default generalization/.
+# Splits (default all, in this order):
+#   all-fluid   all training fonts, both generators -> FluidR3 (EMBEDDER=FILE: use that embedder,
+#               e.g. the shipped one, trained on exactly these clips)
+#   gen-comp    train on the composer's clips -> mma clips of the training fonts (generator out)
+#               and mma clips rendered with FluidR3 (generator and font out)
+#   gen-mma     the same the other way round
+#   loso-FONT   leave one soundfont out (TimGM6mb, sf_GMbank, MuseScore_General_Lite): train on the
+#               other two fonts' clips, test on the held-out font's test clips
+# Sizes: GEN_EPOCHS (embedder epochs, default 10), ATT_EPOCHS (150), THREADS (2).
+# Finished steps are skipped on a rerun; the table is printed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${TUTTI_BIN:-build/tutti}
+PY=/usr/bin/python3
+D=${1:?usage: tools/generalization.sh DATA [OUT] [SPLITS...]}
+OUT=${2:-generalization}
+shift $(( $# >= 2 ? 2 : 1 ))
+SPLITS=("$@")
+[ ${#SPLITS[@]} -gt 0 ] || SPLITS=(all-fluid gen-comp gen-mma loso-TimGM6mb loso-sf_GMbank
+  loso-MuseScore_General_Lite)
+EPOCHS=${GEN_EPOCHS:-10}
+ATT_EPOCHS=${ATT_EPOCHS:-150}
+THREADS=${THREADS:-2}
+mkdir -p "$OUT/sets"
+start=$(date +%s)
+say() { echo "generalization: $* ($(( $(date +%s) - start )) s)" >&2; }
+
+# A set name -> its folder: DATA/<name>, or a font subset made by tools/subset_synth.py
+# (<set>@<font> = only that font's clips, <set>@-<font> = every other font's).
+folder() {
+  case "$1" in
+    *@-*) local s=${1%@-*} f=${1#*@-}
+          [ -d "$OUT/sets/$1" ] || $PY tools/subset_synth.py "$D/$s" "$OUT/sets/$1" --not-font "$f"
+          echo "$OUT/sets/$1" ;;
+    *@*) local s=${1%@*} f=${1#*@}
+         [ -d "$OUT/sets/$1" ] || $PY tools/subset_synth.py "$D/$s" "$OUT/sets/$1" --font "$f"
+         echo "$OUT/sets/$1" ;;
+    *) echo "$D/$1" ;;
+  esac
+}
+
+atomic() {  # file command...: runs the command with stdout to file.tmp, renamed when it succeeds
+  local f=$1; shift
+  [ -f "$f" ] || { "$@" >"$f.tmp" && mv "$f.tmp" "$f"; }
+}
+
+run_split() {  # name "train sets" "test sets"
+  local name=$1 S=$OUT/$1
+  local -a train=($2) test=($3) dirs=()
+  mkdir -p "$S"
+  for s in "${train[@]}"; do dirs+=("$(folder "$s")"); done
+  local emb=$S/embedder.tutti-embedder
+  if [ "$name" = all-fluid ] && [ -n "${EMBEDDER:-}" ]; then emb=$EMBEDDER; fi
+  if [ ! -f "$emb" ]; then
+    # Two runs of this script may share OUT (splits in parallel): one trains each embedder.
+    mkdir "$emb.lock" 2>/dev/null || { say "$name: another run trains $emb, skipped"; return; }
+    "$T" train-embedder "${dirs[@]}" -o "$emb" --epochs "$EPOCHS" --seed 1 --threads "$THREADS" \
+      2>/dev/null
+    rmdir "$emb.lock"
+  fi
+  say "$name: embedder ready"
+  for e in cnn stats; do
+    local en=$emb
+    [ $e = stats ] && en=logmel-stats
+    local -a parts=()
+    for s in "${train[@]}" "${test[@]}"; do
+      local f=$S/$e-$s.npz dir
+      dir=$(folder "$s")
+      [ -f "$f" ] || "$T" embed "$dir/audio" --embedder "$en" --labels "$dir/labels.csv" \
+        --instances "$dir/instances.csv" --classes openmic --threads "$THREADS" -o "$f" 2>/dev/null
+    done
+    for s in "${train[@]}"; do parts+=("${s//@/_}=$S/$e-$s.npz"); done
+    [ -f "$S/$e-train.npz" ] || $PY tools/merge_bags.py "$S/$e-train.npz" "${parts[@]}" 2>/dev/null
+    [ -f "$S/att-$e.tutti" ] || "$T" train "$S/$e-train.npz" --model att --epochs "$ATT_EPOCHS" \
+      --patience 20 --lr-schedule cosine --seed 1 --threads "$THREADS" -o "$S/att-$e.tutti" \
+      >/dev/null 2>&1
+    for s in "${test[@]}"; do
+      atomic "$S/eval-$e-$s.json" "$T" eval "$S/att-$e.tutti" "$S/$e-$s.npz" --json
+      atomic "$S/loc-$e-$s.json" "$T" localize "$S/att-$e.tutti" "$S/$e-$s.npz" \
+        --strong "$(folder "$s")/strong.csv" --json
+    done
+  done
+  say "$name: done"
+}
+
+for split in "${SPLITS[@]}"; do
+  case "$split" in
+    all-fluid) run_split all-fluid "comp_train mma_train" "mma_test_fluid comp_test_fluid" ;;
+    gen-comp) run_split gen-comp "comp_train" "mma_test_pool mma_test_fluid" ;;
+    gen-mma) run_split gen-mma "mma_train" "comp_test_pool comp_test_fluid" ;;
+    loso-*) f=${split#loso-}
+            run_split "$split" "comp_train@-$f mma_train@-$f" "comp_test_pool@$f mma_test_pool@$f" ;;
+    *) echo "generalization: unknown split $split" >&2; exit 2 ;;
+  esac
+done
+$PY tools/generalization_table.py "$OUT"

@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""The table of tools/generalization.sh (docs/results.md): one row per (split, held-out test set),
+ATT on the split's learned embedder next to ATT on logmel-stats trained on the same clips.
+
+    /usr/bin/python3 tools/generalization_table.py OUT
+reads OUT/<split>/eval-{cnn,stats}-<set>.json and loc-...json. Standard library only.
+"""
+import json
+import os
+import sys
+
+SPLITS = [
+    ("all-fluid", "all 3 training fonts, both generators -> FluidR3"),
+    ("gen-comp", "composer -> mma (generator out)"),
+    ("gen-mma", "mma -> composer (generator out)"),
+    ("loso-TimGM6mb", "leave TimGM6mb out"),
+    ("loso-sf_GMbank", "leave sf_GMbank out"),
+    ("loso-MuseScore_General_Lite", "leave MuseScore_General_Lite out"),
+]
+
+
+def load(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def f3(x):
+    return "-" if x is None else f"{x:.3f}"
+
+
+def main():
+    out = sys.argv[1]
+    print("| split | test set | clips | AUC cnn | AUC stats | Δ AUC | mAP cnn | mAP stats | "
+          "seg F1 cnn | seg F1 stats |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for split, label in SPLITS:
+        d = os.path.join(out, split)
+        if not os.path.isdir(d):
+            continue
+        sets = sorted({f[len("eval-cnn-"):-len(".json")] for f in os.listdir(d)
+                       if f.startswith("eval-cnn-") and f.endswith(".json")})
+        for s in sets:
+            row = label
+            if split.startswith("gen-") and s.endswith("_fluid"):
+                row = label.replace("(generator out)", "in FluidR3 (generator and font out)")
+            ec, es = load(f"{d}/eval-cnn-{s}.json"), load(f"{d}/eval-stats-{s}.json")
+            lc, ls = load(f"{d}/loc-cnn-{s}.json"), load(f"{d}/loc-stats-{s}.json")
+            get = lambda j, k: None if j is None else j.get(k)
+            seg = lambda j: None if j is None else j.get("segment", {}).get("f1")
+            delta = None
+            if ec and es:
+                delta = ec["auc"] - es["auc"]
+            print(f"| {row} | {s} | {get(ec, 'n_clips')} | {f3(get(ec, 'auc'))} | "
+                  f"{f3(get(es, 'auc'))} | {'-' if delta is None else f'{delta:+.3f}'} | "
+                  f"{f3(get(ec, 'mAP'))} | {f3(get(es, 'mAP'))} | {f3(seg(lc))} | {f3(seg(ls))} |")
+
+
+if __name__ == "__main__":
+    main()
