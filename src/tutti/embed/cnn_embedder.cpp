@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include "tutti/core/error.h"
@@ -110,7 +111,7 @@ void write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
                              const std::vector<std::string>& classes, const core::Json& training) {
   const std::string blob = cnn_net_bytes(net);
   const core::Json meta = {{"format", std::string(kEmbedderFormat)},
-                           {"version", kEmbedderFormatVersion},
+                           {"version", kZipEmbedderFormatVersion},
                            {"name", std::string(kCnnEmbedderName)},
                            {"kind_version", kCnnEmbedderVersion},
                            {"id", cnn_net_id(blob)},
@@ -129,6 +130,17 @@ void write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
 EmbedderFileMeta read_embedder_meta(const std::filesystem::path& file) {
   const std::string what = file.string();
   check(std::filesystem::is_regular_file(file), "embedder: {}: no such file", what);
+  {
+    std::ifstream in(file, std::ios::binary);
+    char magic[8] = {};
+    in.read(magic, sizeof magic);
+    if (in.gcount() == 8 && std::string_view(magic, 8) == kEmbedderMagic) {
+      EmbedderFileMeta m;
+      m.json = read_embedder_header(file).meta;  // VGGish's raw layout; load() checks the rest
+      m.name = m.json.value("name", "");
+      return m;
+    }
+  }
   std::vector<std::uint8_t> bytes;
   try {
     core::ZipReader zip(file);
@@ -148,9 +160,10 @@ EmbedderFileMeta read_embedder_meta(const std::filesystem::path& file) {
   }
   check(m.json.is_object() && m.json.value("format", "") == kEmbedderFormat,
         "embedder: {}: meta.json format is not \"{}\"", what, kEmbedderFormat);
-  check(m.json.value("version", 0) == kEmbedderFormatVersion,
-        "embedder: {}: format version {} (this tutti reads version {})", what,
-        m.json.value("version", 0), kEmbedderFormatVersion);
+  check(m.json.value("version", 0) == kZipEmbedderFormatVersion,
+        "embedder: {}: format version {} in a zip (this tutti reads version {} zip files and "
+        "version {} raw tensor files)",
+        what, m.json.value("version", 0), kZipEmbedderFormatVersion, kEmbedderFormatVersion);
   m.name = m.json.value("name", "");
   return m;
 }

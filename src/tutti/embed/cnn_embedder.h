@@ -33,8 +33,11 @@
 namespace tutti::embed {
 
 inline constexpr std::string_view kCnnEmbedderName = "logmel-cnn";
-// Version of the network layout inside the file (the container has kEmbedderFormatVersion).
+// Version of the network layout inside the file.
 inline constexpr int kCnnEmbedderVersion = 1;
+// A logmel-cnn file is a zip container, which the format calls version 1 (VGGish's raw-tensor
+// layout is version 2, vggish_import.h).
+inline constexpr int kZipEmbedderFormatVersion = 1;
 
 struct CnnConfig {
   std::vector<std::int64_t> channels = {16, 32, 64, 128};  // one conv block each, 1..6 blocks
@@ -52,8 +55,9 @@ struct EmbedderFileMeta {
   std::string name;  // "vggish", "logmel-cnn"
   core::Json json;   // the whole meta.json
 };
-// Throws tutti::Error "embedder: <file>: <problem>" for a missing file, a file that is not a zip
-// with a meta.json of format "tutti-embedder", or a container version this tutti does not read.
+// Either layout: a version 1 zip with a meta.json, or VGGish's version 2 raw-tensor file.
+// Throws tutti::Error "embedder: <file>: <problem>" for a missing file, a file of neither layout
+// with a meta.json of format "tutti-embedder", or a version that does not fit its layout.
 EmbedderFileMeta read_embedder_meta(const std::filesystem::path& file);
 
 // True when `name` names an embedder file rather than a built-in embedder (ends in
