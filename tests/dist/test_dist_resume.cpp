@@ -14,8 +14,17 @@ using tt::TempDir;
 
 namespace {
 
+// Set: train on these `--train SHARDS --val VAL` arguments instead of one in-memory dataset.
+std::vector<std::string> streamed_args;
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more);
+
 std::vector<std::string> train_args(const std::string& model, const std::string& out,
                                     const std::string& data = {}) {
+  if (!streamed_args.empty())
+    return with({"train", "--model", model, "--seed", "7", "--epochs", "6", "--batch-size", "32",
+                 "--threads", "1", "-o", out},
+                streamed_args);
   return {"train",        data.empty() ? fixture("train/train_small.npz").string() : data,
           "--model",      model,
           "--seed",       "7",
@@ -80,6 +89,18 @@ TEST(Resume, TwoRanksEndWithTheUninterruptedModel) {
 }
 
 // A checkpoint only continues the run that wrote it.
+// Streamed from one shard (data/shards.h), as one process and as two ranks: the batch order's
+// engine and the epoch's shard order resume as in memory.
+TEST(Resume, StreamedShardsEndWithTheUninterruptedModel) {
+  const std::string shard = fixture("train/train_small.npz").string();
+  streamed_args = {"--train", shard, "--val", fixture("train/test_small.npz").string()};
+  for (const int ranks : {0, 2}) {
+    SCOPED_TRACE(ranks);
+    expect_resume_equals_uninterrupted("att", ranks);
+  }
+  streamed_args.clear();
+}
+
 TEST(Resume, OtherOptionsDataOrWorldSizeAreRefused) {
   TempDir dir;
   const auto out = dir / "m.tutti";

@@ -247,10 +247,6 @@ infer::ModelInfo train_model_file_streamed(
                     "train: rf: the forest needs its training data in memory; give one .npz "
                     "instead of the shards {}",
                     data_name);
-  check<UsageError>(cfg.checkpoint_every == 0 && cfg.resume == 0,
-                    "train: --checkpoint-every and --resume need the training data in memory; "
-                    "not yet with streamed shards ({})",
-                    data_name);
   check<UsageError>(!uses_extra_targets(cfg),
                     "train: --aux-labels and --teacher need the training data in memory; not with "
                     "streamed shards ({})",

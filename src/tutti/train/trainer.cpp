@@ -437,7 +437,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
 
   NeuralTrainResult result;
   infer::TrainingSummary& sum = result.summary;
-  sum.n_train = n;  // streamed: counted over the first epoch's windows (below)
+  sum.n_train = n;  // streamed: counted over the run's first epoch's windows (below)
   sum.n_val = vt.size();
   sum.params = models::count_parameters(*model);
   sum.val_loss = std::numeric_limits<double>::infinity();
@@ -449,7 +449,9 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
   CheckpointIdentity ckpt_id;
   if (!checkpoint.empty()) {
     ckpt_id.options = cfg.to_json();
-    ckpt_id.data = checkpoint_data_digest(tr, val_sub);
+    // Streamed: `tr` is only the shape; the shard list's digest (names, sizes, clip counts,
+    // window) stands for the clips.
+    ckpt_id.data = checkpoint_data_digest(tr, val_sub) + (stream ? "+" + stream->digest() : "");
     ckpt_id.world_size = static_cast<int>(world);
   }
   int first_epoch = 1;
@@ -557,7 +559,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
       fail("train: {}: LibTorch failed at epoch {} step {} (learning rate {:g}): {}", cfg.model,
            epoch, step, cfg.learning_rate, what.substr(0, what.find('\n')));
     }
-    if (stream && epoch == 1) sum.n_train = batches.streamed_clips();
+    // Every epoch streams the same clips (in another order): count them in the run's first.
+    if (stream && epoch == first_epoch) sum.n_train = batches.streamed_clips();
     if (dp) {  // the epoch's training loss over every rank's shares
       std::vector<double> sums = {loss_sum, known_sum};
       dp->sum(std::span<double>(sums));
