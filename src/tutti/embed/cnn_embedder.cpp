@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "tutti/core/error.h"
@@ -130,40 +129,17 @@ void write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
 EmbedderFileMeta read_embedder_meta(const std::filesystem::path& file) {
   const std::string what = file.string();
   check(std::filesystem::is_regular_file(file), "embedder: {}: no such file", what);
-  {
-    std::ifstream in(file, std::ios::binary);
-    char magic[8] = {};
-    in.read(magic, sizeof magic);
-    if (in.gcount() == 8 && std::string_view(magic, 8) == kEmbedderMagic) {
-      EmbedderFileMeta m;
-      m.json = read_embedder_header(file).meta;  // VGGish's raw layout; load() checks the rest
-      m.name = m.json.value("name", "");
-      return m;
-    }
-  }
-  std::vector<std::uint8_t> bytes;
-  try {
-    core::ZipReader zip(file);
-    check(zip.contains("meta.json"), "embedder: {}: not a .tutti-embedder file (no meta.json)",
-          what);
-    bytes = zip.read("meta.json");
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    if (msg.rfind("embedder: ", 0) == 0) throw;
-    fail("embedder: {}: not a .tutti-embedder file ({})", what, msg);
-  }
+  const EmbedderFileHeader header = read_embedder_header(file);
   EmbedderFileMeta m;
-  try {
-    m.json = core::Json::parse(bytes.begin(), bytes.end());
-  } catch (const std::exception& e) {
-    fail("embedder: {}: meta.json is not valid JSON: {}", what, e.what());
-  }
-  check(m.json.is_object() && m.json.value("format", "") == kEmbedderFormat,
+  m.json = header.meta;
+  check(m.json.value("format", "") == kEmbedderFormat,
         "embedder: {}: meta.json format is not \"{}\"", what, kEmbedderFormat);
-  check(m.json.value("version", 0) == kZipEmbedderFormatVersion,
-        "embedder: {}: format version {} in a zip (this tutti reads version {} zip files and "
+  const int version = m.json.value("version", 0);
+  check(version == (header.zip ? kZipEmbedderFormatVersion : kEmbedderFormatVersion),
+        "embedder: {}: format version {} in a {} (this tutti reads version {} zip files and "
         "version {} raw tensor files)",
-        what, m.json.value("version", 0), kZipEmbedderFormatVersion, kEmbedderFormatVersion);
+        what, version, header.zip ? "zip" : "raw tensor file", kZipEmbedderFormatVersion,
+        kEmbedderFormatVersion);
   m.name = m.json.value("name", "");
   return m;
 }

@@ -214,18 +214,24 @@ EmbedderFileHeader read_embedder_header(const std::filesystem::path& file) {
     check(static_cast<std::uint64_t>(in.gcount()) == m, "embedder: {}: truncated header", what);
   } else {
     h.zip = true;
-    core::ZipReader zip(file);
-    check(zip.contains("meta.json") && zip.contains("vggish.pt"),
-          "embedder vggish: {}: not a .tutti-embedder file (meta.json or vggish.pt missing)", what);
-    const auto b = zip.read("meta.json");
-    text.assign(b.begin(), b.end());
+    try {
+      core::ZipReader zip(file);
+      check(zip.contains("meta.json"), "embedder: {}: not a .tutti-embedder file (no meta.json)",
+            what);
+      const auto b = zip.read("meta.json");
+      text.assign(b.begin(), b.end());
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      if (msg.rfind("embedder: ", 0) == 0) throw;
+      fail("embedder: {}: not a .tutti-embedder file ({})", what, msg);
+    }
   }
   try {
     h.meta = core::Json::parse(text);
   } catch (const std::exception& e) {
-    fail("embedder vggish: {}: meta.json is not valid JSON: {}", what, e.what());
+    fail("embedder: {}: meta.json is not valid JSON: {}", what, e.what());
   }
-  check(h.meta.is_object(), "embedder vggish: {}: meta.json is not a JSON object", what);
+  check(h.meta.is_object(), "embedder: {}: meta.json is not a JSON object", what);
   return h;
 }
 

@@ -59,9 +59,10 @@ struct EmbedderFileHeader {
   core::Json meta;
   bool zip = false;  // a version 1 zip (else the version 2 layout)
 };
-// meta.json of a .tutti-embedder file of either layout, unchecked beyond being a JSON object.
-// Throws tutti::Error "embedder: <file>: <problem>" for a missing file, a file that is neither
-// layout, a truncated header or invalid JSON.
+// meta.json of a .tutti-embedder file of either layout (a version 1 zip of any embedder, or the
+// version 2 raw-tensor file), unchecked beyond being a JSON object. Throws tutti::Error
+// "embedder: <file>: <problem>" for a missing file, a file that is neither layout, a truncated
+// header or invalid JSON.
 EmbedderFileHeader read_embedder_header(const std::filesystem::path& file);
 
 // Lower-case hex SHA-256 of a file (streamed).
