@@ -14,17 +14,8 @@ using tt::TempDir;
 
 namespace {
 
-// Set: train on these `--train SHARDS --val VAL` arguments instead of one in-memory dataset.
-std::vector<std::string> streamed_args;
-
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more);
-
 std::vector<std::string> train_args(const std::string& model, const std::string& out,
                                     const std::string& data = {}) {
-  if (!streamed_args.empty())
-    return with({"train", "--model", model, "--seed", "7", "--epochs", "6", "--batch-size", "32",
-                 "--threads", "1", "-o", out},
-                streamed_args);
   return {"train",        data.empty() ? fixture("train/train_small.npz").string() : data,
           "--model",      model,
           "--seed",       "7",
@@ -47,13 +38,21 @@ std::vector<std::string> launched(int ranks, const std::vector<std::string>& arg
 
 // Trains `model` uninterrupted; then with checkpoints every 2 epochs, killed after epoch 3 (so the
 // resumed run redoes epoch 3 from the epoch-2 checkpoint), resumed; compares the two files.
-void expect_resume_equals_uninterrupted(const std::string& model, int ranks) {
+// `streamed`: `--train SHARDS --val VAL` in place of the in-memory dataset.
+void expect_resume_equals_uninterrupted(const std::string& model, int ranks,
+                                        const std::vector<std::string>& streamed = {}) {
   TempDir dir;
   const auto full = dir / "full.tutti", cut = dir / "cut.tutti";
-  const auto r0 = run_cli(launched(ranks, train_args(model, full.string())));
+  auto args = [&](const std::filesystem::path& out) {
+    auto a = train_args(model, out.string());
+    if (streamed.empty()) return a;
+    a.erase(a.begin() + 1);  // the positional dataset
+    return with(a, streamed);
+  };
+  const auto r0 = run_cli(launched(ranks, args(full)));
   ASSERT_EQ(r0.exit_code, 0) << r0.err;
 
-  const auto ck = with(train_args(model, cut.string()), {"--checkpoint-every", "2"});
+  const auto ck = with(args(cut), {"--checkpoint-every", "2"});
   const auto killed = tt::wait_for(
       tt::spawn({{"TUTTI_TEST_KILL_AFTER_EPOCH", "3"}}, launched(ranks, ck), dir / "e"), 60);
   ASSERT_TRUE(killed.in_time);
@@ -92,13 +91,12 @@ TEST(Resume, TwoRanksEndWithTheUninterruptedModel) {
 // Streamed from one shard (data/shards.h), as one process and as two ranks: the batch order's
 // engine and the epoch's shard order resume as in memory.
 TEST(Resume, StreamedShardsEndWithTheUninterruptedModel) {
-  const std::string shard = fixture("train/train_small.npz").string();
-  streamed_args = {"--train", shard, "--val", fixture("train/test_small.npz").string()};
+  const std::vector<std::string> streamed = {"--train", fixture("train/train_small.npz").string(),
+                                             "--val", fixture("train/test_small.npz").string()};
   for (const int ranks : {0, 2}) {
     SCOPED_TRACE(ranks);
-    expect_resume_equals_uninterrupted("att", ranks);
+    expect_resume_equals_uninterrupted("att", ranks, streamed);
   }
-  streamed_args.clear();
 }
 
 TEST(Resume, OtherOptionsDataOrWorldSizeAreRefused) {
