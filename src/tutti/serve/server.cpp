@@ -586,11 +586,11 @@ void Server::Impl::routes() {
                                  : fmt::format("serve: bad request (HTTP {})", res.status),
                false);
   });
-  // httplib announces keep-alive on every answer; one that closes its connection must not.
-  http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  // Runs on every answer just before it is written (httplib's logger runs after, so a client
+  // could read /metrics before its previous request was counted).
+  http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // httplib announces keep-alive on every answer; one that closes its connection must not.
     if (res.get_header_value("Connection") == "close") res.headers.erase("Keep-Alive");
-  });
-  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const double s = t_request_stamped
                          ? std::chrono::duration<double>(Clock::now() - t_request_start).count()
                          : 0.0;
