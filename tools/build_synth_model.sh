@@ -23,8 +23,10 @@ TIM=/usr/share/sounds/sf2/TimGM6mb.sf2
 GMBANK=/usr/share/sounds/sf2/sf_GMbank.sf2
 MSL=/usr/share/sounds/sf3/MuseScore_General_Lite.sf3
 FLUID=/usr/share/sounds/sf3/FluidR3Mono_GM.sf3  # the unseen test font, never in training
-for f in "$TIM" "$GMBANK" "$MSL" "$FLUID"; do
-  [ -f "$f" ] || { echo "build_synth_model: soundfont $f not found (./run installs it)" >&2; exit 1; }
+# Human-written General MIDI songs (Debian openttd-openmsx): a third arrangement source, test only.
+OPENMSX=/usr/share/games/openttd/baseset/openmsx
+for f in "$TIM" "$GMBANK" "$MSL" "$FLUID" "$OPENMSX"; do
+  [ -e "$f" ] || { echo "build_synth_model: $f not found (./run installs it)" >&2; exit 1; }
 done
 POOL=(--soundfont "$TIM" --soundfont "$GMBANK" --soundfont "$MSL")
 COMMON=(--duration 10 --sample-rate 16000 --channels 1 --effects --threads "$THREADS")
@@ -49,6 +51,8 @@ synth mma_test_fluid --midi "$D/mma_test_midi" --midi-split --generator mma --se
 synth comp_test_fluid -n "$N_TEST" --seed 24 --soundfont "$FLUID" --test-font-ok
 synth mma_test_pool --midi "$D/mma_test_midi" --midi-split --generator mma --seed 25 "${POOL[@]}"
 synth comp_test_pool -n "$N_TEST" --seed 26 "${POOL[@]}"
+synth openmsx_test_fluid --midi "$OPENMSX" --midi-split --generator openmsx --seed 27 \
+  --soundfont "$FLUID" --test-font-ok
 say "data ready"
 
 EMB=$OUT/synth.tutti-embedder
@@ -60,7 +64,8 @@ say "embedder trained"
 for e in cnn stats; do
   emb=$EMB
   [ $e = stats ] && emb=logmel-stats
-  for s in comp_train mma_train mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool; do
+  for s in comp_train mma_train mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool \
+    openmsx_test_fluid; do
     f=$OUT/$e-$s.npz
     [ -f "$f" ] || "$T" embed "$D/$s/audio" --embedder "$emb" --labels "$D/$s/labels.csv" \
       --instances "$D/$s/instances.csv" --classes openmic --threads "$THREADS" -o "$f" 2>/dev/null
@@ -80,7 +85,7 @@ say "bag models trained"
 
 # Scores: clip macro AUC / mAP per test set, and 1 s segment F1 of the timelines.
 for e in cnn stats; do
-  for s in mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool; do
+  for s in mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool openmsx_test_fluid; do
     j=$OUT/eval-$e-$s.json
     [ -f "$j" ] || { "$T" eval "$OUT/att-$e.tutti" "$OUT/$e-$s.npz" --json >"$j.tmp" && mv "$j.tmp" "$j"; }
     l=$OUT/loc-$e-$s.json

@@ -5,10 +5,12 @@
 # held-out clips (macro AUC, mAP, 1 s segment F1 of the timelines against strong.csv).
 #   tools/generalization.sh DATA [OUT] [SPLITS...]
 # DATA: the data folder of tools/build_synth_model.sh (OUT/data there: comp_train, mma_train,
-# comp_test_pool, mma_test_pool, comp_test_fluid, mma_test_fluid); OUT default generalization/.
+# comp_test_pool, mma_test_pool, comp_test_fluid, mma_test_fluid, openmsx_test_fluid); OUT default
+# generalization/.
 # Splits (default all, in this order):
-#   all-fluid   all training fonts, both generators -> FluidR3 (EMBEDDER=FILE: use that embedder,
-#               e.g. the shipped one, trained on exactly these clips)
+#   all-fluid   all training fonts, both generators -> FluidR3, on both generators' test clips and
+#               on the OpenMSX songs, a third source never in training (EMBEDDER=FILE: use that
+#               embedder, e.g. the shipped one, trained on exactly these clips)
 #   gen-comp    train on the composer's clips -> mma clips of the training fonts (generator out)
 #               and mma clips rendered with FluidR3 (generator and font out)
 #   gen-mma     the same the other way round
@@ -93,7 +95,8 @@ run_split() {  # name "train sets" "test sets"
 
 for split in "${SPLITS[@]}"; do
   case "$split" in
-    all-fluid) run_split all-fluid "comp_train mma_train" "mma_test_fluid comp_test_fluid" ;;
+    all-fluid) run_split all-fluid "comp_train mma_train" \
+                 "mma_test_fluid comp_test_fluid openmsx_test_fluid" ;;
     gen-comp) run_split gen-comp "comp_train" "mma_test_pool mma_test_fluid" ;;
     gen-mma) run_split gen-mma "mma_train" "comp_test_pool comp_test_fluid" ;;
     loso-*) f=${split#loso-}

@@ -17,6 +17,7 @@ SETS = [
     ("comp_test_fluid", "composer, FluidR3 (unseen font)"),
     ("mma_test_pool", "mma arrangements, training fonts (unseen pieces)"),
     ("comp_test_pool", "composer, training fonts (unseen pieces)"),
+    ("openmsx_test_fluid", "OpenMSX songs (source never in training), FluidR3 (unseen font)"),
 ]
 FEATURES = [("cnn", "logmel-cnn (shipped)"), ("stats", "logmel-stats")]
 
