@@ -70,8 +70,8 @@ for e in cnn stats; do
     [ -f "$f" ] || "$T" embed "$D/$s/audio" --embedder "$emb" --labels "$D/$s/labels.csv" \
       --instances "$D/$s/instances.csv" --classes openmic --threads "$THREADS" -o "$f" 2>/dev/null
   done
-  [ -f "$OUT/$e-train.npz" ] || $PY tools/merge_bags.py "$OUT/$e-train.npz" \
-    comp="$OUT/$e-comp_train.npz" mma="$OUT/$e-mma_train.npz"
+  [ -f "$OUT/$e-train.npz" ] || "$T" data merge "$OUT/$e-comp_train.npz" "$OUT/$e-mma_train.npz" \
+    --prefix-keys -o "$OUT/$e-train.npz"
 done
 say "embedded"
 

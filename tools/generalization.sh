@@ -79,8 +79,9 @@ run_split() {  # name "train sets" "test sets"
       [ -f "$f" ] || "$T" embed "$dir/audio" --embedder "$en" --labels "$dir/labels.csv" \
         --instances "$dir/instances.csv" --classes openmic --threads "$THREADS" -o "$f" 2>/dev/null
     done
-    for s in "${train[@]}"; do parts+=("${s//@/_}=$S/$e-$s.npz"); done
-    [ -f "$S/$e-train.npz" ] || $PY tools/merge_bags.py "$S/$e-train.npz" "${parts[@]}" 2>/dev/null
+    for s in "${train[@]}"; do parts+=("$S/$e-$s.npz"); done
+    [ -f "$S/$e-train.npz" ] || "$T" data merge "${parts[@]}" --prefix-keys -o "$S/$e-train.npz" \
+      2>/dev/null
     [ -f "$S/att-$e.tutti" ] || "$T" train "$S/$e-train.npz" --model att --epochs "$ATT_EPOCHS" \
       --patience 20 --lr-schedule cosine --seed 1 --threads "$THREADS" -o "$S/att-$e.tutti" \
       >/dev/null 2>&1

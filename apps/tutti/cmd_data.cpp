@@ -1,5 +1,5 @@
 // `tutti data ...`: convert released datasets to bag .npz files, inspect, split, verify,
-// concatenate and filter.
+// concatenate, merge and filter.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "command.h"
 #include "outputs.h"
@@ -17,6 +18,7 @@
 #include "tutti/data/bag_io.h"
 #include "tutti/data/concat.h"
 #include "tutti/data/filter.h"
+#include "tutti/data/merge.h"
 #include "tutti/data/openmic.h"
 #include "tutti/data/shards.h"
 #include "tutti/data/split.h"
@@ -256,6 +258,48 @@ std::vector<std::string> split_names(const std::vector<std::string>& given) {
   return out;
 }
 
+void setup_merge(CLI::App& data) {
+  struct Opts {
+    std::vector<std::string> inputs;
+    std::string output;
+    bool prefix_keys = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = data.add_subcommand(
+      "merge", "Bag datasets one after the other in one dataset (same classes, D and embedder)");
+  cmd->add_option("FILES", o->inputs, "Bag datasets (.npz), in this order")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", o->output, "Output .npz")->required();
+  cmd->add_flag("--prefix-keys", o->prefix_keys,
+                "Put each file's name without .npz and a '/' in front of its clip keys (two "
+                "`tutti synth` folders both have synth_000000.wav)");
+  cmd->callback([o] {
+    std::vector<NamedPath> in;
+    for (const auto& f : o->inputs) in.push_back({"FILES", f});
+    check_outputs_differ("data merge", in, {{"-o", o->output}});
+    std::vector<data::BagDataset> parts;
+    std::map<std::string, std::string> owner;  // clip key -> the file it came from
+    for (const auto& f : o->inputs) {
+      parts.push_back(data::load_bags(f));
+      for (auto& key : parts.back().keys) {
+        if (o->prefix_keys) key = fs::path(f).stem().string() + "/" + key;
+        const auto [at, fresh] = owner.emplace(key, f);
+        check<UsageError>(fresh,
+                          "data merge: {}: clip key '{}' is also in {} (--prefix-keys makes "
+                          "keys unique per file)",
+                          f, key, at->second);
+      }
+    }
+    const auto merged = data::merge_datasets(std::move(parts), o->inputs);
+    check(merged.size() > 0, "data merge: the inputs hold no clip, nothing written");
+    data::save_bags(o->output, merged);
+    std::fprintf(stderr, "merge: %zu files, %lld clips (K = %lld) -> %s\n", o->inputs.size(),
+                 static_cast<long long>(merged.size()),
+                 static_cast<long long>(merged.max_instances), o->output.c_str());
+  });
+}
+
 void setup_filter(CLI::App& data) {
   struct Opts {
     std::string input, output;
@@ -387,14 +431,15 @@ void setup_verify(CLI::App& data) {
 }
 
 void setup(CLI::App& root) {
-  auto* data =
-      root.add_subcommand("data", "Convert, inspect, split, verify, concatenate and filter datasets");
+  auto* data = root.add_subcommand(
+      "data", "Convert, inspect, split, verify, concatenate, merge and filter datasets");
   data->require_subcommand(1);
   setup_convert(*data);
   setup_info(*data);
   setup_split(*data);
   setup_verify(*data);
   setup_concat(*data);
+  setup_merge(*data);
   setup_filter(*data);
 }
 

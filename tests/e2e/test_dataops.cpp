@@ -1,6 +1,7 @@
-// End-to-end: `tutti data concat`, `tutti data filter`, `tutti eval --noise-instances` and
-// `tutti tsne` on the small training fixtures (tests/fixtures/train): outputs, JSON fields,
-// determinism and every error path (exit 2 for usage, 1 for bad data, no output file).
+// End-to-end: `tutti data concat`, `tutti data merge`, `tutti data filter`, `tutti eval
+// --noise-instances` and `tutti tsne` on the small training fixtures (tests/fixtures/train):
+// outputs, JSON fields, determinism and every error path (exit 2 for usage, 1 for bad data, no
+// output file).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 
 #include "cli_runner.h"
 #include "test_util.h"
+#include "tutti/core/file_io.h"
 #include "tutti/core/json.h"
 #include "tutti/data/bag_io.h"
 #include "tutti/report/experiment_report.h"
@@ -20,15 +22,15 @@ using core::Json;
 
 std::string fx(const std::string& name) { return fixture("train/" + name).string(); }
 
-// A dataset with D = 16 like the fixtures but other classes, or another D.
+// A dataset with D = 16 like the fixtures but other classes, or another D, or another K.
 std::string write_other(const TempDir& dir, const std::string& name, std::int64_t d,
-                        std::vector<std::string> classes, int clips = 4) {
-  auto ds = data::BagDataset::zeros(clips, 10, d, std::move(classes), data::FeatureType::kUint8);
+                        std::vector<std::string> classes, int clips = 4, std::int64_t k = 10) {
+  auto ds = data::BagDataset::zeros(clips, k, d, std::move(classes), data::FeatureType::kUint8);
   for (int i = 0; i < clips; ++i) {
     ds.keys[i] = fmt::format("n{}", i);
-    ds.n_instances[i] = 10;
-    for (std::int64_t v = 0; v < 10 * d; ++v)
-      ds.x_u8[i * 10 * d + v] = static_cast<std::uint8_t>((v * 37 + i * 11) % 256);
+    ds.n_instances[i] = static_cast<std::int32_t>(k);
+    for (std::int64_t v = 0; v < k * d; ++v)
+      ds.x_u8[i * k * d + v] = static_cast<std::uint8_t>((v * 37 + i * 11) % 256);
     for (std::int64_t c = 0; c < ds.num_classes(); ++c) ds.y_mask[i * ds.num_classes() + c] = 1;
   }
   const auto p = dir / name;
@@ -92,6 +94,73 @@ TEST(CliDataOps, ConcatErrors) {
                      "--min", "3", "--max", "2"})
                 .exit_code,
             2);
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliDataOps, MergeEqualsNumpyConcatenation) {
+  TempDir dir;
+  const auto wide = write_other(dir, "wide.npz", 16, {"c0", "c1", "c2"}, 4, 12);
+  const auto out = (dir / "all.npz").string();
+  auto r = run_cli({"data", "merge", fx("train_small.npz"), wide, "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 files, 164 clips (K = 12)"), std::string::npos) << r.err;
+  const auto ds = data::load_bags(out);
+  ASSERT_EQ(ds.size(), 164);
+  EXPECT_EQ(ds.max_instances, 12);
+  // numpy: np.concatenate([np.pad(train_small X, K 10 -> 12), wide X]) and the Y_true the same
+  // way (float32), hashed with hashlib.md5 of the C-order bytes.
+  const std::string x(ds.x_u8.begin(), ds.x_u8.end());
+  EXPECT_EQ(core::md5_hex(x), "36daf7ff005be764e9977c9ec8aad6f3");
+  const std::string y(reinterpret_cast<const char*>(ds.y_true.data()), ds.y_true.size() * 4);
+  EXPECT_EQ(core::md5_hex(y), "ba6d3f974749113dd15ff31cccf4ea38");
+  const auto a = data::load_bags(fx("train_small.npz"));
+  EXPECT_EQ(ds.keys.front(), a.keys.front());
+  EXPECT_EQ(ds.keys.back(), "n3");
+  EXPECT_EQ(ds.n_instances[0], a.n_instances[0]);
+  EXPECT_EQ(ds.n_instances[163], 12);
+
+  // The same file twice: keys collide unless each file's name prefixes them.
+  const auto copy = (dir / "copy.npz").string();
+  fs::copy_file(fx("train_small.npz"), copy);
+  const auto twice = (dir / "twice.npz").string();
+  r = run_cli({"data", "merge", fx("train_small.npz"), copy, "-o", twice});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("copy.npz: clip key 'clip1_0000' is also in"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(twice));
+  r = run_cli({"data", "merge", fx("train_small.npz"), copy, "--prefix-keys", "-o", twice});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto t = data::load_bags(twice);
+  ASSERT_EQ(t.size(), 320);
+  EXPECT_EQ(t.keys[0], "train_small/clip1_0000");
+  EXPECT_EQ(t.keys[160], "copy/clip1_0000");
+  EXPECT_EQ(std::vector<std::uint8_t>(t.x_u8.begin() + 160 * 10 * 16, t.x_u8.end()), a.x_u8);
+}
+
+TEST(CliDataOps, MergeErrors) {
+  TempDir dir;
+  const auto out = (dir / "x.npz").string();
+  const auto other = write_other(dir, "other.npz", 16, {"c0", "cX", "c2"});
+  auto r = run_cli({"data", "merge", fx("train_small.npz"), other, "-o", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("other.npz: classes differ from"), std::string::npos) << r.err;
+  const auto narrow = write_other(dir, "narrow.npz", 8, {"c0", "c1", "c2"});
+  r = run_cli({"data", "merge", fx("train_small.npz"), narrow, "-o", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("narrow.npz: D = 8 differs from"), std::string::npos) << r.err;
+  EXPECT_EQ(run_cli({"data", "merge", fx("train_small.npz"), "-o", out}).exit_code, 0);
+  EXPECT_EQ(run_cli({"data", "merge", "-o", out}).exit_code, 2);  // no input
+  r = run_cli({"data", "merge", fx("train_small.npz"), (dir / "none.npz").string(), "-o", out});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("none.npz"), std::string::npos) << r.err;
+  r = run_cli({"data", "merge", other, fx("train_small.npz"), "-o", other});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is the input"), std::string::npos) << r.err;
+  fs::remove(out);
+  const auto bad = (dir / "bad.npz").string();
+  core::write_file_atomic(bad, "not a zip");
+  r = run_cli({"data", "merge", fx("train_small.npz"), bad, "-o", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.npz"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
 }
 

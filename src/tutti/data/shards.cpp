@@ -20,6 +20,7 @@
 #include "tutti/core/file_io.h"
 #include "tutti/core/random.h"
 #include "tutti/data/bag_io.h"
+#include "tutti/data/merge.h"
 #include "tutti/data/npz.h"
 
 namespace fs = std::filesystem;
@@ -563,8 +564,7 @@ BagDataset merge_shards(const fs::path& manifest) {
   const ShardManifest m = read_shard_manifest(manifest);
   check(!m.shards.empty(), "{}: the manifest lists no shard", manifest.string());
   std::vector<BagDataset> parts;
-  std::int64_t k = 0;
-  bool instances = true;
+  std::vector<std::string> names;
   for (const auto& e : m.shards) {
     const fs::path f = manifest.parent_path() / e.file;
     check(fs::is_regular_file(f), "{}: shard {} is missing", manifest.string(), f.string());
@@ -576,26 +576,11 @@ BagDataset merge_shards(const fs::path& manifest) {
     check(p.classes == m.classes, "{}: classes differ from the manifest's", f.string());
     check(p.dim == m.dim || p.size() == 0, "{}: D = {} differs from the manifest's {}", f.string(),
           p.dim, m.dim);
-    check(p.feature_type == parts.front().feature_type, "{}: feature type differs from {}'s",
-          f.string(), m.shards.front().file);
-    k = std::max(k, p.max_instances);
-    instances = instances && p.has_instance_labels();
+    names.push_back(f.string());
   }
-  BagDataset out = BagDataset::zeros(0, k, m.dim, m.classes, parts.front().feature_type);
-  out.embedder = m.embedder;
-  for (auto& part : parts) {
-    const BagDataset p = part.max_instances == k ? std::move(part) : pad_instances(part, k);
-    out.x_u8.insert(out.x_u8.end(), p.x_u8.begin(), p.x_u8.end());
-    out.x_f32.insert(out.x_f32.end(), p.x_f32.begin(), p.x_f32.end());
-    out.n_instances.insert(out.n_instances.end(), p.n_instances.begin(), p.n_instances.end());
-    out.y_true.insert(out.y_true.end(), p.y_true.begin(), p.y_true.end());
-    out.y_mask.insert(out.y_mask.end(), p.y_mask.begin(), p.y_mask.end());
-    out.keys.insert(out.keys.end(), p.keys.begin(), p.keys.end());
-    if (instances)
-      out.y_instance.insert(out.y_instance.end(), p.y_instance.begin(), p.y_instance.end());
-  }
-  out.validate(manifest.string());
-  return out;
+  // The manifest's embedder names the merged data even where a shard was written without one.
+  for (auto& p : parts) p.embedder = m.embedder;
+  return merge_datasets(std::move(parts), names);
 }
 
 }  // namespace tutti::data
