@@ -47,6 +47,8 @@ def main():
                 row = label.replace("(generator out)", "in FluidR3 (generator and font out)")
             if s.startswith("openmsx"):
                 row = "third generator (never in training) in FluidR3"
+            if split.startswith("loso-") and s.endswith("_fluid"):
+                row = f"{label}, FluidR3 (no FluidR3 samples in training)"
             ec, es = load(f"{d}/eval-cnn-{s}.json"), load(f"{d}/eval-stats-{s}.json")
             lc, ls = load(f"{d}/loc-cnn-{s}.json"), load(f"{d}/loc-stats-{s}.json")
             get = lambda j, k: None if j is None else j.get(k)
