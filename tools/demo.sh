@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ./run demo: the whole pipeline on synthetic audio, in about 2 minutes on 2 cores (108 s measured).
+# ./run demo: the whole pipeline on synthetic audio, under 2 minutes on 2 cores (82 s measured).
 #   1. render 1,500 training and 500 test clips of 10 s (TimGM6mb) with strong labels, and embed
 #      them with logmel-stats (`tutti synth --embed`: dataset.npz with Y_instance)
 #   2. train ATT, FC_T and RF_BR (one seed) and evaluate them on the test clips
