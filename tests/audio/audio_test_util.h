@@ -82,9 +82,10 @@ inline void write_sndfile(const std::filesystem::path& path, std::span<const flo
 }
 
 // Encodes interleaved float samples as AAC in an M4A (MP4) container with FFmpeg's native AAC
-// encoder. Returns false when this FFmpeg build has no AAC encoder.
+// encoder. Returns false when this FFmpeg build has no AAC encoder. `noise_substitution` false
+// turns off PNS, whose bands a decoder fills from its own random generator.
 inline bool write_m4a(const std::filesystem::path& path, std::span<const float> interleaved,
-                      int rate_hz, int channels) {
+                      int rate_hz, int channels, bool noise_substitution = true) {
   av_log_set_level(AV_LOG_QUIET);  // the encoder logs statistics otherwise
   const AVCodec* enc = avcodec_find_encoder(AV_CODEC_ID_AAC);
   if (!enc) return false;
@@ -101,7 +102,11 @@ inline bool write_m4a(const std::filesystem::path& path, std::span<const float> 
   c->bit_rate = 160000;
   c->time_base = AVRational{1, rate_hz};
   if (oc->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  must(avcodec_open2(c, enc, nullptr), "avcodec_open2");
+  AVDictionary* opts = nullptr;
+  if (!noise_substitution) av_dict_set(&opts, "aac_pns", "0", 0);
+  const int opened = avcodec_open2(c, enc, &opts);
+  av_dict_free(&opts);
+  must(opened, "avcodec_open2");
   must(avcodec_parameters_from_context(st->codecpar, c), "parameters_from_context");
   st->time_base = c->time_base;
   must(avio_open(&oc->pb, path.c_str(), AVIO_FLAG_WRITE), "avio_open");
