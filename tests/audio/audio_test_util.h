@@ -189,8 +189,7 @@ inline std::string write_mp3(const std::filesystem::path& path) {
   info.channels = 1;
   info.format = SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
   if (!sf_format_check(&info)) return {};
-  write_sndfile(path, sine(440, 44100, 3 * 44100, 0.5), 44100, 1,
-                                info.format);
+  write_sndfile(path, sine(440, 44100, 3 * 44100, 0.5), 44100, 1, info.format);
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }

@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   // Next to the program itself, wherever it was started from.
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::string lib = (ec ? std::filesystem::path(argv[0]) : self).parent_path() /
-                          "libtutti_app.so";
+  const std::string lib =
+      (ec ? std::filesystem::path(argv[0]) : self).parent_path() / "libtutti_app.so";
   void* app = ::dlopen(lib.c_str(), RTLD_LAZY);
   if (!app) {
     std::fprintf(stderr, "tutti: error: cannot load the commands: %s\n", ::dlerror());

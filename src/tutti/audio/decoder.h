@@ -59,8 +59,9 @@ class Decoder {
   // Before the first read: positions the decoder at native frame `frame` and returns true, or
   // returns false and changes nothing when the back end cannot seek there (past the end, a
   // container without seeking). libsndfile seeks exactly in WAV, FLAC, Ogg and the other formats
-  // it reads; FFmpeg seeks to a packet 8,192 frames or more before `frame` and decodes and drops
-  // up to it, placing frames by their timestamps, so lossy codecs, whose frames overlap, have
+  // it reads; FFmpeg, in MP4 and Matroska (not in raw MP3 or ADTS streams, whose timestamps after
+  // a seek are estimates), seeks to a packet 8,192 frames or more before `frame` and decodes and
+  // drops up to it, placing frames by their timestamps, so lossy codecs, whose frames overlap, have
   // converged to what decoding from the start gives (bit for bit for AAC without noise
   // substitution; noise bands are drawn from the decoder's random generator). Throws when a seek
   // starts and fails.

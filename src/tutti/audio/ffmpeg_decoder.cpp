@@ -16,6 +16,7 @@ extern "C" {
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tutti/audio/backends.h"
@@ -81,6 +82,13 @@ class FfmpegDecoder final : public Decoder {
   // (AAC, MP3, Vorbis) overlap each frame with the one before, so the first frame after a seek
   // differs from decoding from the start; the preroll's frames absorb that.
   bool seek_frames(std::int64_t frame) override {
+    // Only containers whose packets carry exact timestamps after a seek, from an index: MP4 and
+    // Matroska. Raw streams (MP3, ADTS AAC) estimate them from the bit rate or a coarse table of
+    // contents after a seek, which would misplace the samples; they are decoded and dropped.
+    const std::string_view demuxer = fmt_->iformat->name;
+    if (demuxer.find("mp4") == std::string_view::npos &&
+        demuxer.find("matroska") == std::string_view::npos)
+      return false;
     const AVStream* st = fmt_->streams[stream_index_];
     if (st->time_base.num <= 0 || st->time_base.den <= 0) return false;
     // Past the end (by the container's duration): nothing to seek to; callers count what they
@@ -90,9 +98,9 @@ class FfmpegDecoder final : public Decoder {
     const AVRational per_sample{1, info_.sample_rate_hz};
     for (const std::int64_t preroll : {kSeekPreroll, 16 * kSeekPreroll}) {
       const std::int64_t at = std::max<std::int64_t>(0, frame - preroll);
-      int rc = av_seek_frame(fmt_.get(), stream_index_,
-                             start + av_rescale_q(at, per_sample, st->time_base),
-                             AVSEEK_FLAG_BACKWARD);
+      int rc =
+          av_seek_frame(fmt_.get(), stream_index_,
+                        start + av_rescale_q(at, per_sample, st->time_base), AVSEEK_FLAG_BACKWARD);
       if (rc < 0) {
         if (preroll == kSeekPreroll) return false;  // the container cannot seek: nothing changed
         fail("audio: {}: cannot seek to frame {}: {}", path_.string(), frame, av_error(rc));
@@ -117,8 +125,7 @@ class FfmpegDecoder final : public Decoder {
       seek_to_ = -1;
       return false;
     }
-    fail("audio: {}: cannot seek to frame {}: the container lands after it", path_.string(),
-         frame);
+    fail("audio: {}: cannot seek to frame {}: the container lands after it", path_.string(), frame);
   }
 
   std::size_t read_frames(std::span<float> out) override {
@@ -233,8 +240,8 @@ class FfmpegDecoder final : public Decoder {
       check(pts != AV_NOPTS_VALUE, "audio: {}: cannot seek: a decoded frame has no timestamp",
             path_.string());
       const std::int64_t first =
-          av_rescale_q(pts - (st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time),
-                       st->time_base, AVRational{1, info_.sample_rate_hz});
+          av_rescale_q(pts - (st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time), st->time_base,
+                       AVRational{1, info_.sample_rate_hz});
       if (first > seek_to_) {
         landed_after_ = true;
         return;
@@ -251,9 +258,11 @@ class FfmpegDecoder final : public Decoder {
     check(n >= 0, "audio: {}: sample conversion failed: {}", path_.string(), av_error(n));
     fifo_.resize(old_size + static_cast<std::size_t>(n) * channels);
     decoded_frames_ += n;
-    fifo_.erase(fifo_.begin() + static_cast<std::ptrdiff_t>(old_size),
-                fifo_.begin() + static_cast<std::ptrdiff_t>(
-                                    old_size + static_cast<std::size_t>(std::min<std::int64_t>(drop, n)) * channels));
+    fifo_.erase(
+        fifo_.begin() + static_cast<std::ptrdiff_t>(old_size),
+        fifo_.begin() +
+            static_cast<std::ptrdiff_t>(
+                old_size + static_cast<std::size_t>(std::min<std::int64_t>(drop, n)) * channels));
   }
 
   static constexpr int kMaxErrorsWithoutAudio = 1000;
