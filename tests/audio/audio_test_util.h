@@ -39,6 +39,18 @@ inline std::vector<float> sine(double freq_hz, double rate_hz, std::size_t frame
   return out;
 }
 
+// Interleaved stereo at 44.1 kHz: left a chirp rising from 200 Hz (0.4), right 3 kHz (0.3), so that
+// every stretch of the left channel differs.
+inline std::vector<float> chirp_stereo_44k(std::size_t seconds) {
+  std::vector<float> x(44100 * seconds * 2);
+  for (std::size_t i = 0; i < x.size() / 2; ++i) {
+    const double t = static_cast<double>(i) / 44100;
+    x[2 * i] = static_cast<float>(0.4 * std::sin(2 * std::numbers::pi * (200 + 150 * t) * t));
+    x[2 * i + 1] = static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 3000 * t));
+  }
+  return x;
+}
+
 struct SineFit {
   double amplitude = 0;
   double residual_rms = 0;  // what is left after subtracting the fitted sine (and mean)

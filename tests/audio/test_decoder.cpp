@@ -102,12 +102,7 @@ TEST(Decoder, M4aAacGoesThroughFfmpeg) {
 // from its last frame (where the encoder pads, noise bands reach 0.015).
 TEST(Decoder, FfmpegSeekGivesTheSamplesOfDecodingFromTheStart) {
   TempDir dir;
-  std::vector<float> x(44100 * 6 * 2);
-  for (std::size_t i = 0; i < x.size() / 2; ++i) {
-    const double t = static_cast<double>(i) / 44100;
-    x[2 * i] = static_cast<float>(0.4 * std::sin(2 * 3.141592653589793 * (200 + 150 * t) * t));
-    x[2 * i + 1] = static_cast<float>(0.3 * std::sin(2 * 3.141592653589793 * 3000 * t));
-  }
+  const auto x = tutti::testing::chirp_stereo_44k(6);
   for (const bool pns : {false, true}) {
     SCOPED_TRACE(pns ? "PNS" : "no PNS");
     const auto path = dir / (pns ? "pns.m4a" : "chirp.m4a");

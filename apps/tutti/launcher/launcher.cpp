@@ -47,11 +47,12 @@ void set_thread_environment() {
 
 int main(int argc, char** argv) {
   set_thread_environment();
-  // Next to the program itself, wherever it was started from.
+  // Next to the program itself, wherever it was started from; else (a copy of the program
+  // elsewhere) where the loader looks: LD_LIBRARY_PATH, the program's run path (the build tree).
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::string lib =
-      (ec ? std::filesystem::path(argv[0]) : self).parent_path() / "libtutti_app.so";
+  std::string lib = (ec ? std::filesystem::path(argv[0]) : self).parent_path() / "libtutti_app.so";
+  if (!std::filesystem::exists(lib, ec)) lib = "libtutti_app.so";
   void* app = ::dlopen(lib.c_str(), RTLD_LAZY);
   if (!app) {
     std::fprintf(stderr, "tutti: error: cannot load the commands: %s\n", ::dlerror());
