@@ -39,6 +39,18 @@ inline std::vector<float> sine(double freq_hz, double rate_hz, std::size_t frame
   return out;
 }
 
+// Interleaved stereo at 44.1 kHz: left a chirp rising from 200 Hz (0.4), right 3 kHz (0.3), so that
+// every stretch of the left channel differs.
+inline std::vector<float> chirp_stereo_44k(std::size_t seconds) {
+  std::vector<float> x(44100 * seconds * 2);
+  for (std::size_t i = 0; i < x.size() / 2; ++i) {
+    const double t = static_cast<double>(i) / 44100;
+    x[2 * i] = static_cast<float>(0.4 * std::sin(2 * std::numbers::pi * (200 + 150 * t) * t));
+    x[2 * i + 1] = static_cast<float>(0.3 * std::sin(2 * std::numbers::pi * 3000 * t));
+  }
+  return x;
+}
+
 struct SineFit {
   double amplitude = 0;
   double residual_rms = 0;  // what is left after subtracting the fitted sine (and mean)
@@ -82,9 +94,10 @@ inline void write_sndfile(const std::filesystem::path& path, std::span<const flo
 }
 
 // Encodes interleaved float samples as AAC in an M4A (MP4) container with FFmpeg's native AAC
-// encoder. Returns false when this FFmpeg build has no AAC encoder.
+// encoder. Returns false when this FFmpeg build has no AAC encoder. `noise_substitution` false
+// turns off PNS, whose bands a decoder fills from its own random generator.
 inline bool write_m4a(const std::filesystem::path& path, std::span<const float> interleaved,
-                      int rate_hz, int channels) {
+                      int rate_hz, int channels, bool noise_substitution = true) {
   av_log_set_level(AV_LOG_QUIET);  // the encoder logs statistics otherwise
   const AVCodec* enc = avcodec_find_encoder(AV_CODEC_ID_AAC);
   if (!enc) return false;
@@ -101,7 +114,11 @@ inline bool write_m4a(const std::filesystem::path& path, std::span<const float> 
   c->bit_rate = 160000;
   c->time_base = AVRational{1, rate_hz};
   if (oc->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  must(avcodec_open2(c, enc, nullptr), "avcodec_open2");
+  AVDictionary* opts = nullptr;
+  if (!noise_substitution) av_dict_set(&opts, "aac_pns", "0", 0);
+  const int opened = avcodec_open2(c, enc, &opts);
+  av_dict_free(&opts);
+  must(opened, "avcodec_open2");
   must(avcodec_parameters_from_context(st->codecpar, c), "parameters_from_context");
   st->time_base = c->time_base;
   must(avio_open(&oc->pb, path.c_str(), AVIO_FLAG_WRITE), "avio_open");
@@ -184,8 +201,7 @@ inline std::string write_mp3(const std::filesystem::path& path) {
   info.channels = 1;
   info.format = SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
   if (!sf_format_check(&info)) return {};
-  write_sndfile(path, sine(440, 44100, 3 * 44100, 0.5), 44100, 1,
-                                info.format);
+  write_sndfile(path, sine(440, 44100, 3 * 44100, 0.5), 44100, 1, info.format);
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }

@@ -92,6 +92,51 @@ TEST(Decoder, M4aAacGoesThroughFfmpeg) {
   EXPECT_LT(fit.residual_rms, 0.01);  // lossy, but at 160 kb/s a pure tone survives well
 }
 
+// FFmpeg seeks (to a packet before the target, then decodes and drops to it): the samples after
+// the seek are those of decoding the M4A/AAC file from the start. Each AAC frame overlaps the
+// one before; the seek lands 8 codec frames early, so the decoder's overlap has converged to the
+// one decoding from the start gives by the target: bit for bit without perceptual noise
+// substitution (PNS). With PNS (FFmpeg's encoder default) the substituted bands are noise that
+// the decoder draws from its random generator (ISO/IEC 14496-3, 4.6.13), whose state depends on
+// where decoding began: there the samples agree to the noise's energy, 1e-4 on this signal away
+// from its last frame (where the encoder pads, noise bands reach 0.015).
+TEST(Decoder, FfmpegSeekGivesTheSamplesOfDecodingFromTheStart) {
+  TempDir dir;
+  const auto x = tutti::testing::chirp_stereo_44k(6);
+  for (const bool pns : {false, true}) {
+    SCOPED_TRACE(pns ? "PNS" : "no PNS");
+    const auto path = dir / (pns ? "pns.m4a" : "chirp.m4a");
+    if (!tutti::testing::write_m4a(path, x, 44100, 2, pns))
+      GTEST_SKIP() << "FFmpeg has no AAC encoder";
+    const auto whole = decode_native(path);
+    ASSERT_EQ(whole.info.backend, "ffmpeg");
+    // Inside a codec frame, on a frame boundary, within the preroll of the start, in the last 1 s.
+    for (const std::int64_t target : {100000, 1024 * 100, 5000, 44100 * 5 + 17}) {
+      SCOPED_TRACE(target);
+      if (pns && target > 44100 * 5) continue;
+      auto d = Decoder::open(path);
+      ASSERT_TRUE(d->seek(target));
+      std::vector<float> got(44100 * 2);
+      std::size_t n = 0;
+      while (const std::size_t k = d->read_interleaved(std::span(got).subspan(n * 2))) n += k;
+      const auto t = static_cast<std::size_t>(target);
+      ASSERT_EQ(n, std::min<std::size_t>(44100, whole.frames() - t));
+      float max_diff = 0;
+      for (std::size_t i = 0; i < n * 2; ++i)
+        max_diff = std::max(max_diff, std::abs(got[i] - whole.samples[t * 2 + i]));
+      if (pns)
+        EXPECT_LT(max_diff, 1e-4f);
+      else
+        EXPECT_EQ(max_diff, 0.0f);
+    }
+  }
+  // Past the end: no seek (callers decode and drop, and so learn the audio's length).
+  auto d = Decoder::open(dir / "chirp.m4a");
+  EXPECT_FALSE(d->seek(44100 * 60));
+  std::vector<float> buf(1024 * 2);
+  EXPECT_EQ(d->read_interleaved(buf), 1024u);
+}
+
 TEST(Decoder, RealOpenmicOggVorbis) {
   TUTTI_REQUIRE_SHARED("openmic/000046_3840.ogg");
   const auto path = tutti::testing::shared_data_dir() / "openmic/000046_3840.ogg";

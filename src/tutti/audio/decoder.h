@@ -57,9 +57,14 @@ class Decoder {
   std::size_t read_mono(std::span<float> out);
 
   // Before the first read: positions the decoder at native frame `frame` and returns true, or
-  // returns false and changes nothing when the back end cannot seek exactly (FFmpeg: its seeks
-  // land on packet boundaries, so callers decode and drop instead). libsndfile seeks exactly in
-  // WAV, FLAC, Ogg and the other formats it reads. Throws when a seek starts and fails.
+  // returns false and changes nothing when the back end cannot seek there (past the end, a
+  // container without seeking). libsndfile seeks exactly in WAV, FLAC, Ogg and the other formats
+  // it reads; FFmpeg, in MP4 and Matroska (not in raw MP3 or ADTS streams, whose timestamps after
+  // a seek are estimates), seeks to a packet 8,192 frames or more before `frame` and decodes and
+  // drops up to it, placing frames by their timestamps, so lossy codecs, whose frames overlap, have
+  // converged to what decoding from the start gives (bit for bit for AAC without noise
+  // substitution; noise bands are drawn from the decoder's random generator). Throws when a seek
+  // starts and fails.
   bool seek(std::int64_t frame);
 
   // Codec frames (packets) that failed to decode and were skipped so far (FFmpeg; 0 for

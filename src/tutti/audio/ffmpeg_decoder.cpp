@@ -16,6 +16,7 @@ extern "C" {
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tutti/audio/backends.h"
@@ -75,6 +76,57 @@ class FfmpegDecoder final : public Decoder {
   }
 
   std::int64_t bad_frames() const override { return errors_; }
+
+  // Seeks the demuxer to a packet at or before `frame` minus a preroll, then decodes and drops up
+  // to `frame` exactly (append_frame places each decoded frame by its timestamp). Lossy codecs
+  // (AAC, MP3, Vorbis) overlap each frame with the one before, so the first frame after a seek
+  // differs from decoding from the start; the preroll's frames absorb that.
+  bool seek_frames(std::int64_t frame) override {
+    // Only containers whose packets carry exact timestamps after a seek, from an index: MP4 and
+    // Matroska. Raw streams (MP3, ADTS AAC) estimate them from the bit rate or a coarse table of
+    // contents after a seek, which would misplace the samples; they are decoded and dropped.
+    const std::string_view demuxer = fmt_->iformat->name;
+    if (demuxer.find("mp4") == std::string_view::npos &&
+        demuxer.find("matroska") == std::string_view::npos)
+      return false;
+    const AVStream* st = fmt_->streams[stream_index_];
+    if (st->time_base.num <= 0 || st->time_base.den <= 0) return false;
+    // Past the end (by the container's duration): nothing to seek to; callers count what they
+    // drop, which gives the audio's true length.
+    if (info_.frames > 0 && frame >= info_.frames) return false;
+    const std::int64_t start = st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time;
+    const AVRational per_sample{1, info_.sample_rate_hz};
+    for (const std::int64_t preroll : {kSeekPreroll, 16 * kSeekPreroll}) {
+      const std::int64_t at = std::max<std::int64_t>(0, frame - preroll);
+      int rc =
+          av_seek_frame(fmt_.get(), stream_index_,
+                        start + av_rescale_q(at, per_sample, st->time_base), AVSEEK_FLAG_BACKWARD);
+      if (rc < 0) {
+        if (preroll == kSeekPreroll) return false;  // the container cannot seek: nothing changed
+        fail("audio: {}: cannot seek to frame {}: {}", path_.string(), frame, av_error(rc));
+      }
+      avcodec_flush_buffers(codec_.get());
+      fifo_.clear();
+      fifo_pos_ = 0;
+      eof_ = draining_ = landed_after_ = false;
+      seek_to_ = frame;
+      while (seek_to_ >= 0 && !landed_after_ && decode_more()) {
+      }
+      if (landed_after_) continue;
+      if (seek_to_ < 0) return true;
+      // The stream ends before `frame` (its duration was an estimate): back to the start, as if
+      // no seek had been asked for.
+      rc = av_seek_frame(fmt_.get(), stream_index_, start, AVSEEK_FLAG_BACKWARD);
+      check(rc >= 0, "audio: {}: cannot seek back to the start: {}", path_.string(), av_error(rc));
+      avcodec_flush_buffers(codec_.get());
+      fifo_.clear();
+      fifo_pos_ = 0;
+      eof_ = draining_ = false;
+      seek_to_ = -1;
+      return false;
+    }
+    fail("audio: {}: cannot seek to frame {}: the container lands after it", path_.string(), frame);
+  }
 
   std::size_t read_frames(std::span<float> out) override {
     const auto channels = static_cast<std::size_t>(info_.channels);
@@ -181,6 +233,23 @@ class FfmpegDecoder final : public Decoder {
       swr_format_ = f->format;
     }
     const auto channels = static_cast<std::size_t>(info_.channels);
+    std::int64_t drop = 0;  // samples of this frame before the seek target
+    if (seek_to_ >= 0) {
+      const AVStream* st = fmt_->streams[stream_index_];
+      const std::int64_t pts = f->best_effort_timestamp;
+      check(pts != AV_NOPTS_VALUE, "audio: {}: cannot seek: a decoded frame has no timestamp",
+            path_.string());
+      const std::int64_t first =
+          av_rescale_q(pts - (st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time), st->time_base,
+                       AVRational{1, info_.sample_rate_hz});
+      if (first > seek_to_) {
+        landed_after_ = true;
+        return;
+      }
+      drop = seek_to_ - first;
+      if (drop >= f->nb_samples) return;
+      seek_to_ = -1;
+    }
     const auto old_size = fifo_.size();
     fifo_.resize(old_size + static_cast<std::size_t>(f->nb_samples) * channels);
     auto* out = reinterpret_cast<std::uint8_t*>(fifo_.data() + old_size);
@@ -189,9 +258,15 @@ class FfmpegDecoder final : public Decoder {
     check(n >= 0, "audio: {}: sample conversion failed: {}", path_.string(), av_error(n));
     fifo_.resize(old_size + static_cast<std::size_t>(n) * channels);
     decoded_frames_ += n;
+    fifo_.erase(
+        fifo_.begin() + static_cast<std::ptrdiff_t>(old_size),
+        fifo_.begin() +
+            static_cast<std::ptrdiff_t>(
+                old_size + static_cast<std::size_t>(std::min<std::int64_t>(drop, n)) * channels));
   }
 
   static constexpr int kMaxErrorsWithoutAudio = 1000;
+  static constexpr std::int64_t kSeekPreroll = 8192;  // native frames: 8 AAC frames, 7 of MP3
 
   FormatPtr fmt_;
   CodecPtr codec_;
@@ -208,6 +283,8 @@ class FfmpegDecoder final : public Decoder {
   std::string last_error_;
   bool draining_ = false;
   bool eof_ = false;
+  std::int64_t seek_to_ = -1;  // after a seek: the native frame the output starts at
+  bool landed_after_ = false;  // after a seek: the first decoded frame starts after seek_to_
 };
 
 }  // namespace

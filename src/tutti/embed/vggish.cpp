@@ -139,8 +139,8 @@ VggishModel::VggishModel(VggishNet net, VggishPca pca)
     : VggishModel(parameters_of(net), std::move(pca)) {}
 
 VggishModel::VggishModel(const std::map<std::string, torch::Tensor>& params, VggishPca pca,
-                         std::shared_ptr<const void> keep_alive)
-    : pca_(std::move(pca)), keep_alive_(std::move(keep_alive)) {
+                         std::shared_ptr<const void> keep_alive, std::span<const std::byte> mapped)
+    : pca_(std::move(pca)), keep_alive_(std::move(keep_alive)), mapped_(mapped) {
   torch::NoGradGuard no_grad;
   for (const auto& [key, shape] : vggish_state_dict_shapes()) {
     const auto it = params.find(key);
@@ -153,6 +153,8 @@ VggishModel::VggishModel(const std::map<std::string, torch::Tensor>& params, Vgg
     conv_w_.push_back(at::mkldnn_reorder_conv2d_weight(params.at(key + ".weight").to_mkldnn(),
                                                        {1, 1}, {1, 1}, {1, 1}, 1));
     conv_b_.push_back(params.at(key + ".bias").to_mkldnn());
+    const auto& w = params.at(key + ".weight");  // copied: its mapped pages are not read again
+    release_pages(w.data_ptr(), w.nbytes());
   }
   for (const char* k : kFcKeys) {
     const std::string key(k);
@@ -173,13 +175,17 @@ torch::Tensor VggishModel::forward_features(const torch::Tensor& x) const {
   return y.view({y.size(0), -1});
 }
 
-torch::Tensor VggishModel::forward_embeddings(const torch::Tensor& x) const {
-  torch::Tensor y = x;
-  for (std::size_t l = 0; l < fc_w_.size(); ++l) {
-    y = at::linear(y, fc_w_[l], fc_b_[l]);
-    y = at::relu_(y);
-  }
-  return y;
+void VggishModel::release_pages(const void* p, std::size_t bytes) const {
+  const auto* begin = static_cast<const std::byte*>(p);
+  if (mapped_.empty() || begin < mapped_.data() || begin + bytes > mapped_.data() + mapped_.size())
+    return;
+  // Whole pages only: a page shared with a neighbour stays (dropping it would only cost a fault).
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto first = (reinterpret_cast<std::uintptr_t>(begin) + page - 1) / page * page;
+  const auto last = reinterpret_cast<std::uintptr_t>(begin + bytes) / page * page;
+  // A read-only private mapping: the pages go back to the page cache, unchanged, and a later read
+  // maps them again.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 namespace {
@@ -280,7 +286,8 @@ VggishModel load_v2(const std::filesystem::path& file, const core::Json& meta) {
   VggishPca pca;
   pca.eigen_vectors = f64("pca_eigen_vectors", {kVggishDim, kVggishDim});
   pca.means = f64("pca_means", {kVggishDim});
-  return VggishModel(tensors, std::move(pca), std::move(mapping));
+  return VggishModel(tensors, std::move(pca), std::move(mapping),
+                     {static_cast<const std::byte*>(base), size});
 }
 
 }  // namespace
@@ -342,19 +349,29 @@ std::vector<float> VggishModel::raw_embeddings(std::span<const float> examples,
     auto y = forward_features(x);
     std::copy_n(y.data_ptr<float>(), y.numel(), features.data() + i * flat);
   });
-  // Fully connected layers over all rows of the call, one slice per thread: each slice reads the
-  // 270 MB of weights once, so the more rows a slice has the less that costs per example.
-  const std::size_t slices = std::min(threads, n);
-  const std::size_t rows = (n + slices - 1) / slices;
-  spread(slices, [&](std::size_t k) {
-    const std::size_t i = k * rows;
-    if (i >= n) return;
-    const std::size_t b = std::min(rows, n - i);
-    auto x = torch::from_blob(features.data() + i * flat,
-                              {static_cast<std::int64_t>(b), kVggishFlat}, torch::kFloat32);
-    auto y = forward_embeddings(x).contiguous();
-    std::copy_n(y.data_ptr<float>(), y.numel(), out.data() + i * kVggishDim);
-  });
+  // Fully connected layers over all rows of the call, in windows of 256 weight rows (12 MB of
+  // the first layer) spread over the threads: each window is read once per call, for all the
+  // examples (OpenBLAS packs it once), and its mapped pages are then given back, so the process
+  // holds a window per thread instead of the 270 MB of weights, whatever the call's size.
+  constexpr std::int64_t kWindow = 256;
+  auto x = torch::from_blob(features.data(), {static_cast<std::int64_t>(n), kVggishFlat},
+                            torch::kFloat32);
+  for (std::size_t l = 0; l < fc_w_.size(); ++l) {
+    const auto& w = fc_w_[l];  // [out, in]
+    const std::int64_t out_rows = w.size(0);
+    auto y = torch::empty({static_cast<std::int64_t>(n), out_rows}, torch::kFloat32);
+    const auto windows = static_cast<std::size_t>((out_rows + kWindow - 1) / kWindow);
+    spread(windows, [&](std::size_t k) {
+      const std::int64_t r = static_cast<std::int64_t>(k) * kWindow;
+      const std::int64_t rows = std::min(kWindow, out_rows - r);
+      const auto wk = w.narrow(0, r, rows);
+      auto part = at::linear(x, wk, fc_b_[l].narrow(0, r, rows));
+      y.narrow(1, r, rows).copy_(at::relu_(part));
+      release_pages(wk.data_ptr(), wk.nbytes());
+    });
+    x = y;
+  }
+  std::copy_n(x.data_ptr<float>(), x.numel(), out.data());
   return out;
 }
 

@@ -21,6 +21,7 @@
 
 #include <torch/torch.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -77,16 +78,19 @@ class VggishModel {
   // Takes the module's parameters.
   VggishModel(VggishNet net, VggishPca pca);
   // Parameters by torchvggish state-dict key (every key of vggish_state_dict_shapes(), float32,
-  // contiguous). They may view memory that `keep_alive` owns (a mapped file): the fully
-  // connected weights are used in place, the convolution weights are copied (reordered).
+  // contiguous). They may view memory that `keep_alive` owns (a read-only file mapping,
+  // `mapped`): the fully connected weights are used in place, the convolution weights are copied
+  // (reordered). Pages of `mapped` that the model has read are given back to the page cache
+  // (madvise MADV_DONTNEED) so that the process holds only the weights in use.
   VggishModel(const std::map<std::string, torch::Tensor>& params, VggishPca pca,
-              std::shared_ptr<const void> keep_alive = {});
+              std::shared_ptr<const void> keep_alive = {}, std::span<const std::byte> mapped = {});
   // Throws tutti::Error naming the file for anything but a valid tutti-embedder file of "vggish"
   // (format version 1, a torch::save archive, or 2, raw float32 tensors read by mapping the file).
   static VggishModel load(const std::filesystem::path& file);
 
   // examples [n, 96, 64] -> [n, 128] float embeddings (before PCA): the convolutions in passes
-  // of batch_size examples, the fully connected layers on all n at once (split over `parallel`).
+  // of batch_size examples, the fully connected layers on all n at once, in windows of weight
+  // rows spread over `parallel` threads.
   std::vector<float> raw_embeddings(std::span<const float> examples, std::size_t n) const;
   // examples [n, 96, 64] -> [n, 128] uint8, the released form.
   std::vector<std::uint8_t> embed(std::span<const float> examples, std::size_t n) const;
@@ -96,23 +100,25 @@ class VggishModel {
   // example than 32 or 64 on this network (the activations of a pass stay in cache); 8 holds
   // half the memory of 16.
   std::size_t batch_size = 8;
-  // One call's passes run on this many threads (each with LibTorch's intra-op threads), and its
-  // fully connected layers in this many row slices. On 2 cores, two single-threaded passes outrun
-  // one 2-thread pass: the convolutions scale with the batch split but not as well within one
-  // pass (bench/bench_vggish, BM_VggishSplit; docs/benchmarks.md). The fully connected layers
-  // read all their 270 MB of weights once per slice: callers give many examples per call.
+  // One call's passes and its windows of fully connected weights run on this many threads (each
+  // with LibTorch's intra-op threads). On 2 cores, two single-threaded passes outrun one 2-thread
+  // pass: the convolutions scale with the batch split but not as well within one pass
+  // (bench/bench_vggish, BM_VggishSplit; docs/benchmarks.md). The fully connected layers read
+  // their 270 MB of weights once per call: callers give many examples per call.
   int parallel = 1;
 
  private:
   // [b, 1, 96, 64] float -> [b, 12288], the convolutions' output flattened channels-last.
   torch::Tensor forward_features(const torch::Tensor& x) const;
-  // [b, 12288] -> [b, 128] (after the last ReLU).
-  torch::Tensor forward_embeddings(const torch::Tensor& x) const;
+  // Gives the whole pages of [p, p + bytes) back to the page cache when they lie in the mapped
+  // file (no-op for weights the model owns).
+  void release_pages(const void* p, std::size_t bytes) const;
 
   std::vector<torch::Tensor> conv_w_, conv_b_;  // 6 layers, oneDNN layout
   std::vector<torch::Tensor> fc_w_, fc_b_;      // 3 layers, dense [out, in], [out]
   VggishPca pca_;
   std::shared_ptr<const void> keep_alive_;
+  std::span<const std::byte> mapped_;
 };
 
 }  // namespace tutti::embed
