@@ -14,6 +14,8 @@
 
 using namespace tutti;
 using tutti::testing::fixture;
+using tutti::testing::row_range;
+using tutti::testing::small_att_config;
 using tutti::testing::train_fixture;
 
 namespace {
@@ -38,21 +40,6 @@ data::BagDataset reference_batch(const core::Json& b) {
     for (const auto& v : r) ds.y_mask[at++] = v.get<std::uint8_t>();
   ds.validate("mixup fixture");
   return ds;
-}
-
-data::BagDataset rows(const data::BagDataset& ds, std::int64_t from, std::int64_t to) {
-  std::vector<std::int64_t> idx;
-  for (std::int64_t i = from; i < to; ++i) idx.push_back(i);
-  return ds.subset(idx);
-}
-
-train::TrainConfig small_config(int epochs) {
-  auto cfg = train::TrainConfig::for_model("att");
-  cfg.epochs = epochs;
-  cfg.batch_size = 32;
-  cfg.threads = 1;
-  cfg.seed = 7;
-  return cfg;
 }
 
 torch::Tensor classifier(const train::NeuralTrainResult& r) {
@@ -139,9 +126,9 @@ TEST(Mixup, DrawsDependOnlyOnSeedEpochAndStep) {
 // --mixup 0 is the default (the weights of a config that never mentions it).
 TEST(Mixup, TrainingIsDeterministicAndZeroIsOff) {
   const auto ds = train_fixture("train_small.npz");
-  const auto tr = rows(ds, 0, 120), val = rows(ds, 120, 160);
+  const auto tr = row_range(ds, 0, 120), val = row_range(ds, 120, 160);
   for (const char* engine : {"auto", "autograd"}) {
-    auto plain = small_config(2);
+    auto plain = small_att_config(2);
     plain.engine = engine;
     auto zero = plain;
     zero.mixup = 0;
@@ -161,8 +148,8 @@ TEST(Mixup, TrainingIsDeterministicAndZeroIsOff) {
 // training losses agree closely (the engines sum in different orders).
 TEST(Mixup, EnginesTrainOnTheSameMixedTargets) {
   const auto ds = train_fixture("train_small.npz");
-  const auto tr = rows(ds, 0, 120), val = rows(ds, 120, 160);
-  auto cfg = small_config(1);
+  const auto tr = row_range(ds, 0, 120), val = row_range(ds, 120, 160);
+  auto cfg = small_att_config(1);
   cfg.mixup = 1.0;
   cfg.model_options = {{"dropout", 0.0}};
   auto autograd = cfg;
@@ -173,7 +160,7 @@ TEST(Mixup, EnginesTrainOnTheSameMixedTargets) {
 
 TEST(Mixup, RefusedWhereItIsNotDefined) {
   const auto ds = train_fixture("train_small.npz");
-  const auto tr = rows(ds, 0, 120), val = rows(ds, 120, 160);
+  const auto tr = row_range(ds, 0, 120), val = row_range(ds, 120, 160);
   auto cfg = train::TrainConfig::for_model("mmgat");
   cfg.epochs = 1;
   cfg.mixup = 0.2;
@@ -184,7 +171,7 @@ TEST(Mixup, RefusedWhereItIsNotDefined) {
     EXPECT_NE(std::string(e.what()).find("--mixup 0.2: not supported for mmgat"), std::string::npos)
         << e.what();
   }
-  auto bad = small_config(1);
+  auto bad = small_att_config(1);
   bad.mixup = -1;
   EXPECT_THROW(bad.validate(), UsageError);
 }
