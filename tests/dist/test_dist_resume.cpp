@@ -38,13 +38,15 @@ std::vector<std::string> launched(int ranks, const std::vector<std::string>& arg
 
 // Trains `model` uninterrupted; then with checkpoints every 2 epochs, killed after epoch 3 (so the
 // resumed run redoes epoch 3 from the epoch-2 checkpoint), resumed; compares the two files.
-// `streamed`: `--train SHARDS --val VAL` in place of the in-memory dataset.
+// `streamed`: `--train SHARDS --val VAL` in place of the in-memory dataset; `options`: more
+// training flags.
 void expect_resume_equals_uninterrupted(const std::string& model, int ranks,
-                                        const std::vector<std::string>& streamed = {}) {
+                                        const std::vector<std::string>& streamed = {},
+                                        const std::vector<std::string>& options = {}) {
   TempDir dir;
   const auto full = dir / "full.tutti", cut = dir / "cut.tutti";
   auto args = [&](const std::filesystem::path& out) {
-    auto a = train_args(model, out.string());
+    auto a = with(train_args(model, out.string()), options);
     if (streamed.empty()) return a;
     a.erase(a.begin() + 1);  // the positional dataset
     return with(a, streamed);
@@ -85,6 +87,21 @@ TEST(Resume, TwoRanksEndWithTheUninterruptedModel) {
     SCOPED_TRACE(m);
     expect_resume_equals_uninterrupted(m, 2);
   }
+}
+
+// Mixup draws from (seed, epoch, step), so a resumed run mixes as the uninterrupted one; the
+// mixed instance counts would change data-parallel dropout keys, so two ranks refuse it.
+TEST(Resume, MixupEndsWithTheUninterruptedModel) {
+  for (const char* m : {"att", "fc_t"}) {
+    SCOPED_TRACE(m);
+    expect_resume_equals_uninterrupted(m, 0, {}, {"--mixup", "0.4"});
+  }
+  TempDir dir;
+  const auto r =
+      run_cli(launched(2, with(train_args("att", (dir / "m.tutti").string()), {"--mixup", "0.4"})));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--mixup 0.4: not supported with data-parallel training"), std::string::npos)
+      << r.err;
 }
 
 // A checkpoint only continues the run that wrote it.

@@ -15,25 +15,12 @@
 #include "tutti/train/train.h"
 
 using namespace tutti;
+using tutti::testing::row_range;
+using tutti::testing::small_att_config;
 using tutti::testing::TempDir;
 using tutti::testing::train_fixture;
 
 namespace {
-
-data::BagDataset rows(const data::BagDataset& ds, std::int64_t from, std::int64_t to) {
-  std::vector<std::int64_t> idx;
-  for (std::int64_t i = from; i < to; ++i) idx.push_back(i);
-  return ds.subset(idx);
-}
-
-train::TrainConfig small_config(int epochs) {
-  auto cfg = train::TrainConfig::for_model("att");
-  cfg.epochs = epochs;
-  cfg.batch_size = 32;
-  cfg.threads = 1;
-  cfg.seed = 7;
-  return cfg;
-}
 
 // Auxiliary clips: training rows 0..9 and validation rows 100..101 of `all` (by key), then five
 // clips of their own ("x0".."x4", features of rows 120..124); classes q, r with labels
@@ -65,11 +52,11 @@ data::BagDataset make_aux(const data::BagDataset& all) {
 
 TEST(ExtraTargets, AuxJoinsByKeyAddsOtherClipsAndLeavesOutValidation) {
   const auto all = train_fixture("train_small.npz");
-  const auto train = rows(all, 0, 100), val = rows(all, 100, 120);
+  const auto train = row_range(all, 0, 100), val = row_range(all, 100, 120);
   const auto aux = make_aux(all);
   TempDir dir;
   data::save_bags(dir / "aux.npz", aux);
-  auto cfg = small_config(1);
+  auto cfg = small_att_config(1);
   cfg.aux_labels = (dir / "aux.npz").string();
 
   const auto ext = train::extend_training_data(train, val, cfg, "train_small.npz");
@@ -112,7 +99,7 @@ TEST(ExtraTargets, AuxJoinsByKeyAddsOtherClipsAndLeavesOutValidation) {
 }
 
 TEST(ExtraTargets, ClassWeightsAndTeacherPath) {
-  auto cfg = small_config(1);
+  auto cfg = small_att_config(1);
   const std::vector<std::string> classes = {"a", "b", "aux:c"};
   EXPECT_TRUE(train::class_loss_weights(cfg, classes).empty());  // default: no weighting
   cfg.aux_weight = 0.25;
@@ -123,14 +110,14 @@ TEST(ExtraTargets, ClassWeightsAndTeacherPath) {
   EXPECT_EQ(train::teacher_path(cfg), "exp/att+fc_t-seed12.tutti");
   EXPECT_TRUE(train::uses_extra_targets(cfg));
   EXPECT_TRUE(train::soft_targets(cfg));
-  EXPECT_FALSE(train::uses_extra_targets(small_config(1)));
+  EXPECT_FALSE(train::uses_extra_targets(small_att_config(1)));
 }
 
 TEST(ExtraTargets, BadAuxFilesAreRefusedNamingTheFile) {
   const auto all = train_fixture("train_small.npz");
-  const auto train = rows(all, 0, 100), val = rows(all, 100, 120);
+  const auto train = row_range(all, 0, 100), val = row_range(all, 100, 120);
   TempDir dir;
-  auto cfg = small_config(1);
+  auto cfg = small_att_config(1);
   const auto expect_error = [&](const data::BagDataset& aux, const std::string& what) {
     const auto path = dir / "bad.npz";
     data::save_bags(path, aux);
@@ -166,11 +153,11 @@ TEST(ExtraTargets, ExperimentRefusesAuxFilesHoldingTestClips) {
   const auto all = train_fixture("train_small.npz");
   TempDir dir;
   data::save_bags(dir / "aux.npz", make_aux(all));
-  auto cfg = small_config(1);
+  auto cfg = small_att_config(1);
   cfg.aux_labels = (dir / "aux.npz").string();
-  EXPECT_NO_THROW(train::check_aux_excludes(cfg, rows(all, 130, 160), "test.npz"));
+  EXPECT_NO_THROW(train::check_aux_excludes(cfg, row_range(all, 130, 160), "test.npz"));
   try {
-    train::check_aux_excludes(cfg, rows(all, 5, 30), "test.npz");
+    train::check_aux_excludes(cfg, row_range(all, 5, 30), "test.npz");
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("holds 5 clips of the test set test.npz"),
@@ -181,11 +168,11 @@ TEST(ExtraTargets, ExperimentRefusesAuxFilesHoldingTestClips) {
 
 TEST(ExtraTargets, TeacherProbabilitiesBecomeTheTargets) {
   const auto all = train_fixture("train_small.npz");
-  const auto train = rows(all, 0, 100), val = rows(all, 100, 120);
+  const auto train = row_range(all, 0, 100), val = row_range(all, 100, 120);
   TempDir dir;
   const auto teacher = dir / "teacher-7.tutti";
-  train::train_model_file(all, small_config(2), teacher, "train_small.npz");
-  auto cfg = small_config(1);
+  train::train_model_file(all, small_att_config(2), teacher, "train_small.npz");
+  auto cfg = small_att_config(1);
   cfg.teacher = (dir / "teacher-{seed}.tutti").string();
   cfg.teacher_weight = 0.7;
   const auto ext = train::extend_training_data(train, val, cfg, "train_small.npz");
@@ -207,7 +194,7 @@ TEST(ExtraTargets, TeacherProbabilitiesBecomeTheTargets) {
   auto renamed = all;
   renamed.classes = {"c0", "c1", "other"};
   const auto other = dir / "other.tutti";
-  train::train_model_file(renamed, small_config(1), other, "renamed");
+  train::train_model_file(renamed, small_att_config(1), other, "renamed");
   cfg.teacher = other.string();
   try {
     train::extend_training_data(train, val, cfg, "train_small.npz");
@@ -232,7 +219,7 @@ TEST(ExtraTargets, KeepFirstClassesGivesTheFirstOutputs) {
     auto small = train::keep_first_classes(*big, 3);
     EXPECT_EQ(small->spec().num_classes, 3);
     const auto all = train_fixture("train_small.npz");
-    const auto t = models::to_tensors(rows(all, 0, 20));
+    const auto t = models::to_tensors(row_range(all, 0, 20));
     torch::NoGradGuard ng;
     const auto a = big->forward(t.x, t.mask).clip.slice(1, 0, 3);
     const auto b = small->forward(t.x, t.mask).clip;
@@ -250,14 +237,14 @@ TEST(ExtraTargets, KeepFirstClassesGivesTheFirstOutputs) {
 
 TEST(ExtraTargets, TrainingWithAuxAndTeacherWritesATaskModel) {
   const auto all = train_fixture("train_small.npz");
-  const auto train = rows(all, 0, 120);
+  const auto train = row_range(all, 0, 120);
   TempDir dir;
   data::save_bags(dir / "aux.npz", make_aux(all));
   const auto teacher = dir / "teacher.tutti";
-  train::train_model_file(train, small_config(2), teacher, "train");
+  train::train_model_file(train, small_att_config(2), teacher, "train");
   for (const std::string engine : {"auto", "autograd"}) {
     SCOPED_TRACE(engine);
-    auto cfg = small_config(3);
+    auto cfg = small_att_config(3);
     cfg.engine = engine;
     cfg.aux_labels = (dir / "aux.npz").string();
     cfg.aux_weight = 0.5;
@@ -275,7 +262,7 @@ TEST(ExtraTargets, TrainingWithAuxAndTeacherWritesATaskModel) {
     EXPECT_EQ(file.info.format_version, infer::kModelFormatVersion);
     EXPECT_EQ(file.info.spec.num_classes, 3);
     EXPECT_EQ(file.blobs.count("weights.pt"), 1u);
-    const auto p = infer::Predictor::load(out).predict(rows(all, 140, 160), false, 1);
+    const auto p = infer::Predictor::load(out).predict(row_range(all, 140, 160), false, 1);
     ASSERT_EQ(p.scores.size(), 20u * 3u);
     for (float s : p.scores) EXPECT_TRUE(std::isfinite(s) && s >= 0 && s <= 1);
   }

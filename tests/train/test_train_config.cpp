@@ -137,6 +137,7 @@ TEST(TrainOptionDecls, KeysAndFlagsAreUniqueAndCoverTheJson) {
                                                    {"val_seed", "--val-seed"},
                                                    {"label_smoothing", "--label-smoothing"},
                                                    {"lr_schedule", "--lr-schedule"},
+                                                   {"mixup", "--mixup"},
                                                    {"aux_labels", "--aux-labels"},
                                                    {"aux_weight", "--aux-weight"},
                                                    {"teacher", "--teacher"},
@@ -248,6 +249,11 @@ TEST(TrainConfig, RecipeOptionsDefaultOffAndAreChecked) {
       usage_error_of(c).find("train config: lr_schedule = linear: must be constant or cosine"),
       std::string::npos);
   c.lr_schedule = "cosine";
+  EXPECT_EQ(c.mixup, 0.0);
+  c.mixup = -0.1;
+  EXPECT_NE(usage_error_of(c).find("train config: mixup = -0.1: must be >= 0"), std::string::npos)
+      << usage_error_of(c);
+  c.mixup = 0.2;
   EXPECT_NO_THROW(c.validate());
 }
 
@@ -270,6 +276,7 @@ TEST(TrainConfig, OldJsonLoadsAndWritesBackTheSame) {
   now["val_seed"] = 0;
   now["label_smoothing"] = 0.0;
   now["lr_schedule"] = "constant";
+  now["mixup"] = 0.0;
   now["aux_labels"] = "";
   now["aux_weight"] = 1.0;
   now["teacher"] = "";

@@ -178,6 +178,34 @@ double standard_normal_clamped(G& g) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
+// log of a Gamma(shape, 1) variate, shape > 0: Marsaglia & Tsang, "A simple method for generating
+// gamma variables", ACM TOMS 26 (2000), with their boost for shape < 1 (Gamma(shape + 1) U^(1 /
+// shape)). In logs because U^(1 / shape) underflows for small shapes.
+template <typename G>
+double log_gamma_variate(G& g, double shape) {
+  if (shape < 1) {
+    const double u = 1.0 - uniform01(g);  // (0, 1]
+    return log_gamma_variate(g, shape + 1) + std::log(u) / shape;
+  }
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    const double x = standard_normal(g);
+    const double v1 = 1.0 + c * x;
+    if (v1 <= 0) continue;
+    const double v = v1 * v1 * v1;
+    const double u = 1.0 - uniform01(g);
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return std::log(d * v);
+  }
+}
+
+// Beta(a, b), a, b > 0: X / (X + Y) for X ~ Gamma(a), Y ~ Gamma(b), computed from their logs.
+template <typename G>
+double beta_variate(G& g, double a, double b) {
+  const double lx = log_gamma_variate(g, a);
+  const double ly = log_gamma_variate(g, b);
+  return 1.0 / (1.0 + std::exp(ly - lx));
+}
+
 // Index drawn with probability proportional to `weights` (all >= 0, sum > 0).
 template <typename G>
 int categorical(G& g, std::span<const double> weights) {

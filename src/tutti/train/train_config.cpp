@@ -100,6 +100,10 @@ std::vector<TrainOptionDecl> make_decls() {
   v.push_back(choices(option("lr_schedule", "--lr-schedule", neural, &C::lr_schedule, "constant",
                              "constant, or cosine: lr (1 + cos(pi (epoch - 1) / epochs)) / 2"),
                       {"constant", "cosine"}));
+  v.push_back(range(option("mixup", "--mixup", neural, &C::mixup, 0.0,
+                           "Mixup of bags: train on pairs of a batch's clips mixed (features and "
+                           "targets) with a weight from Beta(A, A) (0 = off)"),
+                    0, kInf, false, false, "0 = off"));
   auto aux = option("aux_labels", "--aux-labels", neural, &C::aux_labels, "",
                     "Auxiliary task: bag dataset (.npz) of more clips and other classes (e.g. the "
                     "527 AudioSet classes), joined by clip key; the model file keeps only the "

@@ -48,6 +48,9 @@ struct TrainConfig {
   // Training recipes beyond the papers, all off by default (docs/training.md, "Recipes").
   double label_smoothing{};  // training targets y (1 - e) + e / 2; validation keeps 0/1
   std::string lr_schedule;   // constant | cosine (lr * (1 + cos(pi (epoch - 1) / epochs)) / 2)
+  // Mixup of bags (train/mixup.h): each batch is mixed with a permutation of itself by a weight
+  // drawn from Beta(mixup, mixup); 0 = off.
+  double mixup{};
   // Auxiliary task (train/extra_targets.h): a bag dataset of more clips and other classes (e.g.
   // the 527 AudioSet classes of every balanced-train clip), joined to the training clips by key
   // and learned by extra classifier rows next to the task's; its labels weigh aux_weight each.

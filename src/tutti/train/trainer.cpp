@@ -26,6 +26,7 @@
 #include "tutti/train/data_parallel.h"
 #include "tutti/train/extra_targets.h"
 #include "tutti/train/fused_adam.h"
+#include "tutti/train/mixup.h"
 #include "tutti/train/validation.h"
 
 namespace tutti::train {
@@ -253,11 +254,12 @@ void set_learning_rate(const TrainConfig& cfg, int epoch, FusedAdam::Options& ad
       static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
-// The autograd path's view of extra_targets.h: y_true as soft targets (a teacher) and the known
-// labels weighted per class (an auxiliary task's weight), as the fused engine reads them.
-void apply_extra_targets(const TrainConfig& cfg, const data::BagDataset& tr,
-                         models::BagTensors& tt) {
-  if (soft_targets(cfg))
+// The autograd path's view of extra_targets.h: y_true as soft targets (a teacher, or a mixed
+// batch's targets) and the known labels weighted per class (an auxiliary task's weight), as the
+// fused engine reads them.
+void apply_extra_targets(const TrainConfig& cfg, const data::BagDataset& tr, models::BagTensors& tt,
+                         bool soft) {
+  if (soft)
     tt.y = torch::from_blob(const_cast<float*>(tr.y_true.data()), {tr.size(), tr.num_classes()},
                             torch::kFloat32)
                .clone();
@@ -358,14 +360,19 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
                                const data::ShardStream* stream) {
   // Streamed: no clip is in memory; `train` only gives the shape (stream->like()).
   const data::BagDataset& train = stream ? stream->like() : train_in;
+  const bool mmgat = models::model_decl(cfg.model).name.starts_with("mmgat");
   if (stream)
-    check<UsageError>(!models::model_decl(cfg.model).name.starts_with("mmgat"),
+    check<UsageError>(!mmgat,
                       "train: {}: streamed training data is not supported for this model (its "
                       "label embeddings need every training clip's labels first); train on one "
                       ".npz",
                       cfg.model);
   else
     check_trainable(train, cfg.model, "training set");
+  // Mixing changes a share's instance counts, by which data-parallel dropout masks are keyed;
+  // MMGAT's label-graph and onset losses read 0/1 and instance labels a mixed bag does not have.
+  check<UsageError>(cfg.mixup == 0 || (!dp && !mmgat), "train: --mixup {}: not supported {}",
+                    cfg.mixup, dp ? "with data-parallel training" : "for " + cfg.model);
   check(val.size() > 0, "validation set: no clips");
   check(val.classes == train.classes && val.dim == train.dim &&
             val.max_instances == train.max_instances,
@@ -409,7 +416,8 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
     fused = std::make_unique<models::AttFused>(*model, cfg.seed);
     if (dp) fused->set_cross_process_sum([dp](std::span<double> v) { dp->sum(v); });
     fused->set_label_smoothing(static_cast<float>(cfg.label_smoothing));
-    fused->set_soft_targets(soft_targets(cfg));
+    // A mixed batch carries its targets already mixed (mix_bags), to be read as they are.
+    fused->set_soft_targets(soft_targets(cfg) || cfg.mixup > 0);
     fused->set_class_weights(class_loss_weights(cfg, tr.classes));
   }
   if (engine != models::Engine::kAutograd) {
@@ -421,7 +429,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
   if (!fused) {
     tt.x = models::to_tensors(tr).x;
     vt.x = models::to_tensors(val_sub).x;
-    apply_extra_targets(cfg, tr, tt);
+    apply_extra_targets(cfg, tr, tt, soft_targets(cfg));
     if (device.is_cuda()) tt = on_device(tt, device);
   }
   const models::BagSource train_src = models::BagSource::of(tr);
@@ -489,12 +497,18 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
         // Streamed: this share's clips copied out of the mapped shards, read as rows 0..e-s-1.
         std::optional<data::BagDataset> batch;
         std::vector<std::int64_t> batch_rows;
-        if (win) {
-          batch = win->gather(rows);
+        auto set_batch = [&](data::BagDataset clips) {
+          batch = std::move(clips);
           batch_rows.resize(rows.size());
           std::iota(batch_rows.begin(), batch_rows.end(), std::int64_t{0});
           rows = batch_rows;
-        }
+        };
+        if (win) set_batch(win->gather(rows));
+        // Mixup: the share's clips mixed in pairs, read as rows 0..e-s-1 as well.
+        if (cfg.mixup > 0)
+          set_batch(mix_bags(batch ? *batch : tr, rows,
+                             draw_mixup(cfg.mixup, cfg.seed, epoch, step, e - s),
+                             soft_targets(cfg)));
         if (fused) {  // reads the batch from the dataset; fused Adam
           const auto l = fused->train_step(batch ? models::BagSource::of(*batch) : train_src, rows,
                                            instance_offset);
@@ -506,8 +520,10 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
           known_sum += l.known;
           continue;
         }
-        const models::BagTensors bt = batch ? on_device(models::to_tensors(*batch), device)
-                                            : models::select_rows(tt, perm.slice(0, s, e));
+        models::BagTensors bt =
+            batch ? models::to_tensors(*batch) : models::select_rows(tt, perm.slice(0, s, e));
+        if (batch && cfg.mixup > 0) apply_extra_targets(cfg, *batch, bt, true);
+        if (batch) bt = on_device(bt, device);
         const auto& [xb, mb, yb, ymb] = bt;
         // Dropout masks keyed by the global batch in data-parallel training.
         const DropoutShareGuard share(dp != nullptr, s - gs, instance_offset);
