@@ -42,6 +42,12 @@ known18() {  # set -> $OUT/set.npz (the 18 classes)
   [ -f "$OUT/$1.npz" ] || "$T" data filter "$OUT/$1/dataset.npz" --classes "$CLASSES" -o "$OUT/$1.npz" 2>/dev/null
 }
 
+print_truth() {  # strong.csv -> one line per instrument with its onset-offset segments
+  echo "truth ($1):"
+  awk -F, 'NR > 1 { seg[$2] = seg[$2] sprintf(" %.1f-%.1f", $3, $4) }
+           END { for (k in seg) printf "  %-18s%s\n", k, seg[k] }' "$1" | sort
+}
+
 step 1 "render and embed $N_TRAIN training + $N_TEST test clips"
 synth_set synth-train "$N_TRAIN" 1
 synth_set synth-test "$N_TEST" 2
@@ -73,9 +79,7 @@ rm -rf "$OUT/piece"
 "$T" synth -n 1 --seed 777 --duration 10 --soundfont "$FONT" -o "$OUT/piece" >/dev/null
 PIECE="$OUT/piece/audio/synth_000000.wav"
 "$T" tag "$PIECE" --model "$OUT/exp/att-seed1.tutti"
-echo "truth ($OUT/piece/strong.csv):"
-awk -F, 'NR > 1 { seg[$2] = seg[$2] sprintf(" %.1f-%.1f", $3, $4) }
-         END { for (k in seg) printf "  %-18s%s\n", k, seg[k] }' "$OUT/piece/strong.csv" | sort
+print_truth "$OUT/piece/strong.csv"
 
 step 5 "the shipped model on a piece it never heard: an OpenMSX song (unseen source) in FluidR3"
 # FluidR3 is the test font: tutti synth renders it only with --test-font-ok. The song is the first
@@ -89,9 +93,7 @@ if [ -f "$FLUID" ] && [ -f models/synth.tutti ] && [ -f "$SONG" ]; then
     --test-font-ok --effects --seed 909 -o "$OUT/unseen" >/dev/null
   UNSEEN=$(ls "$OUT"/unseen/audio/*.wav | head -1)
   "$T" tag "$UNSEEN"
-  echo "truth ($OUT/unseen/strong.csv):"
-  awk -F, 'NR > 1 { seg[$2] = seg[$2] sprintf(" %.1f-%.1f", $3, $4) }
-           END { for (k in seg) printf "  %-18s%s\n", k, seg[k] }' "$OUT/unseen/strong.csv" | sort
+  print_truth "$OUT/unseen/strong.csv"
 else
   echo "demo: skipped (needs $FLUID, $SONG and models/synth.tutti; ./run installs them)" >&2
 fi
