@@ -34,6 +34,7 @@ D=$OUT/data
 mkdir -p "$D"
 start=$(date +%s)
 say() { echo "build_synth_model: $* ($(( $(date +%s) - start )) s)" >&2; }
+. tools/synth_eval_steps.sh
 
 midi() {  # dir count seed
   [ -d "$D/$1" ] || $PY tools/mma_midi.py --count "$2" --seed "$3" --out "$D/$1" >/dev/null
@@ -66,31 +67,21 @@ for e in cnn stats; do
   [ $e = stats ] && emb=logmel-stats
   for s in comp_train mma_train mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool \
     openmsx_test_fluid; do
-    f=$OUT/$e-$s.npz
-    [ -f "$f" ] || "$T" embed "$D/$s/audio" --embedder "$emb" --labels "$D/$s/labels.csv" \
-      --instances "$D/$s/instances.csv" --classes openmic --threads "$THREADS" -o "$f" 2>/dev/null
+    embed_set "$OUT/$e-$s.npz" "$D/$s" "$emb"
   done
-  [ -f "$OUT/$e-train.npz" ] || "$T" data merge "$OUT/$e-comp_train.npz" "$OUT/$e-mma_train.npz" \
-    --prefix-keys -o "$OUT/$e-train.npz"
+  merge_sets "$OUT/$e-train.npz" "$OUT/$e-comp_train.npz" "$OUT/$e-mma_train.npz"
 done
 say "embedded"
 
-for e in cnn stats; do
-  m=$OUT/att-$e.tutti
-  [ -f "$m" ] || "$T" train "$OUT/$e-train.npz" --model att --epochs "$ATT_EPOCHS" --patience 20 \
-    --lr-schedule cosine --seed 1 --threads "$THREADS" -o "$m" >/dev/null 2>&1
-done
+for e in cnn stats; do train_att "$OUT/att-$e.tutti" "$OUT/$e-train.npz"; done
 cp "$OUT/att-cnn.tutti" "$OUT/synth.tutti"
 say "bag models trained"
 
 # Scores: clip macro AUC / mAP per test set, and 1 s segment F1 of the timelines.
 for e in cnn stats; do
   for s in mma_test_fluid comp_test_fluid mma_test_pool comp_test_pool openmsx_test_fluid; do
-    j=$OUT/eval-$e-$s.json
-    [ -f "$j" ] || { "$T" eval "$OUT/att-$e.tutti" "$OUT/$e-$s.npz" --json >"$j.tmp" && mv "$j.tmp" "$j"; }
-    l=$OUT/loc-$e-$s.json
-    [ -f "$l" ] || { "$T" localize "$OUT/att-$e.tutti" "$OUT/$e-$s.npz" --strong "$D/$s/strong.csv" \
-      --json >"$l.tmp" 2>/dev/null && mv "$l.tmp" "$l"; }
+    score_set "$OUT/att-$e.tutti" "$OUT/$e-$s.npz" "$D/$s/strong.csv" "$OUT/eval-$e-$s.json" \
+      "$OUT/loc-$e-$s.json"
   done
 done
 $PY tools/synth_model_table.py "$OUT"

@@ -36,6 +36,7 @@ THREADS=${THREADS:-2}
 mkdir -p "$OUT/sets"
 start=$(date +%s)
 say() { echo "generalization: $* ($(( $(date +%s) - start )) s)" >&2; }
+. tools/synth_eval_steps.sh
 
 # A set name -> its folder: DATA/<name>, or a font subset made by tools/subset_synth.py
 # (<set>@<font> = only that font's clips, <set>@-<font> = every other font's).
@@ -49,11 +50,6 @@ folder() {
          echo "$OUT/sets/$1" ;;
     *) echo "$D/$1" ;;
   esac
-}
-
-atomic() {  # file command...: runs the command with stdout to file.tmp, renamed when it succeeds
-  local f=$1; shift
-  [ -f "$f" ] || { "$@" >"$f.tmp" && mv "$f.tmp" "$f"; }
 }
 
 run_split() {  # name "train sets" "test sets"
@@ -75,22 +71,13 @@ run_split() {  # name "train sets" "test sets"
     local en=$emb
     [ $e = stats ] && en=logmel-stats
     local -a parts=()
-    for s in "${train[@]}" "${test[@]}"; do
-      local f=$S/$e-$s.npz dir
-      dir=$(folder "$s")
-      [ -f "$f" ] || "$T" embed "$dir/audio" --embedder "$en" --labels "$dir/labels.csv" \
-        --instances "$dir/instances.csv" --classes openmic --threads "$THREADS" -o "$f" 2>/dev/null
-    done
+    for s in "${train[@]}" "${test[@]}"; do embed_set "$S/$e-$s.npz" "$(folder "$s")" "$en"; done
     for s in "${train[@]}"; do parts+=("$S/$e-$s.npz"); done
-    [ -f "$S/$e-train.npz" ] || "$T" data merge "${parts[@]}" --prefix-keys -o "$S/$e-train.npz" \
-      2>/dev/null
-    [ -f "$S/att-$e.tutti" ] || "$T" train "$S/$e-train.npz" --model att --epochs "$ATT_EPOCHS" \
-      --patience 20 --lr-schedule cosine --seed 1 --threads "$THREADS" -o "$S/att-$e.tutti" \
-      >/dev/null 2>&1
+    merge_sets "$S/$e-train.npz" "${parts[@]}"
+    train_att "$S/att-$e.tutti" "$S/$e-train.npz"
     for s in "${test[@]}"; do
-      atomic "$S/eval-$e-$s.json" "$T" eval "$S/att-$e.tutti" "$S/$e-$s.npz" --json
-      atomic "$S/loc-$e-$s.json" "$T" localize "$S/att-$e.tutti" "$S/$e-$s.npz" \
-        --strong "$(folder "$s")/strong.csv" --json
+      score_set "$S/att-$e.tutti" "$S/$e-$s.npz" "$(folder "$s")/strong.csv" \
+        "$S/eval-$e-$s.json" "$S/loc-$e-$s.json"
     done
   done
   say "$name: done"
