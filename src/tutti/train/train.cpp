@@ -240,7 +240,8 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   const data::BagDataset train = data.subset(split.train);
   const data::BagDataset val = data.subset(split.val);
   check_trainable(train, cfg.model, data_name + " (training part)");
-  return train_and_write(data, train, val, nullptr, cfg, out, data_name, on_epoch, cancelled, group);
+  return train_and_write(data, train, val, nullptr, cfg, out, data_name, on_epoch, cancelled,
+                         group);
 }
 
 infer::ModelInfo train_model_file_streamed(
