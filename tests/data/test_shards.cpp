@@ -46,7 +46,7 @@ void expect_same_as_loaded(const fs::path& file) {
   }
 }
 
-// `ds` with its classes renamed or its features widened, for mismatch errors.
+// Clips [begin, end) of `ds`.
 BagDataset rows(const BagDataset& ds, std::int64_t begin, std::int64_t end) {
   std::vector<std::int64_t> idx(static_cast<std::size_t>(end - begin));
   std::iota(idx.begin(), idx.end(), begin);

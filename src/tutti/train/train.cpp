@@ -136,6 +136,11 @@ models::ModelSpec model_spec(const TrainConfig& cfg, const data::BagDataset& dat
 
 namespace {
 
+// --checkpoint-every or --resume given: the run writes (or continues from) a checkpoint.
+bool uses_checkpoints(const TrainConfig& cfg) {
+  return cfg.checkpoint_every > 0 || cfg.resume != 0;
+}
+
 // Trains on `train` (or `stream`), chooses thresholds on `val` and writes `out` (rank 0).
 // `data` gives the shape and embedder the model file records.
 infer::ModelInfo train_and_write(const data::BagDataset& data, const data::BagDataset& train,
@@ -143,7 +148,7 @@ infer::ModelInfo train_and_write(const data::BagDataset& data, const data::BagDa
                                  const TrainConfig& cfg, const std::filesystem::path& out,
                                  const std::string& data_name, const EpochCallback& on_epoch,
                                  const CancelCheck& cancelled, dist::ProcessGroup* group) {
-  const bool checkpoints = cfg.checkpoint_every > 0 || cfg.resume != 0;
+  const bool checkpoints = uses_checkpoints(cfg);
   infer::ModelInfo info;
   info.tutti_version = TUTTI_VERSION;
   info.classes = data.classes;
@@ -227,7 +232,7 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
                                   const EpochCallback& on_epoch, const CancelCheck& cancelled,
                                   dist::ProcessGroup* group) {
   cfg.validate();
-  check<UsageError>(!cfg.is_forest() || (cfg.checkpoint_every == 0 && cfg.resume == 0),
+  check<UsageError>(!cfg.is_forest() || !uses_checkpoints(cfg),
                     "train: rf: --checkpoint-every and --resume apply to the neural models (a "
                     "forest is fitted in one step)");
   check_trainable(data, cfg.model, data_name);
@@ -235,7 +240,8 @@ infer::ModelInfo train_model_file(const data::BagDataset& data, const TrainConfi
   const data::BagDataset train = data.subset(split.train);
   const data::BagDataset val = data.subset(split.val);
   check_trainable(train, cfg.model, data_name + " (training part)");
-  return train_and_write(data, train, val, nullptr, cfg, out, data_name, on_epoch, cancelled, group);
+  return train_and_write(data, train, val, nullptr, cfg, out, data_name, on_epoch, cancelled,
+                         group);
 }
 
 infer::ModelInfo train_model_file_streamed(
