@@ -104,7 +104,6 @@ TEST(Resume, MixupEndsWithTheUninterruptedModel) {
       << r.err;
 }
 
-// A checkpoint only continues the run that wrote it.
 // Streamed from one shard (data/shards.h), as one process and as two ranks: the batch order's
 // engine and the epoch's shard order resume as in memory.
 TEST(Resume, StreamedShardsEndWithTheUninterruptedModel) {
@@ -116,6 +115,7 @@ TEST(Resume, StreamedShardsEndWithTheUninterruptedModel) {
   }
 }
 
+// A checkpoint only continues the run that wrote it.
 TEST(Resume, OtherOptionsDataOrWorldSizeAreRefused) {
   TempDir dir;
   const auto out = dir / "m.tutti";

@@ -256,16 +256,16 @@ void set_learning_rate(const TrainConfig& cfg, int epoch, FusedAdam::Options& ad
 
 // The autograd path's view of extra_targets.h: y_true as soft targets (a teacher, or a mixed
 // batch's targets) and the known labels weighted per class (an auxiliary task's weight), as the
-// fused engine reads them.
-void apply_extra_targets(const TrainConfig& cfg, const data::BagDataset& tr, models::BagTensors& tt,
-                         bool soft) {
+// fused engine reads them. `class_weights`: class_loss_weights of tr's classes (empty: none).
+void apply_extra_targets(const std::vector<float>& class_weights, const data::BagDataset& tr,
+                         models::BagTensors& tt, bool soft) {
   if (soft)
     tt.y = torch::from_blob(const_cast<float*>(tr.y_true.data()), {tr.size(), tr.num_classes()},
                             torch::kFloat32)
                .clone();
-  auto w = class_loss_weights(cfg, tr.classes);
-  if (!w.empty())
-    tt.y_mask = tt.y_mask * torch::from_blob(w.data(), {1, tr.num_classes()}, torch::kFloat32);
+  if (!class_weights.empty())
+    tt.y_mask = tt.y_mask * torch::from_blob(const_cast<float*>(class_weights.data()),
+                                             {1, tr.num_classes()}, torch::kFloat32);
 }
 
 // "att, mmgat": the models whose declaration has a fused engine.
@@ -412,13 +412,15 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
   std::unique_ptr<models::AttFused> fused;
   std::unique_ptr<FusedAdam> fused_adam;
   std::optional<torch::optim::Adam> optim;
+  // Computed once: every step of a mixed batch on the autograd path applies them again.
+  const std::vector<float> class_weights = class_loss_weights(cfg, tr.classes);
   if (engine == models::Engine::kFusedStep) {
     fused = std::make_unique<models::AttFused>(*model, cfg.seed);
     if (dp) fused->set_cross_process_sum([dp](std::span<double> v) { dp->sum(v); });
     fused->set_label_smoothing(static_cast<float>(cfg.label_smoothing));
     // A mixed batch carries its targets already mixed (mix_bags), to be read as they are.
     fused->set_soft_targets(soft_targets(cfg) || cfg.mixup > 0);
-    fused->set_class_weights(class_loss_weights(cfg, tr.classes));
+    fused->set_class_weights(class_weights);
   }
   if (engine != models::Engine::kAutograd) {
     fused_adam = std::make_unique<FusedAdam>(model->parameters());
@@ -429,7 +431,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
   if (!fused) {
     tt.x = models::to_tensors(tr).x;
     vt.x = models::to_tensors(val_sub).x;
-    apply_extra_targets(cfg, tr, tt, soft_targets(cfg));
+    apply_extra_targets(class_weights, tr, tt, soft_targets(cfg));
     if (device.is_cuda()) tt = on_device(tt, device);
   }
   const models::BagSource train_src = models::BagSource::of(tr);
@@ -522,7 +524,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
         }
         models::BagTensors bt =
             batch ? models::to_tensors(*batch) : models::select_rows(tt, perm.slice(0, s, e));
-        if (batch && cfg.mixup > 0) apply_extra_targets(cfg, *batch, bt, true);
+        if (cfg.mixup > 0) apply_extra_targets(class_weights, *batch, bt, true);
         if (batch) bt = on_device(bt, device);
         const auto& [xb, mb, yb, ymb] = bt;
         // Dropout masks keyed by the global batch in data-parallel training.
