@@ -1,7 +1,5 @@
 #include "tutti/pipelines/segment_localization.h"
 
-#include <algorithm>
-#include <cmath>
 #include <set>
 
 #include "tutti/core/error.h"
