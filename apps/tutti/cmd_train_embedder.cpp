@@ -14,7 +14,7 @@ namespace {
 
 void setup(CLI::App& root) {
   struct Opts {
-    std::vector<std::string> dirs, channels;
+    std::vector<std::string> dirs;
     std::string out, cache;
     train::EmbedderTrainOptions train;
   };

@@ -105,10 +105,8 @@ class FfmpegDecoder final : public Decoder {
         if (preroll == kSeekPreroll) return false;  // the container cannot seek: nothing changed
         fail("audio: {}: cannot seek to frame {}: {}", path_.string(), frame, av_error(rc));
       }
-      avcodec_flush_buffers(codec_.get());
-      fifo_.clear();
-      fifo_pos_ = 0;
-      eof_ = draining_ = landed_after_ = false;
+      restart_decoding();
+      landed_after_ = false;
       seek_to_ = frame;
       while (seek_to_ >= 0 && !landed_after_ && decode_more()) {
       }
@@ -118,10 +116,7 @@ class FfmpegDecoder final : public Decoder {
       // no seek had been asked for.
       rc = av_seek_frame(fmt_.get(), stream_index_, start, AVSEEK_FLAG_BACKWARD);
       check(rc >= 0, "audio: {}: cannot seek back to the start: {}", path_.string(), av_error(rc));
-      avcodec_flush_buffers(codec_.get());
-      fifo_.clear();
-      fifo_pos_ = 0;
-      eof_ = draining_ = false;
+      restart_decoding();
       seek_to_ = -1;
       return false;
     }
@@ -263,6 +258,14 @@ class FfmpegDecoder final : public Decoder {
         fifo_.begin() +
             static_cast<std::ptrdiff_t>(
                 old_size + static_cast<std::size_t>(std::min<std::int64_t>(drop, n)) * channels));
+  }
+
+  // After the demuxer moved: the codec and the frames decoded so far belong to the old position.
+  void restart_decoding() {
+    avcodec_flush_buffers(codec_.get());
+    fifo_.clear();
+    fifo_pos_ = 0;
+    eof_ = draining_ = false;
   }
 
   static constexpr int kMaxErrorsWithoutAudio = 1000;

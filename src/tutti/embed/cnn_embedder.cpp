@@ -106,14 +106,16 @@ std::string cnn_net_id(const std::string& bytes) {
   return hex;
 }
 
-void write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
-                             const std::vector<std::string>& classes, const core::Json& training) {
+std::string write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
+                                    const std::vector<std::string>& classes,
+                                    const core::Json& training) {
   const std::string blob = cnn_net_bytes(net);
+  std::string id = cnn_net_id(blob);
   const core::Json meta = {{"format", std::string(kEmbedderFormat)},
                            {"version", kZipEmbedderFormatVersion},
                            {"name", std::string(kCnnEmbedderName)},
                            {"kind_version", kCnnEmbedderVersion},
-                           {"id", cnn_net_id(blob)},
+                           {"id", id},
                            {"dim", net->config.dim},
                            {"config", net->config.to_json()},
                            {"classes", classes},
@@ -124,6 +126,7 @@ void write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
   zip.add("meta.json", {meta_text.begin(), meta_text.end()});
   zip.add("cnn.pt", {blob.begin(), blob.end()});
   zip.commit();
+  return id;
 }
 
 EmbedderFileMeta read_embedder_meta(const std::filesystem::path& file) {

@@ -42,8 +42,10 @@ std::string cnn_net_bytes(CnnNet& net);
 std::string cnn_net_id(const std::string& bytes);
 
 // Writes the .tutti-embedder file atomically. `training`: what made it (data, options, loss).
-void write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
-                             const std::vector<std::string>& classes, const core::Json& training);
+// Returns the embedder's id (cnn_net_id), as written to meta.json.
+std::string write_cnn_embedder_file(const std::filesystem::path& file, CnnNet& net,
+                                    const std::vector<std::string>& classes,
+                                    const core::Json& training);
 
 struct LoadedCnn {
   CnnNet net{nullptr};  // in eval mode

@@ -358,8 +358,7 @@ EmbedderTrainReport train_embedder(const EmbedderTrainOptions& o,
   training["clips"] = N;
   training["frames"] = data.frames();
   training["epoch_loss"] = report.epoch_loss;
-  embed::write_cnn_embedder_file(o.output, net, data.classes, training);
-  report.id = embed::read_embedder_meta(o.output).json.value("id", "");
+  report.id = embed::write_cnn_embedder_file(o.output, net, data.classes, training);
   std::error_code ec;
   fs::remove(ckpt, ec);
   return report;
