@@ -13,18 +13,12 @@
 #include "tutti/core/work_pool.h"
 #include "tutti/core/zip.h"
 #include "tutti/embed/cnn_net.h"
+#include "tutti/embed/vggish.h"
 #include "tutti/embed/vggish_import.h"
 
 namespace tutti::embed {
 
 namespace nn = torch::nn;
-
-namespace {
-
-constexpr std::int64_t kFrames = 96;
-constexpr std::int64_t kBands = 64;
-
-}  // namespace
 
 void CnnConfig::validate() const {
   check<UsageError>(!channels.empty() && channels.size() <= 6,
@@ -35,8 +29,8 @@ void CnnConfig::validate() const {
                     "cnn embedder: time_pool = {}: expected 1, 2 or 4", time_pool);
   check<UsageError>(dim >= 1 && dim <= 1024, "cnn embedder: dim = {}: expected 1..1024", dim);
   // Each block halves both axes (floor): the last block needs at least one cell.
-  const std::int64_t t = (kFrames / time_pool) >> channels.size();
-  const std::int64_t f = kBands >> channels.size();
+  const std::int64_t t = (kVggishFrames / time_pool) >> channels.size();
+  const std::int64_t f = kVggishBands >> channels.size();
   check<UsageError>(t >= 1 && f >= 1,
                     "cnn embedder: {} blocks with time_pool {} leave no time-frequency cell of the "
                     "96 x 64 patch",
@@ -230,7 +224,7 @@ class CnnEmbedder final : public Embedder {
   // [n, 96, 64] -> [n, dim] uint8 = round(255 * sigmoid output). Slices run at once on their own
   // threads as VggishModel's do (one long file keeps both cores busy).
   std::vector<std::uint8_t> embed(std::span<const float> examples, std::size_t n) const override {
-    const auto per = static_cast<std::size_t>(kFrames * kBands);
+    const auto per = static_cast<std::size_t>(kVggishFrames * kVggishBands);
     check(examples.size() == n * per, "embedder {}: {} values for {} examples of 96 x 64",
           info_.name, examples.size(), n);
     const auto d = static_cast<std::size_t>(info_.dim);
@@ -245,7 +239,8 @@ class CnnEmbedder final : public Embedder {
       torch::NoGradGuard no_grad;
       at::init_num_threads();
       auto x = torch::from_blob(const_cast<float*>(examples.data() + i * per),
-                                {static_cast<std::int64_t>(b), kFrames, kBands}, torch::kFloat32);
+                                {static_cast<std::int64_t>(b), kVggishFrames, kVggishBands},
+                                torch::kFloat32);
       auto y = net_.ptr()->embed(x).mul(255.0).round().to(torch::kUInt8).contiguous();
       std::copy_n(y.data_ptr<std::uint8_t>(), y.numel(), out.data() + i * d);
     };

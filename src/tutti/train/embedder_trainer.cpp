@@ -17,6 +17,7 @@
 #include "tutti/data/npz.h"
 #include "tutti/embed/cnn_net.h"
 #include "tutti/embed/embed_files.h"
+#include "tutti/embed/vggish.h"
 #include "tutti/features/file_examples.h"
 
 namespace tutti::train {
@@ -25,7 +26,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kPatch = 96 * 64;
+// Patches are the examples of the VGGish front end: 96 frames x 64 mel bands.
+using embed::kVggishBands;
+using embed::kVggishFrames;
+constexpr std::int64_t kPatch = kVggishFrames * kVggishBands;
 // Seed streams (core::derive_seed): the batch order of each epoch.
 constexpr std::uint64_t kOrderStream = 1;
 
@@ -138,13 +142,14 @@ PatchData build_patches(const std::vector<Folder>& folders, int threads,
 
 void write_cache(const fs::path& file, const PatchData& d, const std::string& signature) {
   const auto N = d.clips(), F = d.frames(), C = static_cast<std::int64_t>(d.classes.size());
-  data::write_npz(file, {{"patches", data::NpyArray::from_f32({F, 96, 64}, d.patches)},
-                         {"clip_first", data::NpyArray::from_i64({N + 1}, d.clip_first)},
-                         {"y_true", data::NpyArray::from_f32({N, C}, d.y_true)},
-                         {"y_mask", data::NpyArray::from_u8({N, C}, d.y_mask)},
-                         {"y_frame", data::NpyArray::from_u8({F, C}, d.y_frame)},
-                         {"classes", data::NpyArray::from_strings(d.classes)},
-                         {"signature", data::NpyArray::from_strings({signature})}});
+  data::write_npz(
+      file, {{"patches", data::NpyArray::from_f32({F, kVggishFrames, kVggishBands}, d.patches)},
+             {"clip_first", data::NpyArray::from_i64({N + 1}, d.clip_first)},
+             {"y_true", data::NpyArray::from_f32({N, C}, d.y_true)},
+             {"y_mask", data::NpyArray::from_u8({N, C}, d.y_mask)},
+             {"y_frame", data::NpyArray::from_u8({F, C}, d.y_frame)},
+             {"classes", data::NpyArray::from_strings(d.classes)},
+             {"signature", data::NpyArray::from_strings({signature})}});
 }
 
 // The cache when it was made from the same data, else nothing.
@@ -273,7 +278,8 @@ EmbedderTrainReport train_embedder(const EmbedderTrainOptions& o,
     report.epoch_loss.assign(l.data_ptr<double>(), l.data_ptr<double>() + l.numel());
   }
 
-  const torch::Tensor patches = torch::from_blob(data.patches.data(), {data.frames(), 96, 64});
+  const torch::Tensor patches =
+      torch::from_blob(data.patches.data(), {data.frames(), kVggishFrames, kVggishBands});
   const auto batch_count = (N + o.batch_clips - 1) / o.batch_clips;
   for (int epoch = report.first_epoch; epoch < o.epochs; ++epoch) {
     if (cb.on_epoch_start) cb.on_epoch_start(epoch, o.epochs);
