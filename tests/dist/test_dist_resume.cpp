@@ -104,6 +104,17 @@ TEST(Resume, MixupEndsWithTheUninterruptedModel) {
       << r.err;
 }
 
+// The weight average (--ema) is in the checkpoint: a resumed run validates and writes the average
+// an uninterrupted one does, as one process and as two ranks (each rank averages the same
+// all-reduced weights).
+TEST(Resume, WeightAverageEndsWithTheUninterruptedModel) {
+  for (const char* m : {"att", "fc_t"}) {
+    SCOPED_TRACE(m);
+    expect_resume_equals_uninterrupted(m, 0, {}, {"--ema", "0.9"});
+  }
+  expect_resume_equals_uninterrupted("att", 2, {}, {"--ema", "0.9"});
+}
+
 // Streamed from one shard (data/shards.h), as one process and as two ranks: the batch order's
 // engine and the epoch's shard order resume as in memory.
 TEST(Resume, StreamedShardsEndWithTheUninterruptedModel) {

@@ -38,6 +38,8 @@ TrainState some_state() {
   s.summary.train_seconds = 2.75;
   s.model = {torch::randn({3, 4}), torch::tensor(std::int64_t{17})};
   s.best = {torch::randn({3, 4}), torch::tensor(std::int64_t{9})};
+  s.average = {torch::randn({3, 4}), torch::tensor(std::int64_t{17})};
+  s.average_updates = 31;
   std::mt19937_64 rng(5);
   rng.discard(123);
   std::ostringstream os;
@@ -75,9 +77,12 @@ TEST(Checkpoint, StateRoundTripsBitForBit) {
   EXPECT_EQ(r.dropout_counter, 987654321u);
   ASSERT_EQ(r.model.size(), 2u);
   ASSERT_EQ(r.best.size(), 2u);
+  ASSERT_EQ(r.average.size(), 2u);
+  EXPECT_EQ(r.average_updates, 31);
   for (std::size_t i = 0; i < 2; ++i) {
     EXPECT_TRUE(torch::equal(r.model[i], s.model[i]));
     EXPECT_TRUE(torch::equal(r.best[i], s.best[i]));
+    EXPECT_TRUE(torch::equal(r.average[i], s.average[i]));
     EXPECT_TRUE(torch::equal(r.fused_adam.m[i], s.fused_adam.m[i]));
     EXPECT_TRUE(torch::equal(r.fused_adam.v[i], s.fused_adam.v[i]));
   }

@@ -138,6 +138,7 @@ TEST(TrainOptionDecls, KeysAndFlagsAreUniqueAndCoverTheJson) {
                                                    {"label_smoothing", "--label-smoothing"},
                                                    {"lr_schedule", "--lr-schedule"},
                                                    {"mixup", "--mixup"},
+                                                   {"ema", "--ema"},
                                                    {"aux_labels", "--aux-labels"},
                                                    {"aux_weight", "--aux-weight"},
                                                    {"teacher", "--teacher"},
@@ -255,6 +256,15 @@ TEST(TrainConfig, RecipeOptionsDefaultOffAndAreChecked) {
       << usage_error_of(c);
   c.mixup = 0.2;
   EXPECT_NO_THROW(c.validate());
+  EXPECT_EQ(c.ema, 0.0);
+  for (const double bad : {-0.1, 1.0}) {
+    c.ema = bad;
+    EXPECT_NE(usage_error_of(c).find(fmt::format("train config: ema = {}: must be", bad)),
+              std::string::npos)
+        << usage_error_of(c);
+  }
+  c.ema = 0.999;
+  EXPECT_NO_THROW(c.validate());
 }
 
 // A train_config as today's main writes it into meta.json (every key), and the one of the old
@@ -277,6 +287,7 @@ TEST(TrainConfig, OldJsonLoadsAndWritesBackTheSame) {
   now["label_smoothing"] = 0.0;
   now["lr_schedule"] = "constant";
   now["mixup"] = 0.0;
+  now["ema"] = 0.0;
   now["aux_labels"] = "";
   now["aux_weight"] = 1.0;
   now["teacher"] = "";

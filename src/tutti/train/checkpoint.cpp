@@ -138,6 +138,10 @@ TrainState decode(const std::vector<std::uint8_t>& bytes, const std::string& wha
   try {
     s.model = read_tensors(ar, "model/");
     s.best = read_tensors(ar, "best/");
+    s.average = read_tensors(ar, "average/");
+    torch::Tensor updates;
+    ar.read("average/updates", updates);
+    s.average_updates = updates.item<std::int64_t>();
     ar.read("torch_rng", s.torch_rng);
     if (s.has_fused_adam) {
       s.fused_adam.m = read_tensors(ar, "adam/m/");
@@ -217,6 +221,8 @@ void write_checkpoint(const std::filesystem::path& path, const CheckpointIdentit
   ar.write("checkpoint.json", c10::IValue(meta.dump()));
   write_tensors(ar, "model/", s.model);
   write_tensors(ar, "best/", s.best);
+  write_tensors(ar, "average/", s.average);
+  ar.write("average/updates", torch::tensor(s.average_updates));
   ar.write("torch_rng", s.torch_rng);
   if (s.has_fused_adam) {
     write_tensors(ar, "adam/m/", s.fused_adam.m);

@@ -11,6 +11,7 @@
 //   checkpoint.json  format, tutti version, the training options (TrainConfig::to_json), a digest
 //                    of the training and validation clips, the world size, the epoch finished
 //   model/<i>, best/<i>   parameters then buffers, now and at the best epoch so far
+//   average/<i>, average/updates   --ema: the weight average (none without) and its update count
 //   adam/...         the optimizer: FusedAdam's moments and step count, or torch::optim::Adam's
 //                    archive
 //   torch_rng, history, scalars   torch's CPU generator state (dropout, MMGAT's masks), the
@@ -50,15 +51,17 @@ std::string checkpoint_data_digest(const data::BagDataset& train, const data::Ba
 
 // Everything the epoch loop carries into the next epoch.
 struct TrainState {
-  int epoch = 0;                      // epochs finished
-  int since_best = 0;                 // epochs since the best one (patience)
-  infer::TrainingSummary summary;     // history, best epoch, loss and mAP so far, seconds so far
-  std::vector<torch::Tensor> model;   // parameters then buffers
-  std::vector<torch::Tensor> best;    // the same at the best epoch (empty before one)
-  std::string shuffle_rng;            // the batch-order std::mt19937_64, as operator<< writes it
-  torch::Tensor torch_rng;            // torch's default CPU generator state
-  std::uint64_t dropout_counter = 0;  // the fused ATT engine's (models::AttFused)
-  bool has_fused_adam = false;        // which optimizer state follows
+  int epoch = 0;                       // epochs finished
+  int since_best = 0;                  // epochs since the best one (patience)
+  infer::TrainingSummary summary;      // history, best epoch, loss and mAP so far, seconds so far
+  std::vector<torch::Tensor> model;    // parameters then buffers
+  std::vector<torch::Tensor> best;     // the same at the best epoch (empty before one)
+  std::vector<torch::Tensor> average;  // --ema: the weight average (empty without, or before
+  std::int64_t average_updates = 0;    // its first update) and its update count
+  std::string shuffle_rng;             // the batch-order std::mt19937_64, as operator<< writes it
+  torch::Tensor torch_rng;             // torch's default CPU generator state
+  std::uint64_t dropout_counter = 0;   // the fused ATT engine's (models::AttFused)
+  bool has_fused_adam = false;         // which optimizer state follows
   FusedAdam::State fused_adam;
   std::vector<std::uint8_t> adam;  // torch::optim::Adam::save archive bytes
 };

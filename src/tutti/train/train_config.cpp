@@ -104,6 +104,10 @@ std::vector<TrainOptionDecl> make_decls() {
                            "Mixup of bags: train on pairs of a batch's clips mixed (features and "
                            "targets) with a weight from Beta(A, A) (0 = off)"),
                     0, kInf, false, false, "0 = off"));
+  v.push_back(range(option("ema", "--ema", neural, &C::ema, 0.0,
+                           "Exponential moving average of the weights with decay D, updated every "
+                           "step; validation, best epoch and the written model use it (0 = off)"),
+                    0, 1, false, true, "0 = off"));
   auto aux = option("aux_labels", "--aux-labels", neural, &C::aux_labels, "",
                     "Auxiliary task: bag dataset (.npz) of more clips and other classes (e.g. the "
                     "527 AudioSet classes), joined by clip key; the model file keeps only the "

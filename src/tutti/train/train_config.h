@@ -51,6 +51,10 @@ struct TrainConfig {
   // Mixup of bags (train/mixup.h): each batch is mixed with a permutation of itself by a weight
   // drawn from Beta(mixup, mixup); 0 = off.
   double mixup{};
+  // Exponential moving average of the weights (train/weight_average.h), updated after every
+  // step with this decay; validation, the best epoch, thresholds and the written model use the
+  // average. 0 = off.
+  double ema{};
   // Auxiliary task (train/extra_targets.h): a bag dataset of more clips and other classes (e.g.
   // the 527 AudioSet classes of every balanced-train clip), joined to the training clips by key
   // and learned by extra classifier rows next to the task's; its labels weigh aux_weight each.

@@ -28,6 +28,7 @@
 #include "tutti/train/fused_adam.h"
 #include "tutti/train/mixup.h"
 #include "tutti/train/validation.h"
+#include "tutti/train/weight_average.h"
 
 namespace tutti::train {
 
@@ -286,6 +287,7 @@ struct LoopState {
   std::optional<torch::optim::Adam>& optim;
   infer::TrainingSummary& sum;
   int& since_best;
+  WeightAverage* average;  // --ema, else null
 
   TrainState take(int epoch, double seconds) const {
     TrainState s;
@@ -295,6 +297,10 @@ struct LoopState {
     s.summary.train_seconds = seconds;
     for (auto& t : Snapshot::live(model)) s.model.push_back(t.detach());
     s.best = best.tensors;
+    if (average) {
+      s.average = average->tensors();
+      s.average_updates = average->updates();
+    }
     std::ostringstream os;
     os << rng;
     s.shuffle_rng = os.str();
@@ -324,6 +330,11 @@ struct LoopState {
     for (std::size_t i = 0; i < live.size(); ++i) live[i].copy_(s.model[i]);
     best.tensors.clear();
     for (const auto& t : s.best) best.tensors.push_back(t.clone());
+    if (average) {
+      check(s.average.empty() || s.average.size() == live.size(),
+            "train: --resume: {}: its weight average holds another model", what);
+      average->restore(s.average, s.average_updates);
+    }
     std::istringstream is(s.shuffle_rng);
     is >> rng;
     check(!is.fail(), "train: --resume: {}: unreadable batch-order state", what);
@@ -455,7 +466,19 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
   int since_best = 0;
   const auto t_start = Clock::now();
   // Checkpoints: what a resumed run must share with this one, and the state it left.
-  LoopState loop{*model, best, rng, fused.get(), fused_adam.get(), optim, sum, since_best};
+  // --ema: the average of the weights, updated after every step; validated, selected, written.
+  std::optional<WeightAverage> average;
+  if (cfg.ema > 0) average.emplace(cfg.ema);
+  const std::vector<torch::Tensor> live = Snapshot::live(*model);
+  LoopState loop{*model,
+                 best,
+                 rng,
+                 fused.get(),
+                 fused_adam.get(),
+                 optim,
+                 sum,
+                 since_best,
+                 average ? &*average : nullptr};
   CheckpointIdentity ckpt_id;
   if (!checkpoint.empty()) {
     ckpt_id.options = cfg.to_json();
@@ -518,6 +541,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
           if (!std::isfinite(l.bce_sum)) diverged(cfg, epoch, step, l.bce_sum);
           if (dp) dp->allreduce_grads(params);
           fused_adam->step(adam);
+          if (average) average->update(live);
           loss_sum += l.bce_sum;
           known_sum += l.known;
           continue;
@@ -564,6 +588,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
           if (dp) dp->allreduce_grads(params);
           optim->step();
         }
+        if (average) average->update(live);
         const double bce = bce_sum.item<double>();
         if (!std::isfinite(bce)) diverged(cfg, epoch, step, bce);
         loss_sum += bce;
@@ -585,6 +610,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
       loss_sum = sums[0];
       known_sum = sums[1];
     }
+    if (average) average->swap(live);  // validate (and keep as the best) the average
     const ValResult v =
         validate_model(*model, fused.get(), vt, val_sub, device, cfg, epoch, step, dp);
     models::adapt_threads_to_load();  // other processes may have come or gone
@@ -601,6 +627,7 @@ NeuralTrainResult train_neural(const data::BagDataset& train_in, const data::Bag
     } else {
       ++since_best;
     }
+    if (average) average->swap(live);
     const bool stop = cfg.patience > 0 && since_best >= cfg.patience;
     if (!checkpoint.empty() && cfg.checkpoint_every > 0 && epoch % cfg.checkpoint_every == 0 &&
         epoch < cfg.epochs && !stop && (!dp || dp->rank() == 0))
