@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped model models/synth.tutti-embedder + models/synth.tutti (docs/models/synth.md):
-# randomized synthesis (three training fonts, --effects, composer and mma arrangements), the
-# learned embedder, an ATT bag model on its features, and the scores of the model card.
+# randomized synthesis (three training fonts that share no samples with FluidR3, --effects,
+# composer and mma arrangements), the learned embedder, an ATT bag model on its features, and the
+# scores of the model card.
 #   tools/build_synth_model.sh [OUT]     (default: synth-model/; finished steps are skipped)
 #   then: cp OUT/synth.tutti-embedder OUT/synth.tutti models/
 # Sizes: SYNTH_COMPOSER (training clips from the composer, default 1200), SYNTH_MMA (mma charts,
@@ -21,14 +22,16 @@ ATT_EPOCHS=${ATT_EPOCHS:-150}
 THREADS=${THREADS:-2}
 TIM=/usr/share/sounds/sf2/TimGM6mb.sf2
 GMBANK=/usr/share/sounds/sf2/sf_GMbank.sf2
-MSL=/usr/share/sounds/sf3/MuseScore_General_Lite.sf3
+# OPL3: samples of an OPL3 FM synthesis chip, nothing taken from FluidR3. MuseScore_General_Lite
+# is not in the pool: it keeps FluidR3Mono's samples for most instruments.
+OPL3=/usr/share/sounds/sf2/OPL-3_FM_128M.sf2
 FLUID=/usr/share/sounds/sf3/FluidR3Mono_GM.sf3  # the unseen test font, never in training
 # Human-written General MIDI songs (Debian openttd-openmsx): a third arrangement source, test only.
 OPENMSX=/usr/share/games/openttd/baseset/openmsx
-for f in "$TIM" "$GMBANK" "$MSL" "$FLUID" "$OPENMSX"; do
+for f in "$TIM" "$GMBANK" "$OPL3" "$FLUID" "$OPENMSX"; do
   [ -e "$f" ] || { echo "build_synth_model: $f not found (./run installs it)" >&2; exit 1; }
 done
-POOL=(--soundfont "$TIM" --soundfont "$GMBANK" --soundfont "$MSL")
+POOL=(--soundfont "$TIM" --soundfont "$GMBANK" --soundfont "$OPL3")
 COMMON=(--duration 10 --sample-rate 16000 --channels 1 --effects --threads "$THREADS")
 D=$OUT/data
 mkdir -p "$D"
