@@ -17,8 +17,7 @@ OPENMSX = "/usr/share/games/openttd/baseset/openmsx"
 
 def run(out, pool, tutti=None):
     env = dict(os.environ, POOL_FONTS=pool, SYNTH_COMPOSER="2", SYNTH_MMA="1", SYNTH_TEST="2",
-               EMBEDDER_EPOCHS="1", ATT_EPOCHS="1",
-               THREADS="1")
+               EMBEDDER_EPOCHS="1", ATT_EPOCHS="1", THREADS="1")
     if tutti:
         env["TUTTI_BIN"] = tutti
     return subprocess.run(["bash", SCRIPT, out], capture_output=True, text=True, env=env,
