@@ -22,7 +22,7 @@ N_TEST_MMA=$((N_TEST / 2))
 EMB_EPOCHS=${EMBEDDER_EPOCHS:-10}
 ATT_EPOCHS=${ATT_EPOCHS:-150}
 THREADS=${THREADS:-2}
-# OPL3: samples of an OPL3 FM synthesis chip, nothing taken from FluidR3. MuseScore_General_Lite
+# OPL3: the sound of an OPL3 FM synthesis chip, nothing taken from FluidR3. MuseScore_General_Lite
 # is not in the default pool: it keeps FluidR3Mono's samples for most instruments.
 FONTS=(/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf2/sf_GMbank.sf2
   /usr/share/sounds/sf2/OPL-3_FM_128M.sf2)
