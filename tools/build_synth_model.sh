@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped model models/synth.tutti-embedder + models/synth.tutti (docs/models/synth.md):
-# randomized synthesis (three training fonts, --effects, composer and mma arrangements), the
-# learned embedder, an ATT bag model on its features, and the scores of the model card.
+# randomized synthesis (three training fonts that share no samples with FluidR3, --effects,
+# composer and mma arrangements), the learned embedder, an ATT bag model on its features, and the
+# scores of the model card.
 #   tools/build_synth_model.sh [OUT]     (default: synth-model/; finished steps are skipped)
 #   then: cp OUT/synth.tutti-embedder OUT/synth.tutti models/
 # Sizes: SYNTH_COMPOSER (training clips from the composer, default 1200), SYNTH_MMA (mma charts,
 # default 700, ~2 clips each), SYNTH_TEST (test clips / charts, default 300 / 150), EMBEDDER_EPOCHS
-# (10), ATT_EPOCHS (150). Threads: THREADS (2).
+# (10), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
+# spaces, default TimGM6mb, sf_GMbank and OPL3; the generalization table of docs/results.md was
+# made with MuseScore_General_Lite in OPL3's place).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${TUTTI_BIN:-build/tutti}
@@ -19,16 +22,19 @@ N_TEST_MMA=$((N_TEST / 2))
 EMB_EPOCHS=${EMBEDDER_EPOCHS:-10}
 ATT_EPOCHS=${ATT_EPOCHS:-150}
 THREADS=${THREADS:-2}
-TIM=/usr/share/sounds/sf2/TimGM6mb.sf2
-GMBANK=/usr/share/sounds/sf2/sf_GMbank.sf2
-MSL=/usr/share/sounds/sf3/MuseScore_General_Lite.sf3
+# OPL3: the sound of an OPL3 FM synthesis chip, nothing taken from FluidR3. MuseScore_General_Lite
+# is not in the default pool: it keeps FluidR3Mono's samples for most instruments.
+FONTS=(/usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf2/sf_GMbank.sf2
+  /usr/share/sounds/sf2/OPL-3_FM_128M.sf2)
+[ -z "${POOL_FONTS:-}" ] || read -ra FONTS <<<"$POOL_FONTS"
 FLUID=/usr/share/sounds/sf3/FluidR3Mono_GM.sf3  # the unseen test font, never in training
 # Human-written General MIDI songs (Debian openttd-openmsx): a third arrangement source, test only.
 OPENMSX=/usr/share/games/openttd/baseset/openmsx
-for f in "$TIM" "$GMBANK" "$MSL" "$FLUID" "$OPENMSX"; do
+for f in "${FONTS[@]}" "$FLUID" "$OPENMSX"; do
   [ -e "$f" ] || { echo "build_synth_model: $f not found (./run installs it)" >&2; exit 1; }
 done
-POOL=(--soundfont "$TIM" --soundfont "$GMBANK" --soundfont "$MSL")
+POOL=()
+for f in "${FONTS[@]}"; do POOL+=(--soundfont "$f"); done
 COMMON=(--duration 10 --sample-rate 16000 --channels 1 --effects --threads "$THREADS")
 D=$OUT/data
 mkdir -p "$D"

@@ -6,7 +6,9 @@
 #   tools/generalization.sh DATA [OUT] [SPLITS...]
 # DATA: the data folder of tools/build_synth_model.sh (OUT/data there: comp_train, mma_train,
 # comp_test_pool, mma_test_pool, comp_test_fluid, mma_test_fluid, openmsx_test_fluid); OUT default
-# generalization/.
+# generalization/. The default splits name the fonts of the pool the table in docs/results.md was
+# made with (POOL_FONTS = TimGM6mb, sf_GMbank, MuseScore_General_Lite); for the default pool of
+# build_synth_model.sh name them (loso-OPL-3_FM_128M in place of loso-MuseScore_General_Lite).
 # Splits (default all, in this order):
 #   all-fluid   all training fonts, both generators -> FluidR3, on both generators' test clips and
 #               on the OpenMSX songs, a third source never in training (EMBEDDER=FILE: use that
