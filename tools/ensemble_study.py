@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--seeds", type=int, required=True)
     ap.add_argument("--member", action="append", required=True, help="NAME=PATH with {seed}")
     ap.add_argument("--ensembles", required=True, help="m1+m2+...,... or all")
+    ap.add_argument("--val-fraction", help="the members' --val-fraction (tutti's default: 0.15)")
     ap.add_argument("--threads", default="1")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
@@ -65,15 +66,17 @@ def main():
                     sys.exit(f"ensemble_study: {f}: no such model file")
             out = os.path.join(a.output, f"{name}-seed{seed}.tutti")
             if not os.path.exists(out):
+                fraction = ["--val-fraction", a.val_fraction] if a.val_fraction else []
                 run([a.tutti, "ensemble", *files, "--validation", a.validation, "--val-seed",
-                     str(seed), "--threads", a.threads, "-o", out])
+                     str(seed), *fraction, "--threads", a.threads, "-o", out])
             with zipfile.ZipFile(out) as z:
                 val_map = json.loads(z.read("meta.json"))["training"]["val_map"]
             metrics = json.loads(run([a.tutti, "eval", out, a.test, "--json", "--threads",
                                       a.threads]))
             runs.append({"model": name, "seed": seed, "val_map": val_map, "metrics": metrics,
                          "model_file": os.path.basename(out),
-                         "train_config": {"ensemble": files, "val_seed": seed}})
+                         "train_config": {"ensemble": files, "val_seed": seed,
+                                          "val_fraction": float(a.val_fraction or 0.15)}})
             print(f"{name} seed {seed}: val mAP {val_map:.4f}, test mAP {metrics['mAP']:.4f}",
                   flush=True)
     with open(os.path.join(a.output, "results.json.tmp"), "w") as f:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tools/ensemble_study.py on two tiny ATT runs per seed trained by the CLI: one ensemble per seed
 whose results.json entry holds the ensemble file's validation mAP and `tutti eval`'s test mAP,
-the best combination printed, reuse of existing ensembles, and the refused inputs.
+the best combination printed, reuse of existing ensembles, --val-fraction, and the refused
+inputs.
 
     python3 tests/tools/test_ensemble_study.py build/tutti   (exit 77 = skipped: no CLI)
 """
@@ -63,6 +64,15 @@ with tempfile.TemporaryDirectory() as tmp:
     assert p2.returncode == 0, p2.stderr
     assert open(os.path.join(out, "a+b-seed1.tutti"), "rb").read() == before
     assert json.load(open(os.path.join(out, "results.json")))["runs"] == runs
+    # --val-fraction: the members' own validation fraction chooses the ensemble's thresholds.
+    p3 = study(os.path.join(tmp, "combo3"), "--ensembles", "a+b", "--val-fraction", "0.3")
+    assert p3.returncode == 0, p3.stderr
+    with zipfile.ZipFile(os.path.join(tmp, "combo3", "a+b-seed1.tutti")) as z:
+        validation = json.loads(z.read("meta.json"))["ensemble"]["validation"]
+    assert "fraction 0.3, seed 1" in validation, validation
+    runs3 = json.load(open(os.path.join(tmp, "combo3", "results.json")))["runs"]
+    assert runs3[0]["train_config"]["val_fraction"] == 0.3, runs3[0]
+    assert "fraction 0.15, seed 2" in meta["ensemble"]["validation"], meta["ensemble"]  # default
     # Refused: a combination naming no member, a member file that is missing.
     bad = study(out, "--ensembles", "a+c")
     assert bad.returncode != 0 and "'c' is not a --member" in bad.stderr, bad.stderr
