@@ -7,7 +7,7 @@
 #   then: cp OUT/synth.tutti-embedder OUT/synth.tutti models/
 # Sizes: SYNTH_COMPOSER (training clips from the composer, default 1200), SYNTH_MMA (mma charts,
 # default 700, ~2 clips each), SYNTH_TEST (test clips / charts, default 300 / 150), EMBEDDER_EPOCHS
-# (10), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
+# (20), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
 # spaces, default TimGM6mb, sf_GMbank and OPL3; the generalization table of docs/results.md was
 # made with MuseScore_General_Lite in OPL3's place).
 set -euo pipefail
@@ -19,7 +19,7 @@ N_COMP=${SYNTH_COMPOSER:-1200}
 N_MMA=${SYNTH_MMA:-700}
 N_TEST=${SYNTH_TEST:-300}
 N_TEST_MMA=$((N_TEST / 2))
-EMB_EPOCHS=${EMBEDDER_EPOCHS:-10}
+EMB_EPOCHS=${EMBEDDER_EPOCHS:-20}
 ATT_EPOCHS=${ATT_EPOCHS:-150}
 THREADS=${THREADS:-2}
 # OPL3: the sound of an OPL3 FM synthesis chip, nothing taken from FluidR3. MuseScore_General_Lite
