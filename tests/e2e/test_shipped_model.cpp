@@ -19,7 +19,7 @@ namespace {
 
 const std::filesystem::path kModel = tutti::testing::source_dir() / "models" / "as20.tutti";
 // docs/models/as20.md: `tutti eval models/as20.tutti as20-test.npz`.
-constexpr double kRecordedTestMap = 0.48792533854131187;
+constexpr double kRecordedTestMap = 0.4953351997088785;
 
 }  // namespace
 
