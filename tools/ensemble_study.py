@@ -41,7 +41,8 @@ def main():
     ap.add_argument("--seeds", type=int, required=True)
     ap.add_argument("--member", action="append", required=True, help="NAME=PATH with {seed}")
     ap.add_argument("--ensembles", required=True, help="m1+m2+...,... or all")
-    ap.add_argument("--val-fraction", help="the members' --val-fraction (tutti's default: 0.15)")
+    ap.add_argument("--val-fraction",
+                    help="the members' --val-fraction (default: tutti ensemble's, as tutti train's)")
     ap.add_argument("--threads", default="1")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
@@ -76,7 +77,8 @@ def main():
             runs.append({"model": name, "seed": seed, "val_map": val_map, "metrics": metrics,
                          "model_file": os.path.basename(out),
                          "train_config": {"ensemble": files, "val_seed": seed,
-                                          "val_fraction": float(a.val_fraction or 0.15)}})
+                                          **({"val_fraction": float(a.val_fraction)}
+                                             if a.val_fraction else {})}})
             print(f"{name} seed {seed}: val mAP {val_map:.4f}, test mAP {metrics['mAP']:.4f}",
                   flush=True)
     with open(os.path.join(a.output, "results.json.tmp"), "w") as f:
