@@ -51,6 +51,19 @@ std::vector<std::string> ensemble_members(const std::string& name) {
 // Seeds of the extra members of one model in an ensemble: far from the experiment's 1..seeds.
 constexpr int kMemberSeedStride = 1000;
 
+// `--option MODEL.key=value` applies to MODEL's runs only; `--option key=value` to every model.
+core::Json options_of(const std::string& model, const core::Json& given) {
+  core::Json out = core::Json::object();
+  for (const auto& [k, v] : given.items()) {
+    const auto dot = k.find('.');
+    if (dot == std::string::npos)
+      out[k] = v;
+    else if (k.substr(0, dot) == model)
+      out[k.substr(dot + 1)] = v;
+  }
+  return out;
+}
+
 }  // namespace
 
 void ExperimentConfig::validate() const {
@@ -64,6 +77,14 @@ void ExperimentConfig::validate() const {
     check<UsageError>(!m.empty(), "experiment: empty model name in --models");
     run_config(m, 1).validate();
   }
+  if (overrides.contains("model_options"))
+    for (const auto& [k, v] : overrides.at("model_options").items()) {
+      const auto dot = k.find('.');
+      if (dot == std::string::npos) continue;
+      check<UsageError>(std::find(models.begin(), models.end(), k.substr(0, dot)) != models.end(),
+                        "experiment: --option {}: '{}' is not one of --models", k,
+                        k.substr(0, dot));
+    }
   for (const auto& e : ensembles) {
     for (const auto& m : ensemble_members(e))
       check<UsageError>(std::find(models.begin(), models.end(), m) != models.end(),
@@ -75,7 +96,8 @@ void ExperimentConfig::validate() const {
 
 train::TrainConfig ExperimentConfig::run_config(const std::string& model, int seed) const {
   core::Json j = train::TrainConfig::for_model(model).to_json();
-  for (const auto& [k, v] : overrides.items()) j[k] = v;
+  for (const auto& [k, v] : overrides.items())
+    j[k] = k == "model_options" ? options_of(model, v) : v;
   if (!embedder.empty()) j["embedder"] = embedder;
   j["model"] = model;
   j["seed"] = seed;
@@ -292,6 +314,43 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
     }
     return run;
   };
+  // Member i of model m in an ensemble of seed `seed`: i = 0 is the experiment's own run; the
+  // others are trained with seed + 1000 i on the validation split of `seed`.
+  auto member_run = [&](const std::string& m, int seed, int i) {
+    train::TrainConfig rc = cfg.run_config(m, seed);
+    if (i == 0) return std::pair{rc, cfg.out_dir / run_file_name(m, seed)};
+    rc.seed = static_cast<std::uint64_t>(seed + kMemberSeedStride * i);
+    rc.val_seed = static_cast<std::uint64_t>(seed);
+    return std::pair{rc, cfg.out_dir / fmt::format("{}-seed{}-m{}.tutti", m, seed, i)};
+  };
+  auto usable_file = [](const fs::path& path) {
+    if (!fs::exists(path)) return false;
+    try {
+      (void)infer::read_model_file(path);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  // The extra members the ensembles not yet made still need, each once, in the order rank 0
+  // alone would train them.
+  auto missing_members = [&] {
+    std::vector<std::pair<train::TrainConfig, fs::path>> out;
+    for (const auto& name : cfg.ensembles)
+      for (int seed = 1; seed <= cfg.seeds; ++seed) {
+        if (done(name, seed)) continue;
+        std::map<std::string, int> count;
+        for (const auto& m : ensemble_members(name)) {
+          const int i = count[m]++;
+          if (i == 0) continue;
+          auto run = member_run(m, seed, i);
+          const bool listed = std::any_of(out.begin(), out.end(),
+                                          [&](const auto& o) { return o.second == run.second; });
+          if (!listed && !usable_file(run.second)) out.push_back(std::move(run));
+        }
+      }
+    return out;
+  };
   const bool rank0 = !group || group->rank() == 0;
   std::vector<std::pair<std::string, int>> pending;  // the runs left, in the one-process order
   for (const auto& model : cfg.models) {
@@ -351,6 +410,16 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
       }
       if (rank0) save();
     }
+    // The ensembles' extra members are independent runs too: they go in rounds of W as well,
+    // and every rank waits for the round's files before rank 0 reads them.
+    const auto members = missing_members();
+    for (std::size_t round = 0; round < members.size(); round += w) {
+      if (round + r < members.size()) {
+        const auto& [rc, path] = members[round + r];
+        train::train_model_file(train, rc, path, cfg.train_path, events.on_epoch);
+      }
+      group->barrier();
+    }
     // Rank 0 makes the ensembles (from every rank's model files) and writes the report.
     if (!rank0) return results;
   }
@@ -366,20 +435,9 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
       core::Json members = core::Json::array();
       for (const auto& m : ensemble_members(name)) {
         const int i = count[m]++;
-        train::TrainConfig rc = cfg.run_config(m, seed);
-        fs::path path = cfg.out_dir / run_file_name(m, seed);
-        if (i > 0) {
-          rc.seed = static_cast<std::uint64_t>(seed + kMemberSeedStride * i);
-          rc.val_seed = static_cast<std::uint64_t>(seed);
-          path = cfg.out_dir / fmt::format("{}-seed{}-m{}.tutti", m, seed, i);
-          bool usable = fs::exists(path);
-          if (usable) try {
-              (void)infer::read_model_file(path);
-            } catch (const Error&) {
-              usable = false;
-            }
-          if (!usable) train::train_model_file(train, rc, path, cfg.train_path, events.on_epoch);
-        }
+        const auto [rc, path] = member_run(m, seed, i);
+        if (i > 0 && !usable_file(path))
+          train::train_model_file(train, rc, path, cfg.train_path, events.on_epoch);
         eo.members.push_back(path);
         members.push_back(path.filename().string());
         if (eo.members.size() == 1) {
