@@ -4,10 +4,12 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "cli_runner.h"
 #include "test_util.h"
 #include "tutti/core/json.h"
+#include "tutti/core/zip.h"
 #include "tutti/data/bag_io.h"
 
 namespace tutti::testing {
@@ -99,6 +101,53 @@ TEST(CliExperiment, EmbedderMismatchesAreRefusedBeforeAnyRun) {
   EXPECT_NE(r.err.find("--embedder vggish:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("was made by embedder 'logmel-stats'"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "exp" / "results.json"));
+}
+
+// `--option MODEL.key=value` reaches MODEL's runs only: the ATT run is the `tutti train` run with
+// that option, FC_T keeps its defaults; a model not in --models is refused before any run.
+TEST(CliExperiment, ModelScopedOptionsApplyToThatModelOnly) {
+  TempDir dir;
+  data::save_bags(dir / "train.npz", variable_length(60, 0));
+  data::save_bags(dir / "test.npz", variable_length(30, 1));
+  const std::vector<std::string> common = {"--epochs", "2", "--threads", "1"};
+  auto args = std::vector<std::string>{"experiment", "--train", (dir / "train.npz").string(),
+                                       "--test", (dir / "test.npz").string(), "--models",
+                                       "att,fc_t", "--seeds", "1", "--option", "att.num_layers=1",
+                                       "-o", (dir / "exp").string()};
+  args.insert(args.end(), common.begin(), common.end());
+  auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const core::Json res = core::read_json_file(dir / "exp" / "results.json");
+  std::map<std::string, core::Json> options;
+  for (const auto& run : res["runs"]) options[run["model"]] = run["train_config"]["model_options"];
+  EXPECT_EQ(options["att"], core::Json::parse(R"({"num_layers": 1})"));
+  EXPECT_EQ(options["fc_t"], core::Json::object());
+
+  for (const auto& [model, option] : {std::pair{"att", "num_layers=1"}, {"fc_t", ""}}) {
+    auto train = std::vector<std::string>{"train", (dir / "train.npz").string(), "--model", model,
+                                          "--seed", "1", "-o",
+                                          (dir / fmt::format("{}.tutti", model)).string()};
+    if (*option) train.insert(train.end(), {"--option", option});
+    train.insert(train.end(), common.begin(), common.end());
+    r = run_cli(train);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    core::ZipReader a(dir / fmt::format("{}.tutti", model));
+    core::ZipReader b(dir / "exp" / fmt::format("{}-seed1.tutti", model));
+    EXPECT_TRUE(a.read("weights.pt") == b.read("weights.pt")) << model;
+    const auto ma = a.read("meta.json"), mb = b.read("meta.json");
+    EXPECT_EQ(core::Json::parse(ma.begin(), ma.end())["model"],
+              core::Json::parse(mb.begin(), mb.end())["model"])
+        << model;
+  }
+
+  args[8] = "rnn.num_layers=1";
+  args[10] = (dir / "bad").string();
+  r = run_cli(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--option rnn.num_layers: 'rnn' is not one of --models"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad" / "results.json"));
 }
 
 }  // namespace
