@@ -44,8 +44,10 @@ def main(path):
         cells = [fmt([r["metrics"].get(k) for r in runs]) for k in METRICS]
         cells += [fmt([r["metrics"].get("micro", {}).get(k) for r in runs]) for k in ("ap", "f1")]
         spe = [r.get("seconds_per_epoch") for r in runs if r.get("seconds_per_epoch")]
+        # An ensemble records no epochs: its s/epoch cell stays empty.
         print(f"| {m} | {len(runs)} | " + " | ".join(cells) +
-              f" | {runs[0].get('params', 'n/a')} | {statistics.median(spe) if spe else 0:.2f} |")
+              f" | {runs[0].get('params', 'n/a')} | "
+              f"{f'{statistics.median(spe):.2f}' if spe else ''} |")
 
 
 def per_class(path):
