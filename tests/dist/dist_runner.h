@@ -105,23 +105,36 @@ inline std::map<std::string, std::string> rank_env(int rank, int world, int port
           {"TUTTI_DIST_TIMEOUT_S", std::to_string(timeout_s)}};
 }
 
-// A model file's entries (weights.pt, forest-<c>.ubj, ...) and its meta.json without the
-// wall-clock seconds: what two runs that train the same model have in common to the byte.
+// A model file's entries (weights.pt, forest-<c>.ubj, an ensemble's member-<i>/...) and its
+// meta.json, every meta.json without the wall-clock seconds: what two runs that train the same
+// model have in common to the byte.
 struct ModelFileContent {
   std::map<std::string, std::vector<std::uint8_t>> entries;  // all but meta.json
   core::Json meta;
 };
+inline core::Json meta_without_seconds(const std::vector<std::uint8_t>& bytes) {
+  core::Json meta = core::Json::parse(std::string(bytes.begin(), bytes.end()));
+  if (meta.contains("training")) {
+    auto& t = meta.at("training");
+    t.erase("train_seconds");
+    if (t.contains("history"))
+      for (auto& h : t.at("history")) h.erase("seconds");
+  }
+  return meta;
+}
 inline ModelFileContent model_file_content(const std::filesystem::path& p) {
   core::ZipReader z(p);
   ModelFileContent c;
   for (const auto& name : z.names()) {
-    if (name != "meta.json") c.entries[name] = z.read(name);
+    if (name == "meta.json") continue;
+    auto bytes = z.read(name);
+    if (name.ends_with("/meta.json")) {  // an ensemble member's
+      const std::string s = meta_without_seconds(bytes).dump();
+      bytes.assign(s.begin(), s.end());
+    }
+    c.entries[name] = std::move(bytes);
   }
-  const auto m = z.read("meta.json");
-  c.meta = core::Json::parse(std::string(m.begin(), m.end()));
-  auto& t = c.meta.at("training");
-  t.erase("train_seconds");
-  for (auto& h : t.at("history")) h.erase("seconds");
+  c.meta = meta_without_seconds(z.read("meta.json"));
   return c;
 }
 

@@ -140,8 +140,8 @@ TEST(CliExperiment, ModelScopedOptionsApplyToThatModelOnly) {
         << model;
   }
 
-  args[8] = "rnn.num_layers=1";
-  args[10] = (dir / "bad").string();
+  args[10] = "rnn.num_layers=1";
+  args[12] = (dir / "bad").string();
   r = run_cli(args);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--option rnn.num_layers: 'rnn' is not one of --models"),
