@@ -413,6 +413,11 @@ report::Results run_experiment(const ExperimentConfig& given, const ExperimentEv
     // The ensembles' extra members are independent runs too: they go in rounds of W as well,
     // and every rank waits for the round's files before rank 0 reads them.
     const auto members = missing_members();
+    std::string files;
+    for (const auto& [rc, path] : members)
+      files += fmt::format("{}{}", files.empty() ? "" : ",", path.filename().string());
+    group->check_same("experiment_members", files.empty() ? "none" : files,
+                      "list of ensemble members left to train (is -o a folder every rank shares?)");
     for (std::size_t round = 0; round < members.size(); round += w) {
       if (round + r < members.size()) {
         const auto& [rc, path] = members[round + r];
