@@ -50,7 +50,8 @@ struct TrainFlags {
     flag("val_fraction")->excludes(flag("val_split"));
     cmd->add_option("--option", options,
                     "Model hyperparameter key=value (JSON value), e.g. --option dropout=0.5; "
-                    "the options of each model: docs/models.md")
+                    "the options of each model: docs/models.md. In experiment, MODEL.key=value "
+                    "sets it for MODEL's runs only")
         ->group(train::group_title(train::TrainGroup::kNeural));
   }
 
