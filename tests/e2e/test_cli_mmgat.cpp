@@ -4,17 +4,17 @@
 // deleted before predicting), and round-trips through eval and predict. The ablations train too.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <fstream>
 
 #include "cli_runner.h"
+#include "max_abs_diff.h"
 #include "test_util.h"
 #include "tutti/core/json.h"
 #include "tutti/core/zip.h"
 #include "tutti/data/npz.h"
 
 using tutti::testing::fixture;
+using tutti::testing::max_abs_diff;
 using tutti::testing::run_cli;
 using tutti::testing::TempDir;
 
@@ -100,15 +100,6 @@ TEST(CliMmgat, DefaultPpmiAndAblationsTrain) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("similarity"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.tutti"));
-}
-
-// The largest difference between two score arrays of the same shape.
-static float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float d = 0;
-  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    d = std::max(d, std::abs(a[i] - b[i]));
-  return d;
 }
 
 // A model file written before the ablations were options of mmgat (spec name "mmgat-single",

@@ -10,6 +10,7 @@
 
 #include "audio/audio_test_util.h"
 #include "audio/npy_test_reader.h"
+#include "max_abs_diff.h"
 #include "test_util.h"
 #include "tutti/audio/audio_stream.h"
 #include "tutti/core/error.h"
@@ -21,6 +22,7 @@ namespace tutti::features {
 namespace {
 
 using tutti::testing::fixture;
+using tutti::testing::max_abs_diff;
 
 // The signal documented in tools/fixtures/make_audio_fixtures.py.
 std::vector<float> synth_signal() {
@@ -35,12 +37,6 @@ std::vector<float> synth_signal() {
     x[n] = n < 2000 ? 0.0f : static_cast<float>(v);
   }
   return x;
-}
-
-float max_abs_diff(std::span<const float> a, std::span<const float> b) {
-  float m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
-  return m;
 }
 
 TEST(LogMel, MelMatrixMatchesReference) {
