@@ -12,15 +12,10 @@ import sys
 import tempfile
 import zipfile
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-TOOL = os.path.join(ROOT, "tools", "model_card_table.py")
-TRAIN = os.path.join(ROOT, "tests", "fixtures", "train", "train_small.npz")
-TEST = os.path.join(ROOT, "tests", "fixtures", "train", "test_small.npz")
+from tutti_cli import TEST, TRAIN, tool, tutti_binary
 
-if len(sys.argv) < 2 or not os.path.exists(sys.argv[1]):
-    print("skipped: no tutti binary given")
-    sys.exit(77)
-T = sys.argv[1]
+TOOL = tool("model_card_table.py")
+T = tutti_binary()
 
 with tempfile.TemporaryDirectory() as tmp:
     model, ev = os.path.join(tmp, "m.tutti"), os.path.join(tmp, "eval.json")
