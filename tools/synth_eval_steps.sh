@@ -13,9 +13,11 @@ merge_sets() {  # OUT.npz IN.npz...: one training set (clip keys prefixed with t
   [ -f "$out" ] || "$T" data merge "$@" --prefix-keys -o "$out" 2>/dev/null
 }
 
-train_att() {  # OUT.tutti TRAIN.npz
-  [ -f "$1" ] || "$T" train "$2" --model att --epochs "$ATT_EPOCHS" --patience 20 \
-    --lr-schedule cosine --seed 1 --threads "$THREADS" -o "$1" >/dev/null 2>&1
+train_att() {  # OUT.tutti TRAIN.npz [MORE TRAIN FLAGS...]
+  local out=$1 data=$2
+  shift 2
+  [ -f "$out" ] || "$T" train "$data" --model att --epochs "$ATT_EPOCHS" --patience 20 \
+    --lr-schedule cosine --seed 1 --threads "$THREADS" "$@" -o "$out" >/dev/null 2>&1
 }
 
 score_set() {  # MODEL FEATURES.npz STRONG.csv EVAL.json LOC.json: clip scores, 1 s timelines
