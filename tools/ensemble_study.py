@@ -56,6 +56,9 @@ def main():
         for m in c:
             if m not in members:
                 sys.exit(f"ensemble_study: --ensembles: '{m}' is not a --member")
+    # Given: passed to `tutti ensemble` and recorded; else tutti's default, recorded by neither.
+    fraction = ["--val-fraction", a.val_fraction] if a.val_fraction else []
+    recorded = {"val_fraction": float(a.val_fraction)} if a.val_fraction else {}
     os.makedirs(a.output, exist_ok=True)
     runs = []
     for seed in range(1, a.seeds + 1):
@@ -67,7 +70,6 @@ def main():
                     sys.exit(f"ensemble_study: {f}: no such model file")
             out = os.path.join(a.output, f"{name}-seed{seed}.tutti")
             if not os.path.exists(out):
-                fraction = ["--val-fraction", a.val_fraction] if a.val_fraction else []
                 run([a.tutti, "ensemble", *files, "--validation", a.validation, "--val-seed",
                      str(seed), *fraction, "--threads", a.threads, "-o", out])
             with zipfile.ZipFile(out) as z:
@@ -76,9 +78,7 @@ def main():
                                       a.threads]))
             runs.append({"model": name, "seed": seed, "val_map": val_map, "metrics": metrics,
                          "model_file": os.path.basename(out),
-                         "train_config": {"ensemble": files, "val_seed": seed,
-                                          **({"val_fraction": float(a.val_fraction)}
-                                             if a.val_fraction else {})}})
+                         "train_config": {"ensemble": files, "val_seed": seed, **recorded}})
             print(f"{name} seed {seed}: val mAP {val_map:.4f}, test mAP {metrics['mAP']:.4f}",
                   flush=True)
     with open(os.path.join(a.output, "results.json.tmp"), "w") as f:
