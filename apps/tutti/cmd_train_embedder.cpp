@@ -16,6 +16,7 @@ void setup(CLI::App& root) {
   struct Opts {
     std::vector<std::string> dirs;
     std::string out, cache;
+    std::vector<std::string> augment;
     train::EmbedderTrainOptions train;
   };
   auto o = std::make_shared<Opts>();
@@ -34,6 +35,10 @@ void setup(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--clip-weight", t.clip_weight, "Weight of the clip (weak label) loss")
       ->capture_default_str();
+  cmd->add_option("--augment", o->augment,
+                  "Random changes of the training patches, drawn anew every epoch: mix (two "
+                  "clips, labels united), eq (a random EQ curve), mask (SpecAugment)")
+      ->delimiter(',');
   cmd->add_option("--channels", t.net.channels, "Channels of the conv blocks")
       ->delimiter(',')
       ->capture_default_str();
@@ -48,6 +53,7 @@ void setup(CLI::App& root) {
     t.data_dirs.assign(o->dirs.begin(), o->dirs.end());
     t.output = o->out;
     t.cache = o->cache;
+    t.augment = train::PatchAugment::parse(o->augment);
     std::unique_ptr<core::Progress> bar;
     train::EmbedderTrainCallbacks cb;
     cb.on_data = [&](std::int64_t done, std::int64_t total) {

@@ -293,6 +293,19 @@ TEST(CliMessages, NegativeCountsAreRefused) {
   EXPECT_EQ(run_cli({"data", "filter", in, "-o", out, "--instances", "4"}).exit_code, 0);
 }
 
+// An unknown augmentation is refused in one line before any data is read.
+TEST(CliMessages, TrainEmbedderNamesAnUnknownAugmentation) {
+  TempDir dir;
+  const auto out = dir / "e.tutti-embedder";
+  const auto r = run_cli({"train-embedder", dir.path().string(), "-o", out.string(), "--augment",
+                          "mix,reverb"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("--augment reverb: unknown (expected mix, eq or mask)"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST(CliMessages, ConvertCutsALongAudioSetClipAndNamesIt) {
   TempDir dir;
   const auto shard = fixture("audioset/long/long.tfrecord").string();

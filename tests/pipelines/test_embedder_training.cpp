@@ -92,10 +92,45 @@ TEST(EmbedderTraining, SameSeedSameBytesAndTheCacheIsReused) {
   EXPECT_NE(entries(a.output)[1], entries(c.output)[1]);
 }
 
+TEST(EmbedderTraining, AugmentationIsSeededAndRecorded) {
+  TempDir tmp;
+  auto plain = options(tmp / "plain.tutti-embedder");
+  plain.cache = tmp / "patches.npz";
+  auto a = plain;
+  a.output = tmp / "a.tutti-embedder";
+  a.augment = tutti::train::PatchAugment::parse({"mix", "eq", "mask"});
+  auto b = a;
+  b.output = tmp / "b.tutti-embedder";
+  const auto rp = tutti::train::train_embedder(plain);
+  const auto ra = tutti::train::train_embedder(a);
+  tutti::train::train_embedder(b);
+  EXPECT_EQ(entries(a.output), entries(b.output));
+  EXPECT_NE(entries(a.output)[1], entries(plain.output)[1]);
+  EXPECT_NE(ra.epoch_loss, rp.epoch_loss);
+  auto training = [](const fs::path& f) {
+    const auto m = entries(f)[0];
+    return tutti::core::Json::parse(std::string(m.begin(), m.end()))["training"];
+  };
+  EXPECT_EQ(training(a.output)["augment"], tutti::core::Json({"mix", "eq", "mask"}));
+  // Off: the options as before --augment existed, so older checkpoints still resume.
+  EXPECT_FALSE(training(plain.output).contains("augment"));
+  // Each kind alone changes the result too.
+  for (const char* kind : {"mix", "eq", "mask"}) {
+    auto one = plain;
+    one.output = tmp / (std::string(kind) + ".tutti-embedder");
+    one.augment = tutti::train::PatchAugment::parse({kind});
+    tutti::train::train_embedder(one);
+    EXPECT_NE(entries(one.output)[1], entries(plain.output)[1]) << kind;
+    EXPECT_NE(entries(one.output)[1], entries(a.output)[1]) << kind;
+  }
+}
+
+// With augmentation on: its draws of the epochs after a resume are those of an uninterrupted run.
 TEST(EmbedderTraining, ResumedRunEqualsUninterrupted) {
   TempDir tmp;
   auto whole = options(tmp / "whole.tutti-embedder");
   whole.epochs = 3;
+  whole.augment = tutti::train::PatchAugment::parse({"mix", "eq", "mask"});
   tutti::train::train_embedder(whole);
 
   auto part = whole;

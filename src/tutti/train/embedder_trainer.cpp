@@ -4,9 +4,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include "tutti/core/error.h"
@@ -19,6 +21,7 @@
 #include "tutti/embed/embed_files.h"
 #include "tutti/embed/vggish.h"
 #include "tutti/features/file_examples.h"
+#include "tutti/train/patch_augment.h"
 
 namespace tutti::train {
 
@@ -30,8 +33,8 @@ namespace {
 using embed::kVggishBands;
 using embed::kVggishFrames;
 constexpr std::int64_t kPatch = kVggishFrames * kVggishBands;
-// Seed streams (core::derive_seed): the batch order of each epoch.
-constexpr std::uint64_t kOrderStream = 1;
+// Seed streams (core::derive_seed): the batch order and the augmentation of each epoch.
+constexpr std::uint64_t kOrderStream = 1, kAugmentStream = 2;
 
 // Every patch and label of the data folders.
 struct PatchData {
@@ -211,13 +214,16 @@ void EmbedderTrainOptions::validate() const {
 core::Json EmbedderTrainOptions::to_json() const {
   std::vector<std::string> dirs;
   for (const auto& d : data_dirs) dirs.push_back(d.filename().string());
-  return {{"data", dirs},
+  core::Json j = {{"data", dirs},
           {"net", net.to_json()},
           {"epochs", epochs},
           {"batch_clips", batch_clips},
           {"learning_rate", learning_rate},
           {"clip_weight", clip_weight},
           {"seed", seed}};
+  // Only when on: files and checkpoints made before --augment existed keep their options.
+  if (augment.any()) j["augment"] = augment.names();
+  return j;
 }
 
 EmbedderTrainReport train_embedder(const EmbedderTrainOptions& o,
@@ -291,6 +297,8 @@ EmbedderTrainReport train_embedder(const EmbedderTrainOptions& o,
     core::Xoshiro256ss rng(
         core::derive_seed(o.seed, static_cast<std::uint64_t>(epoch), kOrderStream));
     core::shuffle_by_index(order, rng);
+    core::Xoshiro256ss arng(
+        core::derive_seed(o.seed, static_cast<std::uint64_t>(epoch), kAugmentStream));
     net->train();
     double sum = 0;
     for (std::int64_t b = 0; b < batch_count; ++b) {
@@ -304,23 +312,81 @@ EmbedderTrainReport train_embedder(const EmbedderTrainOptions& o,
       }
       std::vector<float> yt(static_cast<std::size_t>(B * C)), mask(yt.size());
       std::vector<float> yf, mf;
+      // With --augment mix: each frame's partner frame (-1: none) and gain.
+      std::vector<std::int64_t> partner_rows;
+      std::vector<float> partner_gain;
+      std::vector<std::array<float, 64>> eq_of_frame;
       for (auto j = lo; j < hi; ++j) {
         const auto i = order[static_cast<std::size_t>(j)];
-        for (std::int64_t c = 0; c < C; ++c) {
-          yt[(j - lo) * C + c] = data.y_true[i * C + c];
-          mask[(j - lo) * C + c] = data.y_mask[i * C + c];
+        const auto first = data.clip_first[i], T1 = data.clip_first[i + 1] - first;
+        std::int64_t p = -1, Tp = 0;
+        float gain = 0;
+        if (o.augment.mix && N > 1 && core::bernoulli(arng, 0.5)) {
+          p = static_cast<std::int64_t>(core::uniform_index(arng, static_cast<std::uint64_t>(N - 1)));
+          p += p >= i ? 1 : 0;
+          Tp = data.clip_first[p + 1] - data.clip_first[p];
+          gain = static_cast<float>(std::pow(10.0, core::uniform(arng, -6.0, 0.0) / 20.0));
         }
-        for (auto f = data.clip_first[i]; f < data.clip_first[i + 1]; ++f) {
+        const auto eq = o.augment.eq ? eq_curve_db(arng) : std::array<float, 64>{};
+        for (std::int64_t c = 0; c < C; ++c) {
+          float y = data.y_true[i * C + c];
+          bool known = data.y_mask[i * C + c] != 0;
+          if (p >= 0) {
+            // The partner's label over the frames mixed in (all of them unless it is longer).
+            float yp = data.y_true[p * C + c];
+            if (Tp > T1) {
+              yp = 0;
+              for (std::int64_t t = 0; t < T1; ++t)
+                yp = std::max<float>(yp, data.y_frame[(data.clip_first[p] + t) * C + c]);
+            }
+            const auto m = mix_labels(y, known, yp, data.y_mask[p * C + c] != 0);
+            y = m.y;
+            known = m.known;
+          }
+          yt[(j - lo) * C + c] = y;
+          mask[(j - lo) * C + c] = known ? 1.0f : 0.0f;
+        }
+        for (auto f = first; f < first + T1; ++f) {
+          const auto t = f - first;
           frame_rows.push_back(f);
-          slot.push_back((j - lo) * T + (f - data.clip_first[i]));
+          slot.push_back((j - lo) * T + t);
+          const bool mixed = p >= 0 && t < Tp;
+          partner_rows.push_back(mixed ? data.clip_first[p] + t : -1);
+          partner_gain.push_back(gain);
+          if (o.augment.eq) eq_of_frame.push_back(eq);
           for (std::int64_t c = 0; c < C; ++c) {
-            yf.push_back(static_cast<float>(data.y_frame[f * C + c]));
-            mf.push_back(static_cast<float>(data.y_mask[i * C + c]));
+            float y = data.y_frame[f * C + c];
+            bool known = data.y_mask[i * C + c] != 0;
+            if (mixed) {
+              const auto fp = data.clip_first[p] + t;
+              const auto m = mix_labels(y, known, data.y_frame[fp * C + c],
+                                        data.y_mask[p * C + c] != 0);
+              y = m.y;
+              known = m.known;
+            }
+            yf.push_back(y);
+            mf.push_back(known ? 1.0f : 0.0f);
           }
         }
       }
       const auto F = static_cast<std::int64_t>(frame_rows.size());
-      auto x = patches.index_select(0, torch::tensor(frame_rows));
+      auto x = patches.index_select(0, torch::tensor(frame_rows)).contiguous();
+      if (o.augment.any()) {
+        float* xp = x.data_ptr<float>();
+        for (std::int64_t r = 0; r < F; ++r) {
+          std::span<float> patch(xp + r * kPatch, static_cast<std::size_t>(kPatch));
+          if (const auto q = partner_rows[static_cast<std::size_t>(r)]; q >= 0) {
+            const float* other = data.patches.data() + q * kPatch;
+            for (std::int64_t k = 0; k < kPatch; ++k)
+              patch[k] = mix_log_mel(patch[k], other[k], partner_gain[static_cast<std::size_t>(r)]);
+          }
+          if (o.augment.eq)
+            for (std::int64_t t = 0; t < kVggishFrames; ++t)
+              apply_eq(patch.subspan(static_cast<std::size_t>(t * kVggishBands), kVggishBands),
+                       eq_of_frame[static_cast<std::size_t>(r)]);
+          if (o.augment.mask) mask_patch(patch, arng);
+        }
+      }
       auto e = net->embed(x);  // [F, dim]
       // Embeddings are in [0, 1]: zero rows for missing frames never win the max.
       auto padded = torch::zeros({B * T, e.size(1)}).index_copy(0, torch::tensor(slot), e);

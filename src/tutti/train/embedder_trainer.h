@@ -14,6 +14,8 @@
 //   are masked where the clip's weak label is unknown (labels.csv has no row for the class).
 // - Loss = masked binary cross-entropy of the frame head on every patch + clip_weight x masked
 //   binary cross-entropy of the clip head on the maximum of the clip's embeddings (weak labels).
+// - augment (--augment mix,eq,mask): random changes of the patches and their labels, drawn
+//   anew every epoch from the seed (patch_augment.h); off by default.
 // - Adam, learning rate with a cosine decay to 0 over the epochs; batches of batch_clips clips
 //   (all their patches) in an order drawn from the seed per epoch; the network's initial weights
 //   come from the seed. Same options and data -> the same meta.json and cnn.pt, byte for byte,
@@ -37,6 +39,7 @@
 
 #include "tutti/core/json.h"
 #include "tutti/embed/cnn_embedder.h"
+#include "tutti/train/patch_augment.h"
 
 namespace tutti::train {
 
@@ -49,6 +52,7 @@ struct EmbedderTrainOptions {
   int batch_clips = 16;
   double learning_rate = 2e-3;
   double clip_weight = 0.5;
+  PatchAugment augment;  // off by default (patch_augment.h)
   std::uint64_t seed = 0;
   int threads = 0;  // LibTorch intra-op threads and files decoded at once (0 = all cores)
   bool resume = false;
