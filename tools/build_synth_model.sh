@@ -65,7 +65,7 @@ say "data ready"
 
 EMB=$OUT/synth.tutti-embedder
 [ -f "$EMB" ] || "$T" train-embedder "$D/comp_train" "$D/mma_train" -o "$EMB" \
-  --epochs "$EMB_EPOCHS" --seed 1 --threads "$THREADS"
+  --epochs "$EMB_EPOCHS" --seed 1 --threads "$THREADS" ${EMBEDDER_FLAGS:-}
 say "embedder trained"
 
 # Features of every set with the learned embedder and with logmel-stats (the baseline).

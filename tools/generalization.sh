@@ -65,7 +65,7 @@ run_split() {  # name "train sets" "test sets"
     # Two runs of this script may share OUT (splits in parallel): one trains each embedder.
     mkdir "$emb.lock" 2>/dev/null || { say "$name: another run trains $emb, skipped"; return; }
     "$T" train-embedder "${dirs[@]}" -o "$emb" --epochs "$EPOCHS" --seed 1 --threads "$THREADS" \
-      2>/dev/null
+      ${EMBEDDER_FLAGS:-} 2>/dev/null
     rmdir "$emb.lock"
   fi
   say "$name: embedder ready"
