@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tools/generalization_table.py: one row per (split, held-out set) in the order of its split list,
 the row names of docs/results.md (generator-out sets in FluidR3, the OpenMSX set, the FluidR3 sets
-of the leave-MuseScore_General_Lite-out split), the AUC difference, and '-' for what is missing.
+of the leave-MuseScore_General_Lite-out split), leave-one-font-out splits of other fonts last, the AUC difference, and '-' for what is missing.
 Expected values worked out by hand from the JSON written below."""
 import json
 import os
@@ -30,6 +30,11 @@ with tempfile.TemporaryDirectory() as out:
     write(out, "gen-comp", "eval-cnn", "mma_test_fluid", {"n_clips": 312, "auc": 0.7, "mAP": 0.3})
     write(out, "gen-comp", "eval-stats", "mma_test_fluid",
           {"n_clips": 312, "auc": 0.75, "mAP": 0.3})
+    # A leave-one-font-out split of a font the list does not name comes last, not dropped.
+    write(out, "loso-OPL-3_FM_128M", "eval-cnn", "comp_test_pool@OPL-3_FM_128M",
+          {"n_clips": 100, "auc": 0.5, "mAP": 0.25})
+    write(out, "loso-OPL-3_FM_128M", "eval-stats", "comp_test_pool@OPL-3_FM_128M",
+          {"n_clips": 100, "auc": 0.375, "mAP": 0.25})
     r = subprocess.run([sys.executable, TOOL, out], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     rows = r.stdout.splitlines()[2:]
@@ -40,5 +45,7 @@ with tempfile.TemporaryDirectory() as out:
         "0.750 | -0.050 | 0.300 | 0.300 | - | - |",
         "| leave MuseScore_General_Lite out, FluidR3 (no FluidR3 samples in training) | "
         "mma_test_fluid | 312 | 0.800 | - | - | 0.500 | - | - | - |",
+        "| leave OPL-3_FM_128M out | comp_test_pool@OPL-3_FM_128M | 100 | 0.500 | 0.375 | +0.125 | "
+        "0.250 | 0.250 | - | - |",
     ], "\n".join(rows)
 print("generalization_table: ok")
