@@ -297,8 +297,8 @@ TEST(CliMessages, NegativeCountsAreRefused) {
 TEST(CliMessages, TrainEmbedderNamesAnUnknownAugmentation) {
   TempDir dir;
   const auto out = dir / "e.tutti-embedder";
-  const auto r = run_cli({"train-embedder", dir.path().string(), "-o", out.string(), "--augment",
-                          "mix,reverb"});
+  const auto r = run_cli(
+      {"train-embedder", dir.path().string(), "-o", out.string(), "--augment", "mix,reverb"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("--augment reverb: unknown (expected mix, eq or mask)"), std::string::npos)

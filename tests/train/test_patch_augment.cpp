@@ -36,7 +36,7 @@ TEST(PatchAugment, MixedLabelsArePresentWhereEitherHasTheClass) {
   };
   check(1, true, 0, true, 1, true);
   check(0, true, 1, true, 1, true);
-  check(1, true, 0, false, 1, true);   // present in one: present, whatever the other
+  check(1, true, 0, false, 1, true);  // present in one: present, whatever the other
   check(0, false, 1, true, 1, true);
   check(0, true, 0, true, 0, true);    // absent from both
   check(0, true, 0, false, 0, false);  // absent from one, unknown in the other: unknown

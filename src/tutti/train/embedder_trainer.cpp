@@ -183,6 +183,103 @@ std::optional<PatchData> read_cache(const fs::path& file, const std::string& sig
   return d;
 }
 
+// One batch: the clips `clips` (indices into `data`), all their patches, their labels, and the
+// augmentation of patch_augment.h (drawn from `rng` in clip order, then patch order).
+struct Batch {
+  torch::Tensor x;                         // [F, 96, 64] patches (augmented)
+  std::vector<std::int64_t> slot;          // clip j's t-th patch -> j * T + t
+  std::int64_t T = 1;                      // the longest clip's patches
+  std::vector<float> y_clip, mask_clip;    // [B, C]
+  std::vector<float> y_frame, mask_frame;  // [F, C]
+  std::int64_t frames() const { return static_cast<std::int64_t>(slot.size()); }
+};
+
+Batch assemble_batch(const PatchData& data, std::span<const std::int64_t> clips,
+                     const torch::Tensor& patches, const PatchAugment& augment,
+                     core::Xoshiro256ss& rng) {
+  const auto N = data.clips(), C = static_cast<std::int64_t>(data.classes.size());
+  const auto B = static_cast<std::int64_t>(clips.size());
+  Batch out;
+  for (const auto i : clips) out.T = std::max(out.T, data.clip_first[i + 1] - data.clip_first[i]);
+  out.y_clip.resize(static_cast<std::size_t>(B * C));
+  out.mask_clip.resize(out.y_clip.size());
+  std::vector<std::int64_t> frame_rows;
+  // With mix: each patch's partner patch (-1: none) and its gain; with eq: each patch's curve.
+  std::vector<std::int64_t> partner_rows;
+  std::vector<float> partner_gain;
+  std::vector<std::array<float, 64>> eq_of_frame;
+  for (std::int64_t j = 0; j < B; ++j) {
+    const auto i = clips[static_cast<std::size_t>(j)];
+    const auto first = data.clip_first[i], T1 = data.clip_first[i + 1] - first;
+    std::int64_t p = -1, Tp = 0;
+    float gain = 0;
+    if (augment.mix && N > 1 && core::bernoulli(rng, 0.5)) {
+      p = static_cast<std::int64_t>(core::uniform_index(rng, static_cast<std::uint64_t>(N - 1)));
+      p += p >= i ? 1 : 0;
+      Tp = data.clip_first[p + 1] - data.clip_first[p];
+      gain = static_cast<float>(std::pow(10.0, core::uniform(rng, -6.0, 0.0) / 20.0));
+    }
+    const auto eq = augment.eq ? eq_curve_db(rng) : std::array<float, 64>{};
+    for (std::int64_t c = 0; c < C; ++c) {
+      float y = data.y_true[i * C + c];
+      bool known = data.y_mask[i * C + c] != 0;
+      if (p >= 0) {
+        // The partner's label over the patches mixed in (all of them unless it is longer).
+        float yp = data.y_true[p * C + c];
+        if (Tp > T1) {
+          yp = 0;
+          for (std::int64_t t = 0; t < T1; ++t)
+            yp = std::max<float>(yp, data.y_frame[(data.clip_first[p] + t) * C + c]);
+        }
+        const auto m = mix_labels(y, known, yp, data.y_mask[p * C + c] != 0);
+        y = m.y;
+        known = m.known;
+      }
+      out.y_clip[j * C + c] = y;
+      out.mask_clip[j * C + c] = known ? 1.0f : 0.0f;
+    }
+    for (std::int64_t t = 0; t < T1; ++t) {
+      const auto f = first + t;
+      const bool mixed = p >= 0 && t < Tp;
+      frame_rows.push_back(f);
+      out.slot.push_back(j * out.T + t);
+      partner_rows.push_back(mixed ? data.clip_first[p] + t : -1);
+      partner_gain.push_back(gain);
+      if (augment.eq) eq_of_frame.push_back(eq);
+      for (std::int64_t c = 0; c < C; ++c) {
+        float y = data.y_frame[f * C + c];
+        bool known = data.y_mask[i * C + c] != 0;
+        if (mixed) {
+          const auto m = mix_labels(y, known, data.y_frame[(data.clip_first[p] + t) * C + c],
+                                    data.y_mask[p * C + c] != 0);
+          y = m.y;
+          known = m.known;
+        }
+        out.y_frame.push_back(y);
+        out.mask_frame.push_back(known ? 1.0f : 0.0f);
+      }
+    }
+  }
+  out.x = patches.index_select(0, torch::tensor(frame_rows)).contiguous();
+  if (!augment.any()) return out;
+  float* xp = out.x.data_ptr<float>();
+  for (std::size_t r = 0; r < frame_rows.size(); ++r) {
+    std::span<float> patch(xp + static_cast<std::int64_t>(r) * kPatch,
+                           static_cast<std::size_t>(kPatch));
+    if (const auto q = partner_rows[r]; q >= 0) {
+      const float* other = data.patches.data() + q * kPatch;
+      for (std::size_t k = 0; k < patch.size(); ++k)
+        patch[k] = mix_log_mel(patch[k], other[k], partner_gain[r]);
+    }
+    if (augment.eq)
+      for (std::int64_t t = 0; t < kVggishFrames; ++t)
+        apply_eq(patch.subspan(static_cast<std::size_t>(t * kVggishBands), kVggishBands),
+                 eq_of_frame[r]);
+    if (augment.mask) mask_patch(patch, rng);
+  }
+  return out;
+}
+
 std::string archive_bytes(const std::function<void(torch::serialize::OutputArchive&)>& fill) {
   torch::serialize::OutputArchive ar;
   fill(ar);
@@ -215,12 +312,12 @@ core::Json EmbedderTrainOptions::to_json() const {
   std::vector<std::string> dirs;
   for (const auto& d : data_dirs) dirs.push_back(d.filename().string());
   core::Json j = {{"data", dirs},
-          {"net", net.to_json()},
-          {"epochs", epochs},
-          {"batch_clips", batch_clips},
-          {"learning_rate", learning_rate},
-          {"clip_weight", clip_weight},
-          {"seed", seed}};
+                  {"net", net.to_json()},
+                  {"epochs", epochs},
+                  {"batch_clips", batch_clips},
+                  {"learning_rate", learning_rate},
+                  {"clip_weight", clip_weight},
+                  {"seed", seed}};
   // Only when on: files and checkpoints made before --augment existed keep their options.
   if (augment.any()) j["augment"] = augment.names();
   return j;
@@ -304,102 +401,21 @@ EmbedderTrainReport train_embedder(const EmbedderTrainOptions& o,
     for (std::int64_t b = 0; b < batch_count; ++b) {
       const auto lo = b * o.batch_clips, hi = std::min(N, lo + o.batch_clips);
       const auto B = hi - lo;
-      std::vector<std::int64_t> frame_rows, slot;  // slot: clip j's t-th frame -> j * T + t
-      std::int64_t T = 1;
-      for (auto j = lo; j < hi; ++j) {
-        const auto i = order[static_cast<std::size_t>(j)];
-        T = std::max(T, data.clip_first[i + 1] - data.clip_first[i]);
-      }
-      std::vector<float> yt(static_cast<std::size_t>(B * C)), mask(yt.size());
-      std::vector<float> yf, mf;
-      // With --augment mix: each frame's partner frame (-1: none) and gain.
-      std::vector<std::int64_t> partner_rows;
-      std::vector<float> partner_gain;
-      std::vector<std::array<float, 64>> eq_of_frame;
-      for (auto j = lo; j < hi; ++j) {
-        const auto i = order[static_cast<std::size_t>(j)];
-        const auto first = data.clip_first[i], T1 = data.clip_first[i + 1] - first;
-        std::int64_t p = -1, Tp = 0;
-        float gain = 0;
-        if (o.augment.mix && N > 1 && core::bernoulli(arng, 0.5)) {
-          p = static_cast<std::int64_t>(core::uniform_index(arng, static_cast<std::uint64_t>(N - 1)));
-          p += p >= i ? 1 : 0;
-          Tp = data.clip_first[p + 1] - data.clip_first[p];
-          gain = static_cast<float>(std::pow(10.0, core::uniform(arng, -6.0, 0.0) / 20.0));
-        }
-        const auto eq = o.augment.eq ? eq_curve_db(arng) : std::array<float, 64>{};
-        for (std::int64_t c = 0; c < C; ++c) {
-          float y = data.y_true[i * C + c];
-          bool known = data.y_mask[i * C + c] != 0;
-          if (p >= 0) {
-            // The partner's label over the frames mixed in (all of them unless it is longer).
-            float yp = data.y_true[p * C + c];
-            if (Tp > T1) {
-              yp = 0;
-              for (std::int64_t t = 0; t < T1; ++t)
-                yp = std::max<float>(yp, data.y_frame[(data.clip_first[p] + t) * C + c]);
-            }
-            const auto m = mix_labels(y, known, yp, data.y_mask[p * C + c] != 0);
-            y = m.y;
-            known = m.known;
-          }
-          yt[(j - lo) * C + c] = y;
-          mask[(j - lo) * C + c] = known ? 1.0f : 0.0f;
-        }
-        for (auto f = first; f < first + T1; ++f) {
-          const auto t = f - first;
-          frame_rows.push_back(f);
-          slot.push_back((j - lo) * T + t);
-          const bool mixed = p >= 0 && t < Tp;
-          partner_rows.push_back(mixed ? data.clip_first[p] + t : -1);
-          partner_gain.push_back(gain);
-          if (o.augment.eq) eq_of_frame.push_back(eq);
-          for (std::int64_t c = 0; c < C; ++c) {
-            float y = data.y_frame[f * C + c];
-            bool known = data.y_mask[i * C + c] != 0;
-            if (mixed) {
-              const auto fp = data.clip_first[p] + t;
-              const auto m = mix_labels(y, known, data.y_frame[fp * C + c],
-                                        data.y_mask[p * C + c] != 0);
-              y = m.y;
-              known = m.known;
-            }
-            yf.push_back(y);
-            mf.push_back(known ? 1.0f : 0.0f);
-          }
-        }
-      }
-      const auto F = static_cast<std::int64_t>(frame_rows.size());
-      auto x = patches.index_select(0, torch::tensor(frame_rows)).contiguous();
-      if (o.augment.any()) {
-        float* xp = x.data_ptr<float>();
-        for (std::int64_t r = 0; r < F; ++r) {
-          std::span<float> patch(xp + r * kPatch, static_cast<std::size_t>(kPatch));
-          if (const auto q = partner_rows[static_cast<std::size_t>(r)]; q >= 0) {
-            const float* other = data.patches.data() + q * kPatch;
-            for (std::int64_t k = 0; k < kPatch; ++k)
-              patch[k] = mix_log_mel(patch[k], other[k], partner_gain[static_cast<std::size_t>(r)]);
-          }
-          if (o.augment.eq)
-            for (std::int64_t t = 0; t < kVggishFrames; ++t)
-              apply_eq(patch.subspan(static_cast<std::size_t>(t * kVggishBands), kVggishBands),
-                       eq_of_frame[static_cast<std::size_t>(r)]);
-          if (o.augment.mask) mask_patch(patch, arng);
-        }
-      }
-      auto e = net->embed(x);  // [F, dim]
+      Batch batch = assemble_batch(data, std::span(order).subspan(lo, B), patches, o.augment, arng);
+      const auto F = batch.frames(), T = batch.T;
+      auto e = net->embed(batch.x);  // [F, dim]
       // Embeddings are in [0, 1]: zero rows for missing frames never win the max.
-      auto padded = torch::zeros({B * T, e.size(1)}).index_copy(0, torch::tensor(slot), e);
+      auto padded = torch::zeros({B * T, e.size(1)}).index_copy(0, torch::tensor(batch.slot), e);
       auto clip_logits = net->clip_head(std::get<0>(padded.view({B, T, -1}).max(1)));
       auto frame_logits = net->frame_head(e);
       auto bce = [](const torch::Tensor& logits, const torch::Tensor& y, const torch::Tensor& m) {
         auto l = torch::binary_cross_entropy_with_logits(logits, y, {}, {}, torch::Reduction::None);
         return (l * m).sum() / m.sum().clamp_min(1.0);
       };
-      auto loss = bce(frame_logits, torch::from_blob(yf.data(), {F, C}),
-                      torch::from_blob(mf.data(), {F, C})) +
-                  o.clip_weight * bce(clip_logits, torch::from_blob(yt.data(), {B, C}),
-                                      torch::from_blob(mask.data(), {B, C}));
+      auto loss = bce(frame_logits, torch::from_blob(batch.y_frame.data(), {F, C}),
+                      torch::from_blob(batch.mask_frame.data(), {F, C})) +
+                  o.clip_weight * bce(clip_logits, torch::from_blob(batch.y_clip.data(), {B, C}),
+                                      torch::from_blob(batch.mask_clip.data(), {B, C}));
       opt.zero_grad();
       loss.backward();
       opt.step();

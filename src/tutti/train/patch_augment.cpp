@@ -77,8 +77,7 @@ void mask_patch(std::span<float> patch, core::Xoshiro256ss& rng) {
   for (int m = 0; m < 2; ++m) {
     const int width = core::uniform_int(rng, 0, 8);
     const int first = core::uniform_int(rng, 0, kBands - width);
-    for (int t = 0; t < kFrames; ++t)
-      std::fill_n(patch.begin() + t * kBands + first, width, mean);
+    for (int t = 0; t < kFrames; ++t) std::fill_n(patch.begin() + t * kBands + first, width, mean);
   }
   for (int m = 0; m < 2; ++m) {
     const int width = core::uniform_int(rng, 0, 16);
