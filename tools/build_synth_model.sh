@@ -6,11 +6,11 @@
 # comparison, and the scores of the model card.
 #   tools/build_synth_model.sh [OUT]     (default: synth-model/; finished steps are skipped)
 #   then: cp OUT/synth.tutti-embedder OUT/synth.tutti models/
-# Sizes: SYNTH_COMPOSER (training clips from the composer, default 1200), SYNTH_MMA (mma charts,
-# default 700, ~2 clips each), SYNTH_TEST (test clips / charts, default 300 / 150), EMBEDDER_EPOCHS
+# Sizes: SYNTH_COMPOSER (training clips from the composer per round, default 1200; two rounds),
+# SYNTH_MMA (mma charts per round, default 700, ~2 clips each), SYNTH_TEST (test clips / charts, default 300 / 150), EMBEDDER_EPOCHS
 # (20), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
 # spaces, default TimGM6mb, sf_GMbank and OPL3; the generalization table of docs/results.md was
-# made with MuseScore_General_Lite in OPL3's place).
+# made with MuseScore_General_Lite in OPL3's place). Flags for train-embedder: EMBEDDER_FLAGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${TUTTI_BIN:-build/tutti}
