@@ -271,10 +271,7 @@ Batch assemble_batch(const PatchData& data, std::span<const std::int64_t> clips,
       for (std::size_t k = 0; k < patch.size(); ++k)
         patch[k] = mix_log_mel(patch[k], other[k], partner_gain[r]);
     }
-    if (augment.eq)
-      for (std::int64_t t = 0; t < kVggishFrames; ++t)
-        apply_eq(patch.subspan(static_cast<std::size_t>(t * kVggishBands), kVggishBands),
-                 eq_of_frame[r]);
+    if (augment.eq) apply_eq(patch, eq_of_frame[r]);
     if (augment.mask) mask_patch(patch, rng);
   }
   return out;

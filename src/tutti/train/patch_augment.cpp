@@ -13,7 +13,6 @@ namespace {
 constexpr float kLogOffset = 0.01f;  // the front end's log(mel + 0.01)
 constexpr int kBands = 64, kFrames = 96;
 
-float eq_factor(float db) { return std::pow(10.0f, db / 20.0f); }
 float magnitude(float log_mel) { return std::max(0.0f, std::exp(log_mel) - kLogOffset); }
 }  // namespace
 
@@ -66,9 +65,11 @@ std::array<float, 64> eq_curve_db(core::Xoshiro256ss& rng) {
   return curve;
 }
 
-void apply_eq(std::span<float> frame64, const std::array<float, 64>& curve_db) {
-  for (std::size_t k = 0; k < frame64.size(); ++k)
-    frame64[k] = std::log(magnitude(frame64[k]) * eq_factor(curve_db[k]) + kLogOffset);
+void apply_eq(std::span<float> frames, const std::array<float, 64>& curve_db) {
+  std::array<float, 64> factor;
+  for (std::size_t k = 0; k < factor.size(); ++k) factor[k] = std::pow(10.0f, curve_db[k] / 20.0f);
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    frames[i] = std::log(magnitude(frames[i]) * factor[i % kBands] + kLogOffset);
 }
 
 void mask_patch(std::span<float> patch, core::Xoshiro256ss& rng) {

@@ -53,8 +53,9 @@ MixedLabel mix_labels(float y1, bool known1, float y2, bool known2);
 
 // A random EQ curve in dB over the 64 bands (see eq above).
 std::array<float, 64> eq_curve_db(core::Xoshiro256ss& rng);
-// Applies a curve in dB to one log-mel frame of 64 bands: log(m 10^(db/20) + 0.01).
-void apply_eq(std::span<float> frame64, const std::array<float, 64>& curve_db);
+// Applies a curve in dB to log-mel frames of 64 bands each (one frame or a whole patch, row-major):
+// log(m 10^(db/20) + 0.01).
+void apply_eq(std::span<float> frames, const std::array<float, 64>& curve_db);
 
 // SpecAugment of one 96 x 64 patch (row-major, frames x bands), in place.
 void mask_patch(std::span<float> patch, core::Xoshiro256ss& rng);
