@@ -58,7 +58,7 @@ known=  # the classes a split's training set knows, comma-separated, when it lac
 known_classes() {  # FILE.npz -> FILE.npz, or FILE-known.npz: a copy with the $known classes only
   if [ -z "$known" ]; then echo "$1"; return; fi
   local out=${1%.npz}-known.npz
-  [ -f "$out" ] || "$T" data filter "$1" --classes "$known" -o "$out" >/dev/null 2>&1
+  [ -f "$out" ] || "$T" data filter "$1" --classes "$known" -o "$out" >/dev/null
   echo "$out"
 }
 
@@ -86,10 +86,10 @@ run_split() {  # name "train sets" "test sets"
     merge_sets "$S/$e-train.npz" "${parts[@]}"
     # A class that no training clip knows cannot be learned (mandolin and ukulele when sf_GMbank,
     # the only font of the default pool with them, is held out): train and score the others.
-    known=$($PY -c 'import numpy as np, sys
-d = np.load(sys.argv[1])
-k = d["Y_mask"].sum(0) > 0
-print("" if k.all() else ",".join(str(c) for c, ok in zip(d["classes"], k) if ok))' "$S/$e-train.npz")
+    known=$("$T" data info "$S/$e-train.npz" --json | $PY -c 'import json, sys
+j = json.load(sys.stdin)
+k = [c for c in j["classes"] if j["per_class"][c]["known"] > 0]
+print("" if len(k) == len(j["classes"]) else ",".join(k))')
     train_att "$S/att-$e.tutti" "$(known_classes "$S/$e-train.npz")"
     for s in "${test[@]}"; do
       local strong
