@@ -7,8 +7,8 @@
 #   tools/build_synth_model.sh [OUT]     (default: synth-model/; finished steps are skipped)
 #   then: cp OUT/synth.tutti-embedder OUT/synth.tutti models/
 # Sizes: SYNTH_COMPOSER (training clips from the composer per round, default 1200; two rounds),
-# SYNTH_MMA (mma charts per round, default 700, ~2 clips each), SYNTH_TEST (test clips / charts, default 300 / 150), EMBEDDER_EPOCHS
-# (20), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
+# SYNTH_MMA (mma charts per round, default 700, ~2 clips each), SYNTH_TEST (test clips / charts,
+# default 300 / 150), EMBEDDER_EPOCHS (20), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
 # spaces, default TimGM6mb, sf_GMbank and OPL3; the generalization table of docs/results.md was
 # made with MuseScore_General_Lite in OPL3's place). Flags for train-embedder: EMBEDDER_FLAGS.
 set -euo pipefail

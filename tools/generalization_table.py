@@ -38,8 +38,8 @@ def main():
     # The named splits in their order, then any other leave-one-font-out split (e.g. the default
     # pool's loso-OPL-3_FM_128M), by name.
     named = [name for name, _ in SPLITS]
-    others = sorted(n for n in os.listdir(out)
-                    if n.startswith("loso-") and n not in named and os.path.isdir(os.path.join(out, n)))
+    others = sorted(n for n in os.listdir(out) if n.startswith("loso-") and n not in named
+                    and os.path.isdir(os.path.join(out, n)))
     for split, label in SPLITS + [(n, f"leave {n[len('loso-'):]} out") for n in others]:
         d = os.path.join(out, split)
         if not os.path.isdir(d):

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tools/generalization_table.py: one row per (split, held-out set) in the order of its split list,
 the row names of docs/results.md (generator-out sets in FluidR3, the OpenMSX set, the FluidR3 sets
-of the leave-MuseScore_General_Lite-out split), leave-one-font-out splits of other fonts last, the AUC difference, and '-' for what is missing.
+of the leave-MuseScore_General_Lite-out split), leave-one-font-out splits of other fonts last, the
+AUC difference, and '-' for what is missing.
 Expected values worked out by hand from the JSON written below."""
 import json
 import os
