@@ -16,6 +16,10 @@
 #   gen-comp    train on the composer's clips -> mma clips of the training fonts (generator out)
 #               and mma clips rendered with FluidR3 (generator and font out)
 #   gen-mma     the same the other way round
+#   gen-comp+freedoom, gen-mma+freedoom   the same with a second training generator: the Freedoom
+#               songs (freedoom_train), also scored on the OpenMSX songs
+#   gen-comp-2rounds   gen-comp with both composer rounds (comp_train, comp_train2): as many clips
+#               as gen-comp+freedoom from one generator, the control of the two above
 #   loso-FONT   leave one soundfont out (TimGM6mb, sf_GMbank, MuseScore_General_Lite): train on the
 #               other two fonts' clips, test on the held-out font's test clips. Without
 #               MuseScore_General_Lite, whose instruments are mostly FluidR3Mono's samples, also on
@@ -115,6 +119,11 @@ for split in "${SPLITS[@]}"; do
                  "mma_test_fluid comp_test_fluid openmsx_test_fluid" ;;
     gen-comp) run_split gen-comp "comp_train" "mma_test_pool mma_test_fluid" ;;
     gen-mma) run_split gen-mma "mma_train" "comp_test_pool comp_test_fluid" ;;
+    gen-comp+freedoom) run_split "$split" "comp_train freedoom_train" \
+                         "mma_test_pool mma_test_fluid openmsx_test_fluid" ;;
+    gen-mma+freedoom) run_split "$split" "mma_train freedoom_train" \
+                        "comp_test_pool comp_test_fluid openmsx_test_fluid" ;;
+    gen-comp-2rounds) run_split "$split" "comp_train comp_train2" "mma_test_pool mma_test_fluid" ;;
     loso-*) f=${split#loso-} fluid=
             [ "$f" != MuseScore_General_Lite ] ||
               fluid="mma_test_fluid comp_test_fluid openmsx_test_fluid"

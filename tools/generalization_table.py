@@ -13,6 +13,9 @@ SPLITS = [
     ("all-fluid", "all 3 training fonts, both generators -> FluidR3"),
     ("gen-comp", "composer -> mma (generator out)"),
     ("gen-mma", "mma -> composer (generator out)"),
+    ("gen-comp-2rounds", "composer, two rounds -> mma (generator out)"),
+    ("gen-comp+freedoom", "composer + Freedoom -> mma (generator out)"),
+    ("gen-mma+freedoom", "mma + Freedoom -> composer (generator out)"),
     ("loso-TimGM6mb", "leave TimGM6mb out"),
     ("loso-sf_GMbank", "leave sf_GMbank out"),
     ("loso-MuseScore_General_Lite", "leave MuseScore_General_Lite out"),
@@ -52,6 +55,8 @@ def main():
                 row = label.replace("(generator out)", "in FluidR3 (generator and font out)")
             if s.startswith("openmsx"):
                 row = "third generator (never in training) in FluidR3"
+                if split.startswith("gen-"):
+                    row = label.split(" -> ")[0] + " -> OpenMSX songs in FluidR3 (never in training)"
             if split.startswith("loso-") and s.endswith("_fluid"):
                 row = f"{label}, FluidR3 (no FluidR3 samples in training)"
             ec, es = load(f"{d}/eval-cnn-{s}.json"), load(f"{d}/eval-stats-{s}.json")

@@ -31,6 +31,11 @@ with tempfile.TemporaryDirectory() as out:
     write(out, "gen-comp", "eval-cnn", "mma_test_fluid", {"n_clips": 312, "auc": 0.7, "mAP": 0.3})
     write(out, "gen-comp", "eval-stats", "mma_test_fluid",
           {"n_clips": 312, "auc": 0.75, "mAP": 0.3})
+    # A generator-out split with a second training generator: its OpenMSX row names the split.
+    write(out, "gen-mma+freedoom", "eval-cnn", "openmsx_test_fluid",
+          {"n_clips": 389, "auc": 0.625, "mAP": 0.25})
+    write(out, "gen-mma+freedoom", "eval-cnn", "comp_test_pool",
+          {"n_clips": 300, "auc": 0.5625, "mAP": 0.125})
     # A leave-one-font-out split of a font the list does not name comes last, not dropped.
     write(out, "loso-OPL-3_FM_128M", "eval-cnn", "comp_test_pool@OPL-3_FM_128M",
           {"n_clips": 100, "auc": 0.5, "mAP": 0.25})
@@ -44,6 +49,10 @@ with tempfile.TemporaryDirectory() as out:
         "0.688 | +0.062 | 0.400 | 0.375 | 0.500 | - |",
         "| composer -> mma in FluidR3 (generator and font out) | mma_test_fluid | 312 | 0.700 | "
         "0.750 | -0.050 | 0.300 | 0.300 | - | - |",
+        "| mma + Freedoom -> composer (generator out) | comp_test_pool | 300 | 0.562 | - | - | "
+        "0.125 | - | - | - |",
+        "| mma + Freedoom -> OpenMSX songs in FluidR3 (never in training) | openmsx_test_fluid | "
+        "389 | 0.625 | - | - | 0.250 | - | - | - |",
         "| leave MuseScore_General_Lite out, FluidR3 (no FluidR3 samples in training) | "
         "mma_test_fluid | 312 | 0.800 | - | - | 0.500 | - | - | - |",
         "| leave OPL-3_FM_128M out | comp_test_pool@OPL-3_FM_128M | 100 | 0.500 | 0.375 | +0.125 | "
