@@ -3,13 +3,14 @@
 second run; a game data file deutex cannot read names the file and leaves no output folder; the
 songs render with labels by `tutti synth --midi` (argv[1], when given).
 Exits 77 (skipped) when freedoom or deutex is not installed."""
-import csv
 import filecmp
 import hashlib
 import os
 import subprocess
 import sys
 import tempfile
+
+from render_midi import render_midi
 
 TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "freedoom_midi.sh")
 WADS = "/usr/share/games/doom"
@@ -69,16 +70,8 @@ def main():
             song = "freedoom1-d_e1m1.mid"  # E1M1's song: drums, bass, guitar
             assert song in mids, mids
             os.symlink(os.path.join(a, song), os.path.join(one, song))
-            out = os.path.join(tmp, "synth")
-            r = subprocess.run([sys.argv[1], "synth", "--midi", one, "--generator", "freedoom",
-                                "--sample-rate", "16000", "--duration", "4", "-o", out],
-                               capture_output=True, text=True)
-            assert r.returncode == 0, r.stderr
-            with open(os.path.join(out, "clips.csv")) as fh:
-                rows = list(csv.DictReader(fh))
+            rows, present = render_midi(sys.argv[1], one, "freedoom", os.path.join(tmp, "synth"))
             assert len(rows) == 1 and rows[0]["generator"] == "freedoom", rows
-            with open(os.path.join(out, "labels.csv")) as fh:
-                present = [r for r in csv.DictReader(fh) if r["relevance"] == "1"]
             assert len(present) >= 1, present
     print("freedoom_midi: ok")
     return 0

@@ -2,13 +2,14 @@
 """tools/mma_midi.py: mma's grooves as MIDI files, the same bytes for the same seed wherever the
 output folder is, then rendered with labels by `tutti synth --midi` (argv[1], when given).
 Exits 77 (skipped) when mma is not installed."""
-import csv
 import filecmp
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+
+from render_midi import render_midi
 
 TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "mma_midi.py")
 
@@ -32,16 +33,8 @@ def main():
             assert filecmp.cmp(os.path.join(a, f), os.path.join(b, f), shallow=False), f
         assert sorted(f for f in os.listdir(c) if f.endswith(".mid")) != mids  # another seed
         if len(sys.argv) > 1:
-            out = os.path.join(tmp, "synth")
-            r = subprocess.run([sys.argv[1], "synth", "--midi", a, "--generator", "mma",
-                                "--sample-rate", "16000", "--duration", "4", "-o", out],
-                               capture_output=True, text=True)
-            assert r.returncode == 0, r.stderr
-            with open(os.path.join(out, "clips.csv")) as fh:
-                rows = list(csv.DictReader(fh))
+            rows, present = render_midi(sys.argv[1], a, "mma", os.path.join(tmp, "synth"))
             assert len(rows) == 3 and all(r["generator"] == "mma" for r in rows), rows
-            with open(os.path.join(out, "labels.csv")) as fh:
-                present = [r for r in csv.DictReader(fh) if r["relevance"] == "1"]
             assert len(present) >= 3, present  # each accompaniment has instruments
     print("mma_midi: ok")
     return 0
