@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The music of Freedoom (Debian freedoom, BSD-3-Clause): human-written General MIDI songs, extracted
 # from the two game data files with deutex (Debian deutex) into OUT as <wad>-<lump>.mid. Songs that
-# both files carry are kept once. A source of human-written arrangements for tools/build_synth_model.sh.
+# both files carry are kept once. The second training generator of tools/generalization.sh's
+# gen-*+freedoom splits (docs/synth.md).
 #   tools/freedoom_midi.sh OUT        (FREEDOOM_WADS: another folder with the two files)
 set -euo pipefail
 OUT=${1:?usage: tools/freedoom_midi.sh OUT}
@@ -9,7 +10,8 @@ WADS=${FREEDOOM_WADS:-/usr/share/games/doom}  # the folder of freedoom1.wad and 
 DEUTEX=/usr/games/deutex
 [ ! -e "$OUT" ] || { echo "freedoom_midi: $OUT already exists" >&2; exit 1; }
 for f in "$DEUTEX" "$WADS/freedoom1.wad" "$WADS/freedoom2.wad"; do
-  [ -e "$f" ] || { echo "freedoom_midi: $f not found (./run installs freedoom and deutex)" >&2; exit 1; }
+  [ -e "$f" ] ||
+    { echo "freedoom_midi: $f not found (./run installs freedoom and deutex)" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -18,18 +20,20 @@ for w in freedoom1 freedoom2; do
   mkdir -p "$tmp/iwad-$w" "$tmp/$w"
   ln -s "$WADS/$w.wad" "$tmp/iwad-$w/doom2.wad"
   if ! (cd "$tmp/$w" && "$DEUTEX" -doom2 "../iwad-$w" -musics -xtract >"$tmp/$w.log" 2>&1); then
-    echo "freedoom_midi: deutex could not extract the music of $WADS/$w.wad: $(tail -1 "$tmp/$w.log")" >&2
+    echo "freedoom_midi: deutex could not extract the music of $WADS/$w.wad:" \
+      "$(tail -1 "$tmp/$w.log")" >&2
     exit 1
   fi
 done
 mkdir -p "$tmp/out"
 declare -A seen
-for f in "$tmp"/freedoom1/musics/*.mid "$tmp"/freedoom2/musics/*.mid; do
-  h=$(md5sum <"$f" | cut -d' ' -f1)
-  [ -z "${seen[$h]:-}" ] || continue
-  seen[$h]=1
-  w=$(basename "$(dirname "$(dirname "$f")")")
-  cp "$f" "$tmp/out/$w-$(basename "$f")"
+for w in freedoom1 freedoom2; do
+  for f in "$tmp/$w"/musics/*.mid; do
+    h=$(md5sum <"$f" | cut -d' ' -f1)
+    [ -z "${seen[$h]:-}" ] || continue
+    seen[$h]=1
+    cp "$f" "$tmp/out/$w-$(basename "$f")"
+  done
 done
 n=$(ls "$tmp/out" | wc -l)
 [ "$n" -gt 0 ] || { echo "freedoom_midi: no music found in $WADS" >&2; exit 1; }
