@@ -56,7 +56,8 @@ def main():
             if s.startswith("openmsx"):
                 row = "third generator (never in training) in FluidR3"
                 if split.startswith("gen-"):
-                    row = label.split(" -> ")[0] + " -> OpenMSX songs in FluidR3 (never in training)"
+                    trained = label.split(" -> ")[0]
+                    row = f"{trained} -> OpenMSX songs in FluidR3 (never in training)"
             if split.startswith("loso-") and s.endswith("_fluid"):
                 row = f"{label}, FluidR3 (no FluidR3 samples in training)"
             ec, es = load(f"{d}/eval-cnn-{s}.json"), load(f"{d}/eval-stats-{s}.json")

@@ -57,7 +57,8 @@ def main():
         c = os.path.join(tmp, "c")
         r = run(c, {"FREEDOOM_WADS": bad})
         assert r.returncode == 1, r
-        assert f"{bad}/freedoom1.wad" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert f"{bad}/freedoom1.wad" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert not os.path.exists(c)
         # A folder without the files names the missing one.
         r = run(c, {"FREEDOOM_WADS": tmp})
