@@ -11,6 +11,7 @@
 # default 300 / 150), EMBEDDER_EPOCHS (20), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
 # spaces, default TimGM6mb, sf_GMbank and OPL3; the generalization table of docs/results.md was
 # made with MuseScore_General_Lite in OPL3's place). Flags for train-embedder: EMBEDDER_FLAGS.
+# More training sets: EXTRA_TRAIN (names of folders in OUT/data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${TUTTI_BIN:-build/tutti}
@@ -59,7 +60,7 @@ synth mma_train --midi "$D/mma_train_midi" --midi-split --generator mma --seed 2
 # (docs/results.md, "Twice the training clips").
 synth comp_train2 -n "$N_COMP" --seed 31 "${POOL[@]}"
 synth mma_train2 --midi "$D/mma_train2_midi" --midi-split --generator mma --seed 32 "${POOL[@]}"
-TRAIN=(comp_train mma_train comp_train2 mma_train2)
+TRAIN=(comp_train mma_train comp_train2 mma_train2 ${EXTRA_TRAIN:-})
 synth mma_test_fluid --midi "$D/mma_test_midi" --midi-split --generator mma --seed 23 \
   --soundfont "$FLUID" --test-font-ok
 synth comp_test_fluid -n "$N_TEST" --seed 24 --soundfont "$FLUID" --test-font-ok
