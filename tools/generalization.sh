@@ -18,8 +18,11 @@
 #   gen-mma     the same the other way round
 #   gen-comp+freedoom, gen-mma+freedoom   the same with a second training generator: the Freedoom
 #               songs (freedoom_train), also scored on the OpenMSX songs
-#   gen-comp-2rounds   gen-comp with both composer rounds (comp_train, comp_train2): as many clips
-#               as gen-comp+freedoom from one generator, the control of the two above
+#   gen-comp-Nrounds, gen-mma-Nrounds   gen-comp / gen-mma with N rounds of that generator's
+#               clips (comp_train comp_train2 .. comp_trainN): how the score scales with the clip
+#               count. gen-comp-2rounds has as many clips as gen-comp+freedoom from one generator,
+#               the control of the two above. Rounds past the second are made by hand (the
+#               commands: docs/results.md, "More rounds of one generator")
 #   loso-FONT   leave one soundfont out (TimGM6mb, sf_GMbank, MuseScore_General_Lite): train on the
 #               other two fonts' clips, test on the held-out font's test clips. Without
 #               MuseScore_General_Lite, whose instruments are mostly FluidR3Mono's samples, also on
@@ -123,7 +126,16 @@ for split in "${SPLITS[@]}"; do
                          "mma_test_pool mma_test_fluid openmsx_test_fluid" ;;
     gen-mma+freedoom) run_split "$split" "mma_train freedoom_train" \
                         "comp_test_pool comp_test_fluid openmsx_test_fluid" ;;
-    gen-comp-2rounds) run_split "$split" "comp_train comp_train2" "mma_test_pool mma_test_fluid" ;;
+    gen-comp-*rounds|gen-mma-*rounds)
+      g=${split#gen-} n=${g#*-} g=${g%%-*} n=${n%rounds} sets=
+      [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "generalization: $split: N must be a number" >&2; exit 2; }
+      for ((i = 1; i <= n; i++)); do
+        s=${g}_train; [ "$i" = 1 ] || s+=$i
+        [ -d "$D/$s" ] || { echo "generalization: $split: $D/$s not found" >&2; exit 2; }
+        sets+=" $s"
+      done
+      other=mma; [ "$g" = comp ] || other=comp
+      run_split "$split" "$sets" "${other}_test_pool ${other}_test_fluid" ;;
     loso-*) f=${split#loso-} fluid=
             [ "$f" != MuseScore_General_Lite ] ||
               fluid="mma_test_fluid comp_test_fluid openmsx_test_fluid"

@@ -7,13 +7,13 @@ reads OUT/<split>/eval-{cnn,stats}-<set>.json and loc-...json. Standard library 
 """
 import json
 import os
+import re
 import sys
 
 SPLITS = [
     ("all-fluid", "all 3 training fonts, both generators -> FluidR3"),
     ("gen-comp", "composer -> mma (generator out)"),
     ("gen-mma", "mma -> composer (generator out)"),
-    ("gen-comp-2rounds", "composer, two rounds -> mma (generator out)"),
     ("gen-comp+freedoom", "composer + Freedoom -> mma (generator out)"),
     ("gen-mma+freedoom", "mma + Freedoom -> composer (generator out)"),
     ("loso-TimGM6mb", "leave TimGM6mb out"),
@@ -38,12 +38,17 @@ def main():
     print("| split | test set | clips | AUC cnn | AUC stats | Δ AUC | mAP cnn | mAP stats | "
           "seg F1 cnn | seg F1 stats |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    # The named splits in their order, then any other leave-one-font-out split (e.g. the default
-    # pool's loso-OPL-3_FM_128M), by name.
+    # The named splits in their order, then the N-rounds splits (by generator, then N), then any
+    # other leave-one-font-out split (e.g. the default pool's loso-OPL-3_FM_128M), by name.
     named = [name for name, _ in SPLITS]
-    others = sorted(n for n in os.listdir(out) if n.startswith("loso-") and n not in named
-                    and os.path.isdir(os.path.join(out, n)))
-    for split, label in SPLITS + [(n, f"leave {n[len('loso-'):]} out") for n in others]:
+    dirs = [n for n in os.listdir(out) if n not in named and os.path.isdir(os.path.join(out, n))]
+    generator = {"comp": ("composer", "mma"), "mma": ("mma", "composer")}
+    rounds = sorted((m.group(1), int(m.group(2))) for m in
+                    (re.fullmatch(r"gen-(comp|mma)-([1-9][0-9]*)rounds", n) for n in dirs) if m)
+    rounds = [(f"gen-{g}-{n}rounds", f"{generator[g][0]}, {n} rounds -> {generator[g][1]} "
+               "(generator out)") for g, n in rounds]
+    others = [(n, f"leave {n[len('loso-'):]} out") for n in sorted(dirs) if n.startswith("loso-")]
+    for split, label in SPLITS + rounds + others:
         d = os.path.join(out, split)
         if not os.path.isdir(d):
             continue

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """tools/generalization_table.py: one row per (split, held-out set) in the order of its split list,
 the row names of docs/results.md (generator-out sets in FluidR3, the OpenMSX set, the FluidR3 sets
-of the leave-MuseScore_General_Lite-out split), leave-one-font-out splits of other fonts last, the
-AUC difference, and '-' for what is missing.
+of the leave-MuseScore_General_Lite-out split), N-rounds splits after the named ones (by
+generator, then N), leave-one-font-out splits of other fonts last, the AUC difference, and '-' for
+what is missing.
 Expected values worked out by hand from the JSON written below."""
 import json
 import os
@@ -36,6 +37,13 @@ with tempfile.TemporaryDirectory() as out:
           {"n_clips": 389, "auc": 0.625, "mAP": 0.25})
     write(out, "gen-mma+freedoom", "eval-cnn", "comp_test_pool",
           {"n_clips": 300, "auc": 0.5625, "mAP": 0.125})
+    # N-rounds splits: after the named ones, by generator, then by N (10 after 4), labelled so.
+    write(out, "gen-comp-10rounds", "eval-cnn", "mma_test_pool",
+          {"n_clips": 312, "auc": 0.875, "mAP": 0.5})
+    write(out, "gen-mma-2rounds", "eval-cnn", "comp_test_fluid",
+          {"n_clips": 300, "auc": 0.625, "mAP": 0.25})
+    write(out, "gen-comp-4rounds", "eval-cnn", "mma_test_pool",
+          {"n_clips": 312, "auc": 0.75, "mAP": 0.375})
     # A leave-one-font-out split of a font the list does not name comes last, not dropped.
     write(out, "loso-OPL-3_FM_128M", "eval-cnn", "comp_test_pool@OPL-3_FM_128M",
           {"n_clips": 100, "auc": 0.5, "mAP": 0.25})
@@ -55,6 +63,12 @@ with tempfile.TemporaryDirectory() as out:
         "389 | 0.625 | - | - | 0.250 | - | - | - |",
         "| leave MuseScore_General_Lite out, FluidR3 (no FluidR3 samples in training) | "
         "mma_test_fluid | 312 | 0.800 | - | - | 0.500 | - | - | - |",
+        "| composer, 4 rounds -> mma (generator out) | mma_test_pool | 312 | 0.750 | - | - | "
+        "0.375 | - | - | - |",
+        "| composer, 10 rounds -> mma (generator out) | mma_test_pool | 312 | 0.875 | - | - | "
+        "0.500 | - | - | - |",
+        "| mma, 2 rounds -> composer in FluidR3 (generator and font out) | comp_test_fluid | 300 | "
+        "0.625 | - | - | 0.250 | - | - | - |",
         "| leave OPL-3_FM_128M out | comp_test_pool@OPL-3_FM_128M | 100 | 0.500 | 0.375 | +0.125 | "
         "0.250 | 0.250 | - | - |",
     ], "\n".join(rows)
