@@ -61,6 +61,10 @@ void setup(CLI::App& root) {
   cmd->add_option("--partial-probability", c.partial_probability,
                   "Chance that an instrument plays only part of the clip")
       ->capture_default_str();
+  cmd->add_option("--any-role", c.any_role_probability,
+                  "Chance that a composed instrument plays any role (bass, chords, arpeggio, "
+                  "melody), not only its own")
+      ->capture_default_str();
   auto* snr = cmd->add_option("--snr", o->snr, "Add background noise at this SNR (dB)");
   cmd->add_option("--noise", o->noise, "Noise colour: white or pink")->capture_default_str();
   cmd->add_option("--instance-fraction", c.instance_fraction,

@@ -188,6 +188,54 @@ TEST(SynthComposer, AboutHalfOfTheInstrumentsPlayOnlyPartOfTheClip) {
   EXPECT_GT(partial_fraction(1.0), 0.9);
 }
 
+TEST(SynthComposer, AnyRoleLetsMelodicInstrumentsPlayEveryRole) {
+  // Over 300 pieces: the fraction of melodic parts playing a role that is not their class's, the
+  // roles flute (melody only) plays, and whether every key stays in its class's range.
+  struct Tally {
+    double outside = 0;
+    std::set<ts::Role> flute_roles;
+    bool in_range = true, percussion_own_role = true;
+  };
+  auto tally = [](double p) {
+    ts::ComposerOptions opt;
+    opt.any_role_probability = p;
+    const auto pal = ts::Palette::general_midi();
+    const auto& cs = ts::instrument_classes();
+    Tally t;
+    int melodic = 0, outside = 0;
+    for (int i = 0; i < 300; ++i) {
+      for (const auto& part : ts::compose(opt, pal, ts::clip_seed(9, i)).parts) {
+        const auto& cls = cs[static_cast<std::size_t>(part.class_index)];
+        const bool own =
+            std::find(cls.roles.begin(), cls.roles.end(), part.role) != cls.roles.end();
+        if (cls.percussion) {
+          t.percussion_own_role &= own;
+          continue;
+        }
+        ++melodic;
+        outside += !own;
+        if (cls.name == "flute") t.flute_roles.insert(part.role);
+        for (const auto& n : part.notes) t.in_range &= n.key >= cls.low_key && n.key <= cls.high_key;
+      }
+    }
+    t.outside = static_cast<double>(outside) / melodic;
+    return t;
+  };
+  // Expected fraction outside at p = 1: the mean over the 16 melodic GM classes of
+  // 1 - (own roles) / 4 = 1 - 22 / 64 = 0.656; at p = 0.5 half of that.
+  const auto none = tally(0), half = tally(0.5), all = tally(1);
+  EXPECT_EQ(none.outside, 0.0);
+  EXPECT_EQ(none.flute_roles, std::set<ts::Role>{ts::Role::kMelody});
+  EXPECT_NEAR(half.outside, 0.328, 0.06);
+  EXPECT_NEAR(all.outside, 0.656, 0.06);
+  EXPECT_EQ(all.flute_roles, (std::set<ts::Role>{ts::Role::kBass, ts::Role::kChords,
+                                                 ts::Role::kArpeggio, ts::Role::kMelody}));
+  for (const auto* t : {&none, &half, &all}) {
+    EXPECT_TRUE(t->in_range);
+    EXPECT_TRUE(t->percussion_own_role);
+  }
+}
+
 TEST(SynthComposer, RespectsClassesAndPalette) {
   ts::ComposerOptions opt;
   opt.classes = {*ts::instrument_index("piano"), *ts::instrument_index("drums")};

@@ -157,6 +157,10 @@ TEST(SynthConfig, DefaultsValidateAndJsonRoundTrips) {
   EXPECT_EQ(ts::to_json(back), j);
   EXPECT_EQ(back.noise_snr_db.value(), 12.5);
   EXPECT_EQ(back.seed, 1234567890123ULL);
+  // A key written only when set: files of a tutti without it read the same as before.
+  EXPECT_FALSE(j.contains("any_role_probability"));
+  c.any_role_probability = 0.25;
+  EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).any_role_probability, 0.25);
   expect_usage_error([] { ts::synth_config_from_json({{"n_clip", 3}}); }, "unknown key 'n_clip'");
   expect_usage_error([] { ts::synth_config_from_json({{"n_clips", "three"}}); }, "n_clips");
   expect_usage_error([] { ts::synth_config_from_json({{"noise_color", "brown"}}); }, "brown");
@@ -190,6 +194,13 @@ TEST(SynthConfig, ImpossibleOptionsAreUsageErrors) {
   bad([](auto& c) { c.classes = {"mandolin"}; }, "no General MIDI program");
   bad([](auto& c) { c.classes = {"piano", "piano"}; }, "twice");
   bad([](auto& c) { c.partial_probability = 1.5; }, "partial_probability");
+  bad([](auto& c) { c.any_role_probability = -0.1; }, "any_role_probability must be in [0, 1]");
+  bad(
+      [](auto& c) {
+        c.any_role_probability = 0.5;
+        c.midi = {"song.mid"};
+      },
+      "MIDI files (--midi) keep their parts");
   bad([](auto& c) { c.instance_fraction = 0; }, "instance_fraction");
   bad([](auto& c) { c.hop_s = 0; }, "hop_s");
   bad([](auto& c) { c.release_s = -1; }, "release_s");

@@ -48,6 +48,9 @@ const std::vector<std::vector<int>> kMajorProgressions = {{0, 4, 5, 3}, {0, 5, 3
 const std::vector<std::vector<int>> kMinorProgressions = {
     {0, 5, 2, 6}, {0, 3, 4, 0}, {0, 6, 5, 4}, {0, 3, 6, 2}, {0, 5, 3, 4}};
 
+const std::vector<Role> kMelodicRoles = {Role::kBass, Role::kChords, Role::kArpeggio,
+                                         Role::kMelody};
+
 struct RawNote {
   double on_s = 0, off_s = 0;
   int key = 60, velocity = 100;
@@ -621,6 +624,8 @@ Score compose(const ComposerOptions& opt, const Palette& palette, std::uint64_t 
     Part part;
     part.class_index = ci;
     part.role = rng.pick(cls.roles);
+    if (!cls.percussion && opt.any_role_probability > 0 && rng.bernoulli(opt.any_role_probability))
+      part.role = rng.pick(kMelodicRoles);
     if (cls.percussion) {
       part.channel = kPercussionChannel;
       part.bank = 128;

@@ -10,6 +10,8 @@
 // drum and cymbal patterns on channel 10. Each part sounds in one or more active regions: with
 // probability partial_probability an instrument enters late, leaves early, plays in the middle
 // or plays twice with a rest of at least 1.5 s, so instruments come and go inside a clip.
+// With probability any_role_probability a melodic instrument plays any of the four melodic roles
+// (a flute bass line, an arpeggiated violin, trumpet chords) instead of its own.
 // Keys stay inside each class's range (instruments.h); velocities vary per part and per note.
 // Deterministic: the same options, palette and seed give the same score.
 #pragma once
@@ -43,6 +45,9 @@ struct ComposerOptions {
   std::vector<double> instruments_per_clip = {0.15, 0.25, 0.25, 0.2, 0.15};  // weights of 1..N
   std::vector<int> classes;  // allowed class indices (empty: every playable class)
   double partial_probability = 0.5;
+  // Chance that a melodic instrument plays a role drawn from all four melodic roles instead of
+  // its class's (0: no random draw is made, so scores are those of a composer without it).
+  double any_role_probability = 0;
   bool reverb = true;  // random reverb sends (CC 91) when true, 0 otherwise
   double min_peak_dbfs = -12.0;
   double max_peak_dbfs = -1.0;

@@ -77,6 +77,11 @@ void SynthConfig::validate() const {
   for (const auto& f : soundfonts) check<E>(!f.empty(), "{}: empty soundfont path", kWhat);
   for (const auto& f : midi) check<E>(!f.empty(), "{}: empty MIDI path", kWhat);
   check<E>(!midi_split || !midi.empty(), "{}: midi_split needs MIDI files (--midi)", kWhat);
+  check<E>(any_role_probability >= 0 && any_role_probability <= 1,
+           "{}: any_role_probability must be in [0, 1], got {}", kWhat, any_role_probability);
+  check<E>(any_role_probability == 0 || midi.empty(),
+           "{}: any_role_probability is for the composer; MIDI files (--midi) keep their parts",
+           kWhat);
   check<E>(generator.find_first_of(",\n\r\"") == std::string::npos,
            "{}: generator name '{}' has a comma, quote or line break", kWhat, generator);
   check<E>(clips_per_synth >= 1, "{}: clips_per_synth must be >= 1, got {}", kWhat,
@@ -132,6 +137,7 @@ core::Json to_json(const SynthConfig& c) {
     j["midi_split"] = c.midi_split;
     j["generator"] = c.generator_name();
   }
+  if (c.any_role_probability > 0) j["any_role_probability"] = c.any_role_probability;
   return j;
 }
 
@@ -175,6 +181,8 @@ SynthConfig synth_config_from_json(const core::Json& j) {
         c.max_peak_dbfs = v.get<double>();
       else if (k == "partial_probability")
         c.partial_probability = v.get<double>();
+      else if (k == "any_role_probability")
+        c.any_role_probability = v.get<double>();
       else if (k == "release_s")
         c.release_s = v.get<double>();
       else if (k == "merge_gap_s")

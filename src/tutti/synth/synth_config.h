@@ -57,6 +57,10 @@ struct SynthConfig {
   std::vector<std::string> midi;        // render these MIDI files / folders instead of composing
   bool midi_split = false;              // each MIDI file: consecutive clips of duration_s
   std::string generator;                // recorded per clip: "composer", "midi" or e.g. "mma"
+  // The composer: chance that a melodic instrument plays a role drawn from all four (bass,
+  // chords, arpeggio, melody) instead of its own (instruments.h), so that what an instrument
+  // plays says less about which instrument it is.
+  double any_role_probability = 0;
 
   // True when any option above asks for the randomized output (then clips.csv is written).
   bool randomized() const { return !soundfonts.empty() || effects || !midi.empty(); }
