@@ -127,8 +127,9 @@ for split in "${SPLITS[@]}"; do
     gen-mma+freedoom) run_split "$split" "mma_train freedoom_train" \
                         "comp_test_pool comp_test_fluid openmsx_test_fluid" ;;
     gen-comp-*rounds|gen-mma-*rounds)
-      g=${split#gen-} n=${g#*-} g=${g%%-*} n=${n%rounds} sets=
-      [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "generalization: $split: N must be a number" >&2; exit 2; }
+      [[ $split =~ ^gen-(comp|mma)-([1-9][0-9]*)rounds$ ]] ||
+        { echo "generalization: $split: N must be a number" >&2; exit 2; }
+      g=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]} sets=
       for ((i = 1; i <= n; i++)); do
         s=${g}_train; [ "$i" = 1 ] || s+=$i
         [ -d "$D/$s" ] || { echo "generalization: $split: $D/$s not found" >&2; exit 2; }

@@ -43,10 +43,10 @@ def main():
     named = [name for name, _ in SPLITS]
     dirs = [n for n in os.listdir(out) if n not in named and os.path.isdir(os.path.join(out, n))]
     generator = {"comp": ("composer", "mma"), "mma": ("mma", "composer")}
-    rounds = sorted((m.group(1), int(m.group(2))) for m in
-                    (re.fullmatch(r"gen-(comp|mma)-([1-9][0-9]*)rounds", n) for n in dirs) if m)
-    rounds = [(f"gen-{g}-{n}rounds", f"{generator[g][0]}, {n} rounds -> {generator[g][1]} "
-               "(generator out)") for g, n in rounds]
+    matches = [re.fullmatch(r"gen-(comp|mma)-([1-9][0-9]*)rounds", n) for n in dirs]
+    rounds = [(m.group(0), f"{generator[m.group(1)][0]}, {m.group(2)} rounds -> "
+               f"{generator[m.group(1)][1]} (generator out)")
+              for m in sorted(filter(None, matches), key=lambda m: (m.group(1), int(m.group(2))))]
     others = [(n, f"leave {n[len('loso-'):]} out") for n in sorted(dirs) if n.startswith("loso-")]
     for split, label in SPLITS + rounds + others:
         d = os.path.join(out, split)
