@@ -65,6 +65,10 @@ void setup(CLI::App& root) {
                   "Chance that a composed instrument plays any role (bass, chords, arpeggio, "
                   "melody), not only its own")
       ->capture_default_str();
+  cmd->add_option("--any-instrument", c.any_instrument_probability,
+                  "MIDI files: chance that a melodic part is played by a random instrument class "
+                  "of the soundfont (keys moved by octaves into its range)")
+      ->capture_default_str();
   auto* snr = cmd->add_option("--snr", o->snr, "Add background noise at this SNR (dB)");
   cmd->add_option("--noise", o->noise, "Noise colour: white or pink")->capture_default_str();
   cmd->add_option("--instance-fraction", c.instance_fraction,

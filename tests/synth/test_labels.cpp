@@ -161,6 +161,9 @@ TEST(SynthConfig, DefaultsValidateAndJsonRoundTrips) {
   EXPECT_FALSE(j.contains("any_role_probability"));
   c.any_role_probability = 0.25;
   EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).any_role_probability, 0.25);
+  EXPECT_FALSE(j.contains("any_instrument_probability"));
+  c.any_instrument_probability = 0.75;
+  EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).any_instrument_probability, 0.75);
   expect_usage_error([] { ts::synth_config_from_json({{"n_clip", 3}}); }, "unknown key 'n_clip'");
   expect_usage_error([] { ts::synth_config_from_json({{"n_clips", "three"}}); }, "n_clips");
   expect_usage_error([] { ts::synth_config_from_json({{"noise_color", "brown"}}); }, "brown");
@@ -200,7 +203,16 @@ TEST(SynthConfig, ImpossibleOptionsAreUsageErrors) {
         c.any_role_probability = 0.5;
         c.midi = {"song.mid"};
       },
-      "MIDI files (--midi) keep their parts");
+      "for MIDI files (--midi) use any_instrument_probability");
+  bad(
+      [](auto& c) {
+        c.any_instrument_probability = 1.5;
+        c.midi = {"song.mid"};
+      },
+      "any_instrument_probability must be in [0, 1]");
+  bad([](auto& c) { c.any_instrument_probability = 0.5; },
+      "any_instrument_probability is for MIDI files (--midi); for the composer use "
+      "any_role_probability");
   bad([](auto& c) { c.instance_fraction = 0; }, "instance_fraction");
   bad([](auto& c) { c.hop_s = 0; }, "hop_s");
   bad([](auto& c) { c.release_s = -1; }, "release_s");

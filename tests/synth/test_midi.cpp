@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "synth_test_util.h"
@@ -163,6 +164,33 @@ TEST(SynthMidi, ClipLabelsComeFromProgramsAndNotes) {
   EXPECT_NEAR(ts::write_synth_dataset(cfg, tmp / "short2").audio_s, 1.2, 1e-9);
   EXPECT_EQ(tutti::core::md5_file_hex(tmp / "short" / "audio" / "synth_000000.wav"),
             tutti::core::md5_file_hex(tmp / "short2" / "audio" / "synth_000000.wav"));
+
+  // --any-instrument 1: piano and bass are played by drawn classes; the labels follow them
+  // (clips.csv, labels.csv and strong.csv agree) and the melodic timeline stays 0-1.6 s.
+  cfg.duration_s = 10;
+  cfg.any_instrument_probability = 1;
+  ts::write_synth_dataset(cfg, tmp / "any");
+  std::set<std::string> drawn, labeled, timed;
+  const auto any_clips = tutti::testing::csv_cells(tmp / "any" / "clips.csv");
+  std::istringstream programs(any_clips[1][5]);
+  for (std::string part; std::getline(programs, part, ';');)
+    drawn.insert(part.substr(0, part.find(':')));
+  for (const auto& r : tutti::testing::csv_cells(tmp / "any" / "labels.csv"))
+    if (r[2] == "1") labeled.insert(r[1]);
+  double first = 1e9, last = 0;
+  for (const auto& r : tutti::testing::csv_cells(tmp / "any" / "strong.csv")) {
+    if (r[0] == "file") continue;
+    timed.insert(r[1]);
+    if (r[1] == "drums" || r[1] == "cymbals") continue;
+    first = std::min(first, std::stod(r[2]));
+    last = std::max(last, std::stod(r[3]));
+  }
+  EXPECT_EQ(drawn, labeled);
+  EXPECT_EQ(drawn, timed);
+  EXPECT_TRUE(drawn.count("drums") && drawn.count("cymbals"));
+  EXPECT_NE(drawn, (std::set<std::string>{"piano", "bass", "drums", "cymbals"}));
+  EXPECT_NEAR(first, 0.0, grid);
+  EXPECT_NEAR(last, 1.6, grid);
 }
 
 TEST(SynthMidi, BadFilesAreNamedAndNothingIsWritten) {
@@ -280,4 +308,98 @@ TEST(SynthMidi, SplitCutsASongIntoConsecutiveClips) {
   EXPECT_NEAR(third["piano"][1], 0.25 + 0.1, grid);  // held by the pedal until 1.25 s
   EXPECT_NEAR(third["bass"][0], 0.0, grid);
   EXPECT_EQ(third.count("drums"), 0u);  // the kick rang at 0-0.06 s
+}
+
+namespace {
+
+ts::Part melodic_part(int cls, int channel, std::vector<std::pair<int, std::int64_t>> keys_on) {
+  ts::Part p;
+  p.class_index = cls;
+  p.channel = channel;
+  p.program = ts::instrument_classes()[static_cast<std::size_t>(cls)].gm_programs.front() - 1;
+  for (const auto& [key, on] : keys_on)
+    p.notes.push_back({on * ts::kBlockSamples, (on + 100) * ts::kBlockSamples, key, 90});
+  return p;
+}
+
+}  // namespace
+
+TEST(SynthMidi, AnyInstrumentDrawsAClassOfThePaletteAndMovesKeysByOctaves) {
+  const int bass = *ts::instrument_index("bass"), drums = *ts::instrument_index("drums");
+  ts::Score score;
+  score.num_samples = 1000 * ts::kBlockSamples;
+  score.parts.push_back(melodic_part(bass, 0, {{28, 0}, {35, 50}, {40, 120}}));
+  ts::Part kit;
+  kit.class_index = drums;
+  kit.channel = ts::kPercussionChannel;
+  kit.bank = 128;
+  kit.notes.push_back({0, 64 * 10, 36, 100});
+  score.parts.push_back(kit);
+  const auto pal = ts::Palette::general_midi();
+
+  // Probability 0: nothing changes.
+  auto same = score;
+  ts::reassign_instruments(same, pal, 0, 1);
+  EXPECT_EQ(same.parts[0].class_index, bass);
+  EXPECT_EQ(same.parts[0].notes[2].key, 40);
+
+  // Only flute left in the palette: the bass line (28-40) moves up three octaves into flute's
+  // range (60-93): 64-76, every key in it. Drums are untouched.
+  auto flute_only = pal;
+  const int flute = *ts::instrument_index("flute");
+  for (std::size_t c = 0; c < flute_only.programs.size(); ++c)
+    if (static_cast<int>(c) != flute) flute_only.programs[c].clear();
+  auto moved = score;
+  ts::reassign_instruments(moved, flute_only, 1, 7);
+  EXPECT_EQ(moved.parts[0].class_index, flute);
+  EXPECT_EQ(moved.parts[0].program, 73);  // GM 74, flute
+  std::vector<int> keys;
+  for (const auto& n : moved.parts[0].notes) keys.push_back(n.key);
+  EXPECT_EQ(keys, (std::vector<int>{64, 71, 76}));
+  EXPECT_EQ(moved.parts[1].class_index, drums);
+  EXPECT_EQ(moved.parts[1].notes[0].key, 36);
+
+  // Banjo (50-76): keys 24 and 60 struck almost together. No shift puts both in range; no shift
+  // at all fits one (60), and 24 folds up by octaves to 60 as well: the two notes share key 60,
+  // so the earlier one ends where the later one starts.
+  auto banjo_only = pal;
+  const int banjo = *ts::instrument_index("banjo");
+  for (std::size_t c = 0; c < banjo_only.programs.size(); ++c)
+    if (static_cast<int>(c) != banjo) banjo_only.programs[c].clear();
+  ts::Score chord;
+  chord.num_samples = score.num_samples;
+  chord.parts.push_back(melodic_part(bass, 0, {{24, 0}, {60, 10}}));
+  ts::reassign_instruments(chord, banjo_only, 1, 3);
+  ASSERT_EQ(chord.parts[0].notes.size(), 2u);
+  EXPECT_EQ(chord.parts[0].notes[0].key, 60);
+  EXPECT_EQ(chord.parts[0].notes[1].key, 60);
+  EXPECT_EQ(chord.parts[0].notes[0].off, 10 * ts::kBlockSamples);
+
+  // Over 800 draws with the full General MIDI palette: every one of the 16 melodic classes comes
+  // up (expected 50 each), never a percussion class; the program is one of the class's; keys stay
+  // in range and move by whole octaves. At probability 0.5 the class changes in 0.5 * 15/16 =
+  // 0.469 of the parts.
+  std::map<int, int> drawn;
+  int changed_half = 0;
+  for (int s = 0; s < 800; ++s) {
+    auto all = score;
+    ts::reassign_instruments(all, pal, 1, ts::clip_seed(5, s));
+    const auto& p = all.parts[0];
+    const auto& cls = ts::instrument_classes()[static_cast<std::size_t>(p.class_index)];
+    ++drawn[p.class_index];
+    ASSERT_FALSE(cls.percussion);
+    const auto& progs = pal.programs[static_cast<std::size_t>(p.class_index)];
+    EXPECT_NE(std::find(progs.begin(), progs.end(), p.program + 1), progs.end()) << cls.name;
+    for (std::size_t k = 0; k < p.notes.size(); ++k) {
+      EXPECT_GE(p.notes[k].key, cls.low_key);
+      EXPECT_LE(p.notes[k].key, cls.high_key);
+      EXPECT_EQ((p.notes[k].key - score.parts[0].notes[k].key) % 12, 0);
+    }
+    auto half = score;
+    ts::reassign_instruments(half, pal, 0.5, ts::clip_seed(6, s));
+    changed_half += half.parts[0].class_index != bass;
+  }
+  EXPECT_EQ(drawn.size(), 16u);
+  for (const auto& [c, n] : drawn) EXPECT_GT(n, 20) << c;
+  EXPECT_NEAR(changed_half / 800.0, 0.469, 0.06);
 }

@@ -248,6 +248,8 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
           try {
             Score score = midi_score(song, palette, cfg.sample_rate_hz, cfg.duration_s, cfg.reverb,
                                      nullptr, start);
+            reassign_instruments(score, palette, cfg.any_instrument_probability,
+                                 clip_seed(cfg.seed, i, 5));
             core::Rng rng(clip_seed(cfg.seed, i, 0));
             score.peak_dbfs = rng.uniform(cfg.min_peak_dbfs, cfg.max_peak_dbfs);
             midi_scores.push_back(std::move(score));

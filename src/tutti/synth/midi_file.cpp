@@ -11,12 +11,24 @@
 #include <set>
 
 #include "tutti/core/error.h"
+#include "tutti/core/random.h"
 
 namespace tutti::synth {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// A key struck again while it sounds: the earlier note ends where the next one starts (one
+// FluidSynth voice per key and channel is what the labels assume).
+void end_restruck_notes(Part& part) {
+  auto& ns = part.notes;
+  std::stable_sort(ns.begin(), ns.end(), [](const Note& a, const Note& b) { return a.on < b.on; });
+  for (std::size_t i = 0; i < ns.size(); ++i)
+    for (std::size_t j = i + 1; j < ns.size() && ns[j].on < ns[i].off; ++j)
+      if (ns[j].key == ns[i].key) ns[i].off = std::max(ns[i].on + kBlockSamples, ns[j].on);
+  std::erase_if(ns, [](const Note& n) { return n.off <= n.on; });
+}
 
 // One event after the tracks are read: absolute tick, then what it does.
 struct RawEvent {
@@ -392,22 +404,52 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
     kept.push_back(std::move(p));
   }
   score.parts = std::move(kept);
-  // A key struck again while it sounds: the earlier note ends where the next one starts (one
-  // FluidSynth voice per key and channel is what the labels assume).
-  for (auto& p : score.parts) {
-    auto& ns = p.notes;
-    std::stable_sort(ns.begin(), ns.end(),
-                     [](const Note& a, const Note& b) { return a.on < b.on; });
-    for (std::size_t i = 0; i < ns.size(); ++i)
-      for (std::size_t j = i + 1; j < ns.size() && ns[j].on < ns[i].off; ++j)
-        if (ns[j].key == ns[i].key) ns[i].off = std::max(ns[i].on + kBlockSamples, ns[j].on);
-    std::vector<Note> ok;
-    for (const auto& n : ns)
-      if (n.off > n.on) ok.push_back(n);
-    ns = std::move(ok);
-  }
+  for (auto& p : score.parts) end_restruck_notes(p);
   if (stats) *stats = st;
   return score;
+}
+
+void reassign_instruments(Score& score, const Palette& palette, double probability,
+                          std::uint64_t seed) {
+  if (probability <= 0) return;
+  const auto& cs = instrument_classes();
+  std::vector<int> melodic;  // the classes the palette can play on a melodic channel
+  for (std::size_t c = 0; c < cs.size(); ++c) {
+    const bool variation = c < palette.variations.size() && !palette.variations[c].empty();
+    if (!cs[c].percussion && (!palette.programs[c].empty() || variation))
+      melodic.push_back(static_cast<int>(c));
+  }
+  if (melodic.empty()) return;
+  core::Rng rng(seed);
+  for (auto& part : score.parts) {
+    if (part.channel == kPercussionChannel || part.notes.empty() || !rng.bernoulli(probability))
+      continue;
+    const int c = rng.pick(melodic);
+    const auto& cls = cs[static_cast<std::size_t>(c)];
+    part.class_index = c;
+    if (palette.programs[static_cast<std::size_t>(c)].empty()) {
+      const auto& [bank, program] = rng.pick(palette.variations[static_cast<std::size_t>(c)]);
+      part.bank = bank;
+      part.program = program;
+    } else {
+      part.bank = 0;
+      part.program = rng.pick(palette.programs[static_cast<std::size_t>(c)]) - 1;
+    }
+    // The octave shift that puts the most keys in range (the smallest shift among ties).
+    int best = 0, best_in = -1;
+    for (int k : {0, -1, 1, -2, 2, -3, 3, -4, 4}) {
+      int in = 0;
+      for (const auto& n : part.notes)
+        in += n.key + 12 * k >= cls.low_key && n.key + 12 * k <= cls.high_key;
+      if (in > best_in) best = k, best_in = in;
+    }
+    for (auto& n : part.notes) {
+      n.key += 12 * best;
+      while (n.key < cls.low_key) n.key += 12;
+      while (n.key > cls.high_key) n.key -= 12;
+    }
+    end_restruck_notes(part);  // folding may put two sounding notes on one key
+  }
 }
 
 std::vector<double> excerpt_starts(double length_s, double duration_s, double min_s) {

@@ -76,6 +76,14 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
                  double max_duration_s, bool reverb, MidiScoreStats* stats = nullptr,
                  double start_s = 0);
 
+// Plays each melodic part, with probability `probability`, by a class drawn uniformly from the
+// melodic classes the palette has (a program of it, or a GS variation preset), and moves its keys
+// by the whole octaves that put most of them in the class's range; keys still outside are folded
+// into it by octaves. The part's label follows (class_index). Percussion parts are untouched;
+// probability 0 makes no random draw. Deterministic in `seed`.
+void reassign_instruments(Score& score, const Palette& palette, double probability,
+                          std::uint64_t seed);
+
 // Start times of the excerpts that cover a song of length_s in clips of duration_s: 0,
 // duration_s, 2 duration_s, ... while the excerpt holds at least min_s of the song.
 std::vector<double> excerpt_starts(double length_s, double duration_s, double min_s = 1.0);

@@ -80,7 +80,15 @@ void SynthConfig::validate() const {
   check<E>(any_role_probability >= 0 && any_role_probability <= 1,
            "{}: any_role_probability must be in [0, 1], got {}", kWhat, any_role_probability);
   check<E>(any_role_probability == 0 || midi.empty(),
-           "{}: any_role_probability is for the composer; MIDI files (--midi) keep their parts",
+           "{}: any_role_probability is for the composer; for MIDI files (--midi) use "
+           "any_instrument_probability",
+           kWhat);
+  check<E>(any_instrument_probability >= 0 && any_instrument_probability <= 1,
+           "{}: any_instrument_probability must be in [0, 1], got {}", kWhat,
+           any_instrument_probability);
+  check<E>(any_instrument_probability == 0 || !midi.empty(),
+           "{}: any_instrument_probability is for MIDI files (--midi); for the composer use "
+           "any_role_probability",
            kWhat);
   check<E>(generator.find_first_of(",\n\r\"") == std::string::npos,
            "{}: generator name '{}' has a comma, quote or line break", kWhat, generator);
@@ -138,6 +146,8 @@ core::Json to_json(const SynthConfig& c) {
     j["generator"] = c.generator_name();
   }
   if (c.any_role_probability > 0) j["any_role_probability"] = c.any_role_probability;
+  if (c.any_instrument_probability > 0)
+    j["any_instrument_probability"] = c.any_instrument_probability;
   return j;
 }
 
@@ -183,6 +193,8 @@ SynthConfig synth_config_from_json(const core::Json& j) {
         c.partial_probability = v.get<double>();
       else if (k == "any_role_probability")
         c.any_role_probability = v.get<double>();
+      else if (k == "any_instrument_probability")
+        c.any_instrument_probability = v.get<double>();
       else if (k == "release_s")
         c.release_s = v.get<double>();
       else if (k == "merge_gap_s")

@@ -61,6 +61,10 @@ struct SynthConfig {
   // chords, arpeggio, melody) instead of its own (instruments.h), so that what an instrument
   // plays says less about which instrument it is.
   double any_role_probability = 0;
+  // MIDI files: chance that a melodic part is played by an instrument class drawn at random from
+  // those the clip's soundfont has (its keys moved by octaves into that class's range), so that
+  // what a part plays says less about which instrument plays it (midi_file.h).
+  double any_instrument_probability = 0;
 
   // True when any option above asks for the randomized output (then clips.csv is written).
   bool randomized() const { return !soundfonts.empty() || effects || !midi.empty(); }
