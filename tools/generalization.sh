@@ -27,7 +27,8 @@
 #               other two fonts' clips, test on the held-out font's test clips. Without
 #               MuseScore_General_Lite, whose instruments are mostly FluidR3Mono's samples, also on
 #               the FluidR3 sets: the only split where FluidR3 is an unseen font in earnest
-# Sizes: GEN_EPOCHS (embedder epochs, default 10), ATT_EPOCHS (150), THREADS (2).
+# Sizes: GEN_EPOCHS (embedder epochs, default 10), ATT_EPOCHS (150), THREADS (2). SEED (default
+# 1) seeds the embedders and ATT: another seed in another OUT gives a second run of each row.
 # Finished steps are skipped on a rerun; the table is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,8 +80,8 @@ run_split() {  # name "train sets" "test sets"
   if [ ! -f "$emb" ]; then
     # Two runs of this script may share OUT (splits in parallel): one trains each embedder.
     mkdir "$emb.lock" 2>/dev/null || { say "$name: another run trains $emb, skipped"; return; }
-    "$T" train-embedder "${dirs[@]}" -o "$emb" --epochs "$EPOCHS" --seed 1 --threads "$THREADS" \
-      ${EMBEDDER_FLAGS:-} 2>/dev/null
+    "$T" train-embedder "${dirs[@]}" -o "$emb" --epochs "$EPOCHS" --seed "${SEED:-1}" \
+      --threads "$THREADS" ${EMBEDDER_FLAGS:-} 2>/dev/null
     rmdir "$emb.lock"
   fi
   say "$name: embedder ready"

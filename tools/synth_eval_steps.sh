@@ -1,6 +1,6 @@
 # Steps shared by tools/build_synth_model.sh and tools/generalization.sh (sourced, not run). Each
 # step skips an output that exists; results are written atomically. Needs T (the tutti program),
-# THREADS and ATT_EPOCHS.
+# THREADS and ATT_EPOCHS; ATT's seed is SEED (default 1).
 
 embed_set() {  # OUT.npz SYNTH_DIR EMBEDDER: features and labels of a `tutti synth` folder
   [ -f "$1" ] || "$T" embed "$2/audio" --embedder "$3" --labels "$2/labels.csv" \
@@ -17,7 +17,7 @@ train_att() {  # OUT.tutti TRAIN.npz [MORE TRAIN FLAGS...]
   local out=$1 data=$2
   shift 2
   [ -f "$out" ] || "$T" train "$data" --model att --epochs "$ATT_EPOCHS" --patience 20 \
-    --lr-schedule cosine --seed 1 --threads "$THREADS" "$@" -o "$out" >/dev/null 2>&1
+    --lr-schedule cosine --seed "${SEED:-1}" --threads "$THREADS" "$@" -o "$out" >/dev/null 2>&1
 }
 
 score_set() {  # MODEL FEATURES.npz STRONG.csv EVAL.json LOC.json: clip scores, 1 s timelines
