@@ -322,6 +322,12 @@ ts::Part melodic_part(int cls, int channel, std::vector<std::pair<int, std::int6
   return p;
 }
 
+ts::Palette only_class(ts::Palette pal, int cls) {  // the palette's programs of one class only
+  for (std::size_t c = 0; c < pal.programs.size(); ++c)
+    if (static_cast<int>(c) != cls) pal.programs[c].clear();
+  return pal;
+}
+
 }  // namespace
 
 TEST(SynthMidi, AnyInstrumentDrawsAClassOfThePaletteAndMovesKeysByOctaves) {
@@ -345,12 +351,9 @@ TEST(SynthMidi, AnyInstrumentDrawsAClassOfThePaletteAndMovesKeysByOctaves) {
 
   // Only flute left in the palette: the bass line (28-40) moves up three octaves into flute's
   // range (60-93): 64-76, every key in it. Drums are untouched.
-  auto flute_only = pal;
   const int flute = *ts::instrument_index("flute");
-  for (std::size_t c = 0; c < flute_only.programs.size(); ++c)
-    if (static_cast<int>(c) != flute) flute_only.programs[c].clear();
   auto moved = score;
-  ts::reassign_instruments(moved, flute_only, 1, 7);
+  ts::reassign_instruments(moved, only_class(pal, flute), 1, 7);
   EXPECT_EQ(moved.parts[0].class_index, flute);
   EXPECT_EQ(moved.parts[0].program, 73);  // GM 74, flute
   std::vector<int> keys;
@@ -362,14 +365,10 @@ TEST(SynthMidi, AnyInstrumentDrawsAClassOfThePaletteAndMovesKeysByOctaves) {
   // Banjo (50-76): keys 24 and 60 struck almost together. No shift puts both in range; no shift
   // at all fits one (60), and 24 folds up by octaves to 60 as well: the two notes share key 60,
   // so the earlier one ends where the later one starts.
-  auto banjo_only = pal;
-  const int banjo = *ts::instrument_index("banjo");
-  for (std::size_t c = 0; c < banjo_only.programs.size(); ++c)
-    if (static_cast<int>(c) != banjo) banjo_only.programs[c].clear();
   ts::Score chord;
   chord.num_samples = score.num_samples;
   chord.parts.push_back(melodic_part(bass, 0, {{24, 0}, {60, 10}}));
-  ts::reassign_instruments(chord, banjo_only, 1, 3);
+  ts::reassign_instruments(chord, only_class(pal, *ts::instrument_index("banjo")), 1, 3);
   ASSERT_EQ(chord.parts[0].notes.size(), 2u);
   EXPECT_EQ(chord.parts[0].notes[0].key, 60);
   EXPECT_EQ(chord.parts[0].notes[1].key, 60);
