@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "tutti/core/error.h"
 #include "tutti/core/random.h"
@@ -34,6 +35,12 @@ std::vector<std::uint8_t> Palette::playable() const {
       out[i] = i < programs.size() && !programs[i].empty();
   }
   return out;
+}
+
+std::pair<int, int> Palette::draw_preset(int cls, core::Rng& rng) const {
+  const auto c = static_cast<std::size_t>(cls);
+  if (programs[c].empty()) return rng.pick(variations[c]);
+  return {0, rng.pick(programs[c]) - 1};
 }
 
 namespace {
@@ -633,14 +640,7 @@ Score compose(const ComposerOptions& opt, const Palette& palette, std::uint64_t 
     } else {
       if (next_channel == kPercussionChannel) ++next_channel;
       part.channel = next_channel++;
-      part.bank = 0;
-      if (palette.programs[static_cast<std::size_t>(ci)].empty()) {  // a GS variation preset
-        const auto& [bank, program] = rng.pick(palette.variations[static_cast<std::size_t>(ci)]);
-        part.bank = bank;
-        part.program = program;
-      } else {
-        part.program = rng.pick(palette.programs[static_cast<std::size_t>(ci)]) - 1;
-      }
+      std::tie(part.bank, part.program) = palette.draw_preset(ci, rng);
     }
     part.volume = rng.uniform_int(80, 127);
     part.pan = rng.uniform_int(24, 104);

@@ -17,9 +17,14 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "tutti/synth/score.h"
+
+namespace tutti::core {
+class Rng;
+}
 
 namespace tutti::synth {
 
@@ -37,6 +42,9 @@ struct Palette {
   static Palette general_midi();
   // [20] 1 when the class can be played with this palette.
   std::vector<std::uint8_t> playable() const;
+  // A preset that plays melodic class `cls` (playable): (0, GM program - 1) drawn from its
+  // programs, or a (bank, program) GS variation preset when it has no GM program.
+  std::pair<int, int> draw_preset(int cls, core::Rng& rng) const;
 };
 
 struct ComposerOptions {

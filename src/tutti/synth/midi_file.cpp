@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "tutti/core/error.h"
 #include "tutti/core/random.h"
@@ -413,12 +414,10 @@ void reassign_instruments(Score& score, const Palette& palette, double probabili
                           std::uint64_t seed) {
   if (probability <= 0) return;
   const auto& cs = instrument_classes();
+  const auto playable = palette.playable();
   std::vector<int> melodic;  // the classes the palette can play on a melodic channel
-  for (std::size_t c = 0; c < cs.size(); ++c) {
-    const bool variation = c < palette.variations.size() && !palette.variations[c].empty();
-    if (!cs[c].percussion && (!palette.programs[c].empty() || variation))
-      melodic.push_back(static_cast<int>(c));
-  }
+  for (std::size_t c = 0; c < cs.size(); ++c)
+    if (!cs[c].percussion && playable[c]) melodic.push_back(static_cast<int>(c));
   if (melodic.empty()) return;
   core::Rng rng(seed);
   for (auto& part : score.parts) {
@@ -427,14 +426,7 @@ void reassign_instruments(Score& score, const Palette& palette, double probabili
     const int c = rng.pick(melodic);
     const auto& cls = cs[static_cast<std::size_t>(c)];
     part.class_index = c;
-    if (palette.programs[static_cast<std::size_t>(c)].empty()) {
-      const auto& [bank, program] = rng.pick(palette.variations[static_cast<std::size_t>(c)]);
-      part.bank = bank;
-      part.program = program;
-    } else {
-      part.bank = 0;
-      part.program = rng.pick(palette.programs[static_cast<std::size_t>(c)]) - 1;
-    }
+    std::tie(part.bank, part.program) = palette.draw_preset(c, rng);
     // The octave shift that puts the most keys in range (the smallest shift among ties).
     int best = 0, best_in = -1;
     for (int k : {0, -1, 1, -2, 2, -3, 3, -4, 4}) {
