@@ -10,7 +10,8 @@
 # SYNTH_MMA (mma charts per round, default 700, ~2 clips each), SYNTH_TEST (test clips / charts,
 # default 300 / 150), EMBEDDER_EPOCHS (20), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
 # spaces, default TimGM6mb, sf_GMbank and OPL3; the generalization table of docs/results.md was
-# made with MuseScore_General_Lite in OPL3's place). Flags for train-embedder: EMBEDDER_FLAGS.
+# made with MuseScore_General_Lite in OPL3's place). Flags for train-embedder: EMBEDDER_FLAGS;
+# more synth flags for the mma training sets: MMA_FLAGS (e.g. "--any-instrument 0.5").
 # More training sets: EXTRA_TRAIN (names of folders in OUT/data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,11 +56,13 @@ midi mma_train_midi "$N_MMA" 11
 midi mma_test_midi "$N_TEST_MMA" 12
 midi mma_train2_midi "$N_MMA" 13
 synth comp_train -n "$N_COMP" --seed 21 "${POOL[@]}"
-synth mma_train --midi "$D/mma_train_midi" --midi-split --generator mma --seed 22 "${POOL[@]}"
+synth mma_train --midi "$D/mma_train_midi" --midi-split --generator mma --seed 22 "${POOL[@]}" \
+  ${MMA_FLAGS:-}
 # A second round of both generators: twice the clips scored higher on a font held out of training
 # (docs/results.md, "Twice the training clips").
 synth comp_train2 -n "$N_COMP" --seed 31 "${POOL[@]}"
-synth mma_train2 --midi "$D/mma_train2_midi" --midi-split --generator mma --seed 32 "${POOL[@]}"
+synth mma_train2 --midi "$D/mma_train2_midi" --midi-split --generator mma --seed 32 "${POOL[@]}" \
+  ${MMA_FLAGS:-}
 TRAIN=(comp_train mma_train comp_train2 mma_train2 ${EXTRA_TRAIN:-})
 synth mma_test_fluid --midi "$D/mma_test_midi" --midi-split --generator mma --seed 23 \
   --soundfont "$FLUID" --test-font-ok
