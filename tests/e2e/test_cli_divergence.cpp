@@ -16,7 +16,9 @@ using tutti::testing::TempDir;
 
 TEST(CliDivergence, HugeLearningRateEndsInOneLineAndNoModel) {
   TempDir dir;
-  for (const char* model : {"att", "fc_t"}) {
+  // Not ATT: on these 160 clips its probabilities saturate at 0 or 1 at this rate instead of
+  // reaching NaN (tests/train/test_divergence.cpp has ATT diverging on 120 of them).
+  for (const char* model : {"rnn", "fc_t"}) {
     const auto out = (dir / (std::string(model) + ".tutti")).string();
     const auto r = run_cli({"train", fixture("train/train_small.npz").string(), "--model", model,
                             "--lr", "1e30", "--epochs", "3", "--seed", "7", "--batch-size", "32",

@@ -177,6 +177,30 @@ TEST(AttFused, EvalForwardMatchesTheModel) {
   }
 }
 
+// A confident model: every instance probability is 1.0f, so a clip probability is a sum of
+// attention weights that are each rounded, which can land one float step above 1; torch's BCE
+// throws on such a "probability" (a validation pass reported it as a NaN loss). Both engines
+// keep the clip probabilities in [0, 1] and exactly 1 here.
+TEST(AttFused, ConfidentClipsStayProbabilities) {
+  const auto batch = make_batch(512, 10, 16, 5, true);
+  auto m = make_att(16, 5, 0.0);
+  {
+    torch::NoGradGuard ng;
+    m->named_parameters()["classifier.bias"].fill_(50.0f);  // sigmoid(>= ~17) is 1.0f
+    m->named_parameters()["attention.weight"].mul_(8.0f);   // weights far from uniform
+  }
+  m->eval();
+  torch::NoGradGuard ng;
+  const auto ref = m->forward(batch.x, batch.mask).clip;
+  models::AttFused engine(*m, 1);
+  const auto got = engine.forward_eval(batch.x, batch.mask, false).clip;
+  for (const auto& [p, what] : {std::pair{ref, "model"}, std::pair{got, "fused engine"}}) {
+    EXPECT_LE(p.max().item<float>(), 1.0f) << what;
+    EXPECT_GE(p.min().item<float>(), 1.0f - 1e-6f) << what;
+    EXPECT_NO_THROW(models::masked_bce_sum(p, batch.y, batch.ym)) << what;
+  }
+}
+
 TEST(AttFused, DropoutIsSeeded) {
   const auto batch = make_batch(64, 10, 16, 5, false);
   auto a = make_att(16, 5, 0.6), b = make_att(16, 5, 0.6), c = make_att(16, 5, 0.6);

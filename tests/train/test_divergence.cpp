@@ -86,8 +86,10 @@ TEST(Divergence, WritesNoModelFile) {
   TempDir dir;
   const auto out = dir / "att.tutti";
   const std::string msg = error_of([&] {
-    train::train_model_file(train_fixture("train_small.npz"), diverging("att", "auto"), out,
-                            "train_small.npz");
+    // 120 clips: on all 160, ATT at this rate saturates at finite values (every probability 0 or
+    // 1, validation loss 27.8) instead of reaching NaN, which is no divergence to report.
+    train::train_model_file(rows(train_fixture("train_small.npz"), 0, 120),
+                            diverging("att", "auto"), out, "train_small.npz");
   });
   expect_one_line_divergence(msg, "att");
   EXPECT_FALSE(std::filesystem::exists(out));

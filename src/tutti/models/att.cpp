@@ -73,7 +73,9 @@ BagOutput AttImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
   const torch::Tensor weights = a_full / a_full.sum(1, /*keepdim=*/true);         // [B,K,C]
 
   BagOutput out;
-  out.clip = (weights * c_full).sum(1);  // [B,C]
+  // The weights are rounded: when every c is 1, their sum can be one float step above 1, which
+  // is not a probability (BCE refuses it).
+  out.clip = (weights * c_full).sum(1).clamp_max(1.0);  // [B,C]
   out.instance = c_full;
   out.attention = weights;
   const torch::Tensor n = mask.sum(1, /*keepdim=*/true).to(h.scalar_type());  // [B,1]

@@ -650,6 +650,8 @@ void AttFused::eval_core(const EvalOut& out) {
       for (std::int64_t r = b0; r < b1; ++r)
         for (std::int64_t j = 0; j < c; ++j)
           cl[j] += logit[r * c2 + j] / sp[j] * logit[r * c2 + c + j];
+      // The rounded weights can sum to one float step above 1 (as in AttImpl::forward).
+      for (std::int64_t j = 0; j < c; ++j) cl[j] = std::min(cl[j], 1.0f);
       if (out.instance || out.attention) {
         for (std::int64_t r = b0; r < b1; ++r) {
           const std::int64_t f = g.pos[r];  // b*K + t
