@@ -69,6 +69,10 @@ void setup(CLI::App& root) {
                   "MIDI files: chance that a melodic part is played by a random instrument class "
                   "of the soundfont (keys moved by octaves into its range)")
       ->capture_default_str();
+  cmd->add_option("--drop-parts", c.drop_part_probability,
+                  "MIDI files: chance that a part (drums too) is left out of a clip; one part "
+                  "always stays")
+      ->capture_default_str();
   auto* snr = cmd->add_option("--snr", o->snr, "Add background noise at this SNR (dB)");
   cmd->add_option("--noise", o->noise, "Noise colour: white or pink")->capture_default_str();
   cmd->add_option("--instance-fraction", c.instance_fraction,

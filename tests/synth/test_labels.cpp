@@ -164,6 +164,9 @@ TEST(SynthConfig, DefaultsValidateAndJsonRoundTrips) {
   EXPECT_FALSE(j.contains("any_instrument_probability"));
   c.any_instrument_probability = 0.75;
   EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).any_instrument_probability, 0.75);
+  EXPECT_FALSE(j.contains("drop_part_probability"));
+  c.drop_part_probability = 0.5;
+  EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).drop_part_probability, 0.5);
   expect_usage_error([] { ts::synth_config_from_json({{"n_clip", 3}}); }, "unknown key 'n_clip'");
   expect_usage_error([] { ts::synth_config_from_json({{"n_clips", "three"}}); }, "n_clips");
   expect_usage_error([] { ts::synth_config_from_json({{"noise_color", "brown"}}); }, "brown");
@@ -213,6 +216,14 @@ TEST(SynthConfig, ImpossibleOptionsAreUsageErrors) {
   bad([](auto& c) { c.any_instrument_probability = 0.5; },
       "any_instrument_probability is for MIDI files (--midi); for the composer use "
       "any_role_probability");
+  bad(
+      [](auto& c) {
+        c.drop_part_probability = -0.5;
+        c.midi = {"song.mid"};
+      },
+      "drop_part_probability must be in [0, 1]");
+  bad([](auto& c) { c.drop_part_probability = 0.5; },
+      "drop_part_probability is for MIDI files (--midi)");
   bad([](auto& c) { c.instance_fraction = 0; }, "instance_fraction");
   bad([](auto& c) { c.hop_s = 0; }, "hop_s");
   bad([](auto& c) { c.release_s = -1; }, "release_s");

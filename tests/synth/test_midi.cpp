@@ -191,6 +191,21 @@ TEST(SynthMidi, ClipLabelsComeFromProgramsAndNotes) {
   EXPECT_NE(drawn, (std::set<std::string>{"piano", "bass", "drums", "cymbals"}));
   EXPECT_NEAR(first, 0.0, grid);
   EXPECT_NEAR(last, 1.6, grid);
+
+  // --drop-parts 1: one part of the four stays, and the three label files name only it.
+  cfg.any_instrument_probability = 0;
+  cfg.drop_part_probability = 1;
+  ts::write_synth_dataset(cfg, tmp / "solo");
+  std::set<std::string> solo_labeled, solo_timed;
+  for (const auto& r : tutti::testing::csv_cells(tmp / "solo" / "labels.csv"))
+    if (r[2] == "1") solo_labeled.insert(r[1]);
+  for (const auto& r : tutti::testing::csv_cells(tmp / "solo" / "strong.csv"))
+    if (r[0] != "file") solo_timed.insert(r[1]);
+  const auto solo_programs = tutti::testing::csv_cells(tmp / "solo" / "clips.csv")[1][5];
+  EXPECT_EQ(std::count(solo_programs.begin(), solo_programs.end(), ';'), 0) << solo_programs;
+  const std::string solo_class = solo_programs.substr(0, solo_programs.find(':'));
+  EXPECT_EQ(solo_labeled, std::set<std::string>{solo_class});
+  EXPECT_EQ(solo_labeled, solo_timed);
 }
 
 TEST(SynthMidi, BadFilesAreNamedAndNothingIsWritten) {
@@ -401,4 +416,55 @@ TEST(SynthMidi, AnyInstrumentDrawsAClassOfThePaletteAndMovesKeysByOctaves) {
   EXPECT_EQ(drawn.size(), 16u);
   for (const auto& [c, n] : drawn) EXPECT_GT(n, 20) << c;
   EXPECT_NEAR(changed_half / 800.0, 0.469, 0.06);
+}
+
+TEST(SynthMidi, DropPartsLeavesOutPartsButNeverAllOfThem) {
+  const int bass = *ts::instrument_index("bass"), piano = *ts::instrument_index("piano");
+  const int guitar = *ts::instrument_index("guitar");
+  ts::Score score;
+  score.num_samples = 1000 * ts::kBlockSamples;
+  score.parts.push_back(melodic_part(bass, 0, {{40, 0}}));
+  score.parts.push_back(melodic_part(piano, 1, {{60, 0}}));
+  score.parts.push_back(melodic_part(guitar, 2, {{52, 0}}));
+  score.parts.push_back(melodic_part(piano, 3, {}));  // no notes in this excerpt: always kept
+  auto classes = [](const ts::Score& s) {
+    std::vector<int> out;
+    for (const auto& p : s.parts)
+      if (!p.notes.empty()) out.push_back(p.class_index);
+    return out;
+  };
+
+  // Probability 0: nothing changes.
+  auto same = score;
+  ts::drop_parts(same, 0, 1);
+  EXPECT_EQ(classes(same), (std::vector<int>{bass, piano, guitar}));
+
+  // Probability 1: exactly one sounding part stays, each of the three about equally often
+  // (expected 200 of 600); the silent part is never dropped and the order is kept.
+  std::map<int, int> solo;
+  int dropped_half = 0, all_half = 0;
+  for (int s = 0; s < 600; ++s) {
+    auto one = score;
+    ts::drop_parts(one, 1, ts::clip_seed(8, s));
+    ASSERT_EQ(classes(one).size(), 1u);
+    ASSERT_EQ(one.parts.size(), 2u);
+    EXPECT_TRUE(one.parts[1].notes.empty());
+    ++solo[classes(one)[0]];
+    // Probability 0.5: each part goes with chance 1/2, but a clip never loses all three
+    // (1/8 of the draws keep one instead): 1.5 - 1/8 = 1.375 parts dropped on average.
+    auto half = score;
+    ts::drop_parts(half, 0.5, ts::clip_seed(9, s));
+    const auto left = classes(half).size();
+    ASSERT_GE(left, 1u);
+    dropped_half += static_cast<int>(3 - left);
+    all_half += left == 3;
+    // The same seed gives the same parts.
+    auto again = score;
+    ts::drop_parts(again, 0.5, ts::clip_seed(9, s));
+    EXPECT_EQ(classes(again), classes(half));
+  }
+  EXPECT_EQ(solo.size(), 3u);
+  for (const auto& [c, n] : solo) EXPECT_NEAR(n, 200, 45) << c;
+  EXPECT_NEAR(dropped_half / 600.0, 1.375, 0.08);
+  EXPECT_NEAR(all_half / 600.0, 0.125, 0.04);
 }

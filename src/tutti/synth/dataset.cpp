@@ -250,6 +250,7 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
                                      nullptr, start);
             reassign_instruments(score, palette, cfg.any_instrument_probability,
                                  clip_seed(cfg.seed, i, 5));
+            drop_parts(score, cfg.drop_part_probability, clip_seed(cfg.seed, i, 6));
             core::Rng rng(clip_seed(cfg.seed, i, 0));
             score.peak_dbfs = rng.uniform(cfg.min_peak_dbfs, cfg.max_peak_dbfs);
             midi_scores.push_back(std::move(score));

@@ -444,6 +444,25 @@ void reassign_instruments(Score& score, const Palette& palette, double probabili
   }
 }
 
+void drop_parts(Score& score, double probability, std::uint64_t seed) {
+  if (probability <= 0) return;
+  core::Rng rng(seed);
+  std::vector<std::size_t> sounding;
+  std::vector<char> drop(score.parts.size(), 0);
+  for (std::size_t i = 0; i < score.parts.size(); ++i) {
+    if (score.parts[i].notes.empty()) continue;
+    sounding.push_back(i);
+    drop[i] = rng.bernoulli(probability);
+  }
+  if (sounding.empty()) return;
+  if (std::all_of(sounding.begin(), sounding.end(), [&](std::size_t i) { return drop[i]; }))
+    drop[rng.pick(sounding)] = 0;
+  std::vector<Part> kept;
+  for (std::size_t i = 0; i < score.parts.size(); ++i)
+    if (!drop[i]) kept.push_back(std::move(score.parts[i]));
+  score.parts = std::move(kept);
+}
+
 std::vector<double> excerpt_starts(double length_s, double duration_s, double min_s) {
   std::vector<double> out{0.0};
   for (int k = 1; duration_s > 0 && k * duration_s + min_s <= length_s; ++k)

@@ -84,6 +84,12 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
 void reassign_instruments(Score& score, const Palette& palette, double probability,
                           std::uint64_t seed);
 
+// Leaves out each part that has notes (percussion too) with probability `probability`, so that a
+// generator's full band also comes as duos and solos; when every part would go, one drawn
+// uniformly stays. Parts without notes are kept. Probability 0 makes no random draw.
+// Deterministic in `seed`.
+void drop_parts(Score& score, double probability, std::uint64_t seed);
+
 // Start times of the excerpts that cover a song of length_s in clips of duration_s: 0,
 // duration_s, 2 duration_s, ... while the excerpt holds at least min_s of the song.
 std::vector<double> excerpt_starts(double length_s, double duration_s, double min_s = 1.0);

@@ -90,6 +90,10 @@ void SynthConfig::validate() const {
            "{}: any_instrument_probability is for MIDI files (--midi); for the composer use "
            "any_role_probability",
            kWhat);
+  check<E>(drop_part_probability >= 0 && drop_part_probability <= 1,
+           "{}: drop_part_probability must be in [0, 1], got {}", kWhat, drop_part_probability);
+  check<E>(drop_part_probability == 0 || !midi.empty(),
+           "{}: drop_part_probability is for MIDI files (--midi)", kWhat);
   check<E>(generator.find_first_of(",\n\r\"") == std::string::npos,
            "{}: generator name '{}' has a comma, quote or line break", kWhat, generator);
   check<E>(clips_per_synth >= 1, "{}: clips_per_synth must be >= 1, got {}", kWhat,
@@ -148,6 +152,7 @@ core::Json to_json(const SynthConfig& c) {
   if (c.any_role_probability > 0) j["any_role_probability"] = c.any_role_probability;
   if (c.any_instrument_probability > 0)
     j["any_instrument_probability"] = c.any_instrument_probability;
+  if (c.drop_part_probability > 0) j["drop_part_probability"] = c.drop_part_probability;
   return j;
 }
 
@@ -195,6 +200,8 @@ SynthConfig synth_config_from_json(const core::Json& j) {
         c.any_role_probability = v.get<double>();
       else if (k == "any_instrument_probability")
         c.any_instrument_probability = v.get<double>();
+      else if (k == "drop_part_probability")
+        c.drop_part_probability = v.get<double>();
       else if (k == "release_s")
         c.release_s = v.get<double>();
       else if (k == "merge_gap_s")

@@ -65,6 +65,9 @@ struct SynthConfig {
   // those the clip's soundfont has (its keys moved by octaves into that class's range), so that
   // what a part plays says less about which instrument plays it (midi_file.h).
   double any_instrument_probability = 0;
+  // MIDI files: chance that a part (drums too) is left out of a clip, so that a generator's full
+  // band also comes as duos and solos, as a composer's sparser textures do (midi_file.h).
+  double drop_part_probability = 0;
 
   // True when any option above asks for the randomized output (then clips.csv is written).
   bool randomized() const { return !soundfonts.empty() || effects || !midi.empty(); }
