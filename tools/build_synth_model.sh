@@ -11,7 +11,8 @@
 # default 300 / 150), EMBEDDER_EPOCHS (20), ATT_EPOCHS (150). Threads: THREADS (2). Training fonts: POOL_FONTS (paths separated by
 # spaces, default TimGM6mb, sf_GMbank and OPL3; the generalization table of docs/results.md was
 # made with MuseScore_General_Lite in OPL3's place). Flags for train-embedder: EMBEDDER_FLAGS;
-# more synth flags for the mma training sets: MMA_FLAGS (e.g. "--any-instrument 0.5").
+# more synth flags for the mma training sets: MMA_FLAGS (e.g. "--any-instrument 0.5"), for the
+# composer's: COMP_FLAGS (e.g. "--instruments 0 0.05 0.15 0.25 0.25 0.2 0.1").
 # More training sets: EXTRA_TRAIN (names of folders in OUT/data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,12 +56,12 @@ synth() {  # name args...
 midi mma_train_midi "$N_MMA" 11
 midi mma_test_midi "$N_TEST_MMA" 12
 midi mma_train2_midi "$N_MMA" 13
-synth comp_train -n "$N_COMP" --seed 21 "${POOL[@]}"
+synth comp_train -n "$N_COMP" --seed 21 "${POOL[@]}" ${COMP_FLAGS:-}
 synth mma_train --midi "$D/mma_train_midi" --midi-split --generator mma --seed 22 "${POOL[@]}" \
   ${MMA_FLAGS:-}
 # A second round of both generators: twice the clips scored higher on a font held out of training
 # (docs/results.md, "Twice the training clips").
-synth comp_train2 -n "$N_COMP" --seed 31 "${POOL[@]}"
+synth comp_train2 -n "$N_COMP" --seed 31 "${POOL[@]}" ${COMP_FLAGS:-}
 synth mma_train2 --midi "$D/mma_train2_midi" --midi-split --generator mma --seed 32 "${POOL[@]}" \
   ${MMA_FLAGS:-}
 TRAIN=(comp_train mma_train comp_train2 mma_train2 ${EXTRA_TRAIN:-})
