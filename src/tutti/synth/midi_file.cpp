@@ -449,14 +449,13 @@ void drop_parts(Score& score, double probability, std::uint64_t seed) {
   core::Rng rng(seed);
   std::vector<std::size_t> sounding;
   std::vector<char> drop(score.parts.size(), 0);
+  std::size_t n_dropped = 0;
   for (std::size_t i = 0; i < score.parts.size(); ++i) {
     if (score.parts[i].notes.empty()) continue;
     sounding.push_back(i);
-    drop[i] = rng.bernoulli(probability);
+    n_dropped += drop[i] = rng.bernoulli(probability);
   }
-  if (sounding.empty()) return;
-  if (std::all_of(sounding.begin(), sounding.end(), [&](std::size_t i) { return drop[i]; }))
-    drop[rng.pick(sounding)] = 0;
+  if (!sounding.empty() && n_dropped == sounding.size()) drop[rng.pick(sounding)] = 0;
   std::vector<Part> kept;
   for (std::size_t i = 0; i < score.parts.size(); ++i)
     if (!drop[i]) kept.push_back(std::move(score.parts[i]));
