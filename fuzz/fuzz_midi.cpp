@@ -30,6 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           if (n.on < 0 || n.off <= n.on || n.off > score.num_samples || n.on % ts::kBlockSamples ||
               n.key < 0 || n.key > 127 || n.velocity < 1 || n.velocity > 127)
             std::abort();
+        std::int64_t last = 0;
+        for (const auto& v : p.volume_changes) {
+          if (v.sample < last || v.sample >= score.num_samples || v.sample % ts::kBlockSamples ||
+              v.volume < 0 || v.volume > 127)
+            std::abort();
+          last = v.sample;
+        }
       }
     }
   } catch (const tutti::Error&) {

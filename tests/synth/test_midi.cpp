@@ -125,6 +125,74 @@ TEST(SynthMidi, ParserFollowsTempoMapSustainAndRunningStatus) {
   EXPECT_DOUBLE_EQ(smpte.notes.at(0).off_s, 0.5);
 }
 
+// Format 0, 480 ticks per quarter at 120 BPM (960 ticks = 1 s). Piano on channel 0: volume 40,
+// one note 0-2 s, expression 64 from 1 s, volume and expression 127 at 1.5 s (one instant), a
+// repeated volume 127 at 2 s. Bass on channel 1 at volume 5: a note 0-1 s (too quiet), volume 100
+// at 2 s, a note 2-3 s. Organ on channel 2 at volume 0: a note 0-2 s that the volume raises to 90
+// at 1 s.
+Bytes volume_song() {
+  return smf(0, {track({{0, {0xC0, 0}},        {0, {0xC1, 33}},      {0, {0xC2, 16}},
+                        {0, {0xB0, 7, 40}},    {0, {0xB1, 7, 5}},    {0, {0xB2, 7, 0}},
+                        {0, {0x90, 60, 100}},  {0, {0x91, 40, 100}}, {0, {0x92, 48, 100}},
+                        {960, {0xB0, 11, 64}}, {0, {0x81, 40, 0}},   {0, {0xB2, 7, 90}},
+                        {480, {0xB0, 7, 127}}, {0, {0xB0, 11, 127}}, {480, {0xB0, 7, 127}},
+                        {0, {0x80, 60, 0}},    {0, {0x82, 48, 0}},   {0, {0xB1, 7, 100}},
+                        {0, {0x91, 41, 100}},  {960, {0x81, 41, 0}}})});
+}
+
+TEST(SynthMidi, VolumeAndExpressionAreFollowedAndQuietNotesMuted) {
+  const auto song = ts::parse_midi(volume_song(), "vol.mid");
+  auto levels = [&](int ch) {
+    std::vector<std::pair<double, int>> v;
+    for (const auto& c : song.levels[ch]) v.emplace_back(c.t_s, c.level);
+    return v;
+  };
+  // Level = volume x expression / 127: 40 x 64 / 127 = 20.2.
+  EXPECT_EQ(levels(0), (std::vector<std::pair<double, int>>{{0, 40}, {1, 20}, {1.5, 127}}));
+  EXPECT_EQ(levels(1), (std::vector<std::pair<double, int>>{{0, 5}, {2, 100}}));
+  EXPECT_EQ(levels(2), (std::vector<std::pair<double, int>>{{0, 0}, {1, 90}}));
+  EXPECT_TRUE(song.levels[3].empty());
+
+  const auto pal = ts::Palette::general_midi();
+  ts::MidiScoreStats st;
+  const auto score = ts::midi_score(song, pal, 16000, 10, false, &st);
+  std::map<std::string, const ts::Part*> by;
+  for (const auto& p : score.parts)
+    by[ts::instrument_classes()[static_cast<std::size_t>(p.class_index)].name] = &p;
+  ASSERT_EQ(by.size(), 3u);
+  EXPECT_EQ(st.quiet_notes, 1);  // the bass's first note, at level 5 all through
+  EXPECT_EQ(st.muted_notes, 1);
+  ASSERT_EQ(by["bass"]->notes.size(), 1u);
+  EXPECT_EQ(by["bass"]->notes[0].key, 41);
+  EXPECT_EQ(by["bass"]->volume, 5);
+  ASSERT_EQ(by["organ"]->notes.size(), 1u);  // level 0 at its onset, 90 from 1 s
+  auto changes = [](const ts::Part* p) {
+    std::vector<std::pair<std::int64_t, int>> v;
+    for (const auto& c : p->volume_changes) v.emplace_back(c.sample, c.volume);
+    return v;
+  };
+  EXPECT_EQ(by["piano"]->volume, 40);
+  EXPECT_EQ(changes(by["piano"]),
+            (std::vector<std::pair<std::int64_t, int>>{{16000, 20}, {24000, 127}}));
+  EXPECT_EQ(changes(by["bass"]), (std::vector<std::pair<std::int64_t, int>>{{32000, 100}}));
+  EXPECT_EQ(changes(by["organ"]), (std::vector<std::pair<std::int64_t, int>>{{16000, 90}}));
+
+  // An excerpt from 1.25 s starts at the level then in force; its changes move with it (0.25 s =
+  // 4000 samples, on the 64-sample grid 3968).
+  const auto late = ts::midi_score(song, pal, 16000, 10, false, nullptr, 1.25);
+  for (const auto& p : late.parts)
+    if (ts::instrument_classes()[static_cast<std::size_t>(p.class_index)].name == "piano") {
+      EXPECT_EQ(p.volume, 20);
+      EXPECT_EQ(changes(&p), (std::vector<std::pair<std::int64_t, int>>{{3968, 127}}));
+    }
+
+  // A song whose only note is too quiet: one error naming it.
+  const auto quiet = ts::parse_midi(
+      smf(0, {track({{0, {0xB0, 7, 12}}, {0, {0x90, 60, 100}}, {480, {0x80, 60, 0}}})}), "q.mid");
+  const auto msg = tutti::testing::error_of([&] { ts::midi_score(quiet, pal, 16000, 10, false); });
+  EXPECT_NE(msg.find("q.mid: every note in 0-1.5 s is too quiet"), std::string::npos) << msg;
+}
+
 TEST(SynthMidi, ClipLabelsComeFromProgramsAndNotes) {
   REQUIRE_TIM();
   tutti::testing::TempDir tmp;

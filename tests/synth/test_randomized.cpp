@@ -298,6 +298,20 @@ TEST(SynthRandomized, PartLevelsDetuneCompressionAndWidth) {
   fx.part_level_db = {-6.0};
   ts::apply_score_effects(s, fx);
   EXPECT_EQ(s.parts[0].volume, 71);  // 100 * 10^(-6/40), GM's 40 log10 volume curve
+  // A volume change scales as the part's volume, and moves with the tempo (1 s -> 0.5 s at
+  // twice the speed; a change past the clip's end goes).
+  s.parts[0].volume_changes = {{16000, 127}, {24064, 40}, {80000, 10}};
+  fx.part_level_db = {-6.0};
+  fx.tempo_factor = 2;
+  s.num_samples = 2 * 16000;
+  ts::apply_score_effects(s, fx);
+  ASSERT_EQ(s.parts[0].volume_changes.size(), 2u);
+  EXPECT_EQ(s.parts[0].volume_changes[0].sample, 8000);
+  EXPECT_EQ(s.parts[0].volume_changes[0].volume, 90);  // 127 * 10^(-6/40) = 89.9
+  EXPECT_EQ(s.parts[0].volume_changes[1].sample, 12032);
+  EXPECT_EQ(s.parts[0].volume_changes[1].volume, 28);  // 40 * 10^(-6/40) = 28.3
+  fx.part_level_db.clear();
+  fx.tempo_factor = 1;
   fx.detune_cents = 12.5;
   ts::apply_score_effects(s, fx);
   EXPECT_EQ(s.detune_cents, 12.5);

@@ -162,6 +162,33 @@ TEST(SynthRenderer, NotesSoundFromTheirBlockAndFreshSynthesizersAgreeBitForBit) 
   }
 }
 
+TEST(SynthRenderer, VolumeChangesSoundAtTheirBlock) {
+  REQUIRE_FILE(kTim);
+  // An organ chord (it holds its level) at volume 127, then 32 from 1 s: each half sounds as the
+  // same chord held at that volume throughout.
+  const int organ = *ts::instrument_index("organ");
+  const std::int64_t sr = 16000, n = 2 * sr;
+  auto chord = [&](int volume) {
+    auto s = one_note_score(organ, 0, 0, 16, 60, 0, n, n);
+    s.sample_rate_hz = static_cast<int>(sr);
+    s.parts[0].volume = volume;
+    return s;
+  };
+  auto changed = chord(127);
+  changed.parts[0].volume_changes = {{sr, 32}};
+  ts::FluidSynthesizer synth(kTim, static_cast<int>(sr), false);
+  const auto x = synth.render(changed), loud = synth.render(chord(127)),
+             quiet = synth.render(chord(32));
+  auto rms_db = [&](const std::vector<float>& v, double from_s, double to_s) {
+    const auto a = static_cast<std::size_t>(from_s * sr) * 2,
+               b = static_cast<std::size_t>(to_s * sr) * 2;
+    return 10 * std::log10(ts::mean_square({v.data() + a, b - a}));
+  };
+  EXPECT_NEAR(rms_db(x, 0.2, 0.95), rms_db(loud, 0.2, 0.95), 0.01);
+  EXPECT_NEAR(rms_db(x, 1.2, 1.95), rms_db(quiet, 1.2, 1.95), 0.1);
+  EXPECT_GT(rms_db(loud, 1.2, 1.95) - rms_db(quiet, 1.2, 1.95), 15);  // the change is audible
+}
+
 TEST(SynthRenderer, UnknownPresetIsAnError) {
   ts::FluidSynthesizer fs(tutti::testing::fixture("synth/tiny.sf2"), 44100, false);
   const auto s = one_note_score(*ts::instrument_index("flute"), 0, 0, 73, 72, 0, 6400);

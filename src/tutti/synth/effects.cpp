@@ -108,10 +108,18 @@ void apply_score_effects(Score& score, const EffectsParams& fx) {
   for (std::size_t pi = 0; pi < score.parts.size(); ++pi) {
     auto& part = score.parts[pi];
     if (pi < fx.part_level_db.size()) {
-      const double v = part.volume * std::pow(10.0, fx.part_level_db[pi] / 40.0);
-      part.volume = static_cast<int>(std::clamp(std::lround(v), 1L, 127L));
+      const double gain = std::pow(10.0, fx.part_level_db[pi] / 40.0);
+      part.volume = static_cast<int>(std::clamp(std::lround(part.volume * gain), 1L, 127L));
+      for (auto& v : part.volume_changes)
+        v.volume = static_cast<int>(std::clamp(std::lround(v.volume * gain), 0L, 127L));
     }
     if (fx.tempo_factor == 1.0) continue;
+    std::vector<VolumeChange> changes;
+    for (auto v : part.volume_changes) {
+      v.sample = on_grid(static_cast<double>(v.sample) / fx.tempo_factor);
+      if (v.sample < score.num_samples) changes.push_back(v);
+    }
+    part.volume_changes = std::move(changes);
     std::vector<Note> kept;
     for (auto n : part.notes) {
       n.on = n.on <= 0 ? n.on : on_grid(static_cast<double>(n.on) / fx.tempo_factor);

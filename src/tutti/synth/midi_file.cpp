@@ -7,6 +7,7 @@
 #include <cmath>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -199,6 +200,9 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
   int bank[16] = {};
   bool sustain[16] = {};
   bool setup_done[16] = {};
+  int volume[16], expression[16];
+  std::fill(std::begin(volume), std::end(volume), kMidiDefaultLevel);
+  std::fill(std::begin(expression), std::end(expression), 127);
   std::deque<std::size_t> open[16][128];  // indices into song.notes of sounding notes
   std::vector<std::size_t> held[16];      // released while the pedal was down
   std::vector<bool> closed;
@@ -252,9 +256,18 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
           held[ch].clear();
         }
         sustain[ch] = down;
+      } else if (e.a == 7 || e.a == 11) {
+        (e.a == 7 ? volume : expression)[ch] = e.b;
+        const int level = (volume[ch] * expression[ch] + 63) / 127;
+        auto& lv = song.levels[ch];
+        const int before = lv.empty() ? kMidiDefaultLevel : lv.back().level;
+        if (!lv.empty() && lv.back().t_s == t)
+          lv.back().level = level;  // several changes at one instant: the last one holds
+        else if (level != before)
+          lv.push_back({t, level});
+        if (lv.size() >= 2 && lv[lv.size() - 2].level == lv.back().level) lv.pop_back();
       } else if (!setup_done[ch]) {
         auto& s = song.channels[ch];
-        if (e.a == 7) s.volume = e.b;
         if (e.a == 10) s.pan = e.b;
         if (e.a == 91) s.reverb_send = e.b;
       }
@@ -341,6 +354,23 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
   for (const auto& n : song.notes) {
     if (n.channel == kPercussionChannel && has(palette.drum_kits, n.program)) kit = n.program;
   }
+  // The channel's level at t, and the highest it reaches in [t0, t1).
+  auto after = [&](int ch, double t) {  // the first change later than t
+    const auto& lv = song.levels[ch];
+    return std::upper_bound(lv.begin(), lv.end(), t,
+                            [](double x, const MidiLevelChange& c) { return x < c.t_s; });
+  };
+  auto level_at = [&](int ch, double t) {
+    const auto it = after(ch, t);
+    return it == song.levels[ch].begin() ? kMidiDefaultLevel : std::prev(it)->level;
+  };
+  auto max_level = [&](int ch, double t0, double t1) {
+    int m = level_at(ch, t0);
+    for (auto it = after(ch, t0); it != song.levels[ch].end() && it->t_s < t1; ++it)
+      m = std::max(m, it->level);
+    return m;
+  };
+  const double end_s = start_s + length_s;
   for (const auto& n : song.notes) {
     // An excerpt: a note struck before it starts at its first sample, as in the composer.
     if (n.off_s <= start_s) continue;
@@ -349,6 +379,12 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
     const int c = class_of(n);
     if (c < 0) {
       ++st.muted_notes;
+      continue;
+    }
+    if (max_level(n.channel, std::max(n.on_s, start_s),
+                  std::min(std::max(n.off_s, n.on_s + 1e-9), end_s)) < kMinAudibleMidiLevel) {
+      ++st.muted_notes;
+      ++st.quiet_notes;
       continue;
     }
     const bool perc = n.channel == kPercussionChannel;
@@ -363,7 +399,12 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
       p.bank = perc ? 128 : variation ? n.bank : 0;
       p.program = perc ? kit : n.program;
       const auto& setup = song.channels[n.channel];
-      p.volume = std::clamp(setup.volume, 1, 127);
+      p.volume = std::clamp(level_at(n.channel, start_s), 1, 127);
+      for (auto it = after(n.channel, start_s); it != song.levels[n.channel].end(); ++it) {
+        const std::int64_t at = grid(it->t_s - start_s);
+        if (at >= score.num_samples) break;
+        p.volume_changes.push_back({at, it->level});
+      }
       p.pan = setup.pan;
       p.reverb_send = reverb ? setup.reverb_send : 0;
       p.channel = perc ? kPercussionChannel : -1;
@@ -385,6 +426,11 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
            song.name, fmt::format("{}", fmt::join(st.unmapped_programs, ",")));
     if (mapped_any.empty())
       fail("midi: {}: has no notes in {}-{} s", song.name, start_s, start_s + length_s);
+    if (st.quiet_notes > 0)
+      fail(
+          "midi: {}: every note in {}-{} s is too quiet to hear (channel volume x expression "
+          "below {} of 127)",
+          song.name, start_s, start_s + length_s, kMinAudibleMidiLevel);
     fail("midi: {}: none of its instruments is in the soundfont", song.name);
   }
   // Melodic parts get channels 0-8, 10-15 in order of entry; parts beyond 15 are muted.

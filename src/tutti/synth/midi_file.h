@@ -6,11 +6,11 @@
 //   // (bank, program) is a GS variation preset of a class the palette has (instruments.h),
 //   // drums and cymbals from channel 10 by key; other notes are muted (never sound unlabeled).
 //
-// The parser reads note on/off, program change, controllers 0 (bank select), 7 (volume), 10 (pan),
-// 64 (sustain:
-// a held note ends at the pedal's release) and 91 (reverb send), tempo and end-of-track; other
-// events are skipped. Bounds: at most kMaxTracks tracks, kMaxEvents events, tempos in
-// [kMinBpm, kMaxBpm], songs up to kMaxSongS seconds: anything beyond is refused with a message.
+// The parser reads note on/off, program change, controllers 0 (bank select), 7 (volume) and 11
+// (expression) over the whole song, 10 (pan), 64 (sustain: a held note ends at the pedal's
+// release) and 91 (reverb send), tempo and end-of-track; other events are skipped. Bounds: at most
+// kMaxTracks tracks, kMaxEvents events, tempos in [kMinBpm, kMaxBpm], songs up to kMaxSongS
+// seconds: anything beyond is refused with a message.
 #pragma once
 
 #include <cstdint>
@@ -42,10 +42,23 @@ struct MidiNote {
 };
 
 struct MidiChannelSetup {  // first values of the channel's controllers (GM defaults otherwise)
-  int volume = 100;
   int pan = 64;
   int reverb_send = 40;
 };
+
+// A channel's level from t_s on: volume x expression / 127 (controllers 7 and 11), the one volume
+// value that sounds as loud under General MIDI's 40 log10 curves (each controller attenuates by
+// 40 log10(value / 127) dB).
+struct MidiLevelChange {
+  double t_s = 0;
+  int level = 100;
+};
+// General MIDI's defaults: volume 100, expression 127.
+inline constexpr int kMidiDefaultLevel = 100;
+// Notes that never reach this level are muted (not played, not labeled): 40 log10(13 / 127) =
+// -39.6 dB below full volume, where a part cannot be heard beside others (fades from and to
+// silence, parts a song keeps at volume 0).
+inline constexpr int kMinAudibleMidiLevel = 13;
 
 struct MidiSong {
   std::string name;  // the file, for messages
@@ -55,6 +68,7 @@ struct MidiSong {
   double length_s = 0;          // last note-off
   std::vector<MidiNote> notes;  // sorted by on_s
   MidiChannelSetup channels[16];
+  std::vector<MidiLevelChange> levels[16];  // each channel's level changes, in time order
 };
 
 // Parses SMF bytes; `name` is used in error messages. Throws tutti::Error ("midi: NAME: ...").
@@ -64,7 +78,8 @@ MidiSong read_midi_file(const std::filesystem::path& path);
 
 struct MidiScoreStats {
   std::int64_t notes = 0;              // notes in the clip
-  std::int64_t muted_notes = 0;        // unmapped programs / keys, or not in the soundfont
+  std::int64_t muted_notes = 0;        // unmapped programs / keys, not in the soundfont, or quiet
+  std::int64_t quiet_notes = 0;        // of those: below kMinAudibleMidiLevel all through
   std::vector<int> unmapped_programs;  // 1-based GM programs no class maps (sorted)
 };
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <numeric>
+#include <utility>
 
 #include "tutti/core/error.h"
 
@@ -243,20 +244,27 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     impl_->tuned = false;
   }
 
+  // At equal times: note-offs first, so a key can be struck again at once; then volume changes,
+  // which the notes struck with them follow.
+  enum Kind { kOff = 0, kVolume = 1, kOn = 2 };
   struct Event {
     std::int64_t sample;
-    int on;  // 0 note-off first at equal times, so a key can be struck again at once
-    int channel, key, velocity;
+    int kind;
+    int channel, key, value;
   };
   std::vector<Event> events;
+  bool percussion_volume = false;  // drums and cymbals share channel 10: the first part's volume
   for (const auto& p : score.parts) {
     for (const auto& n : p.notes) {
-      events.push_back({n.on, 1, p.channel, n.key, n.velocity});
-      events.push_back({n.off, 0, p.channel, n.key, 0});
+      events.push_back({n.on, kOn, p.channel, n.key, n.velocity});
+      events.push_back({n.off, kOff, p.channel, n.key, 0});
     }
+    if (p.channel == kPercussionChannel && std::exchange(percussion_volume, true)) continue;
+    for (const auto& v : p.volume_changes)
+      events.push_back({v.sample, kVolume, p.channel, 7, v.volume});
   }
   std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
-    return a.sample != b.sample ? a.sample < b.sample : a.on < b.on;
+    return a.sample != b.sample ? a.sample < b.sample : a.kind < b.kind;
   });
 
   // Render whole blocks only, so that the synthesizer's internal buffer is empty between calls
@@ -274,10 +282,12 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
       impl_->render_into(lr.data() + pos * 2, static_cast<int>(at - pos));
       pos = at;
     }
-    if (e.on)
-      fluid_synth_noteon(fs, e.channel, e.key, e.velocity);
-    else
+    if (e.kind == kOn)
+      fluid_synth_noteon(fs, e.channel, e.key, e.value);
+    else if (e.kind == kOff)
       fluid_synth_noteoff(fs, e.channel, e.key);
+    else
+      fluid_synth_cc(fs, e.channel, e.key, e.value);
   }
   if (padded > pos) impl_->render_into(lr.data() + pos * 2, static_cast<int>(padded - pos));
   lr.resize(static_cast<std::size_t>(n) * 2);

@@ -24,15 +24,22 @@ struct Note {
   int velocity = 100;    // 1..127
 };
 
+// A part's volume (CC 7) from `sample` on: MIDI files that change their channels' loudness.
+struct VolumeChange {
+  std::int64_t sample = 0;  // multiple of kBlockSamples, 0 <= sample < num_samples
+  int volume = 100;         // 0..127
+};
+
 struct Part {
   int class_index = 0;  // into instrument_classes()
   Role role = Role::kMelody;
-  int channel = 0;          // MIDI channel 0..15 (kPercussionChannel for drums/cymbals)
-  int bank = 0;             // 0 (melodic) or 128 (percussion kits)
-  int program = 0;          // 0-based preset number in `bank` (GM program - 1, or the drum kit)
-  int volume = 100;         // CC 7
-  int pan = 64;             // CC 10
-  int reverb_send = 0;      // CC 91
+  int channel = 0;   // MIDI channel 0..15 (kPercussionChannel for drums/cymbals)
+  int bank = 0;      // 0 (melodic) or 128 (percussion kits)
+  int program = 0;   // 0-based preset number in `bank` (GM program - 1, or the drum kit)
+  int volume = 100;  // CC 7 at the start
+  std::vector<VolumeChange> volume_changes;  // later CC 7 values, sorted by sample
+  int pan = 64;                              // CC 10
+  int reverb_send = 0;                       // CC 91
   std::vector<Note> notes;  // sorted by on; the same key never overlaps itself on a channel
 };
 
