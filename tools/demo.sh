@@ -84,7 +84,7 @@ print_truth "$OUT/piece/strong.csv"
 step 5 "the shipped model on a piece it never heard: an OpenMSX song (unseen source) in FluidR3"
 # FluidR3 is the test font: tutti synth renders it only with --test-font-ok. The song is the first
 # 10 s of OpenTTD's title theme; the shipped model's score over all 31 OpenMSX songs is in
-# docs/models/synth.md (macro AUC 0.77 over their clips, 0.79 per song).
+# docs/models/synth.md (macro AUC 0.81 over their clips, 0.80 per song).
 FLUID=/usr/share/sounds/sf3/FluidR3Mono_GM.sf3
 SONG=/usr/share/games/openttd/baseset/openmsx/tttheme2.mid
 if [ -f "$FLUID" ] && [ -f models/synth.tutti ] && [ -f "$SONG" ]; then
