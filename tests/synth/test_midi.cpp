@@ -186,6 +186,22 @@ TEST(SynthMidi, VolumeAndExpressionAreFollowedAndQuietNotesMuted) {
       EXPECT_EQ(changes(&p), (std::vector<std::pair<std::int64_t, int>>{{3968, 127}}));
     }
 
+  // Reset All Controllers: expression back to 127 (level 40 again), the pedal up (the held note
+  // ends at 0.5 s); volume stays.
+  const auto reset = ts::parse_midi(smf(0, {track({{0, {0xB0, 7, 40}},
+                                                   {0, {0xB0, 11, 64}},
+                                                   {0, {0xB0, 64, 127}},
+                                                   {0, {0x90, 60, 100}},
+                                                   {240, {0x80, 60, 0}},
+                                                   {240, {0xB0, 121, 0}},
+                                                   {480, {0x90, 62, 100}},
+                                                   {480, {0x80, 62, 0}}})}),
+                                    "reset.mid");
+  std::vector<std::pair<double, int>> reset_levels;
+  for (const auto& c : reset.levels[0]) reset_levels.emplace_back(c.t_s, c.level);
+  EXPECT_EQ(reset_levels, (std::vector<std::pair<double, int>>{{0, 20}, {0.5, 40}}));
+  EXPECT_DOUBLE_EQ(reset.notes.at(0).off_s, 0.5);
+
   // A song whose only note is too quiet: one error naming it.
   const auto quiet = ts::parse_midi(
       smf(0, {track({{0, {0xB0, 7, 12}}, {0, {0x90, 60, 100}}, {480, {0x80, 60, 0}}})}), "q.mid");

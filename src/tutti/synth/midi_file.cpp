@@ -249,15 +249,22 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
       program[ch] = e.a;
     } else if (hi == 0xB0) {
       if (e.a == 0) bank[ch] = e.b;
-      if (e.a == 64) {
-        const bool down = e.b >= 64;
+      // Reset All Controllers (GM RP-015): the pedal up and expression 127; volume, pan and
+      // reverb send stay.
+      const bool reset = e.a == 121;
+      if (e.a == 64 || reset) {
+        const bool down = !reset && e.b >= 64;
         if (sustain[ch] && !down) {
           for (auto i : held[ch]) end_note(i, t);
           held[ch].clear();
         }
         sustain[ch] = down;
-      } else if (e.a == 7 || e.a == 11) {
-        (e.a == 7 ? volume : expression)[ch] = e.b;
+      }
+      if (e.a == 7 || e.a == 11 || reset) {
+        if (e.a == 7)
+          volume[ch] = e.b;
+        else
+          expression[ch] = reset ? 127 : e.b;
         const int level = (volume[ch] * expression[ch] + 63) / 127;
         auto& lv = song.levels[ch];
         const int before = lv.empty() ? kMidiDefaultLevel : lv.back().level;
@@ -266,7 +273,7 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
         else if (level != before)
           lv.push_back({t, level});
         if (lv.size() >= 2 && lv[lv.size() - 2].level == lv.back().level) lv.pop_back();
-      } else if (!setup_done[ch]) {
+      } else if (e.a != 64 && !setup_done[ch]) {
         auto& s = song.channels[ch];
         if (e.a == 10) s.pan = e.b;
         if (e.a == 91) s.reverb_send = e.b;
