@@ -65,6 +65,9 @@ void setup(CLI::App& root) {
                   "Chance that a composed instrument plays any role (bass, chords, arpeggio, "
                   "melody), not only its own")
       ->capture_default_str();
+  cmd->add_option("--rhythm-section", c.rhythm_section_probability,
+                  "Chance that drums, cymbals and bass join a composed clip's instruments")
+      ->capture_default_str();
   cmd->add_option("--any-instrument", c.any_instrument_probability,
                   "MIDI files: chance that a melodic part is played by a random instrument class "
                   "of the soundfont (keys moved by octaves into its range)")

@@ -215,7 +215,8 @@ TEST(SynthComposer, AnyRoleLetsMelodicInstrumentsPlayEveryRole) {
         ++melodic;
         outside += !own;
         if (cls.name == "flute") t.flute_roles.insert(part.role);
-        for (const auto& n : part.notes) t.in_range &= n.key >= cls.low_key && n.key <= cls.high_key;
+        for (const auto& n : part.notes)
+          t.in_range &= n.key >= cls.low_key && n.key <= cls.high_key;
       }
     }
     t.outside = static_cast<double>(outside) / melodic;
@@ -234,6 +235,35 @@ TEST(SynthComposer, AnyRoleLetsMelodicInstrumentsPlayEveryRole) {
     EXPECT_TRUE(t->in_range);
     EXPECT_TRUE(t->percussion_own_role);
   }
+}
+
+TEST(SynthComposer, RhythmSectionJoinsTheDrawnInstruments) {
+  // Over 400 pieces: the fraction that has drums, cymbals and bass, each playing its own role.
+  const auto pal = ts::Palette::general_midi();
+  const int drums = *ts::instrument_index("drums"), cymbals = *ts::instrument_index("cymbals"),
+            bass = *ts::instrument_index("bass");
+  auto fractions = [&](double p) {
+    ts::ComposerOptions opt;
+    opt.rhythm_section_probability = p;
+    int with_drums = 0, with_all = 0;
+    for (int i = 0; i < 400; ++i) {
+      std::set<int> present;
+      for (const auto& part : ts::compose(opt, pal, ts::clip_seed(11, i)).parts) {
+        present.insert(part.class_index);
+        if (part.class_index == bass) EXPECT_EQ(part.role, ts::Role::kBass);
+      }
+      with_drums += present.count(drums) > 0;
+      with_all += present.count(drums) && present.count(cymbals) && present.count(bass);
+    }
+    return std::pair{with_drums / 400.0, with_all / 400.0};
+  };
+  // Without it drums come in with the drawn instruments: E[k] / 18 playable classes = 2.95 / 18;
+  // with it, all three come in a fraction p of the clips (plus the 0.3 % that draw all three).
+  const auto [none_drums, none_all] = fractions(0);
+  EXPECT_NEAR(none_drums, 0.164, 0.056);
+  EXPECT_LT(none_all, 0.02);
+  EXPECT_NEAR(fractions(0.5).second, 0.502, 0.075);
+  EXPECT_EQ(fractions(1).second, 1.0);
 }
 
 TEST(SynthComposer, RespectsClassesAndPalette) {

@@ -164,6 +164,9 @@ TEST(SynthConfig, DefaultsValidateAndJsonRoundTrips) {
   EXPECT_FALSE(j.contains("any_instrument_probability"));
   c.any_instrument_probability = 0.75;
   EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).any_instrument_probability, 0.75);
+  EXPECT_FALSE(j.contains("rhythm_section_probability"));
+  c.rhythm_section_probability = 0.8;
+  EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).rhythm_section_probability, 0.8);
   EXPECT_FALSE(j.contains("drop_part_probability"));
   c.drop_part_probability = 0.5;
   EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).drop_part_probability, 0.5);
@@ -201,6 +204,14 @@ TEST(SynthConfig, ImpossibleOptionsAreUsageErrors) {
   bad([](auto& c) { c.classes = {"piano", "piano"}; }, "twice");
   bad([](auto& c) { c.partial_probability = 1.5; }, "partial_probability");
   bad([](auto& c) { c.any_role_probability = -0.1; }, "any_role_probability must be in [0, 1]");
+  bad([](auto& c) { c.rhythm_section_probability = 2; },
+      "rhythm_section_probability must be in [0, 1]");
+  bad(
+      [](auto& c) {
+        c.rhythm_section_probability = 0.5;
+        c.midi = {"song.mid"};
+      },
+      "rhythm_section_probability is for the composer, not MIDI files (--midi)");
   bad(
       [](auto& c) {
         c.any_role_probability = 0.5;

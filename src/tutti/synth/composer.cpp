@@ -621,7 +621,14 @@ Score compose(const ComposerOptions& opt, const Palette& palette, std::uint64_t 
   int k = rng.categorical(opt.instruments_per_clip) + 1;
   k = std::min<int>(k, static_cast<int>(allowed.size()));
   rng.shuffle(allowed);
+  std::vector<int> rhythm;  // drums, cymbals and bass among the allowed classes not drawn
+  if (opt.rhythm_section_probability > 0 && rng.bernoulli(opt.rhythm_section_probability))
+    for (const char* name : {"drums", "cymbals", "bass"})
+      if (auto it = std::find(allowed.begin() + k, allowed.end(), *instrument_index(name));
+          it != allowed.end())
+        rhythm.push_back(*it);
   allowed.resize(static_cast<std::size_t>(k));
+  allowed.insert(allowed.end(), rhythm.begin(), rhythm.end());
   std::sort(allowed.begin(), allowed.end());
 
   const int drum_kit = palette.drum_kits.empty() ? 0 : rng.pick(palette.drum_kits);

@@ -11,7 +11,9 @@
 // probability partial_probability an instrument enters late, leaves early, plays in the middle
 // or plays twice with a rest of at least 1.5 s, so instruments come and go inside a clip.
 // With probability any_role_probability a melodic instrument plays any of the four melodic roles
-// (a flute bass line, an arpeggiated violin, trumpet chords) instead of its own.
+// (a flute bass line, an arpeggiated violin, trumpet chords) instead of its own. With probability
+// rhythm_section_probability the clip also gets drums, cymbals and bass (those of them allowed,
+// playable and not drawn already), as most bands have.
 // Keys stay inside each class's range (instruments.h); velocities vary per part and per note.
 // Deterministic: the same options, palette and seed give the same score.
 #pragma once
@@ -56,6 +58,8 @@ struct ComposerOptions {
   // Chance that a melodic instrument plays a role drawn from all four melodic roles instead of
   // its class's (0: no random draw is made, so scores are those of a composer without it).
   double any_role_probability = 0;
+  // Chance that drums, cymbals and bass join the drawn instruments (0: no random draw is made).
+  double rhythm_section_probability = 0;
   bool reverb = true;  // random reverb sends (CC 91) when true, 0 otherwise
   double min_peak_dbfs = -12.0;
   double max_peak_dbfs = -1.0;

@@ -40,6 +40,7 @@ ComposerOptions composer_options(const SynthConfig& cfg) {
   }
   o.partial_probability = cfg.partial_probability;
   o.any_role_probability = cfg.any_role_probability;
+  o.rhythm_section_probability = cfg.rhythm_section_probability;
   o.reverb = cfg.reverb;
   o.min_peak_dbfs = cfg.min_peak_dbfs;
   o.max_peak_dbfs = cfg.max_peak_dbfs;

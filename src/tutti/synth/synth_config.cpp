@@ -83,6 +83,11 @@ void SynthConfig::validate() const {
            "{}: any_role_probability is for the composer; for MIDI files (--midi) use "
            "any_instrument_probability",
            kWhat);
+  check<E>(rhythm_section_probability >= 0 && rhythm_section_probability <= 1,
+           "{}: rhythm_section_probability must be in [0, 1], got {}", kWhat,
+           rhythm_section_probability);
+  check<E>(rhythm_section_probability == 0 || midi.empty(),
+           "{}: rhythm_section_probability is for the composer, not MIDI files (--midi)", kWhat);
   check<E>(any_instrument_probability >= 0 && any_instrument_probability <= 1,
            "{}: any_instrument_probability must be in [0, 1], got {}", kWhat,
            any_instrument_probability);
@@ -150,6 +155,8 @@ core::Json to_json(const SynthConfig& c) {
     j["generator"] = c.generator_name();
   }
   if (c.any_role_probability > 0) j["any_role_probability"] = c.any_role_probability;
+  if (c.rhythm_section_probability > 0)
+    j["rhythm_section_probability"] = c.rhythm_section_probability;
   if (c.any_instrument_probability > 0)
     j["any_instrument_probability"] = c.any_instrument_probability;
   if (c.drop_part_probability > 0) j["drop_part_probability"] = c.drop_part_probability;
@@ -198,6 +205,8 @@ SynthConfig synth_config_from_json(const core::Json& j) {
         c.partial_probability = v.get<double>();
       else if (k == "any_role_probability")
         c.any_role_probability = v.get<double>();
+      else if (k == "rhythm_section_probability")
+        c.rhythm_section_probability = v.get<double>();
       else if (k == "any_instrument_probability")
         c.any_instrument_probability = v.get<double>();
       else if (k == "drop_part_probability")

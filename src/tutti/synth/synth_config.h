@@ -61,6 +61,9 @@ struct SynthConfig {
   // chords, arpeggio, melody) instead of its own (instruments.h), so that what an instrument
   // plays says less about which instrument it is.
   double any_role_probability = 0;
+  // The composer: chance that drums, cymbals and bass join a clip's drawn instruments, so that
+  // melodic instruments are also heard over a rhythm section, as in most songs (composer.h).
+  double rhythm_section_probability = 0;
   // MIDI files: chance that a melodic part is played by an instrument class drawn at random from
   // those the clip's soundfont has (its keys moved by octaves into that class's range), so that
   // what a part plays says less about which instrument plays it (midi_file.h).
