@@ -9,9 +9,9 @@
 // The parser reads note on/off, program change, controllers 0 (bank select), 7 (volume) and 11
 // (expression) over the whole song, 10 (pan), 64 (sustain: a held note ends at the pedal's
 // release), 91 (reverb send) and 121 (reset all controllers: pedal up, expression 127), tempo and
-// end-of-track; other events are skipped. Bounds: at most
-// kMaxTracks tracks, kMaxEvents events, tempos in [kMinBpm, kMaxBpm], songs up to kMaxSongS
-// seconds: anything beyond is refused with a message.
+// end-of-track; other events are skipped. Bounds: at most kMaxTracks tracks, kMaxEvents events,
+// tempos in [kMinBpm, kMaxBpm], songs up to kMaxSongS seconds: anything beyond is refused with a
+// message.
 #pragma once
 
 #include <cstdint>
