@@ -267,12 +267,8 @@ MidiSong parse_midi(std::span<const std::uint8_t> bytes, const std::string& name
           expression[ch] = reset ? 127 : e.b;
         const int level = (volume[ch] * expression[ch] + 63) / 127;
         auto& lv = song.levels[ch];
-        const int before = lv.empty() ? kMidiDefaultLevel : lv.back().level;
-        if (!lv.empty() && lv.back().t_s == t)
-          lv.back().level = level;  // several changes at one instant: the last one holds
-        else if (level != before)
-          lv.push_back({t, level});
-        if (lv.size() >= 2 && lv[lv.size() - 2].level == lv.back().level) lv.pop_back();
+        if (!lv.empty() && lv.back().t_s == t) lv.pop_back();  // at one instant the last holds
+        if (level != (lv.empty() ? kMidiDefaultLevel : lv.back().level)) lv.push_back({t, level});
       } else if (e.a != 64 && !setup_done[ch]) {
         auto& s = song.channels[ch];
         if (e.a == 10) s.pan = e.b;
@@ -388,8 +384,8 @@ Score midi_score(const MidiSong& song, const Palette& palette, int sample_rate_h
       ++st.muted_notes;
       continue;
     }
-    if (max_level(n.channel, std::max(n.on_s, start_s),
-                  std::min(std::max(n.off_s, n.on_s + 1e-9), end_s)) < kMinAudibleMidiLevel) {
+    if (max_level(n.channel, std::max(n.on_s, start_s), std::min(n.off_s, end_s)) <
+        kMinAudibleMidiLevel) {
       ++st.muted_notes;
       ++st.quiet_notes;
       continue;

@@ -8,7 +8,6 @@
 #include <fstream>
 #include <mutex>
 #include <numeric>
-#include <utility>
 
 #include "tutti/core/error.h"
 
@@ -204,6 +203,15 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
   fluid_synth_t* fs = impl_->synth.get();
   impl_->reset();
 
+  // At equal times: note-offs first, so a key can be struck again at once; then volume changes,
+  // which the notes struck with them follow.
+  enum Kind { kOff = 0, kVolume = 1, kOn = 2 };
+  struct Event {
+    std::int64_t sample;
+    int kind;
+    int channel, key, value;
+  };
+  std::vector<Event> events;
   const auto& cs = instrument_classes();
   bool percussion_set = false;
   for (const auto& p : score.parts) {
@@ -220,6 +228,8 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     fluid_synth_cc(fs, p.channel, 10, p.pan);
     fluid_synth_cc(fs, p.channel, 91, p.reverb_send);
     fluid_synth_cc(fs, p.channel, 93, 0);
+    for (const auto& v : p.volume_changes)
+      events.push_back({v.sample, kVolume, p.channel, 7, v.volume});
   }
   if (score.fluid_reverb || impl_->reverb_moved) {
     const FluidReverb r = score.fluid_reverb.value_or(FluidReverb{});
@@ -244,24 +254,11 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     impl_->tuned = false;
   }
 
-  // At equal times: note-offs first, so a key can be struck again at once; then volume changes,
-  // which the notes struck with them follow.
-  enum Kind { kOff = 0, kVolume = 1, kOn = 2 };
-  struct Event {
-    std::int64_t sample;
-    int kind;
-    int channel, key, value;
-  };
-  std::vector<Event> events;
-  bool percussion_volume = false;  // drums and cymbals share channel 10: the first part's volume
   for (const auto& p : score.parts) {
     for (const auto& n : p.notes) {
       events.push_back({n.on, kOn, p.channel, n.key, n.velocity});
       events.push_back({n.off, kOff, p.channel, n.key, 0});
     }
-    if (p.channel == kPercussionChannel && std::exchange(percussion_volume, true)) continue;
-    for (const auto& v : p.volume_changes)
-      events.push_back({v.sample, kVolume, p.channel, 7, v.volume});
   }
   std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
     return a.sample != b.sample ? a.sample < b.sample : a.kind < b.kind;
