@@ -26,7 +26,9 @@
 #   loso-FONT   leave one soundfont out (TimGM6mb, sf_GMbank, MuseScore_General_Lite): train on the
 #               other two fonts' clips, test on the held-out font's test clips. Without
 #               MuseScore_General_Lite, whose instruments are mostly FluidR3Mono's samples, also on
-#               the FluidR3 sets: the only split where FluidR3 is an unseen font in earnest
+#               the FluidR3 sets: the only split where FluidR3 is an unseen font in earnest.
+#               TRAIN_SETS (default "comp_train mma_train") names its training folders in DATA,
+#               e.g. every round of tools/build_synth_model.sh
 # Sizes: GEN_EPOCHS (embedder epochs, default 10), ATT_EPOCHS (150), THREADS (2). SEED (default
 # 1) seeds the embedders and ATT: another seed in another OUT gives a second run of each row.
 # Finished steps are skipped on a rerun; the table is printed at the end.
@@ -141,7 +143,12 @@ for split in "${SPLITS[@]}"; do
     loso-*) f=${split#loso-} fluid=
             [ "$f" != MuseScore_General_Lite ] ||
               fluid="mma_test_fluid comp_test_fluid openmsx_test_fluid"
-            run_split "$split" "comp_train@-$f mma_train@-$f" \
+            train=
+            for s in ${TRAIN_SETS:-comp_train mma_train}; do
+              [ -d "$D/$s" ] || { echo "generalization: $split: $D/$s not found" >&2; exit 2; }
+              train+=" $s@-$f"
+            done
+            run_split "$split" "$train" \
               "comp_test_pool@$f mma_test_pool@$f $fluid" ;;
     *) echo "generalization: unknown split $split" >&2; exit 2 ;;
   esac
