@@ -64,6 +64,10 @@ folder() {
   esac
 }
 
+need_set() {  # split set: stop with one line when DATA has no such folder
+  [ -d "$D/$2" ] || { echo "generalization: $1: $D/$2 not found" >&2; exit 2; }
+}
+
 known=  # the classes a split's training set knows, comma-separated, when it lacks some (run_split)
 known_classes() {  # FILE.npz -> FILE.npz, or FILE-known.npz: a copy with the $known classes only
   if [ -z "$known" ]; then echo "$1"; return; fi
@@ -135,7 +139,7 @@ for split in "${SPLITS[@]}"; do
       g=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]} sets=
       for ((i = 1; i <= n; i++)); do
         s=${g}_train; [ "$i" = 1 ] || s+=$i
-        [ -d "$D/$s" ] || { echo "generalization: $split: $D/$s not found" >&2; exit 2; }
+        need_set "$split" "$s"
         sets+=" $s"
       done
       other=mma; [ "$g" = comp ] || other=comp
@@ -145,7 +149,7 @@ for split in "${SPLITS[@]}"; do
               fluid="mma_test_fluid comp_test_fluid openmsx_test_fluid"
             train=
             for s in ${TRAIN_SETS:-comp_train mma_train}; do
-              [ -d "$D/$s" ] || { echo "generalization: $split: $D/$s not found" >&2; exit 2; }
+              need_set "$split" "$s"
               train+=" $s@-$f"
             done
             run_split "$split" "$train" \
