@@ -76,6 +76,10 @@ void setup(CLI::App& root) {
                   "MIDI files: chance that a part (drums too) is left out of a clip; one part "
                   "always stays")
       ->capture_default_str();
+  cmd->add_option("--timbre", c.timbre_probability,
+                  "Chance that a melodic part's sound is changed (envelope, low-pass filter, "
+                  "vibrato: SoundFont generator offsets drawn per clip)")
+      ->capture_default_str();
   auto* snr = cmd->add_option("--snr", o->snr, "Add background noise at this SNR (dB)");
   cmd->add_option("--noise", o->noise, "Noise colour: white or pink")->capture_default_str();
   cmd->add_option("--instance-fraction", c.instance_fraction,

@@ -170,6 +170,9 @@ TEST(SynthConfig, DefaultsValidateAndJsonRoundTrips) {
   EXPECT_FALSE(j.contains("drop_part_probability"));
   c.drop_part_probability = 0.5;
   EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).drop_part_probability, 0.5);
+  EXPECT_FALSE(j.contains("timbre_probability"));
+  c.timbre_probability = 0.25;
+  EXPECT_EQ(ts::synth_config_from_json(ts::to_json(c)).timbre_probability, 0.25);
   expect_usage_error([] { ts::synth_config_from_json({{"n_clip", 3}}); }, "unknown key 'n_clip'");
   expect_usage_error([] { ts::synth_config_from_json({{"n_clips", "three"}}); }, "n_clips");
   expect_usage_error([] { ts::synth_config_from_json({{"noise_color", "brown"}}); }, "brown");
@@ -235,6 +238,7 @@ TEST(SynthConfig, ImpossibleOptionsAreUsageErrors) {
       "drop_part_probability must be in [0, 1]");
   bad([](auto& c) { c.drop_part_probability = 0.5; },
       "drop_part_probability is for MIDI files (--midi)");
+  bad([](auto& c) { c.timbre_probability = 1.5; }, "timbre_probability must be in [0, 1], got 1.5");
   bad([](auto& c) { c.instance_fraction = 0; }, "instance_fraction");
   bad([](auto& c) { c.hop_s = 0; }, "hop_s");
   bad([](auto& c) { c.release_s = -1; }, "release_s");

@@ -457,3 +457,134 @@ TEST(SynthRandomized, FluidSynthReverbSettingsPerClip) {
   const double after = tail({mute, std::nullopt});
   EXPECT_GT(after, 0.3 * plain) << plain << " " << after;
 }
+
+// --timbre: generator offsets on a part's channel change its sound where the SoundFont
+// specification says (a lower low-pass cutoff takes the highs away, more sustain attenuation
+// makes a held note fade), and a reused synthesizer forgets them for the next score.
+TEST(SynthRandomized, TimbreOffsetsChangeTheSoundAndAreForgottenAfterTheScore) {
+  REQUIRE_TIM();
+  ts::FluidSynthesizer synth(kTim, 16000, false);
+  const auto plain_score = one_note(17, 60, 0.0, 2.0, 2.0);  // a drawbar organ chord tone, held
+  const auto plain = synth.render(plain_score);
+  auto with = [&](std::vector<ts::GeneratorOffset> g) {
+    auto s = plain_score;
+    s.parts[0].generators = std::move(g);
+    return synth.render(s);
+  };
+  // Brightness: the energy of the first difference (a +6 dB per octave weighting) over the
+  // energy, of the left channel from 0.5 s to 1.5 s.
+  auto brightness = [](const std::vector<float>& lr) {
+    double d = 0, e = 0;
+    for (std::size_t i = 8000; i < 24000; ++i) {
+      const double x = lr[2 * i], dx = x - lr[2 * (i - 1)];
+      d += dx * dx;
+      e += x * x;
+    }
+    return d / e;
+  };
+  const auto dark = with({{ts::kGenFilterFc, -6000}});
+  const double db_highs = 10 * std::log10(brightness(dark) / brightness(plain));
+  EXPECT_LT(db_highs, -10) << "a cutoff five octaves lower keeps the highs";
+  // Sustain 40 dB lower: once the decay is over the note is far quieter than the plain one.
+  const auto fading = with({{ts::kGenVolEnvSustain, 400}});
+  const double late = 10 * std::log10(energy(fading, 24000, 32000) / energy(plain, 24000, 32000));
+  EXPECT_LT(late, -20);
+  // The next score sounds as on a synthesizer that rendered the plain score as often (a reused
+  // synthesizer's voices depend on how long it has run, so the control is not a fresh one).
+  ts::FluidSynthesizer control(kTim, 16000, false);
+  for (int i = 0; i < 3; ++i) control.render(plain_score);
+  EXPECT_EQ(synth.render(plain_score), control.render(plain_score));
+
+  auto drums = plain_score;
+  drums.parts[0].channel = ts::kPercussionChannel;
+  drums.parts[0].bank = 128;
+  drums.parts[0].program = 0;
+  drums.parts[0].generators = {{ts::kGenFilterFc, -1200}};
+  const auto msg = tutti::testing::error_of([&] { synth.render(drums); });
+  EXPECT_NE(msg.find("generator offsets on the percussion channel"), std::string::npos) << msg;
+}
+
+TEST(SynthRandomized, TimbreDrawsStayInTheirRangesAndSparePercussion) {
+  ts::Score s;
+  for (int ch : {0, 1, ts::kPercussionChannel, 2}) {
+    ts::Part p;
+    p.channel = ch;
+    s.parts.push_back(p);
+  }
+  auto none = s;
+  ts::draw_timbres(none, 0, 7);
+  for (const auto& p : none.parts) EXPECT_TRUE(p.generators.empty());
+  const ts::TimbreRanges r;
+  int parts = 0, changed = 0, filtered = 0, vibrato = 0;
+  for (std::uint64_t seed = 0; seed < 400; ++seed) {
+    auto a = s, b = s;
+    ts::draw_timbres(a, 0.5, seed);
+    ts::draw_timbres(b, 0.5, seed);
+    for (std::size_t i = 0; i < a.parts.size(); ++i) {
+      const auto& g = a.parts[i].generators;
+      ASSERT_EQ(g.size(), b.parts[i].generators.size());
+      for (std::size_t k = 0; k < g.size(); ++k)
+        EXPECT_EQ(g[k].value, b.parts[i].generators[k].value);
+      if (a.parts[i].channel == ts::kPercussionChannel) {
+        EXPECT_TRUE(g.empty());
+        continue;
+      }
+      ++parts;
+      if (g.empty()) continue;
+      ++changed;
+      std::map<int, double> v;
+      for (const auto& o : g) v[o.generator] = o.value;
+      ASSERT_TRUE(v.count(ts::kGenVolEnvAttack) && v.count(ts::kGenVolEnvDecay) &&
+                  v.count(ts::kGenVolEnvSustain) && v.count(ts::kGenVolEnvRelease));
+      EXPECT_GE(v[ts::kGenVolEnvAttack], r.attack_min_tc);
+      EXPECT_LE(v[ts::kGenVolEnvAttack], r.attack_max_tc);
+      EXPECT_GE(v[ts::kGenVolEnvDecay], r.decay_min_tc);
+      EXPECT_LE(v[ts::kGenVolEnvDecay], r.decay_max_tc);
+      EXPECT_GE(v[ts::kGenVolEnvSustain], 0);
+      EXPECT_LE(v[ts::kGenVolEnvSustain], r.sustain_max_cb);
+      EXPECT_GE(v[ts::kGenVolEnvRelease], r.release_min_tc);
+      EXPECT_LE(v[ts::kGenVolEnvRelease], r.release_max_tc);
+      if (v.count(ts::kGenFilterFc)) {
+        ++filtered;
+        EXPECT_GE(v[ts::kGenFilterFc], r.cutoff_min_cents);
+        EXPECT_LE(v[ts::kGenFilterFc], r.cutoff_max_cents);
+        EXPECT_GE(v[ts::kGenFilterQ], 0);
+        EXPECT_LE(v[ts::kGenFilterQ], r.resonance_max_cb);
+      }
+      if (v.count(ts::kGenVibLfoToPitch)) {
+        ++vibrato;
+        EXPECT_GE(v[ts::kGenVibLfoToPitch], 0);
+        EXPECT_LE(v[ts::kGenVibLfoToPitch], r.vibrato_max_cents);
+      }
+    }
+  }
+  // 1,200 melodic parts: binomial standard deviations 0.014 (changed), 0.020 and 0.019.
+  EXPECT_NEAR(static_cast<double>(changed) / parts, 0.5, 0.05);
+  EXPECT_NEAR(static_cast<double>(filtered) / changed, r.filter_probability, 0.07);
+  EXPECT_NEAR(static_cast<double>(vibrato) / changed, r.vibrato_probability, 0.07);
+  EXPECT_THROW(ts::draw_timbres(none, 1.5, 1), tutti::UsageError);
+}
+
+// In a dataset: the same notes and labels, other sounds, and the probability in synth.json.
+TEST(SynthRandomized, TimbreKeepsTheLabelsAndChangesTheAudio) {
+  REQUIRE_TIM();
+  tutti::testing::TempDir tmp;
+  auto cfg = pool_config();
+  cfg.soundfonts = {kTim};
+  ts::write_synth_dataset(cfg, tmp / "plain");
+  cfg.timbre_probability = 1;
+  ts::write_synth_dataset(cfg, tmp / "timbre");
+  for (const char* f : {"labels.csv", "strong.csv", "instances.csv", "clips.csv"})
+    EXPECT_EQ(tutti::core::read_file_text(tmp / "plain" / f),
+              tutti::core::read_file_text(tmp / "timbre" / f))
+        << f;
+  for (int i = 0; i < cfg.n_clips; ++i) {
+    const auto wav = fs::path("audio") / (ts::clip_name(i) + ".wav");
+    EXPECT_NE(tutti::core::md5_file_hex(tmp / "plain" / wav),
+              tutti::core::md5_file_hex(tmp / "timbre" / wav))
+        << wav;
+  }
+  const auto meta =
+      tutti::core::Json::parse(tutti::core::read_file_text(tmp / "timbre" / "synth.json"));
+  EXPECT_EQ(meta["config"]["timbre_probability"].get<double>(), 1.0);
+}

@@ -307,6 +307,7 @@ SynthSummary write_synth_dataset(const SynthConfig& cfg, const fs::path& out_dir
       } else {
         Score score = cfg.midi.empty() ? compose(opts, palettes[f], clip_seed(cfg.seed, i, 0))
                                        : midi_scores[static_cast<std::size_t>(i)];
+        draw_timbres(score, cfg.timbre_probability, clip_seed(cfg.seed, i, 7));
         const std::string programs = part_programs(score);
         std::optional<EffectsParams> fx;
         if (cfg.effects) fx = draw_effects(clip_seed(cfg.seed, i, 3), score.parts.size(), cfg);

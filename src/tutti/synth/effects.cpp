@@ -99,6 +99,31 @@ EffectsParams draw_effects(std::uint64_t seed, std::size_t num_parts, const Synt
   return fx;
 }
 
+void draw_timbres(Score& score, double probability, std::uint64_t seed, const TimbreRanges& r) {
+  tutti::check<UsageError>(probability >= 0 && probability <= 1,
+                           "synth: timbre probability {} outside [0, 1]", probability);
+  if (probability == 0) return;
+  core::Rng rng(seed);
+  for (auto& part : score.parts) {
+    if (part.channel == kPercussionChannel) continue;
+    part.generators.clear();
+    if (!rng.bernoulli(probability)) continue;
+    part.generators = {
+        {kGenVolEnvAttack, rng.uniform(r.attack_min_tc, r.attack_max_tc)},
+        {kGenVolEnvDecay, rng.uniform(r.decay_min_tc, r.decay_max_tc)},
+        {kGenVolEnvSustain, rng.uniform(0.0, r.sustain_max_cb)},
+        {kGenVolEnvRelease, rng.uniform(r.release_min_tc, r.release_max_tc)},
+    };
+    if (rng.bernoulli(r.filter_probability)) {
+      part.generators.push_back(
+          {kGenFilterFc, rng.uniform(r.cutoff_min_cents, r.cutoff_max_cents)});
+      part.generators.push_back({kGenFilterQ, rng.uniform(0.0, r.resonance_max_cb)});
+    }
+    if (rng.bernoulli(r.vibrato_probability))
+      part.generators.push_back({kGenVibLfoToPitch, rng.uniform(0.0, r.vibrato_max_cents)});
+  }
+}
+
 void apply_score_effects(Score& score, const EffectsParams& fx) {
   tutti::check<UsageError>(fx.tempo_factor > 0.25 && fx.tempo_factor < 4,
                            "synth effects: tempo factor {} outside (0.25, 4)", fx.tempo_factor);

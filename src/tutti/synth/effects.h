@@ -88,6 +88,26 @@ void apply_audio_effects(std::vector<float>& stereo, int sample_rate_hz, const E
 std::vector<float> room_impulse_response(int sample_rate_hz, double rt60_s, double predelay_s,
                                          std::uint64_t seed);
 
+// The ranges of `tutti synth --timbre P` (uniform draws; see docs/synth.md, "Timbre").
+struct TimbreRanges {
+  double attack_min_tc = -1200, attack_max_tc = 2400;    // volume envelope attack, timecents
+  double decay_min_tc = -2400, decay_max_tc = 2400;      // volume envelope decay
+  double sustain_max_cb = 240;                           // more sustain attenuation, centibels
+  double release_min_tc = -1200, release_max_tc = 1200;  // volume envelope release
+  double filter_probability = 0.5;
+  double cutoff_min_cents = -3600, cutoff_max_cents = 1200;  // low-pass cutoff
+  double resonance_max_cb = 120;                             // low-pass Q
+  double vibrato_probability = 0.3;
+  double vibrato_max_cents = 30;
+};
+
+// With probability `probability` each melodic part gets SoundFont generator offsets (score.h)
+// drawn from `seed`: its volume envelope's attack, decay, sustain and release, and maybe a
+// low-pass filter and vibrato, so one preset sounds as many. Percussion is untouched; at
+// probability 0 nothing is drawn. Replaces what a part had.
+void draw_timbres(Score& score, double probability, std::uint64_t seed,
+                  const TimbreRanges& ranges = {});
+
 // Feed-forward compressor on interleaved stereo (Giannoulis, Massberg, Reiss, "Digital Dynamic
 // Range Compressor Design - A Tutorial and Analysis", JAES 2012: log-domain gain computer with a
 // hard knee, smooth decoupled peak detector on the gain reduction). Threshold relative to the

@@ -13,6 +13,12 @@
 
 namespace tutti::synth {
 
+// score.h numbers generators as the SoundFont specification does; so does FluidSynth.
+static_assert(kGenVibLfoToPitch == GEN_VIBLFOTOPITCH && kGenFilterFc == GEN_FILTERFC &&
+              kGenFilterQ == GEN_FILTERQ && kGenVolEnvAttack == GEN_VOLENVATTACK &&
+              kGenVolEnvDecay == GEN_VOLENVDECAY && kGenVolEnvSustain == GEN_VOLENVSUSTAIN &&
+              kGenVolEnvRelease == GEN_VOLENVRELEASE);
+
 namespace {
 
 // FluidSynth logs through a process-wide callback. Silence it, but keep the last error of this
@@ -228,6 +234,14 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     fluid_synth_cc(fs, p.channel, 10, p.pan);
     fluid_synth_cc(fs, p.channel, 91, p.reverb_send);
     fluid_synth_cc(fs, p.channel, 93, 0);
+    for (const auto& g : p.generators) {
+      tutti::check(p.channel != kPercussionChannel,
+                   "synth: generator offsets on the percussion channel ('{}')", name);
+      tutti::check(
+          fluid_synth_set_gen(fs, p.channel, g.generator, static_cast<float>(g.value)) == FLUID_OK,
+          "synth: FluidSynth cannot set generator {} to {} on channel {}: {}", g.generator, g.value,
+          p.channel, last_fluid_error());
+    }
     for (const auto& v : p.volume_changes)
       events.push_back({v.sample, kVolume, p.channel, 7, v.volume});
   }

@@ -30,6 +30,20 @@ struct VolumeChange {
   int volume = 100;         // 0..127
 };
 
+// A SoundFont 2.01 generator offset on a part's channel (fluid_synth_set_gen: added to what the
+// preset sets, as an NRPN would). Generator numbers and units are the specification's (§8.1.3).
+struct GeneratorOffset {
+  int generator = 0;  // e.g. kGenFilterFc
+  double value = 0;   // in the generator's units: cents, centibels or timecents
+};
+inline constexpr int kGenVibLfoToPitch = 6;   // cents of vibrato
+inline constexpr int kGenFilterFc = 8;        // low-pass cutoff, absolute cents
+inline constexpr int kGenFilterQ = 9;         // low-pass resonance, centibels
+inline constexpr int kGenVolEnvAttack = 34;   // timecents
+inline constexpr int kGenVolEnvDecay = 36;    // timecents
+inline constexpr int kGenVolEnvSustain = 37;  // centibels of attenuation
+inline constexpr int kGenVolEnvRelease = 38;  // timecents
+
 struct Part {
   int class_index = 0;  // into instrument_classes()
   Role role = Role::kMelody;
@@ -40,6 +54,7 @@ struct Part {
   std::vector<VolumeChange> volume_changes;  // later CC 7 values, sorted by sample
   int pan = 64;                              // CC 10
   int reverb_send = 0;                       // CC 91
+  std::vector<GeneratorOffset> generators;   // sound changes on the channel (melodic parts)
   std::vector<Note> notes;  // sorted by on; the same key never overlaps itself on a channel
 };
 

@@ -99,6 +99,8 @@ void SynthConfig::validate() const {
            "{}: drop_part_probability must be in [0, 1], got {}", kWhat, drop_part_probability);
   check<E>(drop_part_probability == 0 || !midi.empty(),
            "{}: drop_part_probability is for MIDI files (--midi)", kWhat);
+  check<E>(timbre_probability >= 0 && timbre_probability <= 1,
+           "{}: timbre_probability must be in [0, 1], got {}", kWhat, timbre_probability);
   check<E>(generator.find_first_of(",\n\r\"") == std::string::npos,
            "{}: generator name '{}' has a comma, quote or line break", kWhat, generator);
   check<E>(clips_per_synth >= 1, "{}: clips_per_synth must be >= 1, got {}", kWhat,
@@ -160,6 +162,7 @@ core::Json to_json(const SynthConfig& c) {
   if (c.any_instrument_probability > 0)
     j["any_instrument_probability"] = c.any_instrument_probability;
   if (c.drop_part_probability > 0) j["drop_part_probability"] = c.drop_part_probability;
+  if (c.timbre_probability > 0) j["timbre_probability"] = c.timbre_probability;
   return j;
 }
 
@@ -211,6 +214,8 @@ SynthConfig synth_config_from_json(const core::Json& j) {
         c.any_instrument_probability = v.get<double>();
       else if (k == "drop_part_probability")
         c.drop_part_probability = v.get<double>();
+      else if (k == "timbre_probability")
+        c.timbre_probability = v.get<double>();
       else if (k == "release_s")
         c.release_s = v.get<double>();
       else if (k == "merge_gap_s")

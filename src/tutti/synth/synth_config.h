@@ -71,9 +71,14 @@ struct SynthConfig {
   // MIDI files: chance that a part (drums too) is left out of a clip, so that a generator's full
   // band also comes as duos and solos, as a composer's sparser textures do (midi_file.h).
   double drop_part_probability = 0;
+  // Chance that a melodic part's sound is changed: SoundFont generator offsets on its envelope,
+  // filter and vibrato, so that one preset sounds as many (effects.h, draw_timbres).
+  double timbre_probability = 0;
 
   // True when any option above asks for the randomized output (then clips.csv is written).
-  bool randomized() const { return !soundfonts.empty() || effects || !midi.empty(); }
+  bool randomized() const {
+    return !soundfonts.empty() || effects || !midi.empty() || timbre_probability > 0;
+  }
   // The generator name recorded in clips.csv.
   std::string generator_name() const {
     return !generator.empty() ? generator : midi.empty() ? "composer" : "midi";
