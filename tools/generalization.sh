@@ -68,6 +68,9 @@ need_set() {  # split set: stop with one line when DATA has no such folder
   [ -d "$D/$2" ] || { echo "generalization: $1: $D/$2 not found" >&2; exit 2; }
 }
 
+lock=  # the embedder lock this run holds
+trap '[ -z "$lock" ] || rmdir "$lock" 2>/dev/null' EXIT
+
 known=  # the classes a split's training set knows, comma-separated, when it lacks some (run_split)
 known_classes() {  # FILE.npz -> FILE.npz, or FILE-known.npz: a copy with the $known classes only
   if [ -z "$known" ]; then echo "$1"; return; fi
@@ -84,11 +87,14 @@ run_split() {  # name "train sets" "test sets"
   local emb=$S/embedder.tutti-embedder
   if [ "$name" = all-fluid ] && [ -n "${EMBEDDER:-}" ]; then emb=$EMBEDDER; fi
   if [ ! -f "$emb" ]; then
-    # Two runs of this script may share OUT (splits in parallel): one trains each embedder.
+    # Two runs of this script may share OUT (splits in parallel): one trains each embedder. A
+    # run that stops while it holds the lock removes it (the EXIT trap), so a rerun is not kept out.
     mkdir "$emb.lock" 2>/dev/null || { say "$name: another run trains $emb, skipped"; return; }
-    "$T" train-embedder "${dirs[@]}" -o "$emb" --epochs "$EPOCHS" --seed "${SEED:-1}" \
-      --threads "$THREADS" ${EMBEDDER_FLAGS:-} 2>/dev/null
-    rmdir "$emb.lock"
+    lock=$emb.lock
+    run_quiet "$T" train-embedder "${dirs[@]}" -o "$emb" --epochs "$EPOCHS" --seed "${SEED:-1}" \
+      --threads "$THREADS" ${EMBEDDER_FLAGS:-}
+    rmdir "$lock"
+    lock=
   fi
   say "$name: embedder ready"
   for e in cnn stats; do
