@@ -464,7 +464,7 @@ TEST(SynthRandomized, FluidSynthReverbSettingsPerClip) {
 TEST(SynthRandomized, TimbreOffsetsChangeTheSoundAndAreForgottenAfterTheScore) {
   REQUIRE_TIM();
   ts::FluidSynthesizer synth(kTim, 16000, false);
-  const auto plain_score = one_note(17, 60, 0.0, 2.0, 2.0);  // a drawbar organ chord tone, held
+  const auto plain_score = one_note(17, 60, 0.0, 2.0, 2.0);  // a drawbar organ note, held
   const auto plain = synth.render(plain_score);
   auto with = [&](std::vector<ts::GeneratorOffset> g) {
     auto s = plain_score;
@@ -489,8 +489,8 @@ TEST(SynthRandomized, TimbreOffsetsChangeTheSoundAndAreForgottenAfterTheScore) {
   const auto fading = with({{ts::kGenVolEnvSustain, 400}});
   const double late = 10 * std::log10(energy(fading, 24000, 32000) / energy(plain, 24000, 32000));
   EXPECT_LT(late, -20);
-  // The next score sounds as on a synthesizer that rendered the plain score as often (a reused
-  // synthesizer's voices depend on how long it has run, so the control is not a fresh one).
+  // The next score sounds as on a synthesizer that rendered as many scores without offsets (a
+  // reused synthesizer is not bit for bit a fresh one, docs/synth.md "Rendering").
   ts::FluidSynthesizer control(kTim, 16000, false);
   for (int i = 0; i < 3; ++i) control.render(plain_score);
   EXPECT_EQ(synth.render(plain_score), control.render(plain_score));
