@@ -234,14 +234,13 @@ std::vector<float> FluidSynthesizer::render(const Score& score) {
     fluid_synth_cc(fs, p.channel, 10, p.pan);
     fluid_synth_cc(fs, p.channel, 91, p.reverb_send);
     fluid_synth_cc(fs, p.channel, 93, 0);
-    for (const auto& g : p.generators) {
-      tutti::check(p.channel != kPercussionChannel,
-                   "synth: generator offsets on the percussion channel ('{}')", name);
+    tutti::check(p.generators.empty() || p.channel != kPercussionChannel,
+                 "synth: generator offsets on the percussion channel ('{}')", name);
+    for (const auto& g : p.generators)
       tutti::check(
           fluid_synth_set_gen(fs, p.channel, g.generator, static_cast<float>(g.value)) == FLUID_OK,
           "synth: FluidSynth cannot set generator {} to {} on channel {}: {}", g.generator, g.value,
           p.channel, last_fluid_error());
-    }
     for (const auto& v : p.volume_changes)
       events.push_back({v.sample, kVolume, p.channel, 7, v.volume});
   }
