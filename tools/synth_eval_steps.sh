@@ -5,14 +5,14 @@
 # CMD... with its stderr (progress bars, messages) out of sight; when it fails, one line naming
 # the command and its last message, and its exit status.
 run_quiet() {
-  local log rc=0
+  local log last rc=0
   log=$(mktemp)
   "$@" 2>"$log" || rc=$?
-  if [ "$rc" -ne 0 ]; then
-    echo "$(basename "$0"): failed (exit $rc): $* -- $(tr '\r' '\n' <"$log" | grep -v '^[[:space:]]*$' |
-      tail -n 1)" >&2
-  fi
+  # The last non-blank line; progress bars redraw with carriage returns. awk, unlike grep, exits
+  # 0 when the command printed nothing.
+  last=$(tr '\r' '\n' <"$log" | awk 'NF' | tail -n 1)
   rm -f "$log"
+  [ "$rc" -eq 0 ] || echo "$(basename "$0"): failed (exit $rc): $* -- $last" >&2
   return "$rc"
 }
 
