@@ -152,6 +152,8 @@ TEST(SynthFmFont, HexterPlaysTheVoiceAtItsKeyAndStopsAfterTheRelease) {
               std::string::npos);
   }
   cfg = {};
+  EXPECT_NE(error_of([&] { ts::render_dx7_note(cfg, bank[47], 128); }).find("key 128"),
+            std::string::npos);
   cfg.key_step = 0;
   EXPECT_NE(error_of([&] { ts::render_dx7_note(cfg, bank[47], 69); }).find("--key-step 0"),
             std::string::npos);

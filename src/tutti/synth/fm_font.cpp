@@ -230,6 +230,7 @@ void FmFontConfig::validate() const {
 
 std::vector<float> render_dx7_note(const FmFontConfig& cfg, const Dx7Voice& voice, int key) {
   cfg.validate();
+  check<UsageError>(key >= 0 && key <= 127, "fm-font: key {} is outside 0-127", key);
   return DssiPlugin(cfg.plugin).render(cfg, voice, key);
 }
 
