@@ -36,10 +36,6 @@ void setup(CLI::App& root) {
   cmd->add_option("--key-step", c.key_step, "One sample every N keys (24-108)")
       ->capture_default_str();
   cmd->add_option("--velocity", c.velocity, "Velocity of the sampled notes")->capture_default_str();
-  cmd->add_option("--variant", c.variant,
-                  "Which of a group's voices each program gets: fonts of different variants "
-                  "give the programs other voices")
-      ->capture_default_str();
   cmd->add_option("--name", c.name, "The soundfont's name")->capture_default_str();
   cmd->callback([o] {
     std::vector<NamedPath> inputs;

@@ -225,7 +225,6 @@ void FmFontConfig::validate() const {
                     key_step);
   check<UsageError>(velocity >= 1 && velocity <= 127, "fm-font: --velocity {} is outside 1-127",
                     velocity);
-  check<UsageError>(variant >= 0, "fm-font: --variant {} is negative", variant);
 }
 
 std::vector<float> render_dx7_note(const FmFontConfig& cfg, const Dx7Voice& voice, int key) {
@@ -256,8 +255,7 @@ FmFontSummary build_fm_font(const FmFontConfig& cfg, const fs::path& out) {
   std::set<const Dx7Voice*> used;
   for (const auto& [group, voices] : groups) {
     for (std::size_t i = 0; i < group.size(); ++i) {
-      const auto& voice =
-          voices[(i + static_cast<std::size_t>(cfg.variant) * group.size()) % voices.size()];
+      const auto& voice = voices[i % voices.size()];
       std::vector<std::vector<float>> notes;
       float peak = 0.0f;
       for (int k : keys) {

@@ -9,10 +9,9 @@
 //
 // A voice's GM program comes from its name ("E.PIANO 1" -> piano, "FB:Trombon" -> trombone):
 // fm_voice_program_group(). The programs of a group share the group's voices in turn, so that a
-// class's programs sound different; `variant` shifts that turn, so that two fonts built from
-// the same banks with different variants give each program another voice. No drum kit: FM
-// percussion voices do not make a GM kit, so the drums and cymbals classes are missing from such
-// a font (tutti synth skips them, as it skips any class a font lacks).
+// class's programs sound different. No drum kit: FM percussion voices do not make a GM kit, so
+// the drums and cymbals classes are missing from such a font (tutti synth skips them, as it skips
+// any class a font lacks).
 #pragma once
 
 #include <filesystem>
@@ -32,7 +31,6 @@ struct FmFontConfig {
   double release_s = 0.5;  // and this much of its release recorded
   int key_step = 6;        // one sample every key_step keys over keys 24-108
   int velocity = 100;
-  int variant = 0;                    // shifts which voice each program of a group gets (see above)
   std::string name = "tutti DX7 FM";  // the soundfont's name (INFO/INAM)
 
   // Throws tutti::UsageError for an impossible value.
