@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "tutti/core/error.h"
+#include "tutti/core/text.h"
 #include "tutti/core/work_pool.h"
 #include "tutti/data/csv.h"
 
@@ -148,14 +148,9 @@ FileEmbedding embed_file(const Embedder& embedder, const fs::path& path, std::in
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 bool is_audio_name(const fs::path& p) {
   const auto& ext = audio_extensions();
-  return std::find(ext.begin(), ext.end(), lower(p.extension().string())) != ext.end();
+  return std::find(ext.begin(), ext.end(), core::ascii_lower(p.extension().string())) != ext.end();
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "tutti/synth/dx7_bank.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
+#include "tutti/core/text.h"
 
 namespace tutti::synth {
 
@@ -13,12 +13,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kVoiceBytes = 128;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 bool contains_any(const std::string& s, const std::vector<const char*>& words) {
   for (const char* w : words)
@@ -68,7 +62,7 @@ std::vector<Dx7Voice> read_dx7_bank(const fs::path& path) {
 }
 
 std::vector<int> fm_voice_program_group(const std::string& voice_name) {
-  std::string s = lower(voice_name);
+  std::string s = core::ascii_lower(voice_name);
   if (s.rfind("fb:", 0) == 0) s = s.substr(3);
   // Sound effects and sweeps first: their names hold instrument words ("GRAND PRIX").
   if (contains_any(

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tutti/core/error.h"
+#include "tutti/core/text.h"
 
 namespace tutti::synth {
 
@@ -14,21 +15,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 bool is_soundfont_name(const fs::path& p) {
-  const auto ext = lower(p.extension().string());
+  const auto ext = core::ascii_lower(p.extension().string());
   return ext == ".sf2" || ext == ".sf3";
 }
 
 // "FluidR3_GM.sf2", "FluidR3Mono_GM.sf3", "Fluid R3 GM", "fluid_r3": letters and digits only.
 bool names_fluidr3(const std::string& text) {
   std::string s;
-  for (char c : lower(text))
+  for (char c : core::ascii_lower(text))
     if (std::isalnum(static_cast<unsigned char>(c))) s += c;
   return s.find("fluidr3") != std::string::npos;
 }

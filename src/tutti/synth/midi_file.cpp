@@ -3,7 +3,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <deque>
 #include <fstream>
@@ -14,6 +13,7 @@
 
 #include "tutti/core/error.h"
 #include "tutti/core/random.h"
+#include "tutti/core/text.h"
 
 namespace tutti::synth {
 
@@ -86,12 +86,6 @@ class Reader {
   const std::string& name_;
   std::size_t pos_ = 0;
 };
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 }  // namespace
 
@@ -531,7 +525,7 @@ std::vector<fs::path> resolve_midi_files(const std::vector<std::string>& items) 
     std::vector<fs::path> found;
     for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
-      const auto ext = lower(it->path().extension().string());
+      const auto ext = core::ascii_lower(it->path().extension().string());
       if ((ext == ".mid" || ext == ".midi" || ext == ".smf") && it->is_regular_file(ec))
         found.push_back(it->path());
     }
