@@ -10,7 +10,6 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "tutti/core/error.h"
 #include "tutti/core/file_io.h"
@@ -117,11 +116,12 @@ class DssiPlugin {
     while (out.size() < total) {
       const std::size_t start = out.size();
       const std::size_t n = std::min<std::size_t>(kBlock, total - start);
-      std::vector<snd_seq_event_t> events;
-      if (start == 0) events.push_back(note(true, 0));
-      if (start <= hold && hold < start + n) events.push_back(note(false, hold - start));
+      snd_seq_event_t events[2];
+      unsigned long count = 0;
+      if (start == 0) events[count++] = note(true, 0);
+      if (start <= hold && hold < start + n) events[count++] = note(false, hold - start);
       std::fill(block.begin(), block.end(), 0.0f);
-      desc_->run_synth(h, n, events.data(), events.size());
+      desc_->run_synth(h, n, events, count);
       out.insert(out.end(), block.begin(), block.begin() + static_cast<long>(n));
     }
     if (ld->deactivate) ld->deactivate(h);
@@ -200,17 +200,17 @@ void save_sf2(IpatchSF2* sf2, const fs::path& path) {
   GPtr<IpatchSF2File> file(ipatch_sf2_file_new());
   GError* err = nullptr;
   IpatchFileHandle* handle = ipatch_file_open(IPATCH_FILE(file.get()), path.c_str(), "w", &err);
-  auto message = [&err] {
-    std::string m = err ? err->message : "unknown error";
+  auto fail_with = [&](const char* what) {
+    const std::string m = err ? err->message : "unknown error";
     if (err) g_error_free(err);
-    return m;
+    fail("fm-font: {}: {}: {}", path.string(), what, m);
   };
-  check(handle != nullptr, "fm-font: {}: cannot open for writing: {}", path.string(), message());
+  if (handle == nullptr) fail_with("cannot open for writing");
   // The writer owns the handle from here and closes it when released.
   GPtr<IpatchSF2Writer> writer(ipatch_sf2_writer_new(handle, sf2));
   const bool ok = ipatch_sf2_writer_save(writer.get(), &err);
   writer.reset();
-  check(ok, "fm-font: {}: cannot write the soundfont: {}", path.string(), message());
+  if (!ok) fail_with("cannot write the soundfont");
 }
 
 }  // namespace
@@ -252,32 +252,36 @@ FmFontSummary build_fm_font(const FmFontConfig& cfg, const fs::path& out) {
   GPtr<IpatchSF2> sf2(ipatch_sf2_new());
   ipatch_sf2_set_info(sf2.get(), IPATCH_SF2_NAME, cfg.name.c_str());
   const auto keys = sample_keys(cfg.key_step);
-  std::set<const Dx7Voice*> used;
+  // A voice's notes, rendered once: a group with fewer voices than programs repeats its voices.
+  std::map<const Dx7Voice*, std::vector<std::vector<std::int16_t>>> rendered;
+  auto notes_of = [&](const Dx7Voice& voice) -> const std::vector<std::vector<std::int16_t>>& {
+    auto [it, fresh] = rendered.try_emplace(&voice);
+    if (!fresh) return it->second;
+    std::vector<std::vector<float>> notes;
+    float peak = 0.0f;
+    for (int k : keys) {
+      notes.push_back(plugin.render(cfg, voice, k));
+      for (float x : notes.back()) peak = std::max(peak, std::abs(x));
+    }
+    check(peak > 1e-4f, "fm-font: voice '{}' is silent", voice.name);
+    // The loudest note at -6 dBFS; the other notes keep their level relative to it.
+    const float gain = 0.5f / peak;
+    for (const auto& note : notes) {
+      auto& p = it->second.emplace_back(note.size());
+      for (std::size_t j = 0; j < note.size(); ++j)
+        p[j] = static_cast<std::int16_t>(std::lround(note[j] * gain * 32767.0f));
+    }
+    return it->second;
+  };
   for (const auto& [group, voices] : groups) {
     for (std::size_t i = 0; i < group.size(); ++i) {
       const auto& voice = voices[i % voices.size()];
-      std::vector<std::vector<float>> notes;
-      float peak = 0.0f;
-      for (int k : keys) {
-        notes.push_back(plugin.render(cfg, voice, k));
-        for (float x : notes.back()) peak = std::max(peak, std::abs(x));
-      }
-      check(peak > 1e-4f, "fm-font: voice '{}' is silent", voice.name);
-      // The preset's loudest note at -6 dBFS; its other notes keep their level relative to it.
-      const float gain = 0.5f / peak;
-      std::vector<std::vector<std::int16_t>> pcm;
-      for (const auto& note : notes) {
-        auto& p = pcm.emplace_back(note.size());
-        for (std::size_t j = 0; j < note.size(); ++j)
-          p[j] = static_cast<std::int16_t>(std::lround(note[j] * gain * 32767.0f));
-      }
-      add_preset(sf2.get(), group[i], voice.name, keys, pcm, cfg.sample_rate_hz);
+      add_preset(sf2.get(), group[i], voice.name, keys, notes_of(voice), cfg.sample_rate_hz);
       summary.presets.emplace_back(group[i], voice.name);
       summary.samples += static_cast<int>(keys.size());
-      used.insert(&voice);
     }
   }
-  summary.voices_used = static_cast<int>(used.size());
+  summary.voices_used = static_cast<int>(rendered.size());
   std::sort(summary.presets.begin(), summary.presets.end());
   core::AtomicFile file(out);
   save_sf2(sf2.get(), file.temp_path());
